@@ -1,0 +1,24 @@
+"use server";
+
+import { signUpSchema } from "@/lib/auth/schemas";
+import { createShopper } from "@/lib/auth/users";
+
+export type SignUpState =
+  | { ok: true; email: string }
+  | { ok: false; fieldErrors: Partial<Record<"name" | "email" | "password", string>>; message?: string }
+  | null;
+
+export async function signUp(_prev: SignUpState, form: FormData): Promise<SignUpState> {
+  const parsed = signUpSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) {
+    const fieldErrors: Record<string, string> = {};
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0]);
+      fieldErrors[key] ??= issue.message;
+    }
+    return { ok: false, fieldErrors };
+  }
+  const result = await createShopper(parsed.data);
+  if (!result.ok) return { ok: false, fieldErrors: { email: "An account with this email already exists." } };
+  return { ok: true, email: result.user.email };
+}

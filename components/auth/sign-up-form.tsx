@@ -1,0 +1,50 @@
+"use client";
+
+import { signIn } from "next-auth/react";
+import { useRouter } from "next/navigation";
+import { useActionState, useEffect, useRef } from "react";
+import { signUp, type SignUpState } from "@/app/(auth)/actions";
+
+export function SignUpForm() {
+  const router = useRouter();
+  const password = useRef("");
+  const [state, submit, pending] = useActionState<SignUpState, FormData>(async (prev, form) => {
+    password.current = String(form.get("password") ?? "");
+    return signUp(prev, form);
+  }, null);
+
+  useEffect(() => {
+    if (!state?.ok) return;
+    // The account exists; sign in with the password just typed, then go to the shop.
+    void signIn("credentials", { email: state.email, password: password.current, redirect: false }).then(() => {
+      password.current = "";
+      router.push("/");
+      router.refresh();
+    });
+  }, [state, router]);
+
+  const errors = state && !state.ok ? state.fieldErrors : {};
+  return (
+    <form action={submit} className="stack" noValidate>
+      <label>
+        Name
+        <input name="name" autoComplete="name" required aria-invalid={!!errors.name} />
+        {errors.name && <span className="field-error">{errors.name}</span>}
+      </label>
+      <label>
+        Email
+        <input name="email" type="email" autoComplete="email" required aria-invalid={!!errors.email} />
+        {errors.email && <span className="field-error">{errors.email}</span>}
+      </label>
+      <label>
+        Password
+        <input name="password" type="password" autoComplete="new-password" minLength={8} required aria-invalid={!!errors.password} />
+        {errors.password && <span className="field-error">{errors.password}</span>}
+      </label>
+      <div aria-live="polite">{state?.ok && <p className="alert ok">Account created — signing you in…</p>}</div>
+      <button className="btn primary" type="submit" disabled={pending}>
+        {pending ? "Creating…" : "Create account"}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,77 @@
+import "server-only";
+import { db } from "@/lib/db";
+import type { ActivityStatus, DeductionMode } from "@/lib/generated/prisma/enums";
+
+/** What a storefront page shows of an activity: the same for every visitor, so it can be cached. */
+export interface ActivityView {
+  id: string;
+  slug: string;
+  title: string;
+  status: ActivityStatus;
+  salePrice: number;
+  startAt: string;
+  endAt: string;
+  totalStock: number;
+  sellable: number;
+  perUserLimit: number;
+  deductionMode: DeductionMode;
+  paymentWindowSec: number;
+  product: { name: string; description: string; imageUrl: string | null; listPrice: number; currency: string };
+}
+
+const include = { product: true } as const;
+
+type Row = NonNullable<Awaited<ReturnType<typeof findBySlug>>>;
+const findBySlug = (slug: string) => db().activity.findUnique({ where: { slug }, include });
+
+function toView(a: Row): ActivityView {
+  return {
+    id: a.id,
+    slug: a.slug,
+    title: a.title,
+    status: a.status,
+    salePrice: a.salePrice,
+    startAt: a.startAt.toISOString(),
+    endAt: a.endAt.toISOString(),
+    totalStock: a.totalStock,
+    sellable: sellableUnits(a.totalStock, a.safetyStockPct),
+    perUserLimit: a.perUserLimit,
+    deductionMode: a.deductionMode,
+    paymentWindowSec: a.paymentWindowSec,
+    product: {
+      name: a.product.name,
+      description: a.product.description,
+      imageUrl: a.product.imageUrl,
+      listPrice: a.product.listPrice,
+      currency: a.product.currency,
+    },
+  };
+}
+
+/** Units offered for sale: the total less the safety share kept for returns and damage. */
+export function sellableUnits(totalStock: number, safetyStockPct: number): number {
+  return totalStock - Math.floor((totalStock * safetyStockPct) / 100);
+}
+
+export async function getActivityBySlug(slug: string): Promise<ActivityView | null> {
+  const a = await findBySlug(slug);
+  if (!a || a.status === "DRAFT") return null;
+  return toView(a);
+}
+
+/** Sales on the storefront: upcoming and live first, then the recently ended. */
+export async function listStorefrontActivities(): Promise<ActivityView[]> {
+  const rows = await db().activity.findMany({
+    where: { status: { in: ["SCHEDULED", "LIVE", "ENDED"] }, product: { archivedAt: null } },
+    include,
+    orderBy: [{ startAt: "asc" }],
+    take: 50,
+  });
+  const rank = (s: ActivityStatus) => (s === "ENDED" ? 1 : 0);
+  return rows.map(toView).sort((x, y) => rank(x.status) - rank(y.status));
+}
+
+export async function listStorefrontSlugs(): Promise<string[]> {
+  const rows = await db().activity.findMany({ where: { status: { in: ["SCHEDULED", "LIVE"] } }, select: { slug: true } });
+  return rows.map((r) => r.slug);
+}

@@ -1,0 +1,53 @@
+// The fixed list of outcomes a shopper or API client can see. Only these reach the browser.
+export const REFUSAL_CODES = [
+  "BAD_INPUT",
+  "UNAUTHENTICATED",
+  "NOT_FOUND",
+  "NOT_STARTED",
+  "ENDED",
+  "PAUSED",
+  "SOLD_OUT",
+  "INSUFFICIENT_STOCK",
+  "LIMIT_REACHED",
+  "BAD_TOKEN",
+  "RATE_LIMITED",
+  "UNAVAILABLE",
+] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+/** Codes a worker may give a ticket it could not turn into an order. */
+export type RejectionCode = "SOLD_OUT" | "LIMIT_REACHED" | "ENDED";
+
+const STATUS: Record<RefusalCode, number> = {
+  BAD_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  BAD_TOKEN: 403,
+  NOT_FOUND: 404,
+  NOT_STARTED: 409,
+  PAUSED: 409,
+  LIMIT_REACHED: 409,
+  INSUFFICIENT_STOCK: 409,
+  ENDED: 410,
+  SOLD_OUT: 410,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+};
+
+export function httpStatus(code: RefusalCode): number {
+  return STATUS[code];
+}
+
+export const MESSAGES: Record<RefusalCode, string> = {
+  BAD_INPUT: "That request was not valid.",
+  UNAUTHENTICATED: "Sign in to buy.",
+  NOT_FOUND: "This sale does not exist.",
+  NOT_STARTED: "The sale has not started yet.",
+  ENDED: "The sale has ended.",
+  PAUSED: "The sale is paused for a moment. Please try again shortly.",
+  SOLD_OUT: "Sold out — every unit has been taken.",
+  INSUFFICIENT_STOCK: "Not enough units left for that quantity.",
+  LIMIT_REACHED: "You have already bought the most this sale allows per person.",
+  BAD_TOKEN: "Your buy link has expired. Reload the page and try again.",
+  RATE_LIMITED: "Too many requests. Please wait a moment.",
+  UNAVAILABLE: "The shop is busy. Please try again.",
+};

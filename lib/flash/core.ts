@@ -1,0 +1,164 @@
+import "server-only";
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import { ActivityStateCache, isSoldOut } from "@/lib/flash/activity-state";
+import type { RefusalCode } from "@/lib/flash/codes";
+import { activityKeys, parseTicketId } from "@/lib/flash/keys";
+import { withFlashScripts } from "@/lib/flash/scripts";
+import { buyToken, verifyBuyToken } from "@/lib/flash/token";
+import type { BuyInput } from "@/lib/flash/schemas";
+
+export type AdmitResult =
+  | { ok: true; ticketId: string; sequence: number; duplicate: boolean }
+  | { ok: false; code: RefusalCode };
+
+export type TicketView =
+  | { status: "QUEUED"; sequence: number; ahead: number }
+  | { status: "CONFIRMED"; sequence: number; orderId: string; payBy?: string }
+  | { status: "REJECTED"; sequence: number; code: string };
+
+export interface Progress {
+  activityId: string;
+  status: string;
+  paused: boolean;
+  startAt: string;
+  endAt: string;
+  stockLeft: number;
+  soldOut: boolean;
+  soldOutAt: string | null;
+  admitted: number;
+  served: number;
+  serverTime: string;
+}
+
+export type TokenResult = { ok: true; token: string } | { ok: false; code: RefusalCode; startAt?: string };
+
+/**
+ * The flash-sale core shared by every door: the storefront's server action, the Next.js route
+ * handlers and the hot HTTP server. It holds no per-request state beyond the process-local caches.
+ */
+export class FlashCore {
+  readonly states: ActivityStateCache;
+  private redis: Redis;
+  private localRefusals = new Map<string, Map<RefusalCode, number>>();
+  private latencies: number[] = [];
+
+  constructor(redis: Redis, private tokenSecret: string, opts: { stateTtlMs?: number } = {}) {
+    this.redis = withFlashScripts(redis);
+    this.states = new ActivityStateCache(redis, opts.stateTtlMs);
+  }
+
+  /** Hands out the buy token once the activity is live. */
+  async issueToken(activityId: string, userId: string, now = Date.now()): Promise<TokenResult> {
+    const state = await this.states.get(activityId, now);
+    if (!state) return { ok: false, code: "NOT_FOUND" };
+    if (state.status === "ENDED" || state.status === "CANCELLED" || now >= state.endMs) return { ok: false, code: "ENDED" };
+    if (state.status === "DRAFT" || now < state.startMs) {
+      return { ok: false, code: "NOT_STARTED", startAt: new Date(state.startMs).toISOString() };
+    }
+    return { ok: true, token: buyToken(this.tokenSecret, activityId, state.startMs, userId) };
+  }
+
+  /** Admission (DESIGN.md step 4): one Lua script, one round trip, all or nothing. */
+  async admit(activityId: string, userId: string, input: BuyInput, now = Date.now()): Promise<AdmitResult> {
+    const state = await this.states.get(activityId, now);
+    if (!state) return { ok: false, code: "NOT_FOUND" };
+    // Fast refusals from the process-local view; Lua checks everything again.
+    if (now < state.startMs) return this.refuseLocally(activityId, "NOT_STARTED");
+    if (this.states.soldOutFor(activityId, userId)) return this.refuseLocally(activityId, "SOLD_OUT");
+    if (!verifyBuyToken(this.tokenSecret, activityId, state.startMs, userId, input.token)) {
+      // The start may have moved (start early): re-read once before calling the token bad.
+      this.states.invalidate(activityId);
+      const fresh = await this.states.get(activityId, now);
+      if (!fresh || !verifyBuyToken(this.tokenSecret, activityId, fresh.startMs, userId, input.token)) {
+        return this.refuseLocally(activityId, "BAD_TOKEN");
+      }
+    }
+
+    const keys = activityKeys(activityId);
+    const ticketId = `${activityId}.${randomBytes(16).toString("base64url")}`;
+    const started = performance.now();
+    const reply = await this.redis.flashAdmit(
+      keys.meta, keys.users, keys.idem, keys.stream, keys.ticket(ticketId), keys.stats,
+      userId, input.quantity, input.idempotencyKey, now, ticketId,
+    );
+    this.recordLatency(performance.now() - started);
+    const [kind, a, b] = reply;
+    if (kind === "OK") return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
+    if (kind === "DUP") return { ok: true, ticketId: a, sequence: Number(b), duplicate: true };
+    const code = a as RefusalCode;
+    if (code === "SOLD_OUT") this.states.invalidate(activityId);
+    return { ok: false, code };
+  }
+
+  /** The owner's view of a ticket; null for anyone else, so a ticket reveals nothing (I5). */
+  async ticket(ticketId: string, userId: string): Promise<TicketView | null> {
+    const parsed = parseTicketId(ticketId);
+    if (!parsed) return null;
+    const [owner, seq, status, orderId, payBy, code] = await this.redis.hmget(
+      activityKeys(parsed.activityId).ticket(ticketId), "u", "s", "st", "o", "pb", "c",
+    );
+    if (!owner || owner !== userId) return null;
+    const sequence = Number(seq);
+    if (status === "CONFIRMED") {
+      return { status, sequence, orderId: orderId ?? "", ...(payBy ? { payBy: new Date(Number(payBy)).toISOString() } : {}) };
+    }
+    if (status === "REJECTED") return { status, sequence, code: code ?? "SOLD_OUT" };
+    const state = await this.states.get(parsed.activityId);
+    return { status: "QUEUED", sequence, ahead: aheadOf(sequence, state?.served ?? 0) };
+  }
+
+  async progress(activityId: string, now = Date.now()): Promise<Progress | null> {
+    const s = await this.states.get(activityId, now);
+    if (!s) return null;
+    return {
+      activityId,
+      status: s.status,
+      paused: s.paused,
+      startAt: new Date(s.startMs).toISOString(),
+      endAt: new Date(s.endMs).toISOString(),
+      stockLeft: Math.max(0, s.stock),
+      soldOut: isSoldOut(s),
+      soldOutAt: s.soldOutAt ? new Date(s.soldOutAt).toISOString() : null,
+      admitted: s.admitted,
+      served: s.served,
+      serverTime: new Date(now).toISOString(),
+    };
+  }
+
+  /** Pushes the refusals answered in-process and the latency sample to Redis for the dashboard. */
+  async flushMetrics(): Promise<void> {
+    const refusals = this.localRefusals;
+    this.localRefusals = new Map();
+    const samples = this.latencies;
+    this.latencies = [];
+    const pipe = this.redis.pipeline();
+    for (const [activityId, counts] of refusals) {
+      for (const [code, n] of counts) pipe.hincrby(activityKeys(activityId).stats, `refused:${code}`, n);
+    }
+    if (samples.length) {
+      samples.sort((x, y) => x - y);
+      const p95 = samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.95))]!;
+      pipe.hset("flash:latency", `${process.pid}`, JSON.stringify({ p95, n: samples.length, at: Date.now() }));
+    }
+    if (pipe.length) await pipe.exec();
+  }
+
+  private refuseLocally(activityId: string, code: RefusalCode): AdmitResult {
+    let counts = this.localRefusals.get(activityId);
+    if (!counts) this.localRefusals.set(activityId, (counts = new Map()));
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+    return { ok: false, code };
+  }
+
+  private recordLatency(ms: number) {
+    // A bounded reservoir: enough for a p95 per second without growing under load.
+    if (this.latencies.length < 4096) this.latencies.push(ms);
+    else this.latencies[Math.floor(Math.random() * 4096)] = ms;
+  }
+}
+
+/** People ahead of a queued ticket: admitted before it and not yet answered. Never goes up. */
+export function aheadOf(sequence: number, served: number): number {
+  return Math.max(0, sequence - served - 1);
+}

@@ -1,0 +1,33 @@
+import "server-only";
+import { createSessionReader, type SessionReader } from "@/lib/auth/session-token";
+import { env } from "@/lib/env";
+import { FlashCore } from "@/lib/flash/core";
+import { EVENTS_CHANNEL } from "@/lib/flash/keys";
+import { createRedisConnection, redis } from "@/lib/redis";
+
+interface Instance {
+  core: FlashCore;
+  sessions: SessionReader;
+}
+
+const globalForFlash = globalThis as unknown as { flash?: Instance };
+
+/** The process's flash core: one per process, listening for run-control events so its caches react at once. */
+export function flash(): Instance {
+  if (!globalForFlash.flash) {
+    const core = new FlashCore(redis(), env().FLASH_TOKEN_SECRET);
+    const sub = createRedisConnection("flash-events");
+    void sub.subscribe(EVENTS_CHANNEL);
+    sub.on("message", (_channel: string, message: string) => {
+      try {
+        core.states.invalidate((JSON.parse(message) as { activityId?: string }).activityId);
+      } catch {
+        core.states.invalidate();
+      }
+    });
+    const timer = setInterval(() => void core.flushMetrics().catch(() => undefined), 1_000);
+    timer.unref();
+    globalForFlash.flash = { core, sessions: createSessionReader(env().NEXTAUTH_SECRET) };
+  }
+  return globalForFlash.flash;
+}

@@ -1,0 +1,87 @@
+// `npm run demo`: services (embedded unless DATABASE_URL / REDIS_URL are set), migrations, seed,
+// a production build, then the web server and order workers on http://localhost:3000.
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { ensureServices, formatStartupError } from "@/scripts/services/index";
+import { ensureLocalSecrets } from "@/scripts/lib/secrets";
+import { ROOT, run, startProcess, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+
+const port = Number(process.env.PORT ?? 3000);
+const workers = Number(process.env.WORKERS ?? 2);
+const dataDir = path.join(ROOT, ".data");
+
+let services: Awaited<ReturnType<typeof ensureServices>>;
+try {
+  services = await ensureServices({ dataDir });
+} catch (e) {
+  console.error(formatStartupError(e));
+  process.exit(1);
+}
+const secrets = ensureLocalSecrets(dataDir);
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  ...secrets,
+  DATABASE_URL: services.databaseUrl,
+  REDIS_URL: services.redisUrl,
+  NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${port}`,
+  NODE_ENV: "production",
+  NEXT_TELEMETRY_DISABLED: "1",
+  PORT: String(port),
+};
+
+const children: ChildProcess[] = [];
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  console.log("\n[demo] stopping…");
+  await stopProcesses(children);
+  await services.stop();
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+try {
+  await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
+  await run(...tsxArgs("scripts/seed.ts", ["--shoppers", process.env.SEED_SHOPPERS ?? "20"]), env);
+  if (needsBuild()) await run(`${ROOT}/node_modules/.bin/next`, ["build"], env);
+  else console.log("[demo] build is up to date");
+
+  const web = startProcess("web", ...tsxArgs("scripts/server.ts"), env);
+  children.push(web);
+  for (let i = 1; i <= workers; i++) {
+    children.push(startProcess(`worker${i}`, ...tsxArgs("scripts/worker.ts"), { ...env, WORKER_NAME: `demo-worker-${i}` }));
+  }
+  for (const c of children) c.on("exit", (code) => !stopping && console.error(`[demo] a process exited (${code})`));
+  await waitForHttp(`http://127.0.0.1:${port}/api/time`, 120_000, web);
+  console.log(`
+  Flash Sale is running
+    Storefront   http://localhost:${port}/
+    Admin        http://localhost:${port}/admin
+    Admin login  admin@flash.test / admin-pass-2026
+    Shoppers     shopper1@flash.test … shopper${process.env.SEED_SHOPPERS ?? "20"}@flash.test / shopper-pass-2026
+    Database     ${services.databaseUrl.replace(/:[^:@/]*@/, ":***@")}
+    Redis        ${services.redisUrl}
+  Press Ctrl-C to stop.
+`);
+} catch (e) {
+  console.error(`[demo] ${e instanceof Error ? e.message : String(e)}`);
+  await shutdown(1);
+}
+
+// Rebuild when any source is newer than the last build.
+function needsBuild(): boolean {
+  const buildId = path.join(ROOT, ".next", "BUILD_ID");
+  if (!existsSync(buildId)) return true;
+  const built = statSync(buildId).mtimeMs;
+  const newer = (p: string): boolean => {
+    const s = statSync(p);
+    if (!s.isDirectory()) return s.mtimeMs > built;
+    return readdirSync(p).some((name) => name !== "generated" && newer(path.join(p, name)));
+  };
+  return ["app", "components", "lib", "public", "next.config.js", "package-lock.json", "proxy.ts"].some((p) =>
+    existsSync(path.join(ROOT, p)) ? newer(path.join(ROOT, p)) : false,
+  );
+}

@@ -1,0 +1,18 @@
+import type { DefaultSession } from "next-auth";
+import type { Role } from "@/lib/generated/prisma/enums";
+
+declare module "next-auth" {
+  interface Session {
+    user: DefaultSession["user"] & { id: string; role: Role };
+  }
+  interface User {
+    role: Role;
+  }
+}
+
+declare module "next-auth/jwt" {
+  interface JWT {
+    uid: string;
+    role: Role;
+  }
+}

@@ -5,20 +5,22 @@ import { createShopper } from "@/lib/auth/users";
 
 export type SignUpState =
   | { ok: true; email: string }
-  | { ok: false; fieldErrors: Partial<Record<"name" | "email" | "password", string>>; message?: string }
+  | { ok: false; fieldErrors: Partial<Record<"name" | "email" | "password", string>>; values: { name: string; email: string } }
   | null;
 
 export async function signUp(_prev: SignUpState, form: FormData): Promise<SignUpState> {
   const parsed = signUpSchema.safeParse(Object.fromEntries(form));
+  // Echoed back so the form keeps what was typed (never the password).
+  const values = { name: String(form.get("name") ?? ""), email: String(form.get("email") ?? "") };
   if (!parsed.success) {
     const fieldErrors: Record<string, string> = {};
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0]);
       fieldErrors[key] ??= issue.message;
     }
-    return { ok: false, fieldErrors };
+    return { ok: false, fieldErrors, values };
   }
   const result = await createShopper(parsed.data);
-  if (!result.ok) return { ok: false, fieldErrors: { email: "An account with this email already exists." } };
+  if (!result.ok) return { ok: false, fieldErrors: { email: "An account with this email already exists." }, values };
   return { ok: true, email: result.user.email };
 }

@@ -24,16 +24,17 @@ export function SignUpForm() {
   }, [state, router]);
 
   const errors = state && !state.ok ? state.fieldErrors : {};
+  const values = state && !state.ok ? state.values : { name: "", email: "" };
   return (
     <form action={submit} className="stack" noValidate>
       <label>
         Name
-        <input name="name" autoComplete="name" required aria-invalid={!!errors.name} />
+        <input name="name" autoComplete="name" required defaultValue={values.name} aria-invalid={!!errors.name} />
         {errors.name && <span className="field-error">{errors.name}</span>}
       </label>
       <label>
         Email
-        <input name="email" type="email" autoComplete="email" required aria-invalid={!!errors.email} />
+        <input name="email" type="email" autoComplete="email" required defaultValue={values.email} aria-invalid={!!errors.email} />
         {errors.email && <span className="field-error">{errors.email}</span>}
       </label>
       <label>

@@ -6,3 +6,12 @@ for (const name of ["DATABASE_URL", "REDIS_URL"]) {
 }
 process.env.NEXTAUTH_SECRET ??= "integration-test-secret-0123456789abcdef";
 process.env.FLASH_TOKEN_SECRET ??= "integration-token-secret-0123456789abcdef";
+
+import { afterAll } from "vitest";
+
+// Close the per-process clients a test file opened, so the run can exit.
+afterAll(async () => {
+  const g = globalThis as unknown as { redis?: { disconnect(): void }; prisma?: { $disconnect(): Promise<void> }; flash?: unknown };
+  g.redis?.disconnect();
+  await g.prisma?.$disconnect();
+});

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { Suspense } from "react";
 import { SignInForm } from "@/components/auth/sign-in-form";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -8,7 +9,10 @@ export default function SignInPage() {
   return (
     <div className="card" style={{ maxWidth: 440, margin: "0 auto" }}>
       <h1>Sign in</h1>
-      <SignInForm />
+      {/* The form reads ?callbackUrl; the rest of the page stays static. */}
+      <Suspense>
+        <SignInForm />
+      </Suspense>
       <p className="muted">
         New here? <Link href="/sign-up">Create an account</Link>
       </p>

@@ -1,0 +1,63 @@
+import { test, expect } from "@playwright/test";
+import { STORAGE, shopper } from "./support/users";
+
+test.describe("accounts", () => {
+  test("a new shopper signs up, is signed in, signs out and signs in again", async ({ page }) => {
+    const email = `new-${Date.now()}-${Math.floor(Math.random() * 1e6)}@flash.test`;
+    await page.goto("/sign-up");
+    await page.getByLabel("Name").fill("New Shopper");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct-horse-battery");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByTestId("signed-in-as")).toHaveText(email);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+
+    await page.goto("/sign-in");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct-horse-battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("signed-in-as")).toHaveText(email);
+  });
+
+  test("sign-up refuses a taken email and a short password, field by field", async ({ page }) => {
+    await page.goto("/sign-up");
+    await page.getByLabel("Name").fill("Dup");
+    await page.getByLabel("Email").fill(shopper(1).email);
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByText("Use at least 8 characters")).toBeVisible();
+    await page.getByLabel("Password").fill("long-enough-password");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByText("An account with this email already exists.")).toBeVisible();
+  });
+
+  test("a wrong password is refused", async ({ page }) => {
+    await page.goto("/sign-in");
+    await page.getByLabel("Email").fill(shopper(1).email);
+    await page.getByLabel("Password").fill("wrong-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByText("Wrong email or password.")).toBeVisible();
+  });
+});
+
+test.describe("admin area as a shopper", () => {
+  test.use({ storageState: STORAGE.shopper1 });
+
+  test("the admin page is refused on the server", async ({ page, request }) => {
+    const res = await request.get("/admin", { maxRedirects: 0 });
+    expect(res.status()).toBe(307);
+    expect(res.headers()["location"]).toContain("/forbidden");
+    await page.goto("/admin");
+    await expect(page.getByRole("heading", { name: "403 — not allowed" })).toBeVisible();
+  });
+});
+
+test.describe("admin area signed out", () => {
+  test("redirects to sign-in", async ({ request }) => {
+    const res = await request.get("/admin", { maxRedirects: 0 });
+    expect(res.status()).toBe(307);
+    expect(res.headers()["location"]).toContain("/sign-in");
+  });
+});

@@ -1,0 +1,24 @@
+import { expect, type APIRequestContext } from "@playwright/test";
+
+/** Signs an API client in through the standard next-auth credentials flow (README "API clients"). */
+export async function apiSignIn(request: APIRequestContext, email: string, password: string) {
+  const { csrfToken } = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  const res = await request.post("/api/auth/callback/credentials", {
+    form: { csrfToken, email, password, json: "true" },
+    maxRedirects: 0,
+  });
+  expect(res.status()).toBeLessThan(400);
+  const session = (await (await request.get("/api/auth/session")).json()) as { user?: { email: string } };
+  expect(session.user?.email).toBe(email);
+}
+
+/** The button's path: fetch the buy token, then post the order. */
+export async function apiBuy(request: APIRequestContext, activityId: string, quantity = 1) {
+  const t = await request.get(`/api/activities/${activityId}/token`);
+  expect(t.status()).toBe(200);
+  const { token } = (await t.json()) as { token: string };
+  const res = await request.post(`/api/activities/${activityId}/orders`, {
+    data: { quantity, idempotencyKey: `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}`, token },
+  });
+  return { status: res.status(), body: (await res.json()) as { ticketId?: string; sequence?: number; code?: string } };
+}

@@ -1,0 +1,319 @@
+// Offline `prisma migrate`: deploy / create / status through Prisma's WASM schema engine.
+//
+//   tsx scripts/db/migrate.ts deploy                 apply pending migrations (prisma migrate deploy)
+//   tsx scripts/db/migrate.ts create <name> [--apply] [--empty]
+//                                                    new migration from schema changes (prisma migrate dev --create-only)
+//   tsx scripts/db/migrate.ts status                 applied / pending migrations; exit 1 unless up to date
+//   tsx scripts/db/migrate.ts resolve --rolled-back|--applied <migration>
+//                                                    after a failed migration (prisma migrate resolve)
+//
+// DATABASE_URL comes from the environment; when unset, the project's local services provide one.
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import config from "../../prisma.config.js";
+import {
+  NO_FILTER,
+  SchemaEngine,
+  ensureDatabaseExists,
+  engineVersion,
+  migrationLockToml,
+  readMigrationsList,
+  readSchemaFiles,
+  translateError,
+  type SchemaFilter,
+  type SchemasContainer,
+} from "./schema-engine.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const SCHEMA_PATH = path.resolve(ROOT, config.schema ?? "prisma/schema.prisma");
+const MIGRATIONS_DIR = path.resolve(ROOT, config.migrations?.path ?? "prisma/migrations");
+const MIGRATIONS_LABEL = path.relative(process.cwd(), MIGRATIONS_DIR) || ".";
+const FILTERS: SchemaFilter = {
+  externalTables: config.tables?.external ?? NO_FILTER.externalTables,
+  externalEnums: config.enums?.external ?? NO_FILTER.externalEnums,
+};
+
+const USAGE = `Usage: tsx scripts/db/migrate.ts <command>
+
+  deploy                  Apply all pending migrations from ${MIGRATIONS_LABEL}
+  create <name> [--apply] [--empty]
+                          Write a migration for the schema changes not yet in ${MIGRATIONS_LABEL}
+                          (--apply: apply it too; --empty: write one even without changes)
+  status                  List applied and pending migrations; exit 1 unless up to date
+  resolve --rolled-back <migration> | --applied <migration>
+                          Record a failed migration as rolled back (fixed, to be re-run),
+                          or as applied (its changes were made by hand)
+`;
+
+class UsageError extends Error {}
+
+/** The project's services module, loaded lazily: only needed when DATABASE_URL is unset. */
+interface ServicesModule {
+  ensureDatabaseUrl?: () => Promise<string | { databaseUrl: string }>;
+  ensureServices?: (opts?: {
+    only?: ("postgres" | "redis")[];
+  }) => Promise<{ databaseUrl: string; stop(): Promise<void> }>;
+}
+
+async function resolveDatabaseUrl(): Promise<string> {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const services = (await import(new URL("../services/index.ts", import.meta.url).href)) as ServicesModule;
+  if (services.ensureDatabaseUrl) {
+    const got = await services.ensureDatabaseUrl();
+    return typeof got === "string" ? got : got.databaseUrl;
+  }
+  if (services.ensureServices) {
+    // Not stopped afterwards: servers it starts keep running for the app to reuse, by design.
+    return (await services.ensureServices({ only: ["postgres"] })).databaseUrl;
+  }
+  throw new Error(
+    "DATABASE_URL is unset and scripts/services/index.ts exports neither ensureDatabaseUrl nor ensureServices",
+  );
+}
+
+function describeTarget(url: string): string {
+  const u = new URL(url);
+  return `PostgreSQL database "${decodeURIComponent(u.pathname.slice(1)) || "(default)"}" at "${u.host || u.searchParams.get("host") || "localhost"}"`;
+}
+
+const tree = (names: string[]) => names.map((n) => `  └─ ${n}/\n    └─ migration.sql`).join("\n");
+
+// ---------------------------------------------------------------------------------------------
+
+async function deploy(engine: SchemaEngine): Promise<number> {
+  const list = await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb);
+  const n = list.migrationDirectories.length;
+  console.log(
+    n ? `${n} migration${n > 1 ? "s" : ""} found in ${MIGRATIONS_LABEL}` : `No migration found in ${MIGRATIONS_LABEL}`,
+  );
+  const { appliedMigrationNames } = await engine.applyMigrations(list, FILTERS);
+  if (appliedMigrationNames.length === 0) {
+    console.log("\nNo pending migrations to apply.");
+  } else {
+    console.log(
+      `\nThe following migration(s) have been applied:\n\n${tree(appliedMigrationNames)}\n\nAll migrations have been successfully applied.`,
+    );
+  }
+  return 0;
+}
+
+async function status(engine: SchemaEngine): Promise<number> {
+  const list = await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb);
+  const local = list.migrationDirectories.map((d) => d.path);
+  const diag = await engine.diagnoseMigrationHistory(list, FILTERS);
+  const history = diag.history;
+  const pending =
+    history && history.diagnostic !== "migrationsDirectoryIsBehind" ? history.unappliedMigrationNames : [];
+  const dbOnly = history && history.diagnostic !== "databaseIsBehind" ? history.unpersistedMigrationNames : [];
+  const failed = diag.failedMigrationNames;
+  const edited = new Set(diag.editedMigrationNames);
+
+  console.log(
+    local.length
+      ? `${local.length} migration${local.length > 1 ? "s" : ""} found in ${MIGRATIONS_LABEL}\n`
+      : `No migration found in ${MIGRATIONS_LABEL}\n`,
+  );
+  for (const name of local) {
+    const state = failed.includes(name) ? "failed" : pending.includes(name) ? "pending" : "applied";
+    console.log(
+      `  ${state.padEnd(8)} ${name}${edited.has(name) ? "  (migration.sql changed since it was applied)" : ""}`,
+    );
+  }
+  for (const name of dbOnly)
+    console.log(`  ${"db only".padEnd(8)} ${name}  (in the database, not in ${MIGRATIONS_LABEL})`);
+  console.log();
+
+  if (failed.length) {
+    console.error(
+      `Failed migration(s): ${failed.join(", ")}. Undo its partial changes (if any), then either fix it and run\n` +
+        `  tsx scripts/db/migrate.ts resolve --rolled-back ${failed[0]}   (and deploy again), or, if done by hand,\n` +
+        `  tsx scripts/db/migrate.ts resolve --applied ${failed[0]}`,
+    );
+    return 1;
+  }
+  if (history?.diagnostic === "historiesDiverge") {
+    console.error(
+      `The migration history in the database and in ${MIGRATIONS_LABEL} diverge after ${history.lastCommonMigrationName ?? "the start"}.`,
+    );
+    return 1;
+  }
+  if (pending.length) {
+    console.error(
+      `${pending.length} migration${pending.length > 1 ? "s have" : " has"} not yet been applied. Run: tsx scripts/db/migrate.ts deploy`,
+    );
+    return 1;
+  }
+  if (!diag.hasMigrationsTable) {
+    console.error("The database is not managed by Prisma Migrate (no _prisma_migrations table).");
+    return 1;
+  }
+  if (history?.diagnostic === "migrationsDirectoryIsBehind") {
+    console.error(`The database has migrations that are missing from ${MIGRATIONS_LABEL}.`);
+    return 1;
+  }
+  if (edited.size) console.error(`Warning: applied migration(s) edited since: ${[...edited].join(", ")}`);
+  console.log("Database schema is up to date!");
+  return 0;
+}
+
+/**
+ * prisma migrate dev's name handling: @sindresorhus/slugify(name, { separator: "_" }), cut to 200.
+ * That package is not installed; this is its algorithm (without its transliteration table).
+ */
+function slugifyMigrationName(name: string): string {
+  let s = name
+    .replace(/&/g, " and ")
+    .normalize("NFD")
+    .replace(/\p{Diacritic}/gu, "")
+    .normalize();
+  s = s
+    .replace(/([A-Z]{2,})(\d+)/g, "$1 $2")
+    .replace(/([a-z\d]+)([A-Z]{2,})/g, "$1 $2")
+    .replace(/([a-z\d])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-rt-z\d]+)/g, "$1 $2")
+    .toLowerCase()
+    .replace(/([a-zA-Z\d]+)'([ts])(\s|$)/g, "$1$2$3")
+    .replace(/[^a-z\d]+/g, "_")
+    .replace(/_{2,}/g, "_")
+    .replace(/^_|_$/g, "");
+  return s.slice(0, 200);
+}
+
+async function create(
+  engine: SchemaEngine,
+  schema: SchemasContainer,
+  rawName: string,
+  opts: { apply: boolean; empty: boolean },
+): Promise<number> {
+  const migrationName = slugifyMigrationName(rawName);
+  if (!migrationName) throw new UsageError(`"${rawName}" is not a usable migration name`);
+  let list = await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb);
+
+  // The same engine calls, in the same order, as `prisma migrate dev --create-only`.
+  const dev = await engine.devDiagnostic(list, FILTERS);
+  if (dev.action.tag === "reset") {
+    console.error(`${dev.action.reason}\n\nThe database must be reset first; this tool never drops data. Aborting.`);
+    return 1;
+  }
+  const before = await engine.applyMigrations(list, FILTERS);
+  if (before.appliedMigrationNames.length) {
+    console.log(`The following migration(s) have been applied:\n\n${tree(before.appliedMigrationNames)}\n`);
+    // The WASM engine's evaluateDataLoss/createMigration reuse the shadow schema that devDiagnostic
+    // cached for the migrations applied at the time (they cannot open a shadow database): refresh it.
+    await engine.devDiagnostic(list, FILTERS);
+  }
+  const loss = await engine.evaluateDataLoss(list, schema, FILTERS);
+  for (const step of loss.unexecutableSteps)
+    console.error(`⚠️  Cannot be executed as is (step ${step.stepIndex}): ${step.message}`);
+  for (const warning of loss.warnings) console.error(`⚠️  ${warning.message}`);
+
+  const out = await engine.createMigration({
+    migrationName,
+    draft: opts.empty,
+    migrationsList: list,
+    schema,
+    filters: FILTERS,
+  });
+  if (out.migrationScript === null) {
+    console.log("No schema changes: the schema matches the migrations. Nothing created.");
+    return 0;
+  }
+  const dir = path.join(MIGRATIONS_DIR, out.generatedMigrationName);
+  if (existsSync(dir)) throw new Error(`The migration directory already exists at ${dir}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, `migration.${out.extension}`), out.migrationScript, "utf8");
+  await writeFile(path.join(MIGRATIONS_DIR, list.lockfile.path), migrationLockToml(out.connectorType), "utf8");
+  console.log(`Created ${path.relative(process.cwd(), dir)}/migration.${out.extension}`);
+
+  if (opts.apply && (loss.warnings.length || loss.unexecutableSteps.length)) {
+    // prisma migrate dev asks before applying a destructive migration; without a prompt, don't.
+    console.error("Not applied because of the warnings above: review it, then run deploy.");
+    return 1;
+  }
+  if (opts.apply) {
+    list = await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb);
+    const { appliedMigrationNames } = await engine.applyMigrations(list, FILTERS);
+    console.log(`\nApplied:\n\n${tree(appliedMigrationNames)}`);
+  } else {
+    console.log("Edit it if needed, then apply it with: tsx scripts/db/migrate.ts deploy");
+  }
+  return 0;
+}
+
+async function resolve(engine: SchemaEngine, migrationName: string, as: "applied" | "rolled-back"): Promise<number> {
+  if (as === "applied") {
+    await engine.markMigrationApplied(
+      migrationName,
+      await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb),
+    );
+  } else {
+    await engine.markMigrationRolledBack(migrationName);
+  }
+  console.log(`Migration ${migrationName} marked as ${as.replace("-", " ")}.`);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(argv: string[]): Promise<number> {
+  const flags = new Set(argv.filter((a) => a.startsWith("--")));
+  const [command, ...args] = argv.filter((a) => !a.startsWith("--"));
+  if (!command || flags.has("--help")) {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  const known: Record<string, { flags: string[]; args: number }> = {
+    deploy: { flags: [], args: 0 },
+    status: { flags: [], args: 0 },
+    create: { flags: ["--apply", "--empty"], args: 1 },
+    resolve: { flags: ["--applied", "--rolled-back"], args: 1 },
+  };
+  const spec = known[command];
+  if (!spec) throw new UsageError(`Unknown command "${command}"`);
+  const unknownFlag = [...flags].find((f) => !spec.flags.includes(f));
+  if (unknownFlag) throw new UsageError(`Unknown option ${unknownFlag} for ${command}`);
+  if (args.length !== spec.args) throw new UsageError(`Wrong arguments for ${command}`);
+  if (command === "resolve" && flags.size !== 1)
+    throw new UsageError("resolve needs exactly one of --applied, --rolled-back");
+
+  const url = await resolveDatabaseUrl();
+  const target = describeTarget(url);
+  if (command === "deploy" || command === "create") {
+    if (await ensureDatabaseExists(url)) console.log(`Created ${target}`);
+  }
+  console.log(`Datasource: ${target} (schema engine ${(await engineVersion()).slice(0, 12)}, wasm)\n`);
+  const schema = await readSchemaFiles(SCHEMA_PATH);
+  const engine = await SchemaEngine.open({ databaseUrl: url, schema });
+  try {
+    if (command === "deploy") return await deploy(engine);
+    if (command === "status") return await status(engine);
+    if (command === "resolve")
+      return await resolve(engine, args[0]!, flags.has("--applied") ? "applied" : "rolled-back");
+    return await create(engine, schema, args[0]!, { apply: flags.has("--apply"), empty: flags.has("--empty") });
+  } finally {
+    await engine.close();
+  }
+}
+
+// An engine panic inside a WASM callback arrives here rather than as a rejected call: still drop
+// the shadow databases and close connections before exiting.
+let crashed = false;
+process.on("uncaughtException", (err) => {
+  console.error(translateError(err).message);
+  if (crashed) return;
+  crashed = true;
+  void SchemaEngine.closeAll().finally(() => process.exit(1));
+});
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
+    else if (err instanceof Error && ["Error", "SchemaEngineError", "SchemaConnectorError"].includes(err.name))
+      console.error(err.message);
+    else console.error(err);
+    process.exit(1);
+  },
+);

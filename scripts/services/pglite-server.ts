@@ -1,0 +1,145 @@
+// Child process that owns one embedded PostgreSQL (PGlite, in-process WASM) and serves it over TCP.
+// It runs on its own so the app/worker processes don't carry the WASM heap and the database
+// outlives whoever started it. Started by index.ts; usable by hand:
+//   node --import tsx scripts/services/pglite-server.ts --dir .data/pglite [--port 54329]
+//        [--max-connections 100] [--parent-pid N]
+// Writes <dir>/server.json {pid, port} once it accepts connections; stops cleanly on SIGTERM/SIGINT.
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { multiplexSafe } from "./pglite-mux.js";
+import { EXIT_BUSY, canListen, isPidAlive, pidRuns, rmQuiet, writeJsonAtomic } from "./util.js";
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: "string" },
+    port: { type: "string", default: "54329" },
+    "max-connections": { type: "string", default: "100" },
+    "parent-pid": { type: "string" },
+  },
+});
+if (!values.dir) {
+  console.error("usage: pglite-server.ts --dir <dir> [--port N] [--max-connections N] [--parent-pid N]");
+  process.exit(2);
+}
+
+const dir = path.resolve(values.dir);
+const dataDir = path.join(dir, "data");
+const lockFile = path.join(dir, "server.lock");
+const stateFile = path.join(dir, "server.json");
+const log = (line: string) => console.log(`${new Date().toISOString()} [pglite ${process.pid}] ${line}`);
+
+fs.mkdirSync(dir, { recursive: true });
+
+// Two PGlite processes on one data directory would corrupt it, whoever started them: claim it first.
+for (;;) {
+  try {
+    fs.writeFileSync(lockFile, String(process.pid), { flag: "wx" });
+    break;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    const holder = Number(fs.readFileSync(lockFile, "utf8").trim() || "0");
+    if (holder !== process.pid && pidRuns(holder, "pglite-server")) {
+      console.error(`${dir} is already served by pid ${holder}`);
+      process.exit(EXIT_BUSY);
+    }
+    rmQuiet(lockFile); // left by a server that died without cleaning up
+  }
+}
+
+let db: PGlite | undefined;
+let server: PGLiteSocketServer | undefined;
+let stopping: Promise<void> | undefined;
+
+function cleanupFiles() {
+  try {
+    if (fs.readFileSync(lockFile, "utf8").trim() === String(process.pid)) {
+      rmQuiet(stateFile);
+      rmQuiet(lockFile);
+    }
+  } catch {
+    /* already gone */
+  }
+}
+
+async function shutdown(reason: string, code = 0): Promise<void> {
+  stopping ??= (async () => {
+    log(`stopping (${reason})`);
+    const force = setTimeout(() => {
+      log("clean stop took over 20s, exiting anyway");
+      cleanupFiles();
+      process.exit(1);
+    }, 20_000);
+    try {
+      await server?.stop();
+      // db.close() checkpoints, so the next start needs no WAL replay.
+      if (db && !db.closed) await db.close();
+    } catch (err) {
+      log(`error while stopping: ${String(err)}`);
+      code = 1;
+    }
+    clearTimeout(force);
+    cleanupFiles();
+    log("stopped");
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, () => void shutdown(sig));
+process.on("exit", cleanupFiles);
+// A misbehaving client connection must not take the database down for everyone else.
+process.on("unhandledRejection", (err) => log(`unhandled rejection: ${String(err)}`));
+process.on("uncaughtException", (err) => {
+  log(`uncaught exception: ${err.stack ?? String(err)}`);
+  void shutdown("uncaught exception", 1);
+});
+
+try {
+  const t0 = Date.now();
+  if (!fs.existsSync(path.join(dataDir, "PG_VERSION"))) {
+    // First run: create the database aside and move it in when complete, so an interrupted first
+    // start (Ctrl-C, crash) can never leave a half-written database that later starts would trust.
+    const staging = `${dataDir}.init`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (fs.existsSync(dataDir)) fs.renameSync(dataDir, `${dataDir}.incomplete-${Date.now()}`);
+    log(`creating database in ${dataDir}`);
+    const init = await PGlite.create(staging);
+    await init.close();
+    fs.renameSync(staging, dataDir);
+  }
+  db = await PGlite.create(dataDir);
+  log(`database ready in ${Date.now() - t0} ms (${dataDir})`);
+
+  const preferred = Number(values.port);
+  const maxConnections = Number(values["max-connections"]);
+  // The library's server cannot be restarted after a failed listen, so a fresh one is built for the fallback port.
+  const makeServer = (port: number) =>
+    new PGLiteSocketServer({ db: multiplexSafe(db!, log), host: "127.0.0.1", port, maxConnections });
+  server = makeServer(preferred > 0 && (await canListen(preferred)) ? preferred : 0);
+  try {
+    await server.start();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    server = makeServer(0);
+    await server.start();
+  }
+  const port = Number(server.getServerConn().split(":").pop());
+  writeJsonAtomic(stateFile, { pid: process.pid, port, host: "127.0.0.1", startedAt: new Date().toISOString() });
+  log(`listening on 127.0.0.1:${port} (max ${maxConnections} connections)`);
+} catch (err) {
+  log(`failed to start: ${(err as Error)?.stack ?? String(err)}`);
+  console.error(`failed to start: ${String((err as Error)?.message ?? err).split("\n")[0]}`);
+  cleanupFiles();
+  process.exit(1);
+}
+
+// Test instances pass --parent-pid so they never outlive the test run, even after a SIGKILL.
+const parentPid = Number(values["parent-pid"] ?? 0);
+if (parentPid) {
+  setInterval(() => {
+    if (!isPidAlive(parentPid)) void shutdown(`parent ${parentPid} is gone`);
+  }, 1000).unref();
+}

@@ -1,0 +1,118 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { db } from "@/lib/db";
+import { redis } from "@/lib/redis";
+import { FlashCore } from "@/lib/flash/core";
+import { activityKeys } from "@/lib/flash/keys";
+import { preheatActivity } from "@/lib/flash/preheat";
+import { buyToken } from "@/lib/flash/token";
+import { OrderWorker } from "@/lib/orders/worker";
+import type { DeductionMode } from "@/lib/generated/prisma/enums";
+
+export const TOKEN_SECRET = process.env.FLASH_TOKEN_SECRET!;
+const PASSWORD_HASH = "$2b$10$XzRMQlgrsEVf7F.OGrs6QO3sNda36isdusnICrGqqOtJtCglu46wa";
+
+const uniq = () => randomBytes(5).toString("hex");
+
+export async function createUsers(n: number): Promise<string[]> {
+  const tag = uniq();
+  const data = Array.from({ length: n }, (_, i) => ({
+    id: `u${tag}${String(i).padStart(6, "0")}`,
+    email: `it-${tag}-${i}@flash.test`,
+    name: `IT ${i}`,
+    passwordHash: PASSWORD_HASH,
+  }));
+  for (let i = 0; i < data.length; i += 5000) await db().user.createMany({ data: data.slice(i, i + 5000) });
+  return data.map((u) => u.id);
+}
+
+export interface TestActivity {
+  id: string;
+  startMs: number;
+  stock: number;
+  limit: number;
+}
+
+/** A live (or future) activity in PostgreSQL, preheated into Redis. */
+export async function createActivity(opts: {
+  stock: number;
+  limit?: number;
+  startInMs?: number;
+  mode?: DeductionMode;
+  preheat?: boolean;
+}): Promise<TestActivity> {
+  const tag = uniq();
+  const product = await db().product.create({
+    data: { slug: `it-product-${tag}`, name: `IT product ${tag}`, listPrice: 10000 },
+  });
+  const startAt = new Date(Date.now() + (opts.startInMs ?? -1000));
+  const a = await db().activity.create({
+    data: {
+      slug: `it-sale-${tag}`,
+      title: `IT sale ${tag}`,
+      productId: product.id,
+      salePrice: 990,
+      startAt,
+      endAt: new Date(startAt.getTime() + 3600_000),
+      totalStock: opts.stock,
+      stock: opts.stock,
+      perUserLimit: opts.limit ?? 1,
+      deductionMode: opts.mode ?? "ORDER",
+      status: (opts.startInMs ?? -1000) <= 0 ? "LIVE" : "SCHEDULED",
+    },
+  });
+  if (opts.preheat !== false) await preheatActivity(db(), redis(), a.id);
+  return { id: a.id, startMs: startAt.getTime(), stock: opts.stock, limit: opts.limit ?? 1 };
+}
+
+export function tokenFor(a: TestActivity, userId: string): string {
+  return buyToken(TOKEN_SECRET, a.id, a.startMs, userId);
+}
+
+/** Several cores, each with its own Redis connection, like several web processes. */
+export function createCores(n: number): { cores: FlashCore[]; close(): void } {
+  const conns = Array.from({ length: n }, () => new Redis(process.env.REDIS_URL!, { enableAutoPipelining: true }));
+  return {
+    cores: conns.map((c) => new FlashCore(c, TOKEN_SECRET, { stateTtlMs: 50 })),
+    close: () => conns.forEach((c) => c.disconnect()),
+  };
+}
+
+/** Runs `n` in-process order workers until every admitted ticket of the activity has its final answer. */
+export async function drain(activityId: string, n = 2, timeoutMs = 60_000): Promise<void> {
+  const blocking = Array.from({ length: n }, () => new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null }));
+  const workers = blocking.map(
+    (b, i) =>
+      new OrderWorker({ prisma: db(), redis: redis(), blocking: b, consumer: `it-${uniq()}-${i}`, batchSize: 100, claimIdleMs: 1000 }),
+  );
+  const runs = workers.map((w) => w.run());
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [seq, served] = await redis().hmget(activityKeys(activityId).meta, "seq", "served");
+      if (Number(seq ?? 0) === Number(served ?? 0)) break;
+      if (Date.now() > deadline) throw new Error(`drain timed out: ${served}/${seq} served`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    workers.forEach((w) => w.stop());
+    await Promise.all(runs);
+    blocking.forEach((b) => b.disconnect());
+  }
+}
+
+/** Everything the invariants I1–I4 are stated over, read straight from PostgreSQL and Redis. */
+export async function snapshot(activityId: string) {
+  const keys = activityKeys(activityId);
+  const [meta, users, stats] = await Promise.all([
+    redis().hgetall(keys.meta),
+    redis().hgetall(keys.users),
+    redis().hgetall(keys.stats),
+  ]);
+  const activity = await db().activity.findUniqueOrThrow({ where: { id: activityId } });
+  const orders = await db().order.findMany({ where: { activityId } });
+  const buyers = await db().activityBuyer.findMany({ where: { activityId } });
+  const entries = (await redis().xrange(keys.stream, "-", "+")).map(([, f]) => ({ ticketId: f[1]!, userId: f[3]!, qty: Number(f[5]) }));
+  const statuses = await Promise.all(entries.map((e) => redis().hget(keys.ticket(e.ticketId), "st")));
+  return { meta, users, stats, activity, orders, buyers, entries, statuses };
+}

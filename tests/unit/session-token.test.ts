@@ -1,0 +1,27 @@
+import { encode } from "next-auth/jwt";
+import { describe, expect, it } from "vitest";
+import { createSessionReader } from "@/lib/auth/session-token";
+
+const secret = "unit-test-secret-0123456789abcdefghij";
+
+describe("session reader of the hot paths", () => {
+  it("reads the user from a next-auth session cookie and from a bearer token", async () => {
+    const token = await encode({ token: { uid: "user-1", role: "SHOPPER", sub: "user-1" }, secret });
+    const reader = createSessionReader(secret);
+    expect(await reader.read(`a=b; next-auth.session-token=${token}; c=d`)).toEqual({ userId: "user-1", role: "SHOPPER" });
+    expect(await reader.read(`__Secure-next-auth.session-token=${token}`)).toEqual({ userId: "user-1", role: "SHOPPER" });
+    expect(await reader.read(undefined, `Bearer ${token}`)).toEqual({ userId: "user-1", role: "SHOPPER" });
+  });
+
+  it("refuses a token made with another secret, an expired one, garbage and look-alike cookie names", async () => {
+    const reader = createSessionReader(secret);
+    const other = await encode({ token: { uid: "u", role: "ADMIN" }, secret: "another-secret-0123456789abcdefghijk" });
+    const expired = await encode({ token: { uid: "u", role: "ADMIN" }, secret, maxAge: -3600 });
+    const good = await encode({ token: { uid: "u", role: "ADMIN" }, secret });
+    expect(await reader.read(`next-auth.session-token=${other}`)).toBeNull();
+    expect(await reader.read(`next-auth.session-token=${expired}`)).toBeNull();
+    expect(await reader.read("next-auth.session-token=garbage")).toBeNull();
+    expect(await reader.read(`xnext-auth.session-token=${good}`)).toBeNull();
+    expect(await reader.read(undefined, "Basic abc")).toBeNull();
+  });
+});

@@ -5,7 +5,9 @@ import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { ensureServices, formatStartupError } from "@/scripts/services/index";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
-import { ROOT, run, startProcess, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+import { ROOT, loadDotEnv, run, startProcess, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+
+loadDotEnv();
 
 const port = Number(process.env.PORT ?? 3000);
 const workers = Number(process.env.WORKERS ?? 2);

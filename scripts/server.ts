@@ -12,7 +12,8 @@ import {
 import { env } from "@/lib/env";
 
 const port = Number(process.env.PORT ?? 3000);
-const hostname = process.env.HOSTNAME ?? "0.0.0.0";
+// HOST, not HOSTNAME: shells and containers set HOSTNAME to the machine name.
+const hostname = process.env.HOST ?? "0.0.0.0";
 const workers = Number(process.env.WEB_CONCURRENCY ?? 1);
 const MAX_BODY = 4096;
 

@@ -5,7 +5,9 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { ensureServices, formatStartupError } from "@/scripts/services/index";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
-import { ROOT } from "@/scripts/lib/procs";
+import { ROOT, loadDotEnv } from "@/scripts/lib/procs";
+
+loadDotEnv();
 
 const [cmd, ...args] = process.argv.slice(2);
 if (!cmd) {

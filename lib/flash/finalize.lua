@@ -19,6 +19,7 @@ for i = 4, #KEYS do
     else
       redis.call('HSET', KEYS[i], 'st', 'REJECTED', 'c', detail)
       redis.call('HINCRBY', stats, 'rejected', 1)
+      redis.call('HINCRBY', stats, 'rejectedUnits', tonumber(t[3]))
       redis.call('HINCRBY', meta, counter, tonumber(t[3]))
       redis.call('HINCRBY', users, t[2], -tonumber(t[3]))
       redis.call('HDEL', meta, 'soldOutAt')

@@ -25,7 +25,13 @@ export async function runSchedule(prisma: PrismaClient, redis: Redis, now = new 
     if (a.endAt <= now) status = "ENDED";
     else if (a.startAt <= now) status = "LIVE";
     if (status !== a.status) {
-      await prisma.activity.updateMany({ where: { id: a.id, status: a.status }, data: { status } });
+      // Conditional on what the decision was made from; not moved: a run control (cancel, end,
+      // extend, start early) changed the activity meanwhile and has set Redis itself.
+      const moved = await prisma.activity.updateMany({
+        where: { id: a.id, status: a.status, startAt: a.startAt, endAt: a.endAt },
+        data: { status },
+      });
+      if (moved.count === 0) continue;
       await redis.hset(activityKeys(a.id).meta, "status", status);
       await redis.publish(EVENTS_CHANNEL, JSON.stringify({ activityId: a.id, event: "status" }));
     }

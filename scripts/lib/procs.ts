@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
 
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const TSX = ["--import", "./scripts/register.mjs"];
@@ -65,4 +66,13 @@ export async function waitForHttp(url: string, timeoutMs = 60_000, child?: Child
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
+}
+
+/** Loads ./.env if present (Node's own parser); variables already set win. */
+export function loadDotEnv(): void {
+  try {
+    process.loadEnvFile(path.join(ROOT, ".env"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
 }

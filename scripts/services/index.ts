@@ -89,29 +89,25 @@ export async function launchServices(opts: LaunchOptions = {}): Promise<Launched
   const envRedis = process.env.REDIS_URL?.trim() || undefined;
   const port = (p: number) => (opts.ephemeral ? undefined : p);
   const parentPid = opts.ephemeral ? process.pid : undefined;
-  const mode = opts.postgres ?? postgresModeFromEnv() ?? "pglite";
+  const startPg = only.has("postgres") && !envDb;
+  const startRedisServer = only.has("redis") && !envRedis;
+  const mode = startPg ? (opts.postgres ?? postgresModeFromEnv() ?? "pglite") : undefined;
   // Typos and missing programs are reported before anything is started.
-  const problems: string[] = [];
-  if (only.has("postgres")) {
-    if (envDb) validateUrl("DATABASE_URL", envDb, PG_SCHEMES);
-    else if (mode === "native") problems.push(nativeUnavailable() ?? "");
-  }
-  if (only.has("redis")) {
-    if (envRedis) validateUrl("REDIS_URL", envRedis, REDIS_SCHEMES);
-    else if (!findRedisServer()) problems.push(REDIS_MISSING);
-  }
-  if (problems.some(Boolean)) throw new StartupError(problems.filter(Boolean).join("; "));
+  if (only.has("postgres") && envDb) validateUrl("DATABASE_URL", envDb, PG_SCHEMES);
+  if (only.has("redis") && envRedis) validateUrl("REDIS_URL", envRedis, REDIS_SCHEMES);
+  const missing = [mode === "native" ? nativeUnavailable() : null, startRedisServer && !findRedisServer() ? REDIS_MISSING : null];
+  if (missing.some(Boolean)) throw new StartupError(missing.filter(Boolean).join("; "));
 
   const pgTask = async (): Promise<string | ServerHandle> => {
     if (!only.has("postgres")) return envDb ?? "";
-    if (envDb) return checkUrl("DATABASE_URL", envDb, PG_SCHEMES, pgPing);
+    if (!startPg) return checkUrl("DATABASE_URL", envDb!, PG_SCHEMES, pgPing);
     return mode === "native"
       ? startNativePostgres({ dir: path.join(dataDir, "postgres"), preferredPort: port(PREFERRED_PORT.native), ephemeral: opts.ephemeral, log })
       : startPglite({ dir: path.join(dataDir, "pglite"), preferredPort: port(PREFERRED_PORT.pglite), parentPid, log });
   };
   const redisTask = async (): Promise<string | ServerHandle> => {
     if (!only.has("redis")) return envRedis ?? "";
-    if (envRedis) return checkUrl("REDIS_URL", envRedis, REDIS_SCHEMES, redisPing);
+    if (!startRedisServer) return checkUrl("REDIS_URL", envRedis!, REDIS_SCHEMES, redisPing);
     return startRedis({ dir: path.join(dataDir, "redis"), preferredPort: port(PREFERRED_PORT.redis), ephemeral: opts.ephemeral, log });
   };
 

@@ -144,6 +144,7 @@ export async function startPglite(opts: { dir: string; preferredPort?: number; p
     }
     const st = readJson<State>(stateFile)!;
     await pgPing(pgliteUrl(st.port), 5000).catch((err) => {
+      child.kill("SIGTERM");
       throw new StartupError(`pglite: server pid ${st.pid} started but does not answer on port ${st.port} (${shortReason(err)})`);
     });
     log(`pglite: started pid ${st.pid} on port ${st.port} in ${Date.now() - t0} ms`);
@@ -161,8 +162,9 @@ export async function stopPgliteDir(dir: string, log: Log): Promise<boolean> {
       return "0";
     }
   })());
-  const pid = st?.pid ?? lockPid;
-  if (!pid || !pidRuns(pid, "pglite-server")) return false;
+  // server.json names a ready server; server.lock also covers one that is still starting.
+  const pid = [st?.pid ?? 0, lockPid].find((p) => p > 0 && pidRuns(p, "pglite-server"));
+  if (!pid) return false;
   const clean = await terminate(pid, "SIGTERM", 30_000);
   log(clean ? `pglite: stopped pid ${pid} (${dir})` : `pglite: pid ${pid} did not stop in 30s and was killed`);
   return true;

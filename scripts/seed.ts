@@ -7,6 +7,7 @@ import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { activityKeys } from "@/lib/flash/keys";
 import { sellableUnits } from "@/lib/catalog/activities";
+import { preflight } from "@/scripts/lib/preflight";
 
 export const DEMO_ADMIN = { email: "admin@flash.test", password: "admin-pass-2026" };
 /** Every seeded shopper N signs in as shopperN@flash.test with this one password. */
@@ -20,6 +21,7 @@ if (!Number.isInteger(shoppers) || shoppers < 0 || shoppers > 1_000_000) {
   process.exit(2);
 }
 
+await preflight("seed");
 const prisma = db();
 const adminHash = await bcrypt.hash(DEMO_ADMIN.password, 10);
 await prisma.user.upsert({

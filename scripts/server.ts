@@ -9,7 +9,7 @@ import { flash } from "@/lib/flash/instance";
 import {
   buyReply, matchFlashRoute, progressReply, refusal, ticketReply, timeReply, tokenReply, type HttpReply,
 } from "@/lib/flash/http";
-import { env } from "@/lib/env";
+import { preflight } from "@/scripts/lib/preflight";
 
 const port = Number(process.env.PORT ?? 3000);
 // HOST, not HOSTNAME: shells and containers set HOSTNAME to the machine name.
@@ -37,7 +37,7 @@ if (cluster.isPrimary && workers > 1) {
 }
 
 async function serve() {
-  env(); // validate before taking traffic
+  await preflight("web"); // before taking traffic
   const app = next({ dev: false, hostname, port });
   const handle = app.getRequestHandler();
   await app.prepare();

@@ -5,8 +5,10 @@ import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { runSchedule } from "@/lib/flash/scheduler";
 import { OrderWorker } from "@/lib/orders/worker";
+import { preflight } from "@/scripts/lib/preflight";
 import { createRedisConnection, redis } from "@/lib/redis";
 
+await preflight("worker");
 const config = env();
 const consumer = process.env.WORKER_NAME ?? `${os.hostname()}-${process.pid}`;
 const log = (line: string) => console.log(`[worker ${consumer}] ${line}`);

@@ -26,15 +26,15 @@ export function BuyPanel(p: Props) {
   const { status: auth } = useSession();
   const now = useServerNow();
   const [ticket, setTicket] = useState<{ ticketId: string; sequence: number } | null>(null);
-  const startMs = Date.parse(p.startAt);
-  const endMs = Date.parse(p.endAt);
-
   const progress = useQuery({
     queryKey: ["progress", p.activityId],
     queryFn: () => fetchProgress(p.activityId),
     // Shared by every shopper and cacheable for a second: the crowd costs the origin little.
     refetchInterval: (q) => (q.state.data?.soldOut && !ticket ? 5_000 : 1_000),
   });
+  // The live times win over the static page's: an admin may start early or extend the end.
+  const startMs = Date.parse(progress.data?.startAt ?? p.startAt);
+  const endMs = Date.parse(progress.data?.endAt ?? p.endAt);
 
   const [state, buy, pending] = useActionState<BuyState, FormData>(async (_prev, form) => {
     const quantity = Number(form.get("quantity") ?? 1);

@@ -8,6 +8,8 @@ import { createRedisConnection, redis } from "@/lib/redis";
 interface Instance {
   core: FlashCore;
   sessions: SessionReader;
+  /** Stops the metrics timer and the event subscription (tests; processes just exit). */
+  close(): void;
 }
 
 const globalForFlash = globalThis as unknown as { flash?: Instance };
@@ -27,7 +29,15 @@ export function flash(): Instance {
     });
     const timer = setInterval(() => void core.flushMetrics().catch(() => undefined), 1_000);
     timer.unref();
-    globalForFlash.flash = { core, sessions: createSessionReader(env().NEXTAUTH_SECRET) };
+    globalForFlash.flash = {
+      core,
+      sessions: createSessionReader(env().NEXTAUTH_SECRET),
+      close() {
+        clearInterval(timer);
+        sub.disconnect();
+        globalForFlash.flash = undefined;
+      },
+    };
   }
   return globalForFlash.flash;
 }

@@ -74,7 +74,8 @@ async function writeOrders(prisma: PrismaClient, terms: ActivityTerms, batch: Qu
       // PAYMENT mode takes stock at payment, not here.
       if (terms.deductionMode !== "PAYMENT") {
         const updated = await tx.$executeRaw`
-          UPDATE activities SET stock = stock - ${units}, updated_at = now()
+          UPDATE activities SET stock = stock - ${units}, updated_at = now(),
+                 sold_out_at = CASE WHEN stock = ${units} THEN now() ELSE sold_out_at END
           WHERE id = ${terms.id} AND stock >= ${units}`;
         if (updated !== 1) throw new Refused("SOLD_OUT");
       }

@@ -14,7 +14,9 @@ import pg from "pg";
 import { multiplexSafe } from "./pglite-mux.js";
 import { startPglite } from "./pglite.js";
 
-const { values } = parseArgs({ options: { url: { type: "string" }, unpatched: { type: "boolean" }, patched: { type: "boolean" } } });
+const { values } = parseArgs({
+  options: { url: { type: "string" }, unpatched: { type: "boolean" }, patched: { type: "boolean" } },
+});
 
 let url = values.url ?? "";
 let cleanup = async () => {};
@@ -48,7 +50,12 @@ const client = async () => {
   return c;
 };
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
-  Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`${what}: no progress in ${ms} ms (deadlock?)`)), ms))]);
+  Promise.race([
+    p,
+    new Promise<never>((_, rej) =>
+      setTimeout(() => rej(new Error(`${what}: no progress in ${ms} ms (deadlock?)`)), ms),
+    ),
+  ]);
 
 async function check(name: string, fn: () => Promise<string>) {
   const t0 = Date.now();
@@ -66,20 +73,23 @@ const admin = clients[0]!;
 await admin.query("DROP TABLE IF EXISTS mux_check; CREATE TABLE mux_check (id int PRIMARY KEY, n int NOT NULL)");
 await admin.query("INSERT INTO mux_check VALUES (1, 0), (2, 0), (3, 0)");
 
-await check("20 clients x 5 parameterised queries with 300 kB parameters (batches split across TCP reads)", async () => {
-  const big = "x".repeat(300_000);
-  let wrong = 0;
-  await Promise.all(
-    clients.map(async (c, i) => {
-      for (let k = 0; k < 5; k++) {
-        const r = await c.query(`SELECT length($1::text) + ${i} AS v`, [big]);
-        if (r.rows[0].v !== big.length + i) wrong++;
-      }
-    }),
-  );
-  if (wrong) throw new Error(`${wrong}/${N * 5} queries got another client's result`);
-  return `${N * 5} correct`;
-});
+await check(
+  "20 clients x 5 parameterised queries with 300 kB parameters (batches split across TCP reads)",
+  async () => {
+    const big = "x".repeat(300_000);
+    let wrong = 0;
+    await Promise.all(
+      clients.map(async (c, i) => {
+        for (let k = 0; k < 5; k++) {
+          const r = await c.query(`SELECT length($1::text) + ${i} AS v`, [big]);
+          if (r.rows[0].v !== big.length + i) wrong++;
+        }
+      }),
+    );
+    if (wrong) throw new Error(`${wrong}/${N * 5} queries got another client's result`);
+    return `${N * 5} correct`;
+  },
+);
 
 await check("20 clients x 10 transactions BEGIN; SELECT n; (sleep) UPDATE n+1; COMMIT", async () => {
   await admin.query("UPDATE mux_check SET n = 0 WHERE id = 1");
@@ -131,7 +141,10 @@ await check("errors inside transactions do not leak into other clients", async (
         await c.query("UPDATE mux_check SET n = n + 1 WHERE id = 3");
         if (i % 2) {
           await c.query("SELECT 1/0").catch(() => {}); // aborts this client's transaction only
-          const r = await c.query("SELECT 1").then(() => "ran", (e: Error) => e.message);
+          const r = await c.query("SELECT 1").then(
+            () => "ran",
+            (e: Error) => e.message,
+          );
           if (!r.includes("aborted")) unexpected++;
           await c.query("ROLLBACK");
         } else {
@@ -141,7 +154,8 @@ await check("errors inside transactions do not leak into other clients", async (
     }),
   );
   const { rows } = await admin.query("SELECT n FROM mux_check WHERE id = 3");
-  if (rows[0].n !== (N / 2) * 5 || unexpected) throw new Error(`n=${rows[0].n} (expected ${(N / 2) * 5}), ${unexpected} unexpected`);
+  if (rows[0].n !== (N / 2) * 5 || unexpected)
+    throw new Error(`n=${rows[0].n} (expected ${(N / 2) * 5}), ${unexpected} unexpected`);
   return `n=${rows[0].n}, only committed transactions counted`;
 });
 
@@ -156,19 +170,28 @@ await check("a client that disconnects inside a transaction is rolled back and d
   return `others unblocked after ${Date.now() - t0} ms, update rolled back`;
 });
 
-await check("a client that disconnects in the middle of an extended-protocol batch does not poison the backend", async () => {
-  const sock = net.connect({ host: hostname, port: Number(port) });
-  await new Promise((r) => sock.once("connect", r));
-  sock.write(protocol.serialize.startup({ user: "postgres", database: "postgres" }));
-  await new Promise((r) => setTimeout(r, 200));
-  // Parse + Bind of a failing statement, no Sync: the backend now skips messages until a Sync.
-  sock.write(Buffer.concat([protocol.serialize.parse({ text: "SELECT 1/0" }), protocol.serialize.bind({}), protocol.serialize.execute({})]));
-  await new Promise((r) => setTimeout(r, 200));
-  sock.destroy();
-  const r = await Promise.all(clients.slice(0, 5).map((c, i) => c.query(`SELECT $1::int + ${i} AS v`, [10])));
-  if (r.some((x, i) => x.rows[0].v !== 10 + i)) throw new Error("wrong results after the abandoned batch");
-  return "next queries fine";
-});
+await check(
+  "a client that disconnects in the middle of an extended-protocol batch does not poison the backend",
+  async () => {
+    const sock = net.connect({ host: hostname, port: Number(port) });
+    await new Promise((r) => sock.once("connect", r));
+    sock.write(protocol.serialize.startup({ user: "postgres", database: "postgres" }));
+    await new Promise((r) => setTimeout(r, 200));
+    // Parse + Bind of a failing statement, no Sync: the backend now skips messages until a Sync.
+    sock.write(
+      Buffer.concat([
+        protocol.serialize.parse({ text: "SELECT 1/0" }),
+        protocol.serialize.bind({}),
+        protocol.serialize.execute({}),
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    sock.destroy();
+    const r = await Promise.all(clients.slice(0, 5).map((c, i) => c.query(`SELECT $1::int + ${i} AS v`, [10])));
+    if (r.some((x, i) => x.rows[0].v !== 10 + i)) throw new Error("wrong results after the abandoned batch");
+    return "next queries fine";
+  },
+);
 
 await check("throughput: pg.Pool(10), 2000 x SELECT $1", async () => {
   const pool = new pg.Pool({ connectionString: url, max: 10 });

@@ -3,6 +3,7 @@
 // tsx scripts/services/cli.ts down [--data-dir DIR]
 //   Stops the servers recorded under the data dir (and leftovers of crashed test runs).
 // tsx scripts/services/cli.ts status [--data-dir DIR]
+import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -17,7 +18,6 @@ import {
 } from "./index.js";
 import { findLivePglite } from "./pglite.js";
 import { isPidAlive, readJson } from "./util.js";
-import fs from "node:fs";
 
 const log = (line: string) => console.log(`[services] ${line}`);
 
@@ -37,11 +37,14 @@ const dataDir = path.resolve(values["data-dir"] ?? DEFAULT_DATA_DIR);
 async function up() {
   const postgres: PostgresMode | undefined = values.native ? "native" : values.pglite ? "pglite" : undefined;
   const only = values.only?.flatMap((o) => o.split(",")) as ("postgres" | "redis")[] | undefined;
-  for (const o of only ?? []) if (o !== "postgres" && o !== "redis") exitWithStartupError(`--only: expected postgres or redis, got "${o}"`);
+  for (const o of only ?? [])
+    if (o !== "postgres" && o !== "redis") exitWithStartupError(`--only: expected postgres or redis, got "${o}"`);
   // Handlers first, so a Ctrl-C while a first PGlite start is still running leaves nothing behind.
   const launching = launchServices({ dataDir, postgres, only, log });
   const shutdown = installShutdownHandlers([launching], { log });
-  const services = await launching.catch((err) => (isShuttingDown() ? new Promise<never>(() => {}) : exitWithStartupError(err)));
+  const services = await launching.catch((err) =>
+    isShuttingDown() ? new Promise<never>(() => {}) : exitWithStartupError(err),
+  );
 
   console.log("");
   if (services.databaseUrl) console.log(`DATABASE_URL=${services.databaseUrl}`);
@@ -49,7 +52,10 @@ async function up() {
   console.log("");
   const started = services.servers.filter((s) => s.started);
   if (started.length === 0) log("nothing was started here (all reused or given by URL); Ctrl-C leaves them running");
-  else log(`running ${started.map((s) => `${s.name} (pid ${s.pid})`).join(", ")}; Ctrl-C stops ${started.length > 1 ? "them" : "it"}`);
+  else
+    log(
+      `running ${started.map((s) => `${s.name} (pid ${s.pid})`).join(", ")}; Ctrl-C stops ${started.length > 1 ? "them" : "it"}`,
+    );
 
   // If a server dies under us (or `down` stops it), stop the rest rather than pretend all is well.
   for (const s of started) {
@@ -71,7 +77,11 @@ async function status() {
   const pglite = await findLivePglite(path.join(dataDir, "pglite")).catch((err: Error) => err);
   console.log(
     "pglite:  " +
-      (pglite instanceof Error ? pglite.message : pglite ? `pid ${pglite.pid}, postgresql://postgres:postgres@127.0.0.1:${pglite.port}/postgres` : "not running"),
+      (pglite instanceof Error
+        ? pglite.message
+        : pglite
+          ? `pid ${pglite.pid}, postgresql://postgres:postgres@127.0.0.1:${pglite.port}/postgres`
+          : "not running"),
   );
   let native = "not running";
   try {
@@ -82,7 +92,9 @@ async function status() {
   }
   console.log(`native:  ${native}`);
   const redis = readJson<{ pid: number; port: number }>(path.join(dataDir, "redis", "server.json"));
-  console.log(`redis:   ${redis && isPidAlive(redis.pid) ? `pid ${redis.pid}, redis://127.0.0.1:${redis.port}` : "not running"}`);
+  console.log(
+    `redis:   ${redis && isPidAlive(redis.pid) ? `pid ${redis.pid}, redis://127.0.0.1:${redis.port}` : "not running"}`,
+  );
 }
 
 if (values.help || !command || !["up", "down", "status"].includes(command)) {

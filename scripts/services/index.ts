@@ -8,7 +8,18 @@ import path from "node:path";
 import { findPgBins, nativeUnavailable, startNativePostgres, stopNativeDir } from "./native-pg.js";
 import { startPglite, stopPgliteDir } from "./pglite.js";
 import { REDIS_MISSING, findRedisServer, startRedis, stopRedisDir } from "./redis.js";
-import { REPO_ROOT, StartupError, abortStarting, isPidAlive, maskUrl, pgPing, redisPing, shortReason, type Log, type ServerHandle } from "./util.js";
+import {
+  REPO_ROOT,
+  StartupError,
+  abortStarting,
+  isPidAlive,
+  maskUrl,
+  pgPing,
+  redisPing,
+  shortReason,
+  type Log,
+  type ServerHandle,
+} from "./util.js";
 
 export { StartupError, type ServerHandle };
 
@@ -64,13 +75,19 @@ function validateUrl(name: string, url: string, schemes: string[]): void {
   } catch {
     throw new StartupError(`${name}: not a valid URL: ${maskUrl(url)}`);
   }
-  if (!schemes.includes(scheme)) throw new StartupError(`${name}: expected a ${schemes.join("/")}:// URL, got ${maskUrl(url)}`);
+  if (!schemes.includes(scheme))
+    throw new StartupError(`${name}: expected a ${schemes.join("/")}:// URL, got ${maskUrl(url)}`);
 }
 
 const PG_SCHEMES = ["postgres", "postgresql"];
 const REDIS_SCHEMES = ["redis", "rediss"];
 
-async function checkUrl(name: string, url: string, schemes: string[], ping: (url: string, ms: number) => Promise<void>): Promise<string> {
+async function checkUrl(
+  name: string,
+  url: string,
+  schemes: string[],
+  ping: (url: string, ms: number) => Promise<void>,
+): Promise<string> {
   validateUrl(name, url, schemes);
   try {
     await ping(url, 3000);
@@ -95,20 +112,33 @@ export async function launchServices(opts: LaunchOptions = {}): Promise<Launched
   // Typos and missing programs are reported before anything is started.
   if (only.has("postgres") && envDb) validateUrl("DATABASE_URL", envDb, PG_SCHEMES);
   if (only.has("redis") && envRedis) validateUrl("REDIS_URL", envRedis, REDIS_SCHEMES);
-  const missing = [mode === "native" ? nativeUnavailable() : null, startRedisServer && !findRedisServer() ? REDIS_MISSING : null];
+  const missing = [
+    mode === "native" ? nativeUnavailable() : null,
+    startRedisServer && !findRedisServer() ? REDIS_MISSING : null,
+  ];
   if (missing.some(Boolean)) throw new StartupError(missing.filter(Boolean).join("; "));
 
   const pgTask = async (): Promise<string | ServerHandle> => {
     if (!only.has("postgres")) return envDb ?? "";
     if (!startPg) return checkUrl("DATABASE_URL", envDb!, PG_SCHEMES, pgPing);
     return mode === "native"
-      ? startNativePostgres({ dir: path.join(dataDir, "postgres"), preferredPort: port(PREFERRED_PORT.native), ephemeral: opts.ephemeral, log })
+      ? startNativePostgres({
+          dir: path.join(dataDir, "postgres"),
+          preferredPort: port(PREFERRED_PORT.native),
+          ephemeral: opts.ephemeral,
+          log,
+        })
       : startPglite({ dir: path.join(dataDir, "pglite"), preferredPort: port(PREFERRED_PORT.pglite), parentPid, log });
   };
   const redisTask = async (): Promise<string | ServerHandle> => {
     if (!only.has("redis")) return envRedis ?? "";
     if (!startRedisServer) return checkUrl("REDIS_URL", envRedis!, REDIS_SCHEMES, redisPing);
-    return startRedis({ dir: path.join(dataDir, "redis"), preferredPort: port(PREFERRED_PORT.redis), ephemeral: opts.ephemeral, log });
+    return startRedis({
+      dir: path.join(dataDir, "redis"),
+      preferredPort: port(PREFERRED_PORT.redis),
+      ephemeral: opts.ephemeral,
+      log,
+    });
   };
 
   // Both at once: a first PGlite start takes seconds, redis milliseconds.
@@ -120,7 +150,8 @@ export async function launchServices(opts: LaunchOptions = {}): Promise<Launched
     await Promise.allSettled(servers.map((s) => s.stop()));
     throw new StartupError(failures.join("; "));
   }
-  const urlOf = (r: (typeof results)[number]) => (r.status === "fulfilled" ? (typeof r.value === "string" ? r.value : r.value.url) : "");
+  const urlOf = (r: (typeof results)[number]) =>
+    r.status === "fulfilled" ? (typeof r.value === "string" ? r.value : r.value.url) : "";
 
   let stopping: Promise<void> | undefined;
   return {

@@ -64,7 +64,10 @@ const runuserPath = () => findExecutable("runuser", ["/usr/sbin", "/sbin", "/usr
 /** uid/gid of the postgres user, from /etc/passwd (no dependency on PATH). */
 function postgresUser(): { uid: number; gid: number } | null {
   try {
-    const line = fs.readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("postgres:"));
+    const line = fs
+      .readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("postgres:"));
     const [, , uid, gid] = line?.split(":") ?? [];
     return uid && gid ? { uid: Number(uid), gid: Number(gid) } : null;
   } catch {
@@ -77,18 +80,22 @@ export function nativeUnavailable(): string | null {
   if (!findPgBins()) return NATIVE_MISSING;
   if (!isRoot()) return null;
   if (!runuserPath()) return "native postgres: running as root needs runuser (util-linux) to drop to the postgres user";
-  if (!postgresUser()) return `native postgres: running as root needs a "postgres" user (apt-get install -y postgresql creates it)`;
+  if (!postgresUser())
+    return `native postgres: running as root needs a "postgres" user (apt-get install -y postgresql creates it)`;
   return null;
 }
 
 /** Runs a PostgreSQL tool as the postgres user when we are root. */
 function asPostgres(bin: string, args: string[], timeoutMs = 120_000): Promise<string> {
-  return isRoot() ? run(runuserPath() ?? "runuser", ["-u", "postgres", "--", bin, ...args], { timeoutMs }) : run(bin, args, { timeoutMs });
+  return isRoot()
+    ? run(runuserPath() ?? "runuser", ["-u", "postgres", "--", bin, ...args], { timeoutMs })
+    : run(bin, args, { timeoutMs });
 }
 
 function chownTree(file: string, uid: number, gid: number): void {
   fs.lchownSync(file, uid, gid);
-  if (fs.lstatSync(file).isDirectory()) for (const name of fs.readdirSync(file)) chownTree(path.join(file, name), uid, gid);
+  if (fs.lstatSync(file).isDirectory())
+    for (const name of fs.readdirSync(file)) chownTree(path.join(file, name), uid, gid);
 }
 
 export const nativeUrl = (port: number) => `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
@@ -115,11 +122,19 @@ async function prepareRoot(dir: string): Promise<void> {
   try {
     await asPostgres("/bin/sh", ["-c", 'test -w "$1"', "sh", dir]);
   } catch {
-    throw new StartupError(`native postgres: user postgres cannot write ${dir} (check the permissions of its parent directories)`);
+    throw new StartupError(
+      `native postgres: user postgres cannot write ${dir} (check the permissions of its parent directories)`,
+    );
   }
 }
 
-function handleFor(pgdata: string, st: { pid: number; port: number }, started: boolean, bins: PgBins, log: Log): ServerHandle {
+function handleFor(
+  pgdata: string,
+  st: { pid: number; port: number },
+  started: boolean,
+  bins: PgBins,
+  log: Log,
+): ServerHandle {
   const exitCbs: ((code: number | null) => void)[] = [];
   let stopping = false;
   // The postmaster is not our child (pg_ctl daemonises it), so watch it by polling.
@@ -168,7 +183,12 @@ function handleFor(pgdata: string, st: { pid: number; port: number }, started: b
   };
 }
 
-export async function startNativePostgres(opts: { dir: string; preferredPort?: number; ephemeral?: boolean; log: Log }): Promise<ServerHandle> {
+export async function startNativePostgres(opts: {
+  dir: string;
+  preferredPort?: number;
+  ephemeral?: boolean;
+  log: Log;
+}): Promise<ServerHandle> {
   const { dir, log } = opts;
   const bins = findPgBins();
   if (!bins) throw new StartupError(NATIVE_MISSING);
@@ -178,7 +198,9 @@ export async function startNativePostgres(opts: { dir: string; preferredPort?: n
     const live = readPostmaster(pgdata);
     if (live) {
       await pgPing(nativeUrl(live.port), 5000).catch((err) => {
-        throw new StartupError(`postgres: postmaster pid ${live.pid} runs ${pgdata} but does not answer on port ${live.port} (${shortReason(err)})`);
+        throw new StartupError(
+          `postgres: postmaster pid ${live.pid} runs ${pgdata} but does not answer on port ${live.port} (${shortReason(err)})`,
+        );
       });
       log(`postgres: reusing server pid ${live.pid} on port ${live.port}`);
       return handleFor(pgdata, live, false, bins, log);
@@ -214,7 +236,15 @@ export async function startNativePostgres(opts: { dir: string; preferredPort?: n
       }
       const st = readPostmaster(pgdata);
       if (!st) throw new StartupError(`postgres: started but ${pgdata}/postmaster.pid is missing (log: ${logFile})`);
-      await waitFor(async () => pgPing(nativeUrl(st.port), 2000).then(() => true, () => false), 30_000, 200);
+      await waitFor(
+        async () =>
+          pgPing(nativeUrl(st.port), 2000).then(
+            () => true,
+            () => false,
+          ),
+        30_000,
+        200,
+      );
       log(`postgres: started pid ${st.pid} on port ${st.port} in ${Date.now() - t0} ms`);
       return handleFor(pgdata, st, true, bins, log);
     }

@@ -97,7 +97,12 @@ function handleFor(st: State, child: ChildProcess | null, log: Log): ServerHandl
   };
 }
 
-export async function startPglite(opts: { dir: string; preferredPort?: number; parentPid?: number; log: Log }): Promise<ServerHandle> {
+export async function startPglite(opts: {
+  dir: string;
+  preferredPort?: number;
+  parentPid?: number;
+  log: Log;
+}): Promise<ServerHandle> {
   const { dir, log } = opts;
   return withStartLock(dir, "pglite", log, async () => {
     const live = await findLivePglite(dir);
@@ -111,7 +116,17 @@ export async function startPglite(opts: { dir: string; preferredPort?: number; p
     log(`pglite: starting${fresh ? " (first run: creating the database takes a few seconds)" : ""}, log ${logFile}`);
     const t0 = Date.now();
     const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const args = ["--import", tsxLoader, ENTRY, "--dir", dir, "--port", String(opts.preferredPort ?? 0), "--max-connections", "100"];
+    const args = [
+      "--import",
+      tsxLoader,
+      ENTRY,
+      "--dir",
+      dir,
+      "--port",
+      String(opts.preferredPort ?? 0),
+      "--max-connections",
+      "100",
+    ];
     if (opts.parentPid) args.push("--parent-pid", String(opts.parentPid));
     const fd = openLog(logFile);
     // Own process group: a Ctrl-C at the terminal goes to the launcher, which then stops this in order.
@@ -136,7 +151,9 @@ export async function startPglite(opts: { dir: string; preferredPort?: number; p
       if (st) return handleFor(st, null, log);
     }
     if (exitCode !== undefined) {
-      throw new StartupError(`pglite: server exited (code ${exitCode}): ${tailFile(logFile, 1) || "no output"} (log: ${logFile})`);
+      throw new StartupError(
+        `pglite: server exited (code ${exitCode}): ${tailFile(logFile, 1) || "no output"} (log: ${logFile})`,
+      );
     }
     if (!up) {
       child.kill("SIGKILL");
@@ -145,7 +162,9 @@ export async function startPglite(opts: { dir: string; preferredPort?: number; p
     const st = readJson<State>(stateFile)!;
     await pgPing(pgliteUrl(st.port), 5000).catch((err) => {
       child.kill("SIGTERM");
-      throw new StartupError(`pglite: server pid ${st.pid} started but does not answer on port ${st.port} (${shortReason(err)})`);
+      throw new StartupError(
+        `pglite: server pid ${st.pid} started but does not answer on port ${st.port} (${shortReason(err)})`,
+      );
     });
     log(`pglite: started pid ${st.pid} on port ${st.port} in ${Date.now() - t0} ms`);
     return handleFor(st, child, log);
@@ -155,13 +174,15 @@ export async function startPglite(opts: { dir: string; preferredPort?: number; p
 /** Stops the server recorded in `dir`, whoever started it (cli down, stale test dirs). */
 export async function stopPgliteDir(dir: string, log: Log): Promise<boolean> {
   const st = readJson<State>(path.join(dir, "server.json"));
-  const lockPid = Number((() => {
-    try {
-      return fs.readFileSync(path.join(dir, "server.lock"), "utf8").trim();
-    } catch {
-      return "0";
-    }
-  })());
+  const lockPid = Number(
+    (() => {
+      try {
+        return fs.readFileSync(path.join(dir, "server.lock"), "utf8").trim();
+      } catch {
+        return "0";
+      }
+    })(),
+  );
   // server.json names a ready server; server.lock also covers one that is still starting.
   const pid = [st?.pid ?? 0, lockPid].find((p) => p > 0 && pidRuns(p, "pglite-server"));
   if (!pid) return false;

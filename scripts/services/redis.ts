@@ -120,7 +120,12 @@ function handleFor(st: State, child: ChildProcess | null, dir: string, log: Log)
   };
 }
 
-export async function startRedis(opts: { dir: string; preferredPort?: number; ephemeral?: boolean; log: Log }): Promise<ServerHandle> {
+export async function startRedis(opts: {
+  dir: string;
+  preferredPort?: number;
+  ephemeral?: boolean;
+  log: Log;
+}): Promise<ServerHandle> {
   const { dir, log } = opts;
   const bin = findRedisServer();
   if (!bin) throw new StartupError(REDIS_MISSING);
@@ -136,15 +141,23 @@ export async function startRedis(opts: { dir: string; preferredPort?: number; ep
       // Another program can grab the port between the check and redis binding it: retry on a fresh one.
       const port = await pickPort(attempt === 0 ? opts.preferredPort : undefined);
       const args = [
-        "--port", String(port),
-        "--bind", "127.0.0.1",
-        "--dir", dir,
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
         // Test instances are thrown away, so they skip the AOF.
-        "--appendonly", opts.ephemeral ? "no" : "yes",
-        "--appendfsync", "everysec",
-        "--save", "",
-        "--daemonize", "no",
-        "--logfile", "",
+        "--appendonly",
+        opts.ephemeral ? "no" : "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--logfile",
+        "",
       ];
       const fd = openLog(logFile);
       const child = spawn(bin, args, { cwd: dir, detached: true, stdio: ["ignore", fd, fd] });
@@ -158,12 +171,18 @@ export async function startRedis(opts: { dir: string; preferredPort?: number; ep
       });
       // Loading a large AOF answers LOADING for a while, so wait for a real PONG.
       const untrack = trackStarting(child);
-      const up = await waitFor(async () => exitCode !== undefined || (await ping(port, 1000).catch(() => "")) === "PONG", 120_000, 50);
+      const up = await waitFor(
+        async () => exitCode !== undefined || (await ping(port, 1000).catch(() => "")) === "PONG",
+        120_000,
+        50,
+      );
       untrack();
       if (exitCode !== undefined) {
         const why = tailFile(logFile, 1);
         if (/in use|bind/i.test(why) && attempt < 3) continue;
-        throw new StartupError(`redis: redis-server exited (code ${exitCode}): ${why || "no output"} (log: ${logFile})`);
+        throw new StartupError(
+          `redis: redis-server exited (code ${exitCode}): ${why || "no output"} (log: ${logFile})`,
+        );
       }
       if (!up) {
         child.kill("SIGKILL");

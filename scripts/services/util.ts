@@ -42,7 +42,9 @@ export function shortReason(err: unknown): string {
   // net.connect to a name that resolves to several addresses fails with an AggregateError without a message.
   const inner = Array.isArray(e?.errors) ? (e.errors[0] as typeof e) : undefined;
   const code = e?.code ?? inner?.code;
-  const msg = String(e?.message || inner?.message || err).split("\n")[0]!.trim();
+  const msg = String(e?.message || inner?.message || err)
+    .split("\n")[0]!
+    .trim();
   if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
   if (typeof code === "string" && code) return `${code} ${msg}`;
   return msg;
@@ -93,7 +95,11 @@ export function pidRuns(pid: number, needle: string): boolean {
 }
 
 /** Polls `cond` until it is true or the timeout passes. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<boolean> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return true;
@@ -219,7 +225,8 @@ export async function withStartLock<T>(dir: string, what: string, log: Log, fn: 
         rmQuiet(lock);
         continue;
       }
-      if (Date.now() > deadline) throw new StartupError(`${what}: pid ${holder} has been starting it for 3 minutes (lock ${lock})`);
+      if (Date.now() > deadline)
+        throw new StartupError(`${what}: pid ${holder} has been starting it for 3 minutes (lock ${lock})`);
       if (!told) log(`${what}: waiting for pid ${holder}, which is starting it`);
       told = true;
       await sleep(100);

@@ -11,7 +11,12 @@ import { afterAll } from "vitest";
 
 // Close the per-process clients a test file opened, so the run can exit.
 afterAll(async () => {
-  const g = globalThis as unknown as { redis?: { disconnect(): void }; prisma?: { $disconnect(): Promise<void> }; flash?: unknown };
+  const g = globalThis as unknown as {
+    redis?: { disconnect(): void };
+    prisma?: { $disconnect(): Promise<void> };
+    flash?: { close(): void };
+  };
+  g.flash?.close();
   g.redis?.disconnect();
   await g.prisma?.$disconnect();
 });

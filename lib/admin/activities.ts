@@ -1,0 +1,210 @@
+import "server-only";
+import type { Activity } from "@/lib/generated/prisma/client";
+import { db } from "@/lib/db";
+import { redis } from "@/lib/redis";
+import { EVENTS_CHANNEL, activityKeys } from "@/lib/flash/keys";
+import { preheatActivity } from "@/lib/flash/preheat";
+import { PREHEAT_LEAD_MS } from "@/lib/flash/scheduler";
+import { recordAudit } from "@/lib/admin/audit";
+import { badInput, fail, type AdminResult } from "@/lib/admin/results";
+import { START_GRACE_MS, sellableOf, type CreateActivityInput, type UpdateActivityInput } from "@/lib/admin/schemas";
+import { withAdminScripts } from "@/lib/admin/scripts";
+import { slugFrom } from "@/lib/admin/slug";
+
+export async function listActivities() {
+  return db().activity.findMany({
+    orderBy: [{ startAt: "desc" }],
+    take: 200,
+    include: { product: { select: { name: true } } },
+  });
+}
+
+export async function getActivity(id: string) {
+  return db().activity.findUnique({ where: { id }, include: { product: true } });
+}
+
+export function hasStarted(a: Pick<Activity, "startAt">, now = Date.now()): boolean {
+  return a.startAt.getTime() <= now;
+}
+
+export type AdminActivity = NonNullable<Awaited<ReturnType<typeof getActivity>>>;
+
+/** Products an activity may be made of: those not archived. */
+export async function listSaleableProducts() {
+  return db().product.findMany({
+    where: { archivedAt: null },
+    orderBy: { name: "asc" },
+    select: { id: true, name: true, listPrice: true, currency: true },
+  });
+}
+
+async function checkProduct(productId: string): Promise<string | null> {
+  const p = await db().product.findUnique({ where: { id: productId }, select: { archivedAt: true } });
+  if (!p) return "Choose a product";
+  if (p.archivedAt) return "This product is archived";
+  return null;
+}
+
+/** The scheduler preheats within a second anyway; doing it here too makes a sale starting soon ready at once. */
+async function preheatIfDue(a: Pick<Activity, "id" | "status" | "startAt">) {
+  if (a.status !== "SCHEDULED" || a.startAt.getTime() - Date.now() > PREHEAT_LEAD_MS) return;
+  await preheatActivity(db(), redis(), a.id).catch(() => undefined);
+}
+
+export async function publishEvent(activityId: string, event: string): Promise<void> {
+  // Best effort: the processes' cached states expire within two seconds without it.
+  await redis()
+    .publish(EVENTS_CHANNEL, JSON.stringify({ activityId, event }))
+    .catch(() => undefined);
+}
+
+export async function createActivity(
+  input: CreateActivityInput,
+  actorId: string,
+): Promise<AdminResult<{ id: string; slug: string }>> {
+  const productError = await checkProduct(input.productId);
+  if (productError) return badInput({ productId: productError });
+  const { schedule, paymentWindowMin, ...fields } = input;
+  const a = await db().$transaction(async (tx) => {
+    const created = await tx.activity.create({
+      data: {
+        ...fields,
+        slug: slugFrom(input.title, "sale"),
+        paymentWindowSec: paymentWindowMin * 60,
+        stock: sellableOf(input.totalStock, input.safetyStockPct),
+        status: schedule ? "SCHEDULED" : "DRAFT",
+      },
+    });
+    await recordAudit(tx, { actorId, action: "activity.create", activityId: created.id, details: snapshotOf(created) });
+    return created;
+  });
+  await preheatIfDue(a);
+  return { ok: true, id: a.id, slug: a.slug };
+}
+
+// What an edit may change, and what it may no longer change once the sale is selling.
+const EDITABLE = [
+  "title",
+  "productId",
+  "salePrice",
+  "startAt",
+  "endAt",
+  "totalStock",
+  "safetyStockPct",
+  "perUserLimit",
+  "deductionMode",
+  "paymentWindowSec",
+] as const;
+type Editable = (typeof EDITABLE)[number];
+
+const LOCKED_MESSAGE: Partial<Record<Editable, string>> = {
+  totalStock: "The sale is selling: add units with Restock",
+  safetyStockPct: "The sale is selling: the safety share is fixed",
+  endAt: "The sale is selling: use Extend end",
+  startAt: "The sale has started",
+};
+
+function same(a: Activity, key: Editable, value: unknown): boolean {
+  const current = a[key];
+  // Forms carry seconds at most; compare times to the second.
+  if (current instanceof Date && value instanceof Date)
+    return Math.floor(current.getTime() / 1000) === Math.floor(value.getTime() / 1000);
+  return current === value;
+}
+
+/**
+ * Edits an activity. Before its start, anything may change; once it is selling (live, started, or
+ * anyone admitted), only the title: stock and end have their own run controls, the rest is fixed.
+ * A preheated activity that nobody was admitted to is forgotten in Redis and preheated again from
+ * PostgreSQL, since preheat never overwrites stock.
+ */
+export async function updateActivity(
+  input: UpdateActivityInput,
+  actorId: string,
+): Promise<AdminResult<{ id: string; slug: string }>> {
+  const a = await db().activity.findUnique({ where: { id: input.id } });
+  if (!a) return fail("NOT_FOUND", "This sale does not exist.");
+  if (a.status === "ENDED" || a.status === "CANCELLED")
+    return fail("CONFLICT", "An ended or cancelled sale cannot be edited.");
+
+  const next: Pick<Activity, Editable> = {
+    title: input.title,
+    productId: input.productId,
+    salePrice: input.salePrice,
+    startAt: input.startAt,
+    endAt: input.endAt,
+    totalStock: input.totalStock,
+    safetyStockPct: input.safetyStockPct,
+    perUserLimit: input.perUserLimit,
+    deductionMode: input.deductionMode,
+    // The form works in minutes: an unchanged minute count keeps a window stored to the second.
+    paymentWindowSec:
+      input.paymentWindowMin === Math.round(a.paymentWindowSec / 60) ? a.paymentWindowSec : input.paymentWindowMin * 60,
+  };
+  const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
+  if (changed.length === 0) return { ok: true, id: a.id, slug: a.slug };
+
+  const keys = activityKeys(a.id);
+  const admitted = Number((await redis().hget(keys.meta, "seq")) ?? 0);
+  const selling = a.status === "LIVE" || a.startAt.getTime() <= Date.now() || admitted > 0;
+  if (selling) {
+    const locked = changed.filter((k) => k !== "title");
+    if (locked.length) {
+      return badInput(
+        Object.fromEntries(locked.map((k) => [fieldName(k), LOCKED_MESSAGE[k] ?? "Locked while the sale is selling"])),
+      );
+    }
+  } else {
+    const errors: Record<string, string> = {};
+    if (changed.includes("startAt") && next.startAt.getTime() < Date.now() - START_GRACE_MS)
+      errors.startAt = "The start is in the past";
+    if (changed.includes("productId")) {
+      const productError = await checkProduct(next.productId);
+      if (productError) errors.productId = productError;
+    }
+    if (Object.keys(errors).length) return badInput(errors);
+  }
+
+  const data = selling ? { title: next.title } : { ...next, stock: sellableOf(next.totalStock, next.safetyStockPct) };
+  const details = Object.fromEntries(changed.map((k) => [k, { from: jsonOf(a[k]), to: jsonOf(next[k]) }]));
+  const updated = await db().$transaction(async (tx) => {
+    // Conditional on the row read above, so two concurrent edits cannot both apply.
+    const n = await tx.activity.updateMany({ where: { id: a.id, updatedAt: a.updatedAt, status: a.status }, data });
+    if (n.count !== 1) return false;
+    await recordAudit(tx, { actorId, action: "activity.update", activityId: a.id, details });
+    return true;
+  });
+  if (!updated) return fail("CONFLICT", "The sale changed meanwhile. Reload and try again.");
+
+  if (!selling) {
+    const reset = await withAdminScripts(redis()).adminResetUnsold(keys.meta);
+    if (reset === 0) {
+      // Someone was admitted between the check and now: put the sale back as it was.
+      await db().$transaction(async (tx) => {
+        await tx.activity.update({
+          where: { id: a.id },
+          data: Object.fromEntries([...EDITABLE, "stock" as const].map((k) => [k, a[k]])),
+        });
+        await recordAudit(tx, { actorId, action: "activity.update.reverted", activityId: a.id, details });
+      });
+      return fail("CONFLICT", "The sale started meanwhile; nothing was changed.");
+    }
+    await preheatIfDue({ ...a, ...next });
+  }
+  await publishEvent(a.id, "update");
+  return { ok: true, id: a.id, slug: a.slug };
+}
+
+/** Form field names differ from columns where units differ (minutes in the form, seconds stored). */
+function fieldName(k: Editable): string {
+  return k === "paymentWindowSec" ? "paymentWindowMin" : k;
+}
+
+function jsonOf(v: unknown): string | number | boolean | null {
+  if (v instanceof Date) return v.toISOString();
+  return v as string | number | boolean | null;
+}
+
+function snapshotOf(a: Activity) {
+  return Object.fromEntries([...EDITABLE, "status" as const].map((k) => [k, jsonOf(a[k])]));
+}

@@ -1,0 +1,271 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import type { Activity, Prisma } from "@/lib/generated/prisma/client";
+import { db } from "@/lib/db";
+import { redis } from "@/lib/redis";
+import { activityKeys } from "@/lib/flash/keys";
+import { PAYMENT_OVERBOOK, preheatActivity } from "@/lib/flash/preheat";
+import { PREHEAT_LEAD_MS } from "@/lib/flash/scheduler";
+import { publishEvent } from "@/lib/admin/activities";
+import { recordAudit, type AuditAction } from "@/lib/admin/audit";
+import { badInput, fail, type AdminResult } from "@/lib/admin/results";
+import type { ControlInput } from "@/lib/admin/schemas";
+import { restocksKey, withAdminScripts } from "@/lib/admin/scripts";
+
+export type ControlResult = AdminResult<{ activityId: string; slug: string; event: string; stock?: number }>;
+
+/*
+ * Run controls change an activity in PostgreSQL (the source of truth) and in Redis (what admission
+ * reads), record an audit entry, and announce the change on EVENTS_CHANNEL so every web process
+ * drops its cached state.
+ *
+ * Order: PostgreSQL first, in one transaction with the audit entry and a conditional UPDATE that
+ * only applies if the activity is still in a state the control is valid for (two admins, or the
+ * scheduler, cannot both win). Then Redis, through a Lua script that only writes into a preheated
+ * activity (a half-made meta hash would break admission; preheat copies the fields from
+ * PostgreSQL later). If the Redis write fails after retries, the PostgreSQL change is compensated
+ * (reverted, with its own audit entry) and Redis is set back to the old values as far as it
+ * answers, so the two never disagree on a rule the control changed. Preheat re-syncs every rule
+ * from PostgreSQL, which heals a write whose reply alone was lost.
+ *
+ * Restock is an increment, not a set, so it is made idempotent; see restock() below.
+ */
+export async function runControl(input: ControlInput, actorId: string): Promise<ControlResult> {
+  const a = await db().activity.findUnique({ where: { id: input.activityId } });
+  if (!a) return fail("NOT_FOUND", "This sale does not exist.");
+  const now = new Date();
+  switch (input.action) {
+    case "preheat":
+      return preheat(a, actorId);
+    case "schedule":
+      if (a.status !== "DRAFT") return fail("CONFLICT", "Only a draft can be scheduled.");
+      if (a.startAt <= now) return fail("CONFLICT", "The start is in the past: edit it first.");
+      return setControl(a, actorId, "activity.schedule", {
+        where: { status: "DRAFT", startAt: { gt: now } },
+        data: { status: "SCHEDULED" },
+        undo: { status: "DRAFT" },
+        mirror: { status: "SCHEDULED" },
+        mirrorUndo: { status: "DRAFT" },
+        after: () => preheatIfDue(a.id, a.startAt),
+      });
+    case "start":
+      if (a.status !== "SCHEDULED" || a.startAt <= now)
+        return fail("CONFLICT", "Only a sale that has not started can be started early.");
+      return setControl(a, actorId, "activity.start", {
+        where: { status: "SCHEDULED", startAt: a.startAt },
+        data: { status: "LIVE", startAt: now },
+        undo: { status: "SCHEDULED", startAt: a.startAt },
+        mirror: { status: "LIVE", start: now.getTime() },
+        mirrorUndo: { status: "SCHEDULED", start: a.startAt.getTime() },
+        details: { from: a.startAt.toISOString(), to: now.toISOString() },
+        // A sale must be in Redis to sell: preheat it now if the scheduler had not yet.
+        after: async () => void (await preheatActivity(db(), redis(), a.id)),
+      });
+    case "pause":
+      if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be paused.");
+      if (a.paused) return fail("CONFLICT", "The sale is already paused.");
+      return setControl(a, actorId, "activity.pause", {
+        where: { status: { in: ["SCHEDULED", "LIVE"] }, paused: false },
+        data: { paused: true },
+        undo: { paused: false },
+        mirror: { paused: "1" },
+        mirrorUndo: { paused: "0" },
+      });
+    case "resume":
+      if (!a.paused) return fail("CONFLICT", "The sale is not paused.");
+      return setControl(a, actorId, "activity.resume", {
+        where: { paused: true },
+        data: { paused: false },
+        undo: { paused: true },
+        mirror: { paused: "0" },
+        mirrorUndo: { paused: "1" },
+      });
+    case "extend": {
+      if (!isRunning(a) || a.endAt <= now) return fail("CONFLICT", "Only an upcoming or live sale can be extended.");
+      if (input.endAt <= a.endAt) return badInput({ endAt: "The new end must be later than the current end" });
+      if (input.endAt <= now) return badInput({ endAt: "The new end is in the past" });
+      return setControl(a, actorId, "activity.extend", {
+        where: { status: { in: ["SCHEDULED", "LIVE"] }, endAt: a.endAt },
+        data: { endAt: input.endAt },
+        undo: { endAt: a.endAt },
+        mirror: { end: input.endAt.getTime() },
+        mirrorUndo: { end: a.endAt.getTime() },
+        details: { from: a.endAt.toISOString(), to: input.endAt.toISOString() },
+      });
+    }
+    case "end": {
+      if (!isRunning(a) || a.startAt > now)
+        return fail("CONFLICT", "Only a sale that has started can be ended; cancel one that has not.");
+      // end_at > start_at is a CHECK constraint: a sale started this very millisecond ends one later.
+      const endAt = new Date(Math.max(a.startAt.getTime() + 1, Math.min(a.endAt.getTime(), now.getTime())));
+      return setControl(a, actorId, "activity.end", {
+        where: { status: a.status },
+        data: { status: "ENDED", endAt },
+        undo: { status: a.status, endAt: a.endAt },
+        mirror: { status: "ENDED", end: endAt.getTime() },
+        mirrorUndo: { status: a.status, end: a.endAt.getTime() },
+      });
+    }
+    case "cancel":
+      if (a.status === "ENDED" || a.status === "CANCELLED") return fail("CONFLICT", "The sale is already over.");
+      return setControl(a, actorId, "activity.cancel", {
+        where: { status: a.status },
+        data: { status: "CANCELLED" },
+        undo: { status: a.status },
+        mirror: { status: "CANCELLED" },
+        mirrorUndo: { status: a.status },
+      });
+    case "restock":
+      return restock(a, input.units, actorId);
+  }
+}
+
+const isRunning = (a: Activity) => a.status === "SCHEDULED" || a.status === "LIVE";
+
+type Fields = Record<string, string | number>;
+const flat = (f: Fields) => Object.entries(f).flat();
+
+async function preheatIfDue(id: string, startAt: Date) {
+  if (startAt.getTime() - Date.now() <= PREHEAT_LEAD_MS) await preheatActivity(db(), redis(), id);
+}
+
+/** Retries a Redis step a few times: a blip should not undo an admin's change. */
+async function retry<T>(step: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (i >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 50 * 4 ** (i - 1)));
+    }
+  }
+}
+
+async function preheat(a: Activity, actorId: string): Promise<ControlResult> {
+  if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be preheated.");
+  const result = await preheatActivity(db(), redis(), a.id);
+  if (!result.ok) return fail("NOT_FOUND", "This sale does not exist.");
+  await recordAudit(db(), {
+    actorId,
+    action: "activity.preheat",
+    activityId: a.id,
+    details: { fresh: result.fresh, stock: result.stock },
+  });
+  return { ok: true, activityId: a.id, slug: a.slug, event: "preheat", stock: result.stock };
+}
+
+interface SetControl {
+  where: Prisma.ActivityWhereInput;
+  data: Prisma.ActivityUpdateManyMutationInput;
+  undo: Prisma.ActivityUpdateManyMutationInput;
+  mirror: Fields;
+  mirrorUndo: Fields;
+  details?: Prisma.InputJsonValue;
+  after?: () => Promise<void>;
+}
+
+async function setControl(a: Activity, actorId: string, action: AuditAction, c: SetControl): Promise<ControlResult> {
+  const applied = await db().$transaction(async (tx) => {
+    const n = await tx.activity.updateMany({ where: { id: a.id, ...c.where }, data: c.data });
+    if (n.count !== 1) return false;
+    await recordAudit(tx, { actorId, action, activityId: a.id, details: c.details ?? {} });
+    return true;
+  });
+  if (!applied) return fail("CONFLICT", "The sale changed meanwhile. Reload and try again.");
+
+  const r = withAdminScripts(redis());
+  const meta = activityKeys(a.id).meta;
+  try {
+    await retry(() => r.adminMirror(meta, ...flat(c.mirror)));
+  } catch {
+    await db().$transaction(async (tx) => {
+      await tx.activity.update({ where: { id: a.id }, data: c.undo });
+      await recordAudit(tx, { actorId, action: `${action}.reverted`, activityId: a.id, details: { reason: "redis" } });
+    });
+    await r.adminMirror(meta, ...flat(c.mirrorUndo)).catch(() => undefined);
+    return fail("UNAVAILABLE", "Redis did not answer, so nothing was changed. Try again in a moment.");
+  }
+  await c.after?.().catch(() => undefined);
+  const event = action.slice("activity.".length);
+  await publishEvent(a.id, event);
+  return { ok: true, activityId: a.id, slug: a.slug, event };
+}
+
+/**
+ * Restock: adds `units` sellable units in PostgreSQL (total_stock and stock) and Redis (meta stock).
+ *
+ * 1. The activity is preheated first if it was not: from then on no preheat writes its stock
+ *    (HSETNX), so these two steps are the only ones to add the units, and a preheat racing with
+ *    them cannot count them twice or miss them.
+ * 2. PostgreSQL: one conditional UPDATE adding to both columns (only while scheduled or live),
+ *    clearing sold_out_at, with the audit entry, in one transaction.
+ * 3. Redis: restock.lua adds the units, clears soldOutAt and records the operation id atomically;
+ *    the id makes retries safe (a lost reply is retried, never applied twice).
+ * 4. If Redis still fails, the operation is given up by writing "void" under its id, which also
+ *    stops a delayed copy from landing later. Written → it never applied: PostgreSQL is
+ *    compensated (UPDATE … WHERE stock >= units, always true: Redis never offered these units, so
+ *    no order took them). Already there → it did apply: success. Redis unreachable → PostgreSQL
+ *    keeps the units: Redis may then offer fewer than PostgreSQL holds (an undersell the
+ *    dashboard's conservation line shows), never more, so nothing is oversold.
+ * 5. The event wakes the processes' sold-out flag (they refresh their cached state).
+ */
+async function restock(a: Activity, units: number, actorId: string): Promise<ControlResult> {
+  if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be restocked.");
+  const r = withAdminScripts(redis());
+  const keys = activityKeys(a.id);
+  if (!(await r.hexists(keys.meta, "stock"))) await preheatActivity(db(), r, a.id);
+
+  const opId = randomUUID();
+  const quota = a.deductionMode === "PAYMENT" ? Math.ceil(units * PAYMENT_OVERBOOK) : 0;
+  const applied = await db().$transaction(async (tx) => {
+    const n = await tx.$executeRaw`
+      UPDATE activities
+      SET total_stock = total_stock + ${units}, stock = stock + ${units}, sold_out_at = NULL, updated_at = now()
+      WHERE id = ${a.id} AND status IN ('SCHEDULED', 'LIVE')`;
+    if (n !== 1) return false;
+    await recordAudit(tx, { actorId, action: "activity.restock", activityId: a.id, details: { units, opId } });
+    return true;
+  });
+  if (!applied) return fail("CONFLICT", "The sale changed meanwhile. Reload and try again.");
+
+  let stock: number | undefined;
+  try {
+    const [kind, left] = await retry(() => r.adminRestock(keys.meta, restocksKey(a.id), opId, units, quota));
+    if (kind === "VOID") throw new Error("restock given up");
+    // Redis lost the activity in between: the preheat copies PostgreSQL's stock, which has the units.
+    stock =
+      kind === "NOT_PREHEATED"
+        ? await preheatActivity(db(), r, a.id).then((p) => (p.ok ? p.stock : undefined))
+        : Number(left);
+  } catch {
+    const gaveUp = await r.hsetnx(restocksKey(a.id), opId, "void").catch(() => null);
+    if (gaveUp === 1) {
+      await db().$transaction(async (tx) => {
+        await tx.$executeRaw`
+          UPDATE activities SET total_stock = total_stock - ${units}, stock = stock - ${units}, updated_at = now()
+          WHERE id = ${a.id} AND stock >= ${units}`;
+        await recordAudit(tx, {
+          actorId,
+          action: "activity.restock.reverted",
+          activityId: a.id,
+          details: { units, opId },
+        });
+      });
+      return fail("UNAVAILABLE", "Redis did not answer, so the restock was undone. Try again in a moment.");
+    }
+    if (gaveUp === null) {
+      await recordAudit(db(), {
+        actorId,
+        action: "activity.restock.unconfirmed",
+        activityId: a.id,
+        details: { units, opId },
+      });
+      return fail(
+        "UNAVAILABLE",
+        "Redis did not confirm the restock. Nothing can be oversold; check the dashboard once Redis is back.",
+      );
+    }
+  }
+  await publishEvent(a.id, "restock");
+  return { ok: true, activityId: a.id, slug: a.slug, event: "restock", ...(stock !== undefined ? { stock } : {}) };
+}

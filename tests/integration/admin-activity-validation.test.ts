@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+
+const h = vi.hoisted(() => ({ user: null as null | { id: string; role: "ADMIN" } }));
+vi.mock("@/lib/auth/session", () => ({ currentUser: async () => h.user }));
+vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
+
+import { db } from "@/lib/db";
+import { redis } from "@/lib/redis";
+import { activityKeys } from "@/lib/flash/keys";
+import { createActivityAction, updateActivityAction } from "@/app/(admin)/admin/activities/actions";
+import * as activitiesRoute from "@/app/api/admin/activities/route";
+import { createActivity } from "../support/flash";
+import { createAdmin, retire } from "../support/admin-fixtures";
+
+let productId = "";
+let archivedId = "";
+const created: string[] = [];
+
+beforeAll(async () => {
+  const admin = await createAdmin();
+  h.user = { id: admin.id, role: "ADMIN" };
+  const tag = Date.now().toString(36);
+  productId = (await db().product.create({ data: { slug: `val-${tag}`, name: "Validation product", listPrice: 5000 } }))
+    .id;
+  archivedId = (
+    await db().product.create({
+      data: { slug: `val-old-${tag}`, name: "Old", listPrice: 5000, archivedAt: new Date() },
+    })
+  ).id;
+});
+afterAll(async () => {
+  for (const id of created) await retire(id);
+});
+
+const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+const valid = () => ({
+  title: "Validated sale",
+  productId,
+  salePrice: "19.90",
+  startAt: at(3_600_000),
+  endAt: at(7_200_000),
+  totalStock: "100",
+  perUserLimit: "2",
+  deductionMode: "RESERVE",
+  paymentWindowMin: "15",
+  safetyStockPct: "10",
+  schedule: "on",
+});
+
+async function counts() {
+  const [activities, audits] = await Promise.all([db().activity.count(), db().auditLog.count()]);
+  return { activities, audits };
+}
+
+describe("activity settings are refused field by field, and nothing is stored", () => {
+  const cases: [string, Record<string, unknown>, Record<string, string>][] = [
+    ["an end before the start", { endAt: at(1_800_000) }, { endAt: "The end must be after the start" }],
+    ["an end equal to the start", { endAt: "same" }, { endAt: "The end must be after the start" }],
+    ["a stock below 1", { totalStock: "0" }, { totalStock: "Stock must be at least 1" }],
+    ["a fractional stock", { totalStock: "2.5" }, { totalStock: "Enter a whole number of units" }],
+    ["a limit below 1", { perUserLimit: "0" }, { perUserLimit: "The limit must be at least 1" }],
+    ["a start in the past", { startAt: at(-3_600_000), endAt: at(3_600_000) }, { startAt: "The start is in the past" }],
+    ["a safety share above 30 %", { safetyStockPct: "31" }, { safetyStockPct: "The safety share is 0–30 %" }],
+    ["a price that is not money", { salePrice: "12.345" }, { salePrice: "Enter the sale price in yuan, e.g. 99.90" }],
+    ["no title", { title: "  " }, { title: "Enter a title" }],
+    ["an unknown deduction mode", { deductionMode: "LATER" }, { deductionMode: "Choose a deduction mode" }],
+    [
+      "a payment window of 0",
+      { paymentWindowMin: "0" },
+      { paymentWindowMin: "The payment window must be at least 1 minute" },
+    ],
+    ["a start that is not a time", { startAt: "tomorrow" }, { startAt: "Enter the start as a date and time" }],
+    ["an unknown product", { productId: "nosuchproduct1" }, { productId: "Choose a product" }],
+    ["an archived product", { productId: "archived" }, { productId: "This product is archived" }],
+    [
+      "several mistakes at once",
+      { totalStock: "0", perUserLimit: "0", title: "" },
+      { totalStock: "Stock must be at least 1", perUserLimit: "The limit must be at least 1", title: "Enter a title" },
+    ],
+  ];
+
+  for (const [what, change, fieldErrors] of cases) {
+    it(`refuses ${what}`, async () => {
+      const input: Record<string, unknown> = { ...valid(), ...change };
+      if (input.endAt === "same") input.endAt = input.startAt;
+      if (input.productId === "archived") input.productId = archivedId;
+      const form = new FormData();
+      for (const [k, v] of Object.entries(input)) form.set(k, String(v));
+      const before = await counts();
+      const result = await createActivityAction(null, form);
+      expect(result).toEqual({
+        ok: false,
+        code: "BAD_INPUT",
+        message: "Please correct the highlighted fields.",
+        fieldErrors,
+      });
+      expect(await counts()).toEqual(before);
+    });
+  }
+
+  it("answers the API with the same schema: 400 and the same messages", async () => {
+    const before = await counts();
+    const res = await activitiesRoute.POST(
+      new Request("http://localhost/api/admin/activities", {
+        method: "POST",
+        body: JSON.stringify({ ...valid(), totalStock: 0 }),
+      }),
+      undefined,
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      code: "BAD_INPUT",
+      fieldErrors: { totalStock: "Stock must be at least 1" },
+    });
+    expect(await counts()).toEqual(before);
+  });
+
+  it("stores valid settings: minor units, sellable stock, seconds, one audit entry", async () => {
+    const result = await createActivityAction(valid());
+    expect(result).toMatchObject({ ok: true });
+    const id = (result as { id: string }).id;
+    created.push(id);
+    const a = await db().activity.findUniqueOrThrow({ where: { id } });
+    expect(a).toMatchObject({
+      salePrice: 1990,
+      totalStock: 100,
+      safetyStockPct: 10,
+      stock: 90,
+      perUserLimit: 2,
+      deductionMode: "RESERVE",
+      paymentWindowSec: 900,
+      status: "SCHEDULED",
+    });
+    expect((await db().auditLog.findMany({ where: { activityId: id } })).map((e) => e.action)).toEqual([
+      "activity.create",
+    ]);
+  });
+});
+
+describe("editing", () => {
+  it("a selling activity refuses stock, rules and times but takes a new title", async () => {
+    const a = await createActivity({ stock: 10 });
+    created.push(a.id);
+    const row = await db().activity.findUniqueOrThrow({ where: { id: a.id } });
+    const same = {
+      id: a.id,
+      title: row.title,
+      productId: row.productId,
+      salePrice: "9.90",
+      startAt: row.startAt.toISOString(),
+      endAt: row.endAt.toISOString(),
+      totalStock: row.totalStock,
+      perUserLimit: row.perUserLimit,
+      deductionMode: row.deductionMode,
+      paymentWindowMin: 10,
+      safetyStockPct: 0,
+    };
+    const refused = await updateActivityAction({
+      ...same,
+      totalStock: 50,
+      perUserLimit: 3,
+      endAt: new Date(row.endAt.getTime() + 60_000).toISOString(),
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      code: "BAD_INPUT",
+      fieldErrors: {
+        totalStock: "The sale is selling: add units with Restock",
+        perUserLimit: "Locked while the sale is selling",
+        endAt: "The sale is selling: use Extend end",
+      },
+    });
+    expect(await db().activity.findUniqueOrThrow({ where: { id: a.id } })).toEqual(row);
+
+    expect(await updateActivityAction({ ...same, title: "Renamed live sale" })).toMatchObject({ ok: true });
+    const renamed = await db().activity.findUniqueOrThrow({ where: { id: a.id } });
+    expect(renamed).toMatchObject({ title: "Renamed live sale", totalStock: row.totalStock, stock: row.stock });
+  });
+
+  it("a preheated activity nobody has bought from yet is re-preheated with its new stock", async () => {
+    const result = await createActivityAction({
+      ...valid(),
+      startAt: at(120_000),
+      endAt: at(3_600_000),
+      totalStock: 10,
+      safetyStockPct: 0,
+    });
+    expect(result).toMatchObject({ ok: true });
+    const id = (result as { id: string }).id;
+    created.push(id);
+    // Starts within the preheat lead, so creating it preheated it.
+    expect(await redis().hget(activityKeys(id).meta, "stock")).toBe("10");
+    const row = await db().activity.findUniqueOrThrow({ where: { id } });
+    const edited = await updateActivityAction({
+      ...valid(),
+      id,
+      startAt: row.startAt.toISOString(),
+      endAt: row.endAt.toISOString(),
+      totalStock: 20,
+      safetyStockPct: 10,
+    });
+    expect(edited).toMatchObject({ ok: true });
+    expect(await db().activity.findUniqueOrThrow({ where: { id } })).toMatchObject({ totalStock: 20, stock: 18 });
+    expect(await redis().hget(activityKeys(id).meta, "stock")).toBe("18");
+  });
+});

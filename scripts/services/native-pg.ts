@@ -12,12 +12,12 @@ import {
   pickPort,
   run,
   shortReason,
-  sleepSync,
   tailFile,
   waitFor,
   withStartLock,
   type Log,
   type ServerHandle,
+  serverHandle,
 } from "./util.js";
 
 export const NATIVE_MISSING =
@@ -135,26 +135,14 @@ function handleFor(
   bins: PgBins,
   log: Log,
 ): ServerHandle {
-  const exitCbs: ((code: number | null) => void)[] = [];
-  let stopping = false;
-  // The postmaster is not our child (pg_ctl daemonises it), so watch it by polling.
-  if (started) {
-    const timer = setInterval(() => {
-      if (stopping || !isPidGone(st.pid)) return;
-      clearInterval(timer);
-      for (const cb of exitCbs) cb(null);
-    }, 1000);
-    timer.unref();
-  }
-  return {
+  const handle = serverHandle({
     name: "postgres",
     url: nativeUrl(st.port),
     pid: st.pid,
     port: st.port,
     started,
-    async stop() {
-      if (!started || stopping) return;
-      stopping = true;
+    killSignal: "SIGINT", // the postmaster's "fast shutdown"
+    async gracefulStop() {
       try {
         await asPostgres(bins.pgCtl, ["-D", pgdata, "stop", "-m", "fast", "-w", "-t", "60"]);
         log(`postgres: stopped pid ${st.pid}`);
@@ -167,20 +155,17 @@ function handleFor(
         }
       }
     },
-    killNow(wait = false) {
-      if (!started || stopping) return;
-      stopping = true;
-      try {
-        process.kill(st.pid, "SIGINT"); // the postmaster's "fast shutdown"
-      } catch {
-        return;
-      }
-      for (let i = 0; wait && i < 100 && !isPidGone(st.pid); i++) sleepSync(50);
-    },
-    onExit(cb) {
-      exitCbs.push(cb);
-    },
-  };
+  });
+  // The postmaster is not our child (pg_ctl daemonises it), so watch it by polling.
+  if (started) {
+    const timer = setInterval(() => {
+      if (handle.isStopping() || !isPidGone(st.pid)) return;
+      clearInterval(timer);
+      handle.exitedUnexpectedly(null);
+    }, 1000);
+    timer.unref();
+  }
+  return handle;
 }
 
 export async function startNativePostgres(opts: {

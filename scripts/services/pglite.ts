@@ -8,14 +8,12 @@ import {
   EXIT_BUSY,
   REPO_ROOT,
   StartupError,
-  isPidGone,
   openLog,
   pgPing,
   pidRuns,
   readJson,
   shortReason,
   sleep,
-  sleepSync,
   tailFile,
   terminate,
   trackStarting,
@@ -23,6 +21,7 @@ import {
   withStartLock,
   type Log,
   type ServerHandle,
+  serverHandle,
 } from "./util.js";
 
 const ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), "pglite-server.ts");
@@ -60,41 +59,24 @@ export async function findLivePglite(dir: string): Promise<State | null> {
 }
 
 function handleFor(st: State, child: ChildProcess | null, log: Log): ServerHandle {
-  const exitCbs: ((code: number | null) => void)[] = [];
-  let stopping = false;
   // Waiting for our child's 'exit' lets node reap it, so no zombie is left behind.
   const exited = child ? new Promise<void>((resolve) => child.once("exit", () => resolve())) : Promise.resolve();
-  child?.on("exit", (code) => {
-    if (!stopping) for (const cb of exitCbs) cb(code);
-  });
-  return {
+  const handle = serverHandle({
     name: "pglite",
     url: pgliteUrl(st.port),
     pid: st.pid,
     port: st.port,
     started: child !== null,
-    async stop() {
-      if (!child || stopping) return;
-      stopping = true;
+    killSignal: "SIGTERM",
+    async gracefulStop() {
       // SIGTERM makes the server close its sockets and PGlite (checkpoint) before exiting.
       const clean = await terminate(st.pid, "SIGTERM", 30_000);
       await Promise.race([exited, sleep(2000)]);
       log(clean ? `pglite: stopped pid ${st.pid}` : `pglite: pid ${st.pid} did not stop in 30s and was killed`);
     },
-    killNow(wait = false) {
-      if (!child || stopping) return;
-      stopping = true;
-      try {
-        process.kill(st.pid, "SIGTERM");
-      } catch {
-        return;
-      }
-      for (let i = 0; wait && i < 100 && !isPidGone(st.pid); i++) sleepSync(50);
-    },
-    onExit(cb) {
-      exitCbs.push(cb);
-    },
-  };
+  });
+  child?.on("exit", (code) => handle.exitedUnexpectedly(code));
+  return handle;
 }
 
 export async function startPglite(opts: {

@@ -14,7 +14,6 @@ import {
   rmQuiet,
   shortReason,
   sleep,
-  sleepSync,
   tailFile,
   terminate,
   trackStarting,
@@ -23,6 +22,7 @@ import {
   writeJsonAtomic,
   type Log,
   type ServerHandle,
+  serverHandle,
 } from "./util.js";
 
 interface State {
@@ -82,42 +82,27 @@ async function shutdown(pid: number, port: number): Promise<boolean> {
 }
 
 function handleFor(st: State, child: ChildProcess | null, dir: string, log: Log): ServerHandle {
-  const exitCbs: ((code: number | null) => void)[] = [];
-  let stopping = false;
   // Waiting for our child's 'exit' lets node reap it, so no zombie is left behind.
   const exited = child ? new Promise<void>((resolve) => child.once("exit", () => resolve())) : Promise.resolve();
-  child?.on("exit", (code) => {
-    rmQuiet(path.join(dir, "server.json"));
-    if (!stopping) for (const cb of exitCbs) cb(code);
-  });
-  return {
+  const handle = serverHandle({
     name: "redis",
     url: redisUrl(st.port),
     pid: st.pid,
     port: st.port,
     started: child !== null,
-    async stop() {
-      if (!child || stopping) return;
-      stopping = true;
+    killSignal: "SIGTERM", // redis treats SIGTERM like SHUTDOWN
+    async gracefulStop() {
       const clean = await shutdown(st.pid, st.port);
       await Promise.race([exited, sleep(2000)]);
       rmQuiet(path.join(dir, "server.json"));
       log(clean ? `redis: stopped pid ${st.pid}` : `redis: pid ${st.pid} did not stop in time and was killed`);
     },
-    killNow(wait = false) {
-      if (!child || stopping) return;
-      stopping = true;
-      try {
-        process.kill(st.pid, "SIGTERM"); // redis treats SIGTERM like SHUTDOWN
-      } catch {
-        return;
-      }
-      for (let i = 0; wait && i < 100 && !isPidGone(st.pid); i++) sleepSync(50);
-    },
-    onExit(cb) {
-      exitCbs.push(cb);
-    },
-  };
+  });
+  child?.on("exit", (code) => {
+    rmQuiet(path.join(dir, "server.json"));
+    handle.exitedUnexpectedly(code);
+  });
+  return handle;
 }
 
 export async function startRedis(opts: {

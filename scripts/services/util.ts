@@ -295,6 +295,52 @@ export interface ServerHandle {
   onExit(cb: (code: number | null) => void): void;
 }
 
+/**
+ * The handle of a server process, shared by the three kinds: stop() runs the kind's own graceful
+ * stop once, killNow() sends `killSignal` (for exit hooks), and unexpected exits reach onExit.
+ */
+export function serverHandle(o: {
+  name: ServerHandle["name"];
+  url: string;
+  pid: number;
+  port: number;
+  started: boolean;
+  killSignal: NodeJS.Signals;
+  gracefulStop: () => Promise<void>;
+}): ServerHandle & { exitedUnexpectedly(code: number | null): void; isStopping(): boolean } {
+  const exitCbs: ((code: number | null) => void)[] = [];
+  let stopping = false;
+  return {
+    name: o.name,
+    url: o.url,
+    pid: o.pid,
+    port: o.port,
+    started: o.started,
+    async stop() {
+      if (!o.started || stopping) return;
+      stopping = true;
+      await o.gracefulStop();
+    },
+    killNow(wait = false) {
+      if (!o.started || stopping) return;
+      stopping = true;
+      try {
+        process.kill(o.pid, o.killSignal);
+      } catch {
+        return;
+      }
+      for (let i = 0; wait && i < 100 && !isPidGone(o.pid); i++) sleepSync(50);
+    },
+    onExit(cb) {
+      exitCbs.push(cb);
+    },
+    exitedUnexpectedly(code) {
+      if (!stopping) for (const cb of exitCbs) cb(code);
+    },
+    isStopping: () => stopping,
+  };
+}
+
 /** Connects, runs SELECT 1, disconnects; rejects within about `timeoutMs`. */
 export async function pgPing(url: string, timeoutMs = 3000): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });

@@ -1,0 +1,186 @@
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+export type Scenario = "flash" | "soldout" | "admit" | "split" | "polling";
+export const SCENARIOS: Scenario[] = ["flash", "soldout", "admit", "split", "polling"];
+
+/** Every setting of a run; printed and written with the results so a figure can be reproduced. */
+export interface BenchOptions {
+  ci: boolean;
+  scenarios: Scenario[];
+  /** Units of the flash-crowd activity. */
+  stock: number;
+  /** Shoppers seeded, signed in and sent at the flash-crowd activity, each clicking "Buy" once. */
+  shoppers: number;
+  /** Per-user limit of the activities (the "quantity limit"). */
+  limit: number;
+  /** Units each click asks for. */
+  quantity: number;
+  connections: number;
+  /** Upper bound of each load phase, in seconds; phases that finish their requests end earlier. */
+  duration: number;
+  /** Shoppers of the admission-throughput activity (stock = shoppers, so every request is admitted). */
+  admitShoppers: number;
+  /** Simulated waiting shoppers per polling level. */
+  pollers: number[];
+  pollSeconds: number;
+  web: number;
+  workers: number;
+  batchSize: number;
+  postgres: "pglite" | "native";
+  /** Shoppers signed in through the real next-auth credentials flow; the rest are minted. */
+  signInSample: number;
+  runs: number;
+  warmup: boolean;
+  port: number;
+  dataDir: string;
+  distDir: string;
+  /** Use the build in distDir as is, without building. */
+  reuseBuild: boolean;
+  /** Fault injection: the hot server runs this admission script instead of lib/flash/admission.lua. */
+  admissionLua?: string;
+  /** Where the run's JSON goes; a name under bench/results/ by default. */
+  out?: string;
+  cpuProf: boolean;
+  keepServices: boolean;
+  waitQuiet: number;
+}
+
+const HELP = `npm run bench -- [options]
+
+  --ci                   seconds, not minutes: stock 100, 2,000 shoppers; fails only on an invariant violation.
+                         Reuses .next when it has a BUILD_ID (BENCH_REUSE_BUILD=1 forces, =0 forbids)
+  --scenarios LIST       flash,soldout,admit,split,polling (default: all)
+                           flash    the crowd clicks once at the start of a small sale (1,000 units)
+                           soldout  then the refused crowd keeps clicking (sold-out answers)
+                           admit    every click admitted (stock = shoppers), workers persisting alongside
+                           split    the same with the workers paused (SIGSTOP) during the load: admission
+                                    alone, then the workers alone draining the backlog
+                           polling  waiting shoppers polling the shared progress, at the origin and via an edge cache
+  --stock N              units of the flash-crowd sale (default 1000)
+  --shoppers N           shoppers in the flash crowd, each clicks once (default 100000)
+  --limit N              per-user limit (default 1)
+  --quantity N           units per click (default 1)
+  --connections N        load-generator connections (default 200)
+  --duration S           upper bound of each load phase in seconds (default 20)
+  --admit-shoppers N     admit/split sales: stock = shoppers = N (default 50000)
+  --pollers LIST         waiting shoppers per polling level (default 1000,10000,100000)
+  --poll-seconds S       length of each polling level (default 5)
+  --web N                web processes (WEB_CONCURRENCY, default 1)
+  --workers N            order workers (default 2)
+  --batch N              WORKER_BATCH_SIZE (default 200)
+  --postgres KIND        pglite (default, like the demo) or native (initdb/pg_ctl)
+  --sign-in N            shoppers signed in through next-auth's credentials flow (default 20)
+  --runs N               repeat the sales N times and report medians (default 1)
+  --no-warmup            skip the throwaway sale that warms the web process up before the measured ones
+  --port N               web port (default 3300)
+  --data-dir DIR         services' data (default .data/bench, with --postgres native .data/bench/native)
+  --dist-dir DIR         Next build folder (default .data/bench/next)
+  --reuse-build          use the build in --dist-dir as it is
+  --admission-lua FILE   fault injection: run this admission script instead of lib/flash/admission.lua
+  --out FILE             results JSON (default bench/results/<time>.json)
+  --cpu-prof             write a V8 CPU profile of the web process(es) to <data-dir>/profiles
+  --keep-services        leave PostgreSQL and Redis running for the next run
+  --wait-quiet S         before each sale, wait up to S seconds until other processes on the machine
+                         use < 20% of a core (for shared machines; default 0: don't wait)
+`;
+
+export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ci: { type: "boolean" },
+      scenarios: { type: "string" },
+      stock: { type: "string" },
+      shoppers: { type: "string" },
+      limit: { type: "string" },
+      quantity: { type: "string" },
+      connections: { type: "string" },
+      duration: { type: "string" },
+      "admit-shoppers": { type: "string" },
+      pollers: { type: "string" },
+      "poll-seconds": { type: "string" },
+      web: { type: "string" },
+      workers: { type: "string" },
+      batch: { type: "string" },
+      postgres: { type: "string" },
+      "sign-in": { type: "string" },
+      runs: { type: "string" },
+      "no-warmup": { type: "boolean" },
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      "dist-dir": { type: "string" },
+      "reuse-build": { type: "boolean" },
+      "admission-lua": { type: "string" },
+      out: { type: "string" },
+      "cpu-prof": { type: "boolean" },
+      "keep-services": { type: "boolean" },
+      "wait-quiet": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const ci = values.ci ?? false;
+  const int = (name: string, raw: string | undefined, fallback: number, min = 1, max = 10_000_000) => {
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new OptionError(`--${name}: expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const scenarios = (values.scenarios ?? SCENARIOS.join(",")).split(",").map((s) => s.trim()) as Scenario[];
+  for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new OptionError(`--scenarios: unknown "${s}"`);
+  if (scenarios.includes("soldout") && !scenarios.includes("flash")) throw new OptionError("--scenarios: soldout runs after flash");
+  const postgres = values.postgres ?? "pglite";
+  if (postgres !== "pglite" && postgres !== "native") throw new OptionError(`--postgres: expected pglite or native`);
+  const pollers = (values.pollers ?? (ci ? "200,2000" : "1000,10000,100000")).split(",").map((p) => int("pollers", p, 0));
+
+  // In CI, npm test has built .next just before (scripts/test.ts, e2e step): reuse it when present,
+  // unless BENCH_REUSE_BUILD=0 says it may be stale (then the bench builds its own).
+  const ciReuse = ci && env.BENCH_REUSE_BUILD !== "0" && (env.BENCH_REUSE_BUILD === "1" || existsBuild(path.join(root, ".next")));
+  const distDir = values["dist-dir"] ?? (ciReuse ? ".next" : path.join(".data", "bench", "next"));
+  const opts: BenchOptions = {
+    ci,
+    scenarios,
+    stock: int("stock", values.stock, ci ? 100 : 1000),
+    shoppers: int("shoppers", values.shoppers, ci ? 2000 : 100_000),
+    limit: int("limit", values.limit, 1, 1, 99),
+    quantity: int("quantity", values.quantity, 1, 1, 99),
+    connections: int("connections", values.connections, ci ? 50 : 200, 1, 10_000),
+    duration: int("duration", values.duration, ci ? 5 : 20, 1, 600),
+    admitShoppers: int("admit-shoppers", values["admit-shoppers"], ci ? 1000 : 50_000),
+    pollers,
+    pollSeconds: int("poll-seconds", values["poll-seconds"], ci ? 2 : 5, 1, 120),
+    web: int("web", values.web, 1, 1, Math.max(1, os.cpus().length * 2)),
+    workers: int("workers", values.workers, 2, 0, 32),
+    batchSize: int("batch", values.batch, 200, 1, 5000),
+    postgres,
+    signInSample: int("sign-in", values["sign-in"], ci ? 3 : 20, 1, 1000),
+    runs: int("runs", values.runs, 1, 1, 20),
+    warmup: !values["no-warmup"],
+    port: int("port", values.port, ci ? 3390 : 3300, 1024, 65535),
+    // Native PostgreSQL gets a Redis of its own too: one Redis must not hold two databases' sales.
+    dataDir: path.resolve(root, values["data-dir"] ?? path.join(".data", "bench", ...(postgres === "native" ? ["native"] : []))),
+    distDir,
+    reuseBuild: values["reuse-build"] ?? ciReuse,
+    admissionLua: values["admission-lua"] ? path.resolve(values["admission-lua"]) : undefined,
+    out: values.out,
+    cpuProf: values["cpu-prof"] ?? false,
+    keepServices: values["keep-services"] ?? false,
+    waitQuiet: int("wait-quiet", values["wait-quiet"], 0, 0, 3600),
+  };
+  if (opts.quantity > opts.limit) throw new OptionError("--quantity cannot exceed --limit");
+  if (opts.signInSample > opts.shoppers) opts.signInSample = opts.shoppers;
+  return opts;
+}
+
+function existsBuild(dir: string): boolean {
+  return existsSync(path.join(dir, "BUILD_ID"));
+}
+
+export class OptionError extends Error {
+  override name = "OptionError";
+}

@@ -1,0 +1,221 @@
+import type { Redis } from "ioredis";
+import { db } from "@/lib/db";
+import { activityKeys } from "@/lib/flash/keys";
+import { createBenchActivity, type BenchActivity } from "@/bench/lib/activity";
+import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";
+import { checkInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
+import { CostMeter, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
+import { CounterSampler, type Persistence } from "@/bench/lib/sampler";
+import type { Shopper } from "@/bench/lib/sessions";
+import { WaitingBrowsers, type WatchSummary } from "@/bench/lib/watchers";
+
+export type BuyResult = Omit<BuyPhase, "tickets" | "handedTokens" | "firstSoldOutAt"> & {
+  cost: OriginCost;
+  /** CPU the web process(es) spent per HTTP request: the origin's cost, less sensitive to the generator than req/s. */
+  webMicrosPerRequest: number;
+};
+
+export type SaleKind = "warmup" | "flash" | "admit" | "split";
+
+export interface SalePhase {
+  kind: SaleKind;
+  activity: { id: string; stock: number; limit: number; shoppers: number };
+  buy: BuyResult;
+  /** The sold-out crowd hammering Buy after the sale sold out (flash only). */
+  soldOut?: BuyResult;
+  watchers: WatchSummary;
+  /** Milliseconds from the sale's start. */
+  timeline: { soldOutMs: number | null; allAnsweredMs: number | null; lastOrderCreatedMs: number | null };
+  persistence: Persistence | null;
+  /** split only: the workers were paused during the load; from their resumption to the last answer. */
+  drain?: { backlog: number; seconds: number; perSec: number };
+  checks: Check[];
+}
+
+interface Common {
+  baseUrl: string;
+  redis: Redis;
+  procs: ProcessSet;
+  shoppers: Shopper[];
+  quantity: number;
+  connections: number;
+  maxSeconds: number;
+  watchers: number;
+  batchSize: number;
+  workers: number;
+  log: (line: string) => void;
+  /** Called before the sale is created: e.g. waits for a quiet machine. */
+  beforeSale?: () => Promise<void>;
+}
+
+/**
+ * One sale from start to the invariant check: the crowd clicks once each at the start, ticket holders
+ * wait and poll, optionally the refused crowd keeps clicking, then the queue drains and both stores
+ * are read back.
+ */
+export async function runSale(
+  c: Common,
+  kind: SaleKind,
+  sale: { stock: number; limit: number; buyers: number; soldOutSeconds?: number },
+): Promise<SalePhase> {
+  // split: admission alone (workers stopped with SIGSTOP), then the workers alone on the backlog.
+  const paused = kind === "split" ? c.procs.workers.filter((p): p is number => Boolean(p)) : [];
+  await c.beforeSale?.();
+  const a = await createBenchActivity(kind, { stock: sale.stock, limit: sale.limit, leadMs: 2000 });
+  const sampler = new CounterSampler(c.redis, a.id);
+  const watchers = new WaitingBrowsers(c.baseUrl, a.id, c.shoppers, c.watchers);
+  const order = Array.from({ length: sale.buyers }, (_, i) => i);
+  sampler.start();
+  await sleepUntil(a.startMs + 1);
+  c.log(`${kind}: ${sale.buyers} shoppers click at the start of a ${sale.stock}-unit sale (${c.connections} connections)`);
+
+  const meter = new CostMeter(c.redis, c.procs);
+  await meter.start();
+  for (const pid of paused) {
+    stopped.add(pid);
+    process.kill(pid, "SIGSTOP");
+  }
+  let buy: Awaited<ReturnType<typeof runBuyers>>;
+  let resumedAt = 0;
+  try {
+    buy = await runBuyers({
+      baseUrl: c.baseUrl, activityId: a.id, shoppers: c.shoppers, order, quantity: c.quantity, connections: c.connections,
+      maxSeconds: c.maxSeconds, onAdmitted: (t) => watchers.add(t),
+    });
+  } finally {
+    resumeWorkers();
+    resumedAt = Date.now();
+  }
+  const buyCost = await meter.stop();
+  const backlog = paused.length ? await queueLength(c.redis, a.id) : 0;
+
+  let soldOut: BuyResult | undefined;
+  if (sale.soldOutSeconds) {
+    // Shoppers refused at the start keep clicking with the token they were handed; a script would.
+    const held = new Set(buy.tickets.map((t) => t.shopper));
+    const refusedOrder = order.filter((i) => !held.has(i) && buy.handedTokens.has(i));
+    const tokens = buy.handedTokens;
+    if (refusedOrder.length > 0) {
+      c.log(`${kind}: the refused crowd keeps clicking for ${sale.soldOutSeconds} s`);
+      const m = new CostMeter(c.redis, c.procs);
+      await m.start();
+      const r = await runBuyers({
+        baseUrl: c.baseUrl, activityId: a.id, shoppers: c.shoppers, order: refusedOrder, quantity: c.quantity,
+        connections: c.connections, maxSeconds: sale.soldOutSeconds, postOnly: { tokens, loopSeconds: sale.soldOutSeconds },
+      });
+      soldOut = withCost(strip(r), await m.stop());
+      buy.tickets.push(...r.tickets);
+    }
+  }
+
+  const drain = await waitForDrain(c.redis, a.id, 180_000);
+  const watch = await watchers.finish(20_000);
+  await sampler.stop();
+  if (sampler.maxGapMs() > 200) c.log(`${kind}: note: the counter sampler paused for ${sampler.maxGapMs()} ms; timings are that coarse`);
+  c.log(`${kind}: ${buy.tickets.length} tickets, queue ${drain.drained ? "drained" : "NOT drained"}; checking invariants`);
+
+  const replays = await replayClicks(c, a, buy.tickets.slice(0, 50));
+  const foreignReads = await readOthersTickets(c, buy.tickets.slice(0, 20));
+  const checks = await checkInvariants(c.redis, a, {
+    ticketIds: buy.tickets.map((t) => t.ticketId),
+    minRedisStock: sampler.minStock,
+    replays,
+    unanswered: watch.seen.unfinished,
+    foreignReads,
+  });
+  if (!drain.drained) checks.push({ invariant: "I2", name: "queue drained within 180 s", ok: false, detail: "timed out" });
+  // Not an invariant but a precondition: with more shoppers than units the sale must sell out, else
+  // the checks above may have held only because nothing happened (e.g. every click was refused as 401).
+  const admittedUnits = buy.tickets.length * c.quantity;
+  const expected = Math.min(sale.stock, sale.buyers * c.quantity);
+  checks.push({
+    invariant: "RUN", name: "the crowd bought the stock (the buy path was exercised)", ok: admittedUnits + c.quantity > expected,
+    detail: `${admittedUnits} of ${expected} units admitted; unexpected answers ${JSON.stringify(buy.errors.unexpected)}`,
+  });
+
+  const soldOutAt = Number((await c.redis.hget(activityKeys(a.id).meta, "soldOutAt")) ?? NaN);
+  const answeredAt = sampler.allAnsweredAt();
+  const last = await db().order.aggregate({ where: { activityId: a.id }, _max: { createdAt: true } });
+  return {
+    kind,
+    activity: { id: a.id, stock: a.stock, limit: a.limit, shoppers: sale.buyers },
+    buy: withCost(strip(buy), buyCost),
+    soldOut,
+    watchers: watch,
+    timeline: {
+      soldOutMs: Number.isFinite(soldOutAt) ? soldOutAt - a.startMs : null,
+      allAnsweredMs: answeredAt !== null ? answeredAt - a.startMs : null,
+      lastOrderCreatedMs: last._max.createdAt ? last._max.createdAt.getTime() - a.startMs : null,
+    },
+    persistence: sampler.persistence(c.batchSize, c.workers),
+    ...(paused.length && answeredAt
+      ? { drain: { backlog, seconds: (answeredAt - resumedAt) / 1000, perSec: Math.round((backlog * 1000) / Math.max(1, answeredAt - resumedAt)) } }
+      : {}),
+    checks,
+  };
+}
+
+function withCost(b: Omit<BuyResult, "cost" | "webMicrosPerRequest">, cost: OriginCost): BuyResult {
+  const requests = b.requestsPerSec * b.seconds;
+  return { ...b, cost, webMicrosPerRequest: requests ? Math.round(((cost.cpu.web / 100) * cost.seconds * 1e6) / requests) : 0 };
+}
+
+/** The figures of a phase, without the per-shopper data kept for the checks. */
+function strip(p: BuyPhase): Omit<BuyResult, "cost" | "webMicrosPerRequest"> {
+  return { clicks: p.clicks, seconds: p.seconds, requestsPerSec: p.requestsPerSec, orders: p.orders, tokens: p.tokens, errors: p.errors };
+}
+
+/** The buy panel retries a click whose answer was lost with the same key: it must get the same ticket. */
+async function replayClicks(c: Common, a: BenchActivity, tickets: HeldTicket[]) {
+  let sameTicket = 0;
+  for (const t of tickets) {
+    const res = await fetch(`${c.baseUrl}/api/activities/${a.id}/orders`, {
+      method: "POST",
+      headers: { cookie: c.shoppers[t.shopper]!.cookie, "content-type": "application/json" },
+      body: JSON.stringify({ quantity: c.quantity, idempotencyKey: t.idempotencyKey, token: t.token }),
+    });
+    const body = (await res.json().catch(() => ({}))) as { ticketId?: string };
+    if (res.status === 202 && body.ticketId === t.ticketId) sameTicket++;
+  }
+  return { tried: tickets.length, sameTicket };
+}
+
+/** I5: someone else's ticket reads as missing (404), and without a session as 401. */
+async function readOthersTickets(c: Common, tickets: HeldTicket[]) {
+  let hidden = 0;
+  for (const t of tickets) {
+    const other = c.shoppers[(t.shopper + 1) % c.shoppers.length]!;
+    const [foreign, anonymous] = await Promise.all([
+      fetch(`${c.baseUrl}/api/tickets/${t.ticketId}`, { headers: { cookie: other.cookie } }),
+      fetch(`${c.baseUrl}/api/tickets/${t.ticketId}`),
+    ]);
+    if (foreign.status === 404 && anonymous.status === 401) hidden++;
+    await Promise.all([foreign.text(), anonymous.text()]);
+  }
+  return { tried: tickets.length, hidden };
+}
+
+const stopped = new Set<number>();
+
+/** Continues workers a split sale stopped; also on the way out, so a stopped worker can take its SIGTERM. */
+export function resumeWorkers() {
+  for (const pid of stopped) {
+    try {
+      process.kill(pid, "SIGCONT");
+    } catch {
+      // already gone
+    }
+  }
+  stopped.clear();
+}
+
+/** Tickets admitted and not answered yet. */
+async function queueLength(r: Redis, activityId: string): Promise<number> {
+  const [seq, served] = await r.hmget(activityKeys(activityId).meta, "seq", "served");
+  return Number(seq ?? 0) - Number(served ?? 0);
+}
+
+async function sleepUntil(ms: number) {
+  const wait = ms - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}

@@ -1,0 +1,209 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import { launchServices } from "@/scripts/services/index";
+import { ensureLocalSecrets } from "@/scripts/lib/secrets";
+import { ROOT, run, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+import type { BenchOptions } from "@/bench/lib/options";
+
+export interface Stack {
+  env: NodeJS.ProcessEnv;
+  baseUrl: string;
+  web: ChildProcess;
+  workers: ChildProcess[];
+  databaseUrl: string;
+  redisUrl: string;
+  /** Which PostgreSQL served the run: pglite / native from the services module, or "external" (DATABASE_URL given). */
+  database: string;
+  /** The database server's process, when the services module runs it on this machine. */
+  databasePid?: number;
+  stopApps(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+const NODE_TSX = ["--import", "tsx", "--import", "./scripts/register.mjs"];
+
+/**
+ * Provisions like the demo (services, migrations, seed, production build), then starts the hot web
+ * server and the order workers with the bench's settings. DATABASE_URL / REDIS_URL, when set, are used.
+ */
+export async function startStack(o: BenchOptions, seedShoppers: number): Promise<Stack> {
+  const external = Boolean(process.env.DATABASE_URL);
+  // ensureServices() plus the servers behind it, so the bench can meter the database's CPU too.
+  const services = await launchServices({
+    dataDir: o.dataDir,
+    postgres: o.postgres,
+    log: (l) => log(`services: ${l}`),
+  });
+  const secrets = ensureLocalSecrets(o.dataDir);
+  const wanted = o.port;
+  o.port = await freePort(o.port);
+  if (o.port !== wanted) log(`port ${wanted} is taken; using ${o.port}`);
+  const baseUrl = `http://127.0.0.1:${o.port}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...secrets,
+    DATABASE_URL: services.databaseUrl,
+    REDIS_URL: services.redisUrl,
+    NEXTAUTH_URL: `http://localhost:${o.port}`,
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    NEXT_DIST_DIR: o.distDir,
+    PORT: String(o.port),
+    HOST: "127.0.0.1",
+    WEB_CONCURRENCY: String(o.web),
+    WORKER_BATCH_SIZE: String(o.batchSize),
+  };
+  // The bench process itself reads PostgreSQL and Redis (preheat, invariants) through lib/.
+  Object.assign(process.env, { DATABASE_URL: env.DATABASE_URL, REDIS_URL: env.REDIS_URL, NEXTAUTH_SECRET: env.NEXTAUTH_SECRET, FLASH_TOKEN_SECRET: env.FLASH_TOKEN_SECRET });
+
+  const children: ChildProcess[] = [];
+  const stopApps = () => stopProcesses(children.splice(0));
+  const stop = async () => {
+    await stopApps();
+    if (!o.keepServices) await services.stop();
+  };
+  try {
+    await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
+    const seeded = Date.now();
+    await run(...tsxArgs("scripts/seed.ts", ["--shoppers", String(seedShoppers), "--quiet"]), env);
+    log(`seeded ${seedShoppers} shoppers in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
+    await ensureBuild(o, env);
+
+    const webEnv = { ...env };
+    const webArgs = [...NODE_TSX];
+    if (o.admissionLua) {
+      // Fault injection for the bench's own test (README): the server reads this admission script instead.
+      webArgs.push("--import", "./bench/lib/fault-inject.mjs");
+      webEnv.BENCH_ADMISSION_LUA = o.admissionLua;
+      log(`FAULT INJECTION: admission script replaced by ${o.admissionLua}`);
+    }
+    if (o.cpuProf) {
+      const dir = path.join(o.dataDir, "profiles");
+      mkdirSync(dir, { recursive: true });
+      webArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
+      log(`CPU profiles of the web process go to ${dir}`);
+    }
+    const web = startChild("web", process.execPath, [...webArgs, "scripts/server.ts"], webEnv);
+    children.push(web);
+    const workers: ChildProcess[] = [];
+    for (let i = 1; i <= o.workers; i++) {
+      const w = startChild(`worker${i}`, process.execPath, [...NODE_TSX, "scripts/worker.ts"], { ...env, WORKER_NAME: `bench-worker-${i}` });
+      workers.push(w);
+      children.push(w);
+    }
+    await waitForHttp(`${baseUrl}/api/time`, 120_000, web);
+    if (o.web > 1) await waitForWebProcesses(web, o.web, 60_000);
+    return {
+      env,
+      baseUrl,
+      web,
+      workers,
+      databaseUrl: services.databaseUrl,
+      redisUrl: services.redisUrl,
+      database: external ? "external (DATABASE_URL)" : o.postgres,
+      databasePid: services.servers.find((x) => x.name !== "redis")?.pid,
+      stopApps,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Starts a child whose output lines are prefixed; quiet lines of Next's start-up are kept. */
+function startChild(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const forward = (to: NodeJS.WriteStream) => (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n")) if (line.trim()) to.write(`[${name}] ${line.replace(/^\[[^\]]+\] /, "")}\n`);
+  };
+  child.stdout?.on("data", forward(process.stdout));
+  child.stderr?.on("data", forward(process.stderr));
+  return child;
+}
+
+/** With node:cluster the primary answers nothing itself: wait until every forked server listens. */
+async function waitForWebProcesses(web: ChildProcess, count: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let listening = 0;
+  const onData = (c: Buffer) => (listening += (c.toString().match(/listening on/g) ?? []).length);
+  web.stdout?.on("data", onData);
+  try {
+    while (listening < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    web.stdout?.off("data", onData);
+  }
+}
+
+/**
+ * Builds into the bench's own folder unless told to reuse one. `next build` with a folder other
+ * than .next adds that folder's type globs to tsconfig.json (and points next-env.d.ts at it); both
+ * are shared files, so they are put back exactly as they were.
+ */
+async function ensureBuild(o: BenchOptions, env: NodeJS.ProcessEnv) {
+  const buildId = path.join(ROOT, o.distDir, "BUILD_ID");
+  if (o.reuseBuild) {
+    if (!existsSync(buildId)) throw new Error(`--reuse-build: no build in ${o.distDir} (BUILD_ID missing)`);
+    log(`reusing the build in ${o.distDir}`);
+    return;
+  }
+  if (existsSync(buildId) && !sourcesNewerThan(statSync(buildId).mtimeMs)) {
+    log(`build in ${o.distDir} is up to date`);
+    return;
+  }
+  const guarded = ["tsconfig.json", "next-env.d.ts"].map((f) => path.join(ROOT, f));
+  const before = guarded.map((f) => (existsSync(f) ? readFileSync(f) : null));
+  log(`building into ${o.distDir} (next build)`);
+  try {
+    await run(`${ROOT}/node_modules/.bin/next`, ["build"], env);
+  } finally {
+    guarded.forEach((f, i) => {
+      const was = before[i];
+      if (was && existsSync(f) && !readFileSync(f).equals(was)) {
+        if (f.endsWith("tsconfig.json") && !onlyDistDirAdded(was.toString(), readFileSync(f, "utf8"), o.distDir)) {
+          log(`warning: tsconfig.json changed during the build beyond Next's ${o.distDir} globs; left as it is`);
+          return;
+        }
+        writeFileSync(f, was);
+      }
+    });
+  }
+}
+
+/** True if `after` is `before` plus include globs under distDir (what next build writes), nothing else. */
+function onlyDistDirAdded(before: string, after: string, distDir: string): boolean {
+  try {
+    const a = JSON.parse(before) as { include?: string[] };
+    const b = JSON.parse(after) as { include?: string[] };
+    const extra = (b.include ?? []).filter((g) => !(a.include ?? []).includes(g));
+    const rest = { ...b, include: (b.include ?? []).filter((g) => !extra.includes(g)) };
+    return extra.every((g) => g.startsWith(distDir.replace(/\/$/, "") + "/")) && JSON.stringify(rest) === JSON.stringify({ ...a, include: a.include ?? [] });
+  } catch {
+    return false;
+  }
+}
+
+function sourcesNewerThan(builtMs: number): boolean {
+  const newer = (p: string): boolean => {
+    const s = statSync(p);
+    if (!s.isDirectory()) return s.mtimeMs > builtMs;
+    return readdirSync(p).some((name) => name !== "generated" && newer(path.join(p, name)));
+  };
+  return ["app", "components", "lib", "public", "next.config.js", "package-lock.json", "proxy.ts"].some((p) =>
+    existsSync(path.join(ROOT, p)) ? newer(path.join(ROOT, p)) : false,
+  );
+}
+
+/** `preferred` if nothing listens on it (and on the port after it, for the edge cache), else a free pair. */
+export async function freePort(preferred: number): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = net.createServer().once("error", () => resolve(false));
+      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+    });
+  for (let port = preferred; port < preferred + 200; port += 2) if ((await free(port)) && (await free(port + 1))) return port;
+  throw new Error(`no free pair of ports from ${preferred}`);
+}

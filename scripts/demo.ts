@@ -1,6 +1,6 @@
 // `npm run demo`: services (embedded unless DATABASE_URL / REDIS_URL are set), migrations, seed,
 // a production build, then the web server and order workers on http://localhost:3000.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { ensureServices, formatStartupError } from "@/scripts/services/index";
@@ -48,8 +48,10 @@ process.on("SIGTERM", () => void shutdown(0));
 try {
   await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
   await run(...tsxArgs("scripts/seed.ts", ["--shoppers", process.env.SEED_SHOPPERS ?? "20"]), env);
-  if (needsBuild()) await run(`${ROOT}/node_modules/.bin/next`, ["build"], env);
-  else console.log("[demo] build is up to date");
+  if (needsBuild(services.databaseUrl)) {
+    await run(`${ROOT}/node_modules/.bin/next`, ["build"], env);
+    writeFileSync(buildStamp(), services.databaseUrl);
+  } else console.log("[demo] build is up to date");
 
   const web = startProcess("web", ...tsxArgs("scripts/server.ts"), env);
   children.push(web);
@@ -73,10 +75,16 @@ try {
   await shutdown(1);
 }
 
-// Rebuild when any source is newer than the last build.
-function needsBuild(): boolean {
+// The build holds pre-rendered pages of the database it was made against (ISR cache).
+function buildStamp(): string {
+  return path.join(ROOT, ".next", "demo-database");
+}
+
+// Rebuild when any source is newer than the last build, or the build was made for another database.
+function needsBuild(databaseUrl: string): boolean {
   const buildId = path.join(ROOT, ".next", "BUILD_ID");
   if (!existsSync(buildId)) return true;
+  if (!existsSync(buildStamp()) || readFileSync(buildStamp(), "utf8") !== databaseUrl) return true;
   const built = statSync(buildId).mtimeMs;
   const newer = (p: string): boolean => {
     const s = statSync(p);

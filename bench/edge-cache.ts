@@ -29,7 +29,14 @@ function fetchOrigin(req: http.IncomingMessage, body?: Buffer): Promise<Entry> {
   stats.originRequests++;
   return new Promise((resolve, reject) => {
     const out = http.request(
-      { host: origin.hostname, port: origin.port, path: req.url, method: req.method, headers: { ...req.headers, host: origin.host }, agent },
+      {
+        host: origin.hostname,
+        port: origin.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: origin.host },
+        agent,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -41,10 +48,17 @@ function fetchOrigin(req: http.IncomingMessage, body?: Buffer): Promise<Entry> {
           const cc = String(res.headers["cache-control"] ?? "");
           const sMax = /s-maxage=(\d+)/.exec(cc)?.[1] ?? /max-age=(\d+)/.exec(cc)?.[1];
           const swr = Number(/stale-while-revalidate=(\d+)/.exec(cc)?.[1] ?? 0);
-          const cacheable = req.method === "GET" && res.statusCode === 200 && /\bpublic\b/.test(cc) && sMax !== undefined;
+          const cacheable =
+            req.method === "GET" && res.statusCode === 200 && /\bpublic\b/.test(cc) && sMax !== undefined;
           const now = Date.now();
           const ttl = cacheable ? Number(sMax) * 1000 : 0;
-          resolve({ status: res.statusCode ?? 502, headers, body: Buffer.concat(chunks), freshUntil: now + ttl, staleUntil: now + ttl + (cacheable ? swr * 1000 : 0) });
+          resolve({
+            status: res.statusCode ?? 502,
+            headers,
+            body: Buffer.concat(chunks),
+            freshUntil: now + ttl,
+            staleUntil: now + ttl + (cacheable ? swr * 1000 : 0),
+          });
         });
       },
     );
@@ -107,5 +121,7 @@ const server = http.createServer((req, res) => {
   );
 });
 server.keepAliveTimeout = 65_000;
-server.listen(Number(values.port), "127.0.0.1", () => console.log(`[edge] ${process.pid} caching ${origin.origin} on :${values.port}`));
+server.listen(Number(values.port), "127.0.0.1", () =>
+  console.log(`[edge] ${process.pid} caching ${origin.origin} on :${values.port}`),
+);
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(0));

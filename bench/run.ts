@@ -59,7 +59,9 @@ let exitCode = 0;
 try {
   exitCode = await main(o);
 } catch (e) {
-  console.error(`[bench] failed: ${e instanceof Error ? (e.name === "StartupError" ? formatStartupError(e) : e.stack ?? e.message) : String(e)}`);
+  console.error(
+    `[bench] failed: ${e instanceof Error ? (e.name === "StartupError" ? formatStartupError(e) : (e.stack ?? e.message)) : String(e)}`,
+  );
   exitCode = 2;
 } finally {
   await cleanUp();
@@ -67,12 +69,16 @@ try {
 process.exit(exitCode);
 
 async function main(o: BenchOptions): Promise<number> {
-  const sized = (o.scenarios.includes("admit") || o.scenarios.includes("split")) ? o.admitShoppers : 0;
+  const sized = o.scenarios.includes("admit") || o.scenarios.includes("split") ? o.admitShoppers : 0;
   const seedShoppers = Math.max(o.scenarios.includes("flash") ? o.shoppers : 0, sized, o.signInSample, 2);
   log(`${o.ci ? "CI mode" : "full run"}: ${JSON.stringify({ ...o, dataDir: path.relative(ROOT, o.dataDir) })}`);
   stack = await startStack(o, seedShoppers);
   redis = new Redis(stack.redisUrl, { connectionName: "bench", maxRetriesPerRequest: 2 });
-  const procs: ProcessSet = { web: stack.web.pid, workers: stack.workers.map((w) => w.pid), database: stack.databasePid };
+  const procs: ProcessSet = {
+    web: stack.web.pid,
+    workers: stack.workers.map((w) => w.pid),
+    database: stack.databasePid,
+  };
   const machine = { ...(await machineInfo(redis)), postgres: await postgresVersion() };
   const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.info("server"))?.[1]) || undefined;
   const retired = await retireBenchActivities();
@@ -81,11 +87,22 @@ async function main(o: BenchOptions): Promise<number> {
   const users = await loadShoppers(seedShoppers);
   const t0 = Date.now();
   const signedIn = await signInThroughNextAuth(stack.baseUrl, users.slice(0, o.signInSample));
-  log(`${signedIn.length} shoppers signed in through next-auth (csrf → credentials callback → session) in ${Date.now() - t0} ms`);
+  log(
+    `${signedIn.length} shoppers signed in through next-auth (csrf → credentials callback → session) in ${Date.now() - t0} ms`,
+  );
 
   const common = {
-    baseUrl: stack.baseUrl, redis, procs, shoppers: [] as Shopper[], quantity: o.quantity, connections: o.connections,
-    maxSeconds: o.duration, watchers: o.ci ? 200 : 1000, batchSize: o.batchSize, workers: o.workers, log,
+    baseUrl: stack.baseUrl,
+    redis,
+    procs,
+    shoppers: [] as Shopper[],
+    quantity: o.quantity,
+    connections: o.connections,
+    maxSeconds: o.duration,
+    watchers: o.ci ? 200 : 1000,
+    batchSize: o.batchSize,
+    workers: o.workers,
+    log,
     beforeSale: o.waitQuiet > 0 ? () => quiet(o, procs, redisPid) : undefined,
   };
   const warmups: SalePhase[] = [];
@@ -94,8 +111,15 @@ async function main(o: BenchOptions): Promise<number> {
     // warms up its JIT and connections first, with cookies of its own so the measured crowd's stay cold.
     const size = Math.min(seedShoppers, o.ci ? 500 : 5000);
     common.shoppers = await mintSessions(users.slice(0, size), stack.env.NEXTAUTH_SECRET!);
-    const w = await runSale(common, "warmup", { stock: Math.max(1, Math.floor(size / 10)), limit: o.limit, buyers: size, soldOutSeconds: 2 });
-    log(`warm-up: ${size} clicks at ${w.buy.requestsPerSec} req/s; invariants ${w.checks.every((c) => c.ok) ? "held" : "VIOLATED"}`);
+    const w = await runSale(common, "warmup", {
+      stock: Math.max(1, Math.floor(size / 10)),
+      limit: o.limit,
+      buyers: size,
+      soldOutSeconds: 2,
+    });
+    log(
+      `warm-up: ${size} clicks at ${w.buy.requestsPerSec} req/s; invariants ${w.checks.every((c) => c.ok) ? "held" : "VIOLATED"}`,
+    );
     warmups.push(w);
     await retireBenchActivities([w.activity.id]);
   }
@@ -106,7 +130,9 @@ async function main(o: BenchOptions): Promise<number> {
     const t1 = Date.now();
     const minted = await mintSessions(users.slice(o.signInSample), stack.env.NEXTAUTH_SECRET!);
     common.shoppers = [...signedIn, ...minted];
-    log(`run ${run}/${o.runs}: minted ${minted.length} session cookies with next-auth's encode() in ${Date.now() - t1} ms`);
+    log(
+      `run ${run}/${o.runs}: minted ${minted.length} session cookies with next-auth's encode() in ${Date.now() - t1} ms`,
+    );
     const phases: SalePhase[] = [];
     const sale = async (kind: "flash" | "admit" | "split", s: Parameters<typeof runSale>[2]) => {
       const p = await runSale(common, kind, s);
@@ -118,7 +144,8 @@ async function main(o: BenchOptions): Promise<number> {
       await sale("flash", { stock: o.stock, limit: o.limit, buyers: o.shoppers, soldOutSeconds });
     }
     for (const kind of ["admit", "split"] as const) {
-      if (o.scenarios.includes(kind)) await sale(kind, { stock: o.admitShoppers * o.quantity, limit: o.limit, buyers: o.admitShoppers });
+      if (o.scenarios.includes(kind))
+        await sale(kind, { stock: o.admitShoppers * o.quantity, limit: o.limit, buyers: o.admitShoppers });
     }
     runs.push(phases);
     await retireBenchActivities(phases.map((p) => p.activity.id));
@@ -132,7 +159,9 @@ async function main(o: BenchOptions): Promise<number> {
 
   const rows = headline(runs);
   if (rows.length) printHeadline(rows);
-  const checks = [...warmups, ...runs.flat()].flatMap((p) => p.checks.map((c) => ({ ...c, phase: p.kind, activity: p.activity.id })));
+  const checks = [...warmups, ...runs.flat()].flatMap((p) =>
+    p.checks.map((c) => ({ ...c, phase: p.kind, activity: p.activity.id })),
+  );
   const violations = checks.filter((c) => !c.ok);
 
   const result = {
@@ -150,13 +179,26 @@ async function main(o: BenchOptions): Promise<number> {
     polling,
     violations,
   };
-  const out = o.out ?? path.join(ROOT, "bench", "results", `${new Date(started).toISOString().replace(/[:.]/g, "-")}-${o.ci ? "ci" : "full"}.json`);
+  const out =
+    o.out ??
+    path.join(
+      ROOT,
+      "bench",
+      "results",
+      `${new Date(started).toISOString().replace(/[:.]/g, "-")}-${o.ci ? "ci" : "full"}.json`,
+    );
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2));
 
-  console.log(`\nMachine: ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}, ${machine.postgres}; load average at start ${machine.loadAverageAtStart.join(" ")}`);
-  console.log(`Database: ${stack.database}. Web processes: ${o.web}, workers: ${o.workers} (batch ${o.batchSize}). Load generator: autocannon on the same machine, loopback.`);
-  console.log(`Sessions: ${signedIn.length} signed in through next-auth's credentials flow, ${seedShoppers - signedIn.length} minted with next-auth's encode(). Captcha: not enabled.`);
+  console.log(
+    `\nMachine: ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}, ${machine.postgres}; load average at start ${machine.loadAverageAtStart.join(" ")}`,
+  );
+  console.log(
+    `Database: ${stack.database}. Web processes: ${o.web}, workers: ${o.workers} (batch ${o.batchSize}). Load generator: autocannon on the same machine, loopback.`,
+  );
+  console.log(
+    `Sessions: ${signedIn.length} signed in through next-auth's credentials flow, ${seedShoppers - signedIn.length} minted with next-auth's encode(). Captcha: not enabled.`,
+  );
   console.log(`Results: ${path.relative(ROOT, out)} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
   if (violations.length) {
     console.error(`\n✗ ${violations.length} invariant violation(s):`);
@@ -179,19 +221,31 @@ async function runPolling(o: BenchOptions, stack: Stack, r: Redis, procs: Proces
   const idle = await idleMeter.stop();
 
   const edgePort = o.port + 1;
-  edge = spawn(process.execPath, ["--import", "tsx", "bench/edge-cache.ts", "--origin", stack.baseUrl, "--port", String(edgePort)], {
-    cwd: ROOT, stdio: ["ignore", "inherit", "inherit"],
-  });
+  edge = spawn(
+    process.execPath,
+    ["--import", "tsx", "bench/edge-cache.ts", "--origin", stack.baseUrl, "--port", String(edgePort)],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
   await waitForHttp(`http://127.0.0.1:${edgePort}/__edge/stats`, 30_000, edge);
   const levels: PollLevel[] = [];
   for (const pollers of o.pollers) {
     for (const via of ["origin", "edge"] as const) {
       const base = via === "origin" ? stack.baseUrl : `http://127.0.0.1:${edgePort}`;
       log(`polling: ${pollers} waiting shoppers via ${via} for ${o.pollSeconds} s`);
-      levels.push(await pollLevel({
-        url: `${base}${path_}`, pollers, seconds: o.pollSeconds, via, redis: r, procs,
-        ...(via === "edge" ? { edge: { statsUrl: `http://127.0.0.1:${edgePort}/__edge/stats`, pid: edge.pid } } : {}),
-      }));
+      levels.push(
+        await pollLevel({
+          url: `${base}${path_}`,
+          pollers,
+          seconds: o.pollSeconds,
+          via,
+          redis: r,
+          procs,
+          ...(via === "edge" ? { edge: { statsUrl: `http://127.0.0.1:${edgePort}/__edge/stats`, pid: edge.pid } } : {}),
+        }),
+      );
     }
   }
   printPolling(idle, levels);
@@ -201,7 +255,9 @@ async function runPolling(o: BenchOptions, stack: Stack, r: Redis, procs: Proces
 
 async function quiet(o: BenchOptions, procs: ProcessSet, redisPid: number | undefined) {
   const other = await waitForQuiet(procs, redisPid, o.waitQuiet);
-  log(`other processes on the machine: ${other}% of a core${other >= 20 ? " (still busy after waiting; figures are disturbed)" : ""}`);
+  log(
+    `other processes on the machine: ${other}% of a core${other >= 20 ? " (still busy after waiting; figures are disturbed)" : ""}`,
+  );
 }
 
 async function postgresVersion(): Promise<string> {

@@ -18,7 +18,10 @@ const SLUG_PREFIX = "bench-";
  * A sale of its own for each load phase, preheated into Redis like the scheduler does, starting
  * `leadMs` from now so the crowd can be released at the start.
  */
-export async function createBenchActivity(kind: string, opts: { stock: number; limit: number; leadMs: number }): Promise<BenchActivity> {
+export async function createBenchActivity(
+  kind: string,
+  opts: { stock: number; limit: number; leadMs: number },
+): Promise<BenchActivity> {
   const prisma = db();
   const product = await prisma.product.upsert({
     where: { slug: "bench-product" },
@@ -61,7 +64,9 @@ export async function retireBenchActivities(only?: string[]): Promise<number> {
   for (const { id, status } of rows) {
     const keys = activityKeys(id);
     if (!(await redis().exists(keys.meta))) continue;
-    const groups = (await redis().xinfo("GROUPS", keys.stream).catch(() => [])) as unknown[][];
+    const groups = (await redis()
+      .xinfo("GROUPS", keys.stream)
+      .catch(() => [])) as unknown[][];
     const busy = groups.some((g) => {
       const f = fields(g);
       return f.name === WORKER_GROUP && (Number(f.pending) > 0 || Number(f.lag ?? 0) > 0);
@@ -78,7 +83,7 @@ export async function retireBenchActivities(only?: string[]): Promise<number> {
 
 async function dropKeys(activityId: string) {
   const keys = activityKeys(activityId);
-  for (let start = "-"; ; ) {
+  for (let start = "-"; ;) {
     const batch = await redis().xrange(keys.stream, start, "+", "COUNT", 5000);
     const tickets = batch.map(([, f]) => f[f.indexOf("t") + 1]).filter((t): t is string => Boolean(t));
     if (tickets.length) await redis().unlink(...tickets.map((t) => keys.ticket(t)));

@@ -19,7 +19,14 @@ export interface BuyPhase {
   seconds: number;
   /** All HTTP requests of the phase per second (token + order). */
   requestsPerSec: number;
-  orders: { perSec: number; admittedPerSec: number; refusedPerSec: number; admitted: number; refused: Record<string, number>; latency: LatencySummary };
+  orders: {
+    perSec: number;
+    admittedPerSec: number;
+    refusedPerSec: number;
+    admitted: number;
+    refused: Record<string, number>;
+    latency: LatencySummary;
+  };
   tokens: { perSec: number; latency: LatencySummary };
   /** Answers that are neither a ticket nor an expected refusal, by status and code; plus socket errors and timeouts. */
   errors: { unexpected: Record<string, number>; socket: number; timeouts: number; total: number };
@@ -108,7 +115,12 @@ export async function runBuyers(o: {
       const parsed = safeJson(body) as { ticketId?: string; sequence?: number; code?: string } | undefined;
       if (status === 202 && parsed?.ticketId) {
         const t: HeldTicket = {
-          shopper: ctx.shopper!, ticketId: parsed.ticketId, sequence: Number(parsed.sequence), idempotencyKey: ctx.key!, token: ctx.token!, admittedAt: Date.now(),
+          shopper: ctx.shopper!,
+          ticketId: parsed.ticketId,
+          sequence: Number(parsed.sequence),
+          idempotencyKey: ctx.key!,
+          token: ctx.token!,
+          admittedAt: Date.now(),
         };
         tickets.push(t);
         o.onAdmitted?.(t);

@@ -8,7 +8,8 @@ const replacement = process.env.BENCH_ADMISSION_LUA;
 if (replacement) {
   const readFileSync = fs.readFileSync;
   fs.readFileSync = function (file, ...rest) {
-    if (typeof file === "string" && file.endsWith("/lib/flash/admission.lua")) return readFileSync.call(this, replacement, ...rest);
+    if (typeof file === "string" && file.endsWith("/lib/flash/admission.lua"))
+      return readFileSync.call(this, replacement, ...rest);
     return readFileSync.call(this, file, ...rest);
   };
   syncBuiltinESMExports();

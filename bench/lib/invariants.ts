@@ -34,7 +34,11 @@ interface StreamEntry {
 }
 
 /** Waits until every admitted ticket of the activity is final and the consumer group has nothing pending. */
-export async function waitForDrain(r: Redis, activityId: string, timeoutMs: number): Promise<{ drained: boolean; at: number }> {
+export async function waitForDrain(
+  r: Redis,
+  activityId: string,
+  timeoutMs: number,
+): Promise<{ drained: boolean; at: number }> {
   const keys = activityKeys(activityId);
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -59,15 +63,20 @@ async function group(r: Redis, activityId: string): Promise<{ pending: number; l
  * queue has drained. The bench sells in ORDER mode and nothing expires or is cancelled during a run,
  * so stock only leaves through admission and only comes back through a refused ticket.
  */
-export async function checkInvariants(r: Redis, a: { id: string; stock: number; limit: number }, seen: Observed): Promise<Check[]> {
+export async function checkInvariants(
+  r: Redis,
+  a: { id: string; stock: number; limit: number },
+  seen: Observed,
+): Promise<Check[]> {
   const keys = activityKeys(a.id);
   const checks: Check[] = [];
-  const check = (invariant: Check["invariant"], name: string, ok: boolean, detail: string) => checks.push({ invariant, name, ok, detail });
+  const check = (invariant: Check["invariant"], name: string, ok: boolean, detail: string) =>
+    checks.push({ invariant, name, ok, detail });
 
   // Redis: counters, buyers, the whole stream (every admission), and each admitted ticket.
   const [meta, usersHash, g] = await Promise.all([r.hgetall(keys.meta), r.hgetall(keys.users), group(r, a.id)]);
   const entries: StreamEntry[] = [];
-  for (let start = "-"; ; ) {
+  for (let start = "-"; ;) {
     const batch = await r.xrange(keys.stream, start, "+", "COUNT", 10_000);
     for (const [id, f] of batch) {
       const m: Record<string, string> = {};
@@ -92,7 +101,10 @@ export async function checkInvariants(r: Redis, a: { id: string; stock: number; 
   const prisma = db();
   const [activity, orders, buyers] = await Promise.all([
     prisma.activity.findUniqueOrThrow({ where: { id: a.id }, select: { stock: true } }),
-    prisma.order.findMany({ where: { activityId: a.id }, select: { id: true, ticketId: true, userId: true, quantity: true, status: true, sequence: true } }),
+    prisma.order.findMany({
+      where: { activityId: a.id },
+      select: { id: true, ticketId: true, userId: true, quantity: true, status: true, sequence: true },
+    }),
     prisma.activityBuyer.findMany({ where: { activityId: a.id }, select: { userId: true, units: true } }),
   ]);
   const holding = orders.filter((o) => o.status === "PENDING_PAYMENT" || o.status === "PAID");
@@ -107,63 +119,151 @@ export async function checkInvariants(r: Redis, a: { id: string; stock: number; 
   const rejected = [...tickets.entries()].filter(([, t]) => t.st === "REJECTED");
 
   // I1 no oversell
-  check("I1", "PostgreSQL: units in orders holding stock ≤ stock", heldUnits <= a.stock, `${heldUnits} held of ${a.stock}`);
+  check(
+    "I1",
+    "PostgreSQL: units in orders holding stock ≤ stock",
+    heldUnits <= a.stock,
+    `${heldUnits} held of ${a.stock}`,
+  );
   check("I1", "PostgreSQL: stock never negative", pgStock >= 0, `stock ${pgStock}`);
-  check("I1", "Redis: stock never negative (end, and lowest sampled during the load)", redisStock >= 0 && (seen.minRedisStock ?? 0) >= 0,
-    `end ${redisStock}, lowest sampled ${seen.minRedisStock ?? "n/a"}`);
-  check("I1", "Redis: admitted units ≤ stock (no stock came back during the run)", admittedUnits <= a.stock, `${admittedUnits} admitted of ${a.stock}`);
-  check("I1", "no admitted ticket refused by the database (Redis admitted only what PostgreSQL could hold)", rejected.length === 0,
-    rejected.length ? `${rejected.length} refused, e.g. ${rejected[0]![0]}` : "0 refused");
+  check(
+    "I1",
+    "Redis: stock never negative (end, and lowest sampled during the load)",
+    redisStock >= 0 && (seen.minRedisStock ?? 0) >= 0,
+    `end ${redisStock}, lowest sampled ${seen.minRedisStock ?? "n/a"}`,
+  );
+  check(
+    "I1",
+    "Redis: admitted units ≤ stock (no stock came back during the run)",
+    admittedUnits <= a.stock,
+    `${admittedUnits} admitted of ${a.stock}`,
+  );
+  check(
+    "I1",
+    "no admitted ticket refused by the database (Redis admitted only what PostgreSQL could hold)",
+    rejected.length === 0,
+    rejected.length ? `${rejected.length} refused, e.g. ${rejected[0]![0]}` : "0 refused",
+  );
 
   // I2 nothing lost
   const notFinal = ticketStates.filter((t) => t.st !== "CONFIRMED" && t.st !== "REJECTED").length;
-  check("I2", "every admitted ticket is final in Redis (none QUEUED or missing)", notFinal === 0, `${notFinal} not final of ${entries.length}`);
-  check("I2", "consumer group drained (nothing pending or unread)", g.pending === 0 && g.lag === 0, `pending ${g.pending}, lag ${g.lag}`);
-  check("I2", "#orders + #rejected = #admitted", orders.length + rejected.length === entries.length && Number(meta.seq) === entries.length,
-    `${orders.length} + ${rejected.length} vs ${entries.length} stream entries (seq ${meta.seq})`);
+  check(
+    "I2",
+    "every admitted ticket is final in Redis (none QUEUED or missing)",
+    notFinal === 0,
+    `${notFinal} not final of ${entries.length}`,
+  );
+  check(
+    "I2",
+    "consumer group drained (nothing pending or unread)",
+    g.pending === 0 && g.lag === 0,
+    `pending ${g.pending}, lag ${g.lag}`,
+  );
+  check(
+    "I2",
+    "#orders + #rejected = #admitted",
+    orders.length + rejected.length === entries.length && Number(meta.seq) === entries.length,
+    `${orders.length} + ${rejected.length} vs ${entries.length} stream entries (seq ${meta.seq})`,
+  );
   const mismatched = [...tickets.entries()].filter(([id, t]) => {
     const o = byTicket.get(id);
     if (t.st === "CONFIRMED") return !o || o.id !== t.o || o.userId !== t.u || o.quantity !== t.q;
     return t.st === "REJECTED" && o !== undefined;
   }).length;
   const orphanOrders = orders.filter((o) => !tickets.has(o.ticketId)).length;
-  check("I2", "Redis ticket states match PostgreSQL orders one to one", mismatched === 0 && orphanOrders === 0,
-    `${mismatched} tickets disagree, ${orphanOrders} orders without an admission`);
+  check(
+    "I2",
+    "Redis ticket states match PostgreSQL orders one to one",
+    mismatched === 0 && orphanOrders === 0,
+    `${mismatched} tickets disagree, ${orphanOrders} orders without an admission`,
+  );
   const streamIds = new Set(entries.map((e) => e.ticketId));
   const phantom = seen.ticketIds.filter((t) => !streamIds.has(t)).length;
-  check("I2", "every ticket a shopper was given was admitted", phantom === 0, `${phantom} of ${seen.ticketIds.length} not in the stream`);
+  check(
+    "I2",
+    "every ticket a shopper was given was admitted",
+    phantom === 0,
+    `${phantom} of ${seen.ticketIds.length} not in the stream`,
+  );
   check("I2", "every watching shopper saw a final answer", seen.unanswered === 0, `${seen.unanswered} never saw one`);
 
   // I3 no duplicates, nobody over the limit
   const dupTickets = entries.length - streamIds.size;
-  const dupOrders = orders.length - new Set(orders.map((o) => o.ticketId)).size + (orders.length - new Set(orders.map((o) => o.sequence)).size);
-  check("I3", "no duplicate ticket or order", dupTickets === 0 && dupOrders === 0 && new Set(seen.ticketIds).size === seen.ticketIds.length,
-    `${dupTickets} duplicate stream tickets, ${dupOrders} duplicate orders`);
-  const pgPerUser = sumBy(holding, (o) => o.userId, (o) => o.quantity);
+  const dupOrders =
+    orders.length -
+    new Set(orders.map((o) => o.ticketId)).size +
+    (orders.length - new Set(orders.map((o) => o.sequence)).size);
+  check(
+    "I3",
+    "no duplicate ticket or order",
+    dupTickets === 0 && dupOrders === 0 && new Set(seen.ticketIds).size === seen.ticketIds.length,
+    `${dupTickets} duplicate stream tickets, ${dupOrders} duplicate orders`,
+  );
+  const pgPerUser = sumBy(
+    holding,
+    (o) => o.userId,
+    (o) => o.quantity,
+  );
   const overPg = [...pgPerUser.values()].filter((n) => n > a.limit).length;
   const buyerDiff = buyers.filter((b) => b.units > a.limit || b.units !== (pgPerUser.get(b.userId) ?? 0)).length;
-  check("I3", "PostgreSQL: no user above the limit", overPg === 0 && buyerDiff === 0, `${overPg} over ${a.limit}, ${buyerDiff} buyer rows off`);
-  const livePerUser = sumBy(entries.filter((e) => tickets.get(e.ticketId)?.st !== "REJECTED"), (e) => e.userId, (e) => e.qty);
+  check(
+    "I3",
+    "PostgreSQL: no user above the limit",
+    overPg === 0 && buyerDiff === 0,
+    `${overPg} over ${a.limit}, ${buyerDiff} buyer rows off`,
+  );
+  const livePerUser = sumBy(
+    entries.filter((e) => tickets.get(e.ticketId)?.st !== "REJECTED"),
+    (e) => e.userId,
+    (e) => e.qty,
+  );
   const overRedis = [...livePerUser.values()].filter((n) => n > a.limit).length;
-  const usersOff = Object.entries(usersHash).filter(([u, n]) => Number(n) < 0 || Number(n) > a.limit || Number(n) !== (livePerUser.get(u) ?? 0)).length;
-  check("I3", "Redis: no user above the limit", overRedis === 0 && usersOff === 0, `${overRedis} over ${a.limit}, ${usersOff} buyer counters off`);
-  check("I3", "a retried click (same idempotency key) gets its first ticket back", seen.replays.sameTicket === seen.replays.tried,
-    `${seen.replays.sameTicket} of ${seen.replays.tried}`);
+  const usersOff = Object.entries(usersHash).filter(
+    ([u, n]) => Number(n) < 0 || Number(n) > a.limit || Number(n) !== (livePerUser.get(u) ?? 0),
+  ).length;
+  check(
+    "I3",
+    "Redis: no user above the limit",
+    overRedis === 0 && usersOff === 0,
+    `${overRedis} over ${a.limit}, ${usersOff} buyer counters off`,
+  );
+  check(
+    "I3",
+    "a retried click (same idempotency key) gets its first ticket back",
+    seen.replays.sameTicket === seen.replays.tried,
+    `${seen.replays.sameTicket} of ${seen.replays.tried}`,
+  );
 
   // I4 conservation
   const queuedUnits = units("QUEUED");
   const confirmedUnits = units("CONFIRMED");
-  check("I4", "Redis: initial = stock left + units queued + units confirmed", a.stock === redisStock + queuedUnits + confirmedUnits,
-    `${a.stock} = ${redisStock} + ${queuedUnits} + ${confirmedUnits}`);
-  check("I4", "PostgreSQL: initial = stock left + units queued + units in orders holding stock", a.stock === pgStock + queuedUnits + heldUnits,
-    `${a.stock} = ${pgStock} + ${queuedUnits} + ${heldUnits}`);
-  check("I4", "Redis and PostgreSQL agree on the stock left", redisStock === pgStock && count("CONFIRMED") === holding.length,
-    `Redis ${redisStock}, PostgreSQL ${pgStock}; ${count("CONFIRMED")} confirmed tickets, ${holding.length} orders`);
+  check(
+    "I4",
+    "Redis: initial = stock left + units queued + units confirmed",
+    a.stock === redisStock + queuedUnits + confirmedUnits,
+    `${a.stock} = ${redisStock} + ${queuedUnits} + ${confirmedUnits}`,
+  );
+  check(
+    "I4",
+    "PostgreSQL: initial = stock left + units queued + units in orders holding stock",
+    a.stock === pgStock + queuedUnits + heldUnits,
+    `${a.stock} = ${pgStock} + ${queuedUnits} + ${heldUnits}`,
+  );
+  check(
+    "I4",
+    "Redis and PostgreSQL agree on the stock left",
+    redisStock === pgStock && count("CONFIRMED") === holding.length,
+    `Redis ${redisStock}, PostgreSQL ${pgStock}; ${count("CONFIRMED")} confirmed tickets, ${holding.length} orders`,
+  );
 
   // I5 a ticket reveals nothing to anyone but its owner
   if (seen.foreignReads.tried > 0) {
-    check("I5", "another shopper (or no session) cannot read a ticket", seen.foreignReads.hidden === seen.foreignReads.tried,
-      `${seen.foreignReads.hidden} of ${seen.foreignReads.tried} reads refused`);
+    check(
+      "I5",
+      "another shopper (or no session) cannot read a ticket",
+      seen.foreignReads.hidden === seen.foreignReads.tried,
+      `${seen.foreignReads.hidden} of ${seen.foreignReads.tried} reads refused`,
+    );
   }
   return checks;
 }

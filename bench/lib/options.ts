@@ -128,19 +128,24 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
   const ci = values.ci ?? false;
   const int = (name: string, raw: string | undefined, fallback: number, min = 1, max = 10_000_000) => {
     const n = raw === undefined ? fallback : Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new OptionError(`--${name}: expected a whole number from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new OptionError(`--${name}: expected a whole number from ${min} to ${max}`);
     return n;
   };
   const scenarios = (values.scenarios ?? SCENARIOS.join(",")).split(",").map((s) => s.trim()) as Scenario[];
   for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new OptionError(`--scenarios: unknown "${s}"`);
-  if (scenarios.includes("soldout") && !scenarios.includes("flash")) throw new OptionError("--scenarios: soldout runs after flash");
+  if (scenarios.includes("soldout") && !scenarios.includes("flash"))
+    throw new OptionError("--scenarios: soldout runs after flash");
   const postgres = values.postgres ?? "pglite";
   if (postgres !== "pglite" && postgres !== "native") throw new OptionError(`--postgres: expected pglite or native`);
-  const pollers = (values.pollers ?? (ci ? "200,2000" : "1000,10000,100000")).split(",").map((p) => int("pollers", p, 0));
+  const pollers = (values.pollers ?? (ci ? "200,2000" : "1000,10000,100000"))
+    .split(",")
+    .map((p) => int("pollers", p, 0));
 
   // In CI, npm test has built .next just before (scripts/test.ts, e2e step): reuse it when present,
   // unless BENCH_REUSE_BUILD=0 says it may be stale (then the bench builds its own).
-  const ciReuse = ci && env.BENCH_REUSE_BUILD !== "0" && (env.BENCH_REUSE_BUILD === "1" || existsBuild(path.join(root, ".next")));
+  const ciReuse =
+    ci && env.BENCH_REUSE_BUILD !== "0" && (env.BENCH_REUSE_BUILD === "1" || existsBuild(path.join(root, ".next")));
   const distDir = values["dist-dir"] ?? (ciReuse ? ".next" : path.join(".data", "bench", "next"));
   const opts: BenchOptions = {
     ci,
@@ -163,7 +168,10 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     warmup: !values["no-warmup"],
     port: int("port", values.port, ci ? 3390 : 3300, 1024, 65535),
     // Native PostgreSQL gets a Redis of its own too: one Redis must not hold two databases' sales.
-    dataDir: path.resolve(root, values["data-dir"] ?? path.join(".data", "bench", ...(postgres === "native" ? ["native"] : []))),
+    dataDir: path.resolve(
+      root,
+      values["data-dir"] ?? path.join(".data", "bench", ...(postgres === "native" ? ["native"] : [])),
+    ),
     distDir,
     reuseBuild: values["reuse-build"] ?? ciReuse,
     admissionLua: values["admission-lua"] ? path.resolve(values["admission-lua"]) : undefined,

@@ -67,7 +67,9 @@ export async function runSale(
   const order = Array.from({ length: sale.buyers }, (_, i) => i);
   sampler.start();
   await sleepUntil(a.startMs + 1);
-  c.log(`${kind}: ${sale.buyers} shoppers click at the start of a ${sale.stock}-unit sale (${c.connections} connections)`);
+  c.log(
+    `${kind}: ${sale.buyers} shoppers click at the start of a ${sale.stock}-unit sale (${c.connections} connections)`,
+  );
 
   const meter = new CostMeter(c.redis, c.procs);
   await meter.start();
@@ -79,8 +81,14 @@ export async function runSale(
   let resumedAt = 0;
   try {
     buy = await runBuyers({
-      baseUrl: c.baseUrl, activityId: a.id, shoppers: c.shoppers, order, quantity: c.quantity, connections: c.connections,
-      maxSeconds: c.maxSeconds, onAdmitted: (t) => watchers.add(t),
+      baseUrl: c.baseUrl,
+      activityId: a.id,
+      shoppers: c.shoppers,
+      order,
+      quantity: c.quantity,
+      connections: c.connections,
+      maxSeconds: c.maxSeconds,
+      onAdmitted: (t) => watchers.add(t),
     });
   } finally {
     resumeWorkers();
@@ -100,8 +108,14 @@ export async function runSale(
       const m = new CostMeter(c.redis, c.procs);
       await m.start();
       const r = await runBuyers({
-        baseUrl: c.baseUrl, activityId: a.id, shoppers: c.shoppers, order: refusedOrder, quantity: c.quantity,
-        connections: c.connections, maxSeconds: sale.soldOutSeconds, postOnly: { tokens, loopSeconds: sale.soldOutSeconds },
+        baseUrl: c.baseUrl,
+        activityId: a.id,
+        shoppers: c.shoppers,
+        order: refusedOrder,
+        quantity: c.quantity,
+        connections: c.connections,
+        maxSeconds: sale.soldOutSeconds,
+        postOnly: { tokens, loopSeconds: sale.soldOutSeconds },
       });
       soldOut = withCost(strip(r), await m.stop());
       buy.tickets.push(...r.tickets);
@@ -111,8 +125,11 @@ export async function runSale(
   const drain = await waitForDrain(c.redis, a.id, 180_000);
   const watch = await watchers.finish(20_000);
   await sampler.stop();
-  if (sampler.maxGapMs() > 200) c.log(`${kind}: note: the counter sampler paused for ${sampler.maxGapMs()} ms; timings are that coarse`);
-  c.log(`${kind}: ${buy.tickets.length} tickets, queue ${drain.drained ? "drained" : "NOT drained"}; checking invariants`);
+  if (sampler.maxGapMs() > 200)
+    c.log(`${kind}: note: the counter sampler paused for ${sampler.maxGapMs()} ms; timings are that coarse`);
+  c.log(
+    `${kind}: ${buy.tickets.length} tickets, queue ${drain.drained ? "drained" : "NOT drained"}; checking invariants`,
+  );
 
   const replays = await replayClicks(c, a, buy.tickets.slice(0, 50));
   const foreignReads = await readOthersTickets(c, buy.tickets.slice(0, 20));
@@ -123,14 +140,17 @@ export async function runSale(
     unanswered: watch.seen.unfinished,
     foreignReads,
   });
-  if (!drain.drained) checks.push({ invariant: "I2", name: "queue drained within 180 s", ok: false, detail: "timed out" });
+  if (!drain.drained)
+    checks.push({ invariant: "I2", name: "queue drained within 180 s", ok: false, detail: "timed out" });
   // Not an invariant but a precondition: with more shoppers than units the sale must sell out, else
   // the checks above may have held only because nothing happened (e.g. every click was refused as 401).
   const admittedUnits = buy.tickets.length * c.quantity;
   // Clicks the load phase completed: a phase cut short by --duration on a busy machine sells less.
   const expected = Math.min(sale.stock, Math.min(sale.buyers, buy.clicks) * c.quantity);
   checks.push({
-    invariant: "RUN", name: "the crowd bought the stock (the buy path was exercised)", ok: admittedUnits + c.quantity > expected,
+    invariant: "RUN",
+    name: "the crowd bought the stock (the buy path was exercised)",
+    ok: admittedUnits + c.quantity > expected,
     detail: `${admittedUnits} of ${expected} units admitted (${buy.clicks} of ${sale.buyers} clicks completed); unexpected answers ${JSON.stringify(buy.errors.unexpected)}`,
   });
 
@@ -150,7 +170,13 @@ export async function runSale(
     },
     persistence: sampler.persistence(c.batchSize, c.workers),
     ...(paused.length && answeredAt
-      ? { drain: { backlog, seconds: (answeredAt - resumedAt) / 1000, perSec: Math.round((backlog * 1000) / Math.max(1, answeredAt - resumedAt)) } }
+      ? {
+          drain: {
+            backlog,
+            seconds: (answeredAt - resumedAt) / 1000,
+            perSec: Math.round((backlog * 1000) / Math.max(1, answeredAt - resumedAt)),
+          },
+        }
       : {}),
     checks,
   };
@@ -158,12 +184,23 @@ export async function runSale(
 
 function withCost(b: Omit<BuyResult, "cost" | "webMicrosPerRequest">, cost: OriginCost): BuyResult {
   const requests = b.requestsPerSec * b.seconds;
-  return { ...b, cost, webMicrosPerRequest: requests ? Math.round(((cost.cpu.web / 100) * cost.seconds * 1e6) / requests) : 0 };
+  return {
+    ...b,
+    cost,
+    webMicrosPerRequest: requests ? Math.round(((cost.cpu.web / 100) * cost.seconds * 1e6) / requests) : 0,
+  };
 }
 
 /** The figures of a phase, without the per-shopper data kept for the checks. */
 function strip(p: BuyPhase): Omit<BuyResult, "cost" | "webMicrosPerRequest"> {
-  return { clicks: p.clicks, seconds: p.seconds, requestsPerSec: p.requestsPerSec, orders: p.orders, tokens: p.tokens, errors: p.errors };
+  return {
+    clicks: p.clicks,
+    seconds: p.seconds,
+    requestsPerSec: p.requestsPerSec,
+    orders: p.orders,
+    tokens: p.tokens,
+    errors: p.errors,
+  };
 }
 
 /** The buy panel retries a click whose answer was lost with the same key: it must get the same ticket. */

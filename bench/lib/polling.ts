@@ -43,7 +43,14 @@ export async function pollLevel(o: {
   const result = await new Promise<Result>((resolve, reject) => {
     const t0 = performance.now();
     const inst = autocannon(
-      { url: o.url, connections: Math.min(100, o.pollers), overallRate: o.pollers, duration: o.seconds + 0.3, timeout: 10, sampleInt: 100 },
+      {
+        url: o.url,
+        connections: Math.min(100, o.pollers),
+        overallRate: o.pollers,
+        duration: o.seconds + 0.3,
+        timeout: 10,
+        sampleInt: 100,
+      },
       (err, res) => (err ? reject(err) : resolve(res)),
     );
     inst.on("response", () => {

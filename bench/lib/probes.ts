@@ -51,7 +51,9 @@ export function machineCpuSeconds(): { busy: number; total: number } {
   return { busy: (total - idle) / TICKS, total: total / TICKS };
 }
 
-export async function redisCounters(r: Redis): Promise<{ commands: number; perCommand: Record<string, number>; cpu: number }> {
+export async function redisCounters(
+  r: Redis,
+): Promise<{ commands: number; perCommand: Record<string, number>; cpu: number }> {
   const [stats, cmd, cpu] = await Promise.all([r.info("stats"), r.info("commandstats"), r.info("cpu")]);
   const perCommand: Record<string, number> = {};
   for (const m of cmd.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) perCommand[m[1]!] = Number(m[2]);
@@ -76,7 +78,15 @@ export interface OriginCost {
   /** The commands that moved most, per second. */
   redisTop: Record<string, number>;
   /** CPU in % of one core. */
-  cpu: { web: number; workers: number; redis: number; database: number | null; generator: number; other: number; machineBusy: number };
+  cpu: {
+    web: number;
+    workers: number;
+    redis: number;
+    database: number | null;
+    generator: number;
+    other: number;
+    machineBusy: number;
+  };
 }
 
 export class CostMeter {
@@ -88,7 +98,10 @@ export class CostMeter {
   private db0 = 0;
   private m0 = machineCpuSeconds();
 
-  constructor(private redis: Redis, private procs: ProcessSet) {}
+  constructor(
+    private redis: Redis,
+    private procs: ProcessSet,
+  ) {}
 
   async start() {
     this.r0 = await redisCounters(this.redis);
@@ -156,9 +169,15 @@ export async function machineInfo(r: Redis) {
  * On a shared machine: waits (at most `maxSeconds`) until processes other than the bench's own use
  * less than `threshold` % of a core for two seconds in a row. Returns the last reading.
  */
-export async function waitForQuiet(procs: ProcessSet, redisPid: number | undefined, maxSeconds: number, threshold = 20): Promise<number> {
+export async function waitForQuiet(
+  procs: ProcessSet,
+  redisPid: number | undefined,
+  maxSeconds: number,
+  threshold = 20,
+): Promise<number> {
   const ours = () =>
-    [procs.web, procs.database, redisPid, ...procs.workers].reduce<number>((t, p) => t + treeCpuSeconds(p), 0) + selfCpu();
+    [procs.web, procs.database, redisPid, ...procs.workers].reduce<number>((t, p) => t + treeCpuSeconds(p), 0) +
+    selfCpu();
   const end = Date.now() + maxSeconds * 1000;
   let quietFor = 0;
   let other = 0;

@@ -6,19 +6,28 @@ import type { OriginCost } from "@/bench/lib/probes";
 import { median, round, type LatencySummary } from "@/bench/lib/stats";
 
 const n = (x: number | null | undefined, digits = 0) =>
-  x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toLocaleString("en-US", { maximumFractionDigits: digits });
-const lat = (l: LatencySummary) => `p50 ${l.p50} ms · p95 ${l.p95} · p99 ${l.p99} · max ${l.max} (${n(l.count)} requests)`;
+  x === null || x === undefined || !Number.isFinite(x)
+    ? "n/a"
+    : x.toLocaleString("en-US", { maximumFractionDigits: digits });
+const lat = (l: LatencySummary) =>
+  `p50 ${l.p50} ms · p95 ${l.p95} · p99 ${l.p99} · max ${l.max} (${n(l.count)} requests)`;
 const cost = (c: OriginCost) =>
   `Redis ${n(c.redisCommandsPerSec)} cmd/s · CPU % of a core: web ${c.cpu.web}, workers ${c.cpu.workers}, redis ${c.cpu.redis}, ` +
   `${c.cpu.database === null ? "" : `database ${c.cpu.database}, `}load generator ${c.cpu.generator}, other ${c.cpu.other} (machine busy ${c.cpu.machineBusy} of ${os.cpus().length * 100})`;
 
 export function printBuy(title: string, b: BuyResult) {
   console.log(`  ${title}`);
-  console.log(`    requests     ${n(b.requestsPerSec)} req/s over ${b.seconds} s (token ${n(b.tokens.perSec)}/s + order ${n(b.orders.perSec)}/s)`);
-  console.log(`    orders       admitted ${n(b.orders.admittedPerSec)}/s (${n(b.orders.admitted)}), refused ${n(b.orders.refusedPerSec)}/s ${JSON.stringify(b.orders.refused)}`);
+  console.log(
+    `    requests     ${n(b.requestsPerSec)} req/s over ${b.seconds} s (token ${n(b.tokens.perSec)}/s + order ${n(b.orders.perSec)}/s)`,
+  );
+  console.log(
+    `    orders       admitted ${n(b.orders.admittedPerSec)}/s (${n(b.orders.admitted)}), refused ${n(b.orders.refusedPerSec)}/s ${JSON.stringify(b.orders.refused)}`,
+  );
   console.log(`    order lat.   ${lat(b.orders.latency)}`);
   if (b.tokens.latency.count) console.log(`    token lat.   ${lat(b.tokens.latency)}`);
-  console.log(`    errors       ${b.errors.total} (unexpected answers ${JSON.stringify(b.errors.unexpected)}, socket ${b.errors.socket}, timeouts ${b.errors.timeouts})`);
+  console.log(
+    `    errors       ${b.errors.total} (unexpected answers ${JSON.stringify(b.errors.unexpected)}, socket ${b.errors.socket}, timeouts ${b.errors.timeouts})`,
+  );
   console.log(`    origin       ${cost(b.cost)}; web ${b.webMicrosPerRequest} µs of CPU per request`);
 }
 
@@ -32,28 +41,45 @@ export function printSale(p: SalePhase) {
   console.log(`\n${title}`);
   printBuy("buy path (GET token, POST order)", p.buy);
   if (p.soldOut) printBuy("sold-out crowd (POST order again and again)", p.soldOut);
-  console.log(`  timeline      sold out ${n(p.timeline.soldOutMs)} ms after the start · every ticket answered (orders committed) ${n(p.timeline.allAnsweredMs)} ms · last order row created ${n(p.timeline.lastOrderCreatedMs)} ms`);
+  console.log(
+    `  timeline      sold out ${n(p.timeline.soldOutMs)} ms after the start · every ticket answered (orders committed) ${n(p.timeline.allAnsweredMs)} ms · last order row created ${n(p.timeline.lastOrderCreatedMs)} ms`,
+  );
   const ps = p.persistence;
   if (ps) {
-    console.log(`  workers       ${n(ps.orders)} tickets answered in ${ps.seconds} s from the first admission = ${n(ps.perSec)} orders/s end to end; ` +
-      (ps.saturated ? `${n(ps.saturated.perSec)} orders/s while a backlog of ≥ a batch per worker waited (${ps.saturated.seconds.toFixed(2)} s)` : `the workers kept up (largest backlog ${ps.maxBacklog})`));
+    console.log(
+      `  workers       ${n(ps.orders)} tickets answered in ${ps.seconds} s from the first admission = ${n(ps.perSec)} orders/s end to end; ` +
+        (ps.saturated
+          ? `${n(ps.saturated.perSec)} orders/s while a backlog of ≥ a batch per worker waited (${ps.saturated.seconds.toFixed(2)} s)`
+          : `the workers kept up (largest backlog ${ps.maxBacklog})`),
+    );
   }
-  if (p.drain) console.log(`  drain         workers resumed with ${n(p.drain.backlog)} tickets queued: all answered in ${p.drain.seconds.toFixed(2)} s = ${n(p.drain.perSec)} orders/s`);
+  if (p.drain)
+    console.log(
+      `  drain         workers resumed with ${n(p.drain.backlog)} tickets queued: all answered in ${p.drain.seconds.toFixed(2)} s = ${n(p.drain.perSec)} orders/s`,
+    );
   const w = p.watchers;
-  console.log(`  waiting       ${n(w.browsers)} ticket holders polling: ${n(w.requests.perSec)} req/s (progress ${n(w.requests.progress)}, ticket ${n(w.requests.ticket)}); ` +
-    `saw CONFIRMED ${w.seen.CONFIRMED}, REJECTED ${w.seen.REJECTED}, nothing ${w.seen.unfinished}; time to answer p50 ${w.timeToAnswer.p50} ms, p99 ${w.timeToAnswer.p99} ms` +
-    (Object.keys(w.errors).length ? `; errors ${JSON.stringify(w.errors)}` : ""));
+  console.log(
+    `  waiting       ${n(w.browsers)} ticket holders polling: ${n(w.requests.perSec)} req/s (progress ${n(w.requests.progress)}, ticket ${n(w.requests.ticket)}); ` +
+      `saw CONFIRMED ${w.seen.CONFIRMED}, REJECTED ${w.seen.REJECTED}, nothing ${w.seen.unfinished}; time to answer p50 ${w.timeToAnswer.p50} ms, p99 ${w.timeToAnswer.p99} ms` +
+      (Object.keys(w.errors).length ? `; errors ${JSON.stringify(w.errors)}` : ""),
+  );
   printChecks(p.checks);
 }
 
 export function printChecks(checks: (Check & { phase?: string })[]) {
-  for (const c of checks) console.log(`  ${c.ok ? "✓" : "✗ VIOLATION"} ${c.phase ? `[${c.phase}] ` : ""}${c.invariant} ${c.name}: ${c.detail}`);
+  for (const c of checks)
+    console.log(
+      `  ${c.ok ? "✓" : "✗ VIOLATION"} ${c.phase ? `[${c.phase}] ` : ""}${c.invariant} ${c.name}: ${c.detail}`,
+    );
 }
 
 export function printPolling(idle: OriginCost | null, levels: PollLevel[]) {
   console.log("\nPolling: waiting shoppers each GET the shared progress once a second");
-  if (idle) console.log(`  idle baseline (no requests): ${cost(idle)}; busiest commands/s ${JSON.stringify(idle.redisTop)}`);
-  console.log("  pollers  via     offered/s  achieved/s  at origin/s  Redis cmd/s  HGETALL/s  web CPU%  edge CPU%  p99 ms  errors");
+  if (idle)
+    console.log(`  idle baseline (no requests): ${cost(idle)}; busiest commands/s ${JSON.stringify(idle.redisTop)}`);
+  console.log(
+    "  pollers  via     offered/s  achieved/s  at origin/s  Redis cmd/s  HGETALL/s  web CPU%  edge CPU%  p99 ms  errors",
+  );
   for (const l of levels) {
     console.log(
       `  ${n(l.pollers).padStart(7)}  ${l.via.padEnd(6)}  ${n(l.offeredPerSec).padStart(9)}  ${n(l.achievedPerSec).padStart(10)}  ` +
@@ -95,5 +121,8 @@ export function headline(runs: SalePhase[][]) {
 
 export function printHeadline(rows: ReturnType<typeof headline>) {
   console.log(`\nHeadline (median of ${rows[0]?.runs.length ?? 0} run(s))`);
-  for (const r of rows) console.log(`  ${r.name.padEnd(52)} ${n(r.median, 1).padStart(9)} ${r.unit}   runs: ${r.runs.map((x) => n(x, 1)).join(", ")}`);
+  for (const r of rows)
+    console.log(
+      `  ${r.name.padEnd(52)} ${n(r.median, 1).padStart(9)} ${r.unit}   runs: ${r.runs.map((x) => n(x, 1)).join(", ")}`,
+    );
 }

@@ -18,7 +18,10 @@ export class CounterSampler {
   private reading = false;
   minStock: number | null = null;
 
-  constructor(private r: Redis, private activityId: string) {}
+  constructor(
+    private r: Redis,
+    private activityId: string,
+  ) {}
 
   start() {
     const key = activityKeys(this.activityId).meta;
@@ -76,9 +79,20 @@ export class CounterSampler {
     if (full.length >= 2) {
       const a = full[0]!;
       const b = full[full.length - 1]!;
-      if (b.t - a.t >= 100) saturated = { orders: b.served - a.served, seconds: (b.t - a.t) / 1000, perSec: Math.round(((b.served - a.served) * 1000) / (b.t - a.t)) };
+      if (b.t - a.t >= 100)
+        saturated = {
+          orders: b.served - a.served,
+          seconds: (b.t - a.t) / 1000,
+          perSec: Math.round(((b.served - a.served) * 1000) / (b.t - a.t)),
+        };
     }
-    return { orders: done.served, seconds: Math.round(seconds * 1000) / 1000, perSec: Math.round(done.served / seconds), maxBacklog, saturated };
+    return {
+      orders: done.served,
+      seconds: Math.round(seconds * 1000) / 1000,
+      perSec: Math.round(done.served / seconds),
+      maxBacklog,
+      saturated,
+    };
   }
 }
 

@@ -18,7 +18,12 @@ export async function loadShoppers(count: number): Promise<Omit<Shopper, "cookie
   const emails = Array.from({ length: count }, (_, i) => shopperEmail(i + 1));
   const rows: Omit<Shopper, "cookie">[] = [];
   for (let i = 0; i < emails.length; i += 10_000) {
-    rows.push(...(await db().user.findMany({ where: { email: { in: emails.slice(i, i + 10_000) } }, select: { id: true, email: true, name: true } })));
+    rows.push(
+      ...(await db().user.findMany({
+        where: { email: { in: emails.slice(i, i + 10_000) } },
+        select: { id: true, email: true, name: true },
+      })),
+    );
   }
   const byEmail = new Map(rows.map((r) => [r.email, r]));
   const missing = emails.filter((e) => !byEmail.has(e));
@@ -37,15 +42,24 @@ export async function signInThroughNextAuth(baseUrl: string, users: Omit<Shopper
     if (!csrf.ok) throw new Error(`sign-in: GET /api/auth/csrf answered ${csrf.status}`);
     const { csrfToken } = (await csrf.json()) as { csrfToken: string };
     const jar = cookiePairs(csrf.headers.getSetCookie());
-    const form = new URLSearchParams({ csrfToken, email: u.email, password: SHOPPER_PASSWORD_FOR_BENCH, callbackUrl: baseUrl, json: "true" });
+    const form = new URLSearchParams({
+      csrfToken,
+      email: u.email,
+      password: SHOPPER_PASSWORD_FOR_BENCH,
+      callbackUrl: baseUrl,
+      json: "true",
+    });
     const res = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar },
       body: form,
       redirect: "manual",
     });
-    const session = cookiePairs(res.headers.getSetCookie()).split("; ").find((c) => c.startsWith(`${COOKIE}=`));
-    if (!session) throw new Error(`sign-in of ${u.email} through next-auth gave no session cookie (status ${res.status})`);
+    const session = cookiePairs(res.headers.getSetCookie())
+      .split("; ")
+      .find((c) => c.startsWith(`${COOKIE}=`));
+    if (!session)
+      throw new Error(`sign-in of ${u.email} through next-auth gave no session cookie (status ${res.status})`);
     const check = (await (await fetch(`${baseUrl}/api/auth/session`, { headers: { cookie: session } })).json()) as {
       user?: { id?: string; role?: string; email?: string };
     };
@@ -67,7 +81,11 @@ export async function mintSessions(users: Omit<Shopper, "cookie">[], secret: str
     const chunk = users.slice(i, i + 2000);
     const tokens = await Promise.all(
       chunk.map((u) =>
-        encode({ token: { name: u.name, email: u.email, sub: u.id, uid: u.id, role: "SHOPPER" }, secret, maxAge: SESSION_MAX_AGE }),
+        encode({
+          token: { name: u.name, email: u.email, sub: u.id, uid: u.id, role: "SHOPPER" },
+          secret,
+          maxAge: SESSION_MAX_AGE,
+        }),
       ),
     );
     chunk.forEach((u, j) => out.push({ ...u, cookie: `${COOKIE}=${tokens[j]}` }));

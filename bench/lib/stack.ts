@@ -57,7 +57,12 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
     WORKER_BATCH_SIZE: String(o.batchSize),
   };
   // The bench process itself reads PostgreSQL and Redis (preheat, invariants) through lib/.
-  Object.assign(process.env, { DATABASE_URL: env.DATABASE_URL, REDIS_URL: env.REDIS_URL, NEXTAUTH_SECRET: env.NEXTAUTH_SECRET, FLASH_TOKEN_SECRET: env.FLASH_TOKEN_SECRET });
+  Object.assign(process.env, {
+    DATABASE_URL: env.DATABASE_URL,
+    REDIS_URL: env.REDIS_URL,
+    NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
+    FLASH_TOKEN_SECRET: env.FLASH_TOKEN_SECRET,
+  });
 
   const children: ChildProcess[] = [];
   const stopApps = () => stopProcesses(children.splice(0));
@@ -90,7 +95,10 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
     children.push(web);
     const workers: ChildProcess[] = [];
     for (let i = 1; i <= o.workers; i++) {
-      const w = startChild(`worker${i}`, process.execPath, [...NODE_TSX, "scripts/worker.ts"], { ...env, WORKER_NAME: `bench-worker-${i}` });
+      const w = startChild(`worker${i}`, process.execPath, [...NODE_TSX, "scripts/worker.ts"], {
+        ...env,
+        WORKER_NAME: `bench-worker-${i}`,
+      });
       workers.push(w);
       children.push(w);
     }
@@ -118,7 +126,8 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
 function startChild(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const forward = (to: NodeJS.WriteStream) => (chunk: Buffer) => {
-    for (const line of chunk.toString().split("\n")) if (line.trim()) to.write(`[${name}] ${line.replace(/^\[[^\]]+\] /, "")}\n`);
+    for (const line of chunk.toString().split("\n"))
+      if (line.trim()) to.write(`[${name}] ${line.replace(/^\[[^\]]+\] /, "")}\n`);
   };
   child.stdout?.on("data", forward(process.stdout));
   child.stderr?.on("data", forward(process.stderr));
@@ -180,7 +189,10 @@ function onlyDistDirAdded(before: string, after: string, distDir: string): boole
     const b = JSON.parse(after) as { include?: string[] };
     const extra = (b.include ?? []).filter((g) => !(a.include ?? []).includes(g));
     const rest = { ...b, include: (b.include ?? []).filter((g) => !extra.includes(g)) };
-    return extra.every((g) => g.startsWith(distDir.replace(/\/$/, "") + "/")) && JSON.stringify(rest) === JSON.stringify({ ...a, include: a.include ?? [] });
+    return (
+      extra.every((g) => g.startsWith(distDir.replace(/\/$/, "") + "/")) &&
+      JSON.stringify(rest) === JSON.stringify({ ...a, include: a.include ?? [] })
+    );
   } catch {
     return false;
   }
@@ -204,6 +216,7 @@ export async function freePort(preferred: number): Promise<number> {
       const srv = net.createServer().once("error", () => resolve(false));
       srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
     });
-  for (let port = preferred; port < preferred + 200; port += 2) if ((await free(port)) && (await free(port + 1))) return port;
+  for (let port = preferred; port < preferred + 200; port += 2)
+    if ((await free(port)) && (await free(port + 1))) return port;
   throw new Error(`no free pair of ports from ${preferred}`);
 }

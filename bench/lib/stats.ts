@@ -18,7 +18,14 @@ export class Samples {
     const at = (q: number) => round(sorted[Math.min(this.count - 1, Math.ceil(q * this.count) - 1)]!);
     let sum = 0;
     for (const v of sorted) sum += v;
-    return { count: this.count, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: round(sorted[this.count - 1]!), mean: round(sum / this.count) };
+    return {
+      count: this.count,
+      p50: at(0.5),
+      p95: at(0.95),
+      p99: at(0.99),
+      max: round(sorted[this.count - 1]!),
+      mean: round(sum / this.count),
+    };
   }
 }
 

@@ -52,7 +52,14 @@ export class WaitingBrowsers {
   add(t: HeldTicket) {
     if (this.browsers.length >= this.max) return;
     if (!this.started) this.start();
-    this.browsers.push({ t, nextProgress: performance.now(), nextTicket: 0, ticketOn: false, busy: false, done: false });
+    this.browsers.push({
+      t,
+      nextProgress: performance.now(),
+      nextTicket: 0,
+      ticketOn: false,
+      busy: false,
+      done: false,
+    });
   }
 
   private start() {
@@ -94,11 +101,22 @@ export class WaitingBrowsers {
     }
   }
 
-  private get(path: string, cookie: string | undefined, lat: Samples): Promise<{ status: number; body: unknown } | null> {
+  private get(
+    path: string,
+    cookie: string | undefined,
+    lat: Samples,
+  ): Promise<{ status: number; body: unknown } | null> {
     const t0 = performance.now();
     return new Promise((resolve) => {
       const req = http.get(
-        { host: this.url.hostname, port: this.url.port, path, agent: this.agent, headers: cookie ? { cookie } : {}, timeout: 10_000 },
+        {
+          host: this.url.hostname,
+          port: this.url.port,
+          path,
+          agent: this.agent,
+          headers: cookie ? { cookie } : {},
+          timeout: 10_000,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));

@@ -62,6 +62,9 @@ declare module "autocannon" {
   export interface Instance extends NodeJS.EventEmitter {
     stop(): void;
   }
-  function autocannon<C = Record<string, unknown>>(opts: Options<C>, cb: (err: Error | null, result: Result) => void): Instance;
+  function autocannon<C = Record<string, unknown>>(
+    opts: Options<C>,
+    cb: (err: Error | null, result: Result) => void,
+  ): Instance;
   export default autocannon;
 }

@@ -6,9 +6,8 @@ import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import type { FlashCore } from "@/lib/flash/core";
 import { ACTIVE_SET, EVENTS_CHANNEL } from "@/lib/flash/keys";
-import { OrderWorker } from "@/lib/orders/worker";
 import { holdingStatuses } from "@/lib/admin/dashboard";
-import { snapshot } from "./flash";
+import { snapshot, startOrderWorkers, waitUntilServed } from "./flash";
 
 const PASSWORD_HASH = "$2b$10$XzRMQlgrsEVf7F.OGrs6QO3sNda36isdusnICrGqqOtJtCglu46wa";
 const uniq = () => randomBytes(5).toString("hex");
@@ -22,38 +21,9 @@ export async function createAdmin(): Promise<{ id: string; role: "ADMIN"; email:
 }
 
 /** Order workers running in this process while the test buys, like the worker processes in production. */
-export function startWorkers(n = 2): { stop(): Promise<void> } {
-  const blocking = Array.from({ length: n }, () => new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null }));
-  const workers = blocking.map(
-    (b, i) =>
-      new OrderWorker({
-        prisma: db(),
-        redis: redis(),
-        blocking: b,
-        consumer: `it-admin-${uniq()}-${i}`,
-        batchSize: 25,
-        claimIdleMs: 2000,
-      }),
-  );
-  const runs = workers.map((w) => w.run());
-  return {
-    async stop() {
-      workers.forEach((w) => w.stop());
-      await Promise.all(runs);
-      blocking.forEach((b) => b.disconnect());
-    },
-  };
-}
+export const startWorkers = (n = 2) => startOrderWorkers(n, { batchSize: 25, claimIdleMs: 2000 });
 
-export async function waitUntilServed(activityId: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [seq, served] = await redis().hmget(`{act:${activityId}}:meta`, "seq", "served");
-    if (Number(seq ?? 0) === Number(served ?? 0)) return;
-    if (Date.now() > deadline) throw new Error(`not drained: ${served}/${seq} served`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitUntilServed };
 
 /** Subscribes a core to run-control events, as lib/flash/instance.ts does for each web process. */
 export async function listenForEvents(core: FlashCore): Promise<{ events: string[]; close(): void }> {

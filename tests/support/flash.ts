@@ -78,26 +78,40 @@ export function createCores(n: number): { cores: FlashCore[]; close(): void } {
   };
 }
 
-/** Runs `n` in-process order workers until every admitted ticket of the activity has its final answer. */
-export async function drain(activityId: string, n = 2, timeoutMs = 60_000): Promise<void> {
+/** `n` order workers running in this process, like the worker processes in production. */
+export function startOrderWorkers(n: number, o: { batchSize: number; claimIdleMs: number }): { stop(): Promise<void> } {
   const blocking = Array.from({ length: n }, () => new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null }));
   const workers = blocking.map(
-    (b, i) =>
-      new OrderWorker({ prisma: db(), redis: redis(), blocking: b, consumer: `it-${uniq()}-${i}`, batchSize: 100, claimIdleMs: 1000 }),
+    (b, i) => new OrderWorker({ prisma: db(), redis: redis(), blocking: b, consumer: `it-${uniq()}-${i}`, ...o }),
   );
   const runs = workers.map((w) => w.run());
+  return {
+    async stop() {
+      workers.forEach((w) => w.stop());
+      await Promise.all(runs);
+      blocking.forEach((b) => b.disconnect());
+    },
+  };
+}
+
+/** Waits until every admitted ticket of the activity has its final answer. */
+export async function waitUntilServed(activityId: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [seq, served] = await redis().hmget(activityKeys(activityId).meta, "seq", "served");
+    if (Number(seq ?? 0) === Number(served ?? 0)) return;
+    if (Date.now() > deadline) throw new Error(`not drained: ${served}/${seq} served`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Runs `n` in-process order workers until every admitted ticket of the activity has its final answer. */
+export async function drain(activityId: string, n = 2, timeoutMs = 60_000): Promise<void> {
+  const workers = startOrderWorkers(n, { batchSize: 100, claimIdleMs: 1000 });
   try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const [seq, served] = await redis().hmget(activityKeys(activityId).meta, "seq", "served");
-      if (Number(seq ?? 0) === Number(served ?? 0)) break;
-      if (Date.now() > deadline) throw new Error(`drain timed out: ${served}/${seq} served`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntilServed(activityId, timeoutMs);
   } finally {
-    workers.forEach((w) => w.stop());
-    await Promise.all(runs);
-    blocking.forEach((b) => b.disconnect());
+    await workers.stop();
   }
 }
 

@@ -199,8 +199,19 @@ export async function testServices(opts: { log?: Log } = {}): Promise<Services> 
   try {
     launched = await launchServices({ dataDir: dir, postgres, log, ephemeral: true });
   } catch (err) {
-    removeDir();
-    throw err;
+    // Native was only preferred, not asked for: where it cannot run (e.g. the postgres user cannot
+    // reach a checkout under a private directory), the embedded PGlite still can.
+    if (postgres !== "native" || postgresModeFromEnv()) {
+      removeDir();
+      throw err;
+    }
+    console.error(`[services] ${formatStartupError(err)}; using embedded PGlite instead`);
+    try {
+      launched = await launchServices({ dataDir: dir, postgres: "pglite", log, ephemeral: true });
+    } catch (err2) {
+      removeDir();
+      throw err2;
+    }
   }
   // A test run that ends without stop() (failed setup, process.exit) still takes its servers along.
   const onExit = () => {

@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { gateEnv } from "@/lib/gate/env";
 
 // Every variable the server reads, validated once. A bad value stops start-up with one line naming it.
 const schema = z.object({
@@ -16,6 +17,7 @@ const schema = z.object({
   WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   /** Where uploaded product images are stored. */
   UPLOAD_DIR: z.string().default(".data/uploads"),
+  ...gateEnv,
 });
 
 export type Env = z.infer<typeof schema>;

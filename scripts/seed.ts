@@ -2,7 +2,7 @@
 // minute from now. Idempotent: running it again changes nothing unless the demo sale has ended,
 // in which case that sale is rescheduled (demo data only).
 import { parseArgs } from "node:util";
-import bcrypt from "bcryptjs";
+import bcrypt from "bcrypt";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { activityKeys } from "@/lib/flash/keys";

@@ -5,17 +5,19 @@
 import cluster from "node:cluster";
 import http from "node:http";
 import next from "next";
+import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
-import {
-  buyReply, matchFlashRoute, progressReply, refusal, ticketReply, timeReply, tokenReply, type HttpReply,
-} from "@/lib/flash/http";
+import { createHotHandler } from "@/lib/flash/hot-server";
+import { gate } from "@/lib/gate";
+import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
+import { HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
+import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
 import { preflight } from "@/scripts/lib/preflight";
 
 const port = Number(process.env.PORT ?? 3000);
 // HOST, not HOSTNAME: shells and containers set HOSTNAME to the machine name.
 const hostname = process.env.HOST ?? "0.0.0.0";
 const workers = Number(process.env.WEB_CONCURRENCY ?? 1);
-const MAX_BODY = 4096;
 
 if (cluster.isPrimary && workers > 1) {
   for (let i = 0; i < workers; i++) cluster.fork();
@@ -43,37 +45,22 @@ async function serve() {
   await app.prepare();
   const { core, sessions } = flash();
 
-  const server = http.createServer((req, res) => {
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const match = matchFlashRoute(req.method ?? "GET", q === -1 ? url : url.slice(0, q));
-    if (!match) return void handle(req, res);
-    void answer(match, req)
-      .then((reply) => send(res, reply))
-      .catch((e: unknown) => {
-        console.error("[web] flash route failed:", e instanceof Error ? e.message : e);
-        send(res, refusal("UNAVAILABLE"));
-      });
-  });
-
-  async function answer(match: NonNullable<ReturnType<typeof matchFlashRoute>>, req: http.IncomingMessage): Promise<HttpReply> {
-    switch (match.route) {
-      case "time":
-        return timeReply();
-      case "progress":
-        return progressReply(core, match.activityId);
-      case "token":
-        return tokenReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.activityId);
-      case "ticket":
-        return ticketReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.ticketId);
-      case "buy": {
-        const body = await readJson(req);
-        if (body === TOO_LARGE) return { status: 413, body: { code: "BAD_INPUT" } };
-        if (body === undefined) return refusal("BAD_INPUT");
-        return buyReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.activityId, body);
-      }
-    }
-  }
+  const e = env();
+  const hot = createHotHandler({ core, sessions, gate: gate(), fallback: (req, res) => void handle(req, res) });
+  const door = frontDoor(
+    {
+      maxBodyBytes: e.HTTP_MAX_BODY_BYTES,
+      uploadMaxBytes: MAX_IMAGE_BYTES + 64 * 1024,
+      trustProxy: e.TRUST_PROXY,
+      https: e.NEXTAUTH_URL?.startsWith("https:") ?? false,
+      captchaOrigins: e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [],
+    },
+    hot,
+  );
+  const server = http.createServer(
+    serverTimeouts({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS }),
+    door,
+  );
 
   server.keepAliveTimeout = 65_000;
   server.listen(port, hostname, () => {
@@ -86,37 +73,4 @@ async function serve() {
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
-}
-
-const TOO_LARGE = Symbol("too large");
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      // Past the limit the rest is drained unread, so the 413 can still be sent on this connection.
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on("end", () => {
-      if (size > MAX_BODY) return resolve(TOO_LARGE);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-      } catch {
-        resolve(undefined);
-      }
-    });
-    req.on("error", () => resolve(undefined));
-  });
-}
-
-function send(res: http.ServerResponse, reply: HttpReply) {
-  const body = JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...reply.headers,
-  });
-  res.end(body);
 }

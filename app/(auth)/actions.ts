@@ -1,6 +1,9 @@
 "use server";
 
+import { headers } from "next/headers";
 import { signUpSchema } from "@/lib/auth/schemas";
+import { gate } from "@/lib/gate";
+import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
 import { createShopper } from "@/lib/auth/users";
 
 export type SignUpState =
@@ -19,6 +22,11 @@ export async function signUp(_prev: SignUpState, form: FormData): Promise<SignUp
       fieldErrors[key] ??= issue.message;
     }
     return { ok: false, fieldErrors, values };
+  }
+  const ip = (await headers()).get(CLIENT_IP_HEADER);
+  const limited = await gate().limits.signUp(ip);
+  if (!limited.ok) {
+    return { ok: false, fieldErrors: { email: `Too many attempts, retry in ${limited.retryAfterS} s.` }, values };
   }
   const result = await createShopper(parsed.data);
   if (!result.ok) return { ok: false, fieldErrors: { email: "An account with this email already exists." }, values };

@@ -7,7 +7,7 @@ import { preheatActivity } from "@/lib/flash/preheat";
 import { PREHEAT_LEAD_MS } from "@/lib/flash/scheduler";
 import { recordAudit } from "@/lib/admin/audit";
 import { badInput, fail, type AdminResult } from "@/lib/admin/results";
-import { START_GRACE_MS, sellableOf, type CreateActivityInput, type UpdateActivityInput } from "@/lib/admin/schemas";
+import { START_GRACE_MS, idSchema, sellableOf, type CreateActivityInput, type UpdateActivityInput } from "@/lib/admin/schemas";
 import { withAdminScripts } from "@/lib/admin/scripts";
 import { slugFrom } from "@/lib/admin/slug";
 
@@ -20,6 +20,7 @@ export async function listActivities() {
 }
 
 export async function getActivity(id: string) {
+  if (!idSchema.safeParse(id).success) return null;
   return db().activity.findUnique({ where: { id }, include: { product: true } });
 }
 

@@ -3,7 +3,7 @@ import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { WORKER_GROUP, activityKeys } from "@/lib/flash/keys";
 import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
-import { sellableOf } from "@/lib/admin/schemas";
+import { idSchema, sellableOf } from "@/lib/admin/schemas";
 
 /** Latency samples older than this are from a process that stopped answering buys: left out. */
 export const LATENCY_FRESH_MS = 5_000;
@@ -74,6 +74,7 @@ export interface DashboardSnapshot {
 }
 
 export async function readDashboard(activityId: string, now = Date.now()): Promise<DashboardSnapshot | null> {
+  if (!idSchema.safeParse(activityId).success) return null;
   const prisma = db();
   const a = await prisma.activity.findUnique({ where: { id: activityId } });
   if (!a) return null;

@@ -160,6 +160,8 @@ export const orderFilterSchema = z.object({
     .trim()
     .toLowerCase()
     .max(200)
+    // PostgreSQL text cannot hold NUL: such a filter would fail mid-export.
+    .regex(/^[^\u0000-\u001f\u007f]*$/)
     .optional()
     .catch(undefined)
     .transform((v) => v || undefined),

@@ -20,6 +20,10 @@ export interface ActivityState {
   /** Tickets with a final answer. */
   served: number;
   soldOutAt: number | null;
+  /** The sale hands buy tokens only to holders of a gate pass (a solved captcha). */
+  passRequired: boolean;
+  /** Proof-of-work cost of the sale's ALTCHA challenge. */
+  captchaCost: number;
 }
 
 export function parseState(id: string, h: Record<string, string>): ActivityState | null {
@@ -38,6 +42,8 @@ export function parseState(id: string, h: Record<string, string>): ActivityState
     admitted: num(h.seq),
     served: num(h.served),
     soldOutAt: h.soldOutAt ? Number(h.soldOutAt) : null,
+    passRequired: h.pass === "1",
+    captchaCost: num(h.pow),
   };
 }
 
@@ -91,6 +97,13 @@ export class ActivityStateCache {
   /** The cached state, even if stale, without asking Redis. */
   peek(activityId: string): ActivityState | null {
     return this.entries.get(activityId)?.state ?? null;
+  }
+
+  /** A state fetched at most `ttlMs` ago: the cached one if young enough, else the (shared) refresh. */
+  async fresh(activityId: string, now = Date.now()): Promise<ActivityState | null> {
+    const entry = this.entries.get(activityId);
+    if (entry && now - entry.fetchedAt < this.ttlMs) return entry.state;
+    return entry?.pending ?? this.startRefresh(activityId, entry);
   }
 
   invalidate(activityId?: string): void {

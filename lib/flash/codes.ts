@@ -11,6 +11,8 @@ export const REFUSAL_CODES = [
   "LIMIT_REACHED",
   "BAD_TOKEN",
   "RATE_LIMITED",
+  "PASS_REQUIRED",
+  "BLOCKED",
   "UNAVAILABLE",
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
@@ -30,6 +32,8 @@ const STATUS: Record<RefusalCode, number> = {
   ENDED: 410,
   SOLD_OUT: 410,
   RATE_LIMITED: 429,
+  PASS_REQUIRED: 403,
+  BLOCKED: 403,
   UNAVAILABLE: 503,
 };
 
@@ -48,6 +52,8 @@ export const MESSAGES: Record<RefusalCode, string> = {
   INSUFFICIENT_STOCK: "Not enough units left for that quantity.",
   LIMIT_REACHED: "You have already bought the most this sale allows per person.",
   BAD_TOKEN: "Your buy link has expired. Reload the page and try again.",
-  RATE_LIMITED: "Too many requests. Please wait a moment.",
+  RATE_LIMITED: "Too many attempts. Please wait a moment.",
+  PASS_REQUIRED: "Complete the human check before the sale starts to get your place.",
+  BLOCKED: "This account cannot take part in this sale.",
   UNAVAILABLE: "The shop is busy. Please try again.",
 };

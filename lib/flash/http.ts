@@ -3,6 +3,8 @@ import type { SessionClaims } from "@/lib/auth/session-token";
 import { httpStatus, type RefusalCode } from "@/lib/flash/codes";
 import type { FlashCore } from "@/lib/flash/core";
 import { activityIdSchema, buySchema } from "@/lib/flash/schemas";
+import type { Gate } from "@/lib/gate";
+import type { HotRoute } from "@/lib/rate-limit";
 
 /**
  * The HTTP doors of the flash-sale core, free of any framework: the hot server (scripts/server.ts)
@@ -22,27 +24,66 @@ export function refusal(code: RefusalCode, extra: Record<string, unknown> = {}):
   return { status: httpStatus(code), body: { code, ...extra }, headers: NO_STORE };
 }
 
-export async function buyReply(core: FlashCore, user: SessionClaims | null, activityId: string, body: unknown): Promise<HttpReply> {
+/** Who is asking, beyond the session: the gate's view (client address, captcha pass cookie). */
+export interface DoorContext {
+  gate?: Gate;
+  ip?: string | null;
+  cookie?: string | null;
+}
+
+/** 429 with the seconds to wait, in the body for the page and in Retry-After for any client. */
+export function rateLimited(retryAfterS: number): HttpReply {
+  return {
+    status: 429,
+    body: { code: "RATE_LIMITED", retryAfter: retryAfterS },
+    headers: { ...NO_STORE, "retry-after": String(retryAfterS) },
+  };
+}
+
+// The rate limit of a hot route, counted per activity on the dashboard when refused.
+async function limited(core: FlashCore, route: HotRoute, userId: string, activityId: string | null, door?: DoorContext) {
+  if (!door?.gate) return null;
+  const verdict = await door.gate.limits.hit(route, userId, door.ip);
+  if (verdict.ok) return null;
+  if (activityId) core.countRefusal(activityId, "RATE_LIMITED");
+  return rateLimited(verdict.retryAfterS);
+}
+
+export async function buyReply(
+  core: FlashCore, user: SessionClaims | null, activityId: string, body: unknown, door?: DoorContext,
+): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
   const id = activityIdSchema.safeParse(activityId);
-  const input = buySchema.safeParse(body);
   if (!id.success) return refusal("NOT_FOUND");
+  const limit = await limited(core, "orders", user.userId, id.data, door);
+  if (limit) return limit;
+  const input = buySchema.safeParse(body);
   if (!input.success) return refusal("BAD_INPUT", { fields: input.error.issues.map((i) => i.path.join(".")) });
   const result = await core.admit(id.data, user.userId, input.data);
   if (!result.ok) return refusal(result.code);
   return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence }, headers: NO_STORE };
 }
 
-export async function tokenReply(core: FlashCore, user: SessionClaims | null, activityId: string): Promise<HttpReply> {
+export async function tokenReply(
+  core: FlashCore, user: SessionClaims | null, activityId: string, door?: DoorContext,
+): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
   if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
-  const result = await core.issueToken(activityId, user.userId);
+  const limit = await limited(core, "token", user.userId, activityId, door);
+  if (limit) return limit;
+  // An HMAC over the cookie, checked in this process: the pass costs no Redis round trip.
+  const hasPass = door?.gate?.passes.verify(door.cookie, activityId, user.userId) ?? false;
+  const result = await core.issueToken(activityId, user.userId, Date.now(), { hasPass });
   if (!result.ok) return refusal(result.code, result.startAt ? { startAt: result.startAt } : {});
   return { status: 200, body: { token: result.token }, headers: NO_STORE };
 }
 
-export async function ticketReply(core: FlashCore, user: SessionClaims | null, ticketId: string): Promise<HttpReply> {
+export async function ticketReply(
+  core: FlashCore, user: SessionClaims | null, ticketId: string, door?: DoorContext,
+): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
+  const limit = await limited(core, "tickets", user.userId, null, door);
+  if (limit) return limit;
   const view = await core.ticket(ticketId, user.userId);
   // Someone else's ticket and a missing one look the same (I5).
   if (!view) return refusal("NOT_FOUND");

@@ -1,0 +1,93 @@
+import "server-only";
+import type http from "node:http";
+import type { SessionReader } from "@/lib/auth/session-token";
+import type { FlashCore } from "@/lib/flash/core";
+import {
+  buyReply, matchFlashRoute, progressReply, refusal, ticketReply, timeReply, tokenReply, type DoorContext, type HttpReply,
+} from "@/lib/flash/http";
+import type { Gate } from "@/lib/gate";
+import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
+import { errorText, log } from "@/lib/log";
+
+const MAX_BODY = 4096;
+const logger = log.child({ component: "web" });
+
+/**
+ * The hot paths (buy, token, ticket, progress, time) answered on node:http through the shared
+ * core; every other request goes to `fallback` (Next.js). Used by scripts/server.ts and the tests.
+ */
+export function createHotHandler(o: {
+  core: FlashCore;
+  sessions: SessionReader;
+  gate?: Gate;
+  fallback: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+}): (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => void {
+  const { core, sessions } = o;
+
+  async function answer(match: NonNullable<ReturnType<typeof matchFlashRoute>>, req: http.IncomingMessage): Promise<HttpReply> {
+    const door: DoorContext = { gate: o.gate, ip: req.headers[CLIENT_IP_HEADER] as string | undefined, cookie: req.headers.cookie };
+    const user = () => sessions.read(req.headers.cookie, req.headers.authorization);
+    switch (match.route) {
+      case "time":
+        return timeReply();
+      case "progress":
+        return progressReply(core, match.activityId);
+      case "token":
+        return tokenReply(core, await user(), match.activityId, door);
+      case "ticket":
+        return ticketReply(core, await user(), match.ticketId, door);
+      case "buy": {
+        const body = await readJson(req);
+        if (body === TOO_LARGE) return { status: 413, body: { code: "BAD_INPUT" } };
+        if (body === undefined) return refusal("BAD_INPUT");
+        return buyReply(core, await user(), match.activityId, body, door);
+      }
+    }
+  }
+
+  return (req, res, pathname) => {
+    const match = matchFlashRoute(req.method ?? "GET", pathname);
+    if (!match) return o.fallback(req, res);
+    void answer(match, req)
+      .then((reply) => send(res, reply))
+      .catch((e: unknown) => {
+        logger.error({ err: errorText(e), route: match.route }, "flash route failed");
+        send(res, refusal("UNAVAILABLE"));
+      });
+  };
+}
+
+const TOO_LARGE = Symbol("too large");
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      // Past the limit the rest is drained unread, so the 413 can still be sent on this connection.
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on("end", () => {
+      if (size > MAX_BODY) return resolve(TOO_LARGE);
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      } catch {
+        resolve(undefined); // not JSON: answered 400
+      }
+    });
+    // An aborted or timed-out upload: nothing to answer on a closed socket.
+    req.on("error", () => resolve(undefined));
+  });
+}
+
+function send(res: http.ServerResponse, reply: HttpReply) {
+  if (res.headersSent || res.destroyed) return;
+  const body = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    ...reply.headers,
+  });
+  res.end(body);
+}

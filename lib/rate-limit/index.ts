@@ -29,16 +29,21 @@ const logger = log.child({ component: "rate-limit" });
  * blocked in this process's memory until its window ends, so a flood costs no Redis call at all.
  * If Redis fails, an in-memory limiter of the same size stands in (the library's "insurance").
  */
-function limiter(redis: Redis, prefix: string, spec: RateSpec): RateLimiterRedis {
+function storeLimiter(redis: Redis, prefix: string, spec: RateSpec, memoryBlock = true): RateLimiterRedis {
   return new RateLimiterRedis({
     storeClient: redis,
-    keyPrefix: `rl:${prefix}`,
+    keyPrefix: prefix,
     points: spec.points,
     duration: spec.seconds,
-    inMemoryBlockOnConsumed: spec.points + 1,
-    insuranceLimiter: new RateLimiterMemory({ keyPrefix: `rl:${prefix}`, points: spec.points, duration: spec.seconds }),
+    ...(memoryBlock ? { inMemoryBlockOnConsumed: spec.points + 1 } : {}),
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix: prefix, points: spec.points, duration: spec.seconds }),
   });
 }
+
+// A public method of the library's store limiters that its type declarations leave out.
+type WithMemoryBlock = { getInMemoryBlockMsBeforeExpire(rlKey: string): number };
+const memoryBlockMs = (l: RateLimiterRedis, key: string): number =>
+  (l as unknown as WithMemoryBlock).getInMemoryBlockMsBeforeExpire(l.getKey(key));
 
 const retryAfter = (res: RateLimiterRes): Verdict => ({ ok: false, retryAfterS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) });
 
@@ -67,17 +72,21 @@ export class RateLimits {
   private adminWrites: RateLimiterRedis;
   private trusted: Set<string>;
 
-  constructor(redis: Redis, private config: RateLimitConfig) {
+  /** `namespace` prefixes every Redis key (tests use their own). */
+  constructor(redis: Redis, private config: RateLimitConfig, namespace = "rl") {
+    const limiter = (name: string, spec: RateSpec, memoryBlock?: boolean) => storeLimiter(redis, `${namespace}:${name}`, spec, memoryBlock);
     const pair = (route: HotRoute) => ({
-      user: limiter(redis, `${route}:u`, config[route].user),
-      ip: limiter(redis, `${route}:ip`, config[route].ip),
+      user: limiter(`${route}:u`, config[route].user),
+      ip: limiter(`${route}:ip`, config[route].ip),
     });
     this.hot = { token: pair("token"), orders: pair("orders"), tickets: pair("tickets") };
-    this.signInAccount = limiter(redis, "signin:acct", config.signInAccount);
-    this.signInIp = limiter(redis, "signin:ip", config.signInIp);
-    this.lockouts = limiter(redis, "signin:lockouts", { points: 1_000_000, seconds: LOCKOUT_MAX_S });
-    this.signUpIp = limiter(redis, "signup:ip", config.signUpIp);
-    this.adminWrites = limiter(redis, "admin", config.adminWrites);
+    // Sign-in counters are read before each attempt and a lockout is shorter than the window, so they
+    // are never blocked in memory: Redis alone says when an account may try again.
+    this.signInAccount = limiter("signin:acct", config.signInAccount, false);
+    this.signInIp = limiter("signin:ip", config.signInIp, false);
+    this.lockouts = limiter("signin:lockouts", { points: 1_000_000, seconds: LOCKOUT_MAX_S }, false);
+    this.signUpIp = limiter("signup:ip", config.signUpIp);
+    this.adminWrites = limiter("admin", config.adminWrites);
     this.trusted = new Set(config.trustedIps);
   }
 
@@ -89,7 +98,11 @@ export class RateLimits {
   hit(route: HotRoute, userId: string, ip?: string | null): Promise<Verdict> {
     if (!this.config.enabled) return Promise.resolve(OK);
     const { user, ip: byIp } = this.hot[route];
-    return combine([user.consume(userId), ...(this.ipCounted(ip) ? [byIp.consume(ip)] : [])]);
+    const counted = this.ipCounted(ip);
+    // Already over a limit in this process: answered without consuming anything anywhere.
+    const blockedMs = Math.max(memoryBlockMs(user, userId), counted ? memoryBlockMs(byIp, ip) : 0);
+    if (blockedMs > 0) return Promise.resolve({ ok: false, retryAfterS: Math.ceil(blockedMs / 1000) });
+    return combine([user.consume(userId), ...(counted ? [byIp.consume(ip)] : [])]);
   }
 
   /** Before a password is checked: is this account or address locked out? Costs no point. */

@@ -41,7 +41,7 @@ afterAll(async () => {
 
 /** Everything a request could change, in both stores; rate-limit counters and latency samples excluded. */
 async function state() {
-  const keys = (await redis().keys("*")).filter((k) => !k.startsWith("rl:") && k !== "flash:latency").sort();
+  const keys = (await redis().keys("*")).filter((k) => !/^rl[:-]/.test(k) && k !== "flash:latency").sort();
   const dumps = await Promise.all(keys.map(async (k) => [k, (await redis().dumpBuffer(k))?.toString("base64")]));
   const [users, orders, buyers, audits, activities] = await Promise.all([
     db().user.count(),

@@ -1,5 +1,6 @@
 // The web process's request path (front door → hot routes → "Next.js") on a private port, with a
 // stand-in for Next.js that answers 200 {"next":true}: what reaches it got past the front door.
+import { randomBytes } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -34,6 +35,11 @@ export function limitsConfig(overrides: Partial<RateLimitConfig> = {}): RateLimi
   return { ...rateLimitConfig(parseEnv(process.env)), ...overrides };
 }
 
+/** Rate limits with their own Redis keys, so runs and tests never share counters. */
+export function testLimits(overrides: Partial<RateLimitConfig> = {}): RateLimits {
+  return new RateLimits(redis(), limitsConfig(overrides), `rl-test-${randomBytes(4).toString("hex")}`);
+}
+
 export async function startWeb(o: {
   limits?: Partial<RateLimitConfig>;
   door?: Partial<FrontDoorOptions>;
@@ -42,7 +48,7 @@ export async function startWeb(o: {
 } = {}): Promise<TestWeb> {
   const core = new FlashCore(redis(), TOKEN_SECRET, { stateTtlMs: 250 });
   const sessions = createSessionReader(SESSION_SECRET, o.sessionCache);
-  const gate: Gate = { limits: new RateLimits(redis(), limitsConfig(o.limits)), passes: new PassKeys(TOKEN_SECRET, 600) };
+  const gate: Gate = { limits: testLimits(o.limits), passes: new PassKeys(TOKEN_SECRET, 600) };
   const nextCalls: string[] = [];
   const fallback = (req: http.IncomingMessage, res: http.ServerResponse) => {
     nextCalls.push(`${req.method} ${req.url}`);

@@ -27,6 +27,9 @@ export async function preheatActivity(prisma: PrismaClient, redis: Redis, activi
     paused: a.paused ? "1" : "0",
     price: a.salePrice,
     paywin: a.paymentWindowSec,
+    // The gate: is a pass required for the buy token, and how hard is the sale's challenge.
+    pass: a.humanCheck === "REQUIRED" ? "1" : "0",
+    pow: a.captchaDifficulty,
   });
   const fresh = (await redis.hsetnx(keys.meta, "stock", a.stock)) === 1;
   if (fresh) await rebuildCounters(prisma, redis, a.id, a.stock, a.deductionMode === "PAYMENT");

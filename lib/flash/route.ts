@@ -1,5 +1,6 @@
 import "server-only";
 import type { SessionClaims } from "@/lib/auth/session-token";
+import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
 import type { DoorContext, HttpReply } from "@/lib/flash/http";
 import { gate } from "@/lib/gate";
@@ -13,6 +14,11 @@ export function readClaims(req: Request): Promise<SessionClaims | null> {
 /** The gate's view of a route handler's request (the front door recorded the client address). */
 export function doorContext(req: Request): DoorContext {
   return { gate: gate(), ip: req.headers.get(CLIENT_IP_HEADER), cookie: req.headers.get("cookie") };
+}
+
+/** The same, for the gate's routes, which set the pass cookie (Secure when the site is https). */
+export function gateDoor(req: Request) {
+  return { ...doorContext(req), gate: gate(), secureCookies: env().NEXTAUTH_URL?.startsWith("https:") ?? false };
 }
 
 export function toResponse(reply: HttpReply): Response {

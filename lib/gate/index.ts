@@ -1,5 +1,7 @@
 import "server-only";
+import { captchaProvider } from "@/lib/captcha";
 import { PassKeys } from "@/lib/captcha/pass";
+import type { CaptchaProvider } from "@/lib/captcha/provider";
 import { env, type Env } from "@/lib/env";
 import { redis } from "@/lib/redis";
 import { RateLimits, type RateLimitConfig } from "@/lib/rate-limit";
@@ -8,6 +10,7 @@ import { RateLimits, type RateLimitConfig } from "@/lib/rate-limit";
 export interface Gate {
   limits: RateLimits;
   passes: PassKeys;
+  captcha: CaptchaProvider;
 }
 
 export function rateLimitConfig(e: Env): RateLimitConfig {
@@ -30,6 +33,7 @@ export function gate(): Gate {
   globalForGate.gate ??= {
     limits: new RateLimits(redis(), rateLimitConfig(env())),
     passes: new PassKeys(env().FLASH_TOKEN_SECRET, env().GATE_PASS_TTL_S),
+    captcha: captchaProvider(env()),
   };
   return globalForGate.gate;
 }

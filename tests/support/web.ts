@@ -6,7 +6,9 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { encode } from "next-auth/jwt";
 import { createSessionReader } from "@/lib/auth/session-token";
+import { AltchaProvider } from "@/lib/captcha/altcha";
 import { PassKeys } from "@/lib/captcha/pass";
+import type { CaptchaProvider } from "@/lib/captcha/provider";
 import { FlashCore } from "@/lib/flash/core";
 import { createHotHandler } from "@/lib/flash/hot-server";
 import type { Gate } from "@/lib/gate";
@@ -45,10 +47,11 @@ export async function startWeb(o: {
   door?: Partial<FrontDoorOptions>;
   requestTimeoutMs?: number;
   sessionCache?: { accepted?: number; rejected?: number };
+  captcha?: CaptchaProvider;
 } = {}): Promise<TestWeb> {
   const core = new FlashCore(redis(), TOKEN_SECRET, { stateTtlMs: 250 });
   const sessions = createSessionReader(SESSION_SECRET, o.sessionCache);
-  const gate: Gate = { limits: testLimits(o.limits), passes: new PassKeys(TOKEN_SECRET, 600) };
+  const gate: Gate = { limits: testLimits(o.limits), passes: new PassKeys(TOKEN_SECRET, 600), captcha: o.captcha ?? new AltchaProvider(TOKEN_SECRET) };
   const nextCalls: string[] = [];
   const fallback = (req: http.IncomingMessage, res: http.ServerResponse) => {
     nextCalls.push(`${req.method} ${req.url}`);

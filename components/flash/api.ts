@@ -22,7 +22,8 @@ export type TicketView =
   | { status: "CONFIRMED"; sequence: number; orderId: string; payBy?: string }
   | { status: "REJECTED"; sequence: number; code: RefusalCode };
 
-export type Refusal = { code: RefusalCode };
+/** A refusal; RATE_LIMITED carries the seconds to wait. */
+export type Refusal = { code: RefusalCode; retryAfter?: number };
 
 export async function fetchProgress(activityId: string): Promise<Progress | null> {
   const res = await fetch(`/api/activities/${activityId}/progress`);

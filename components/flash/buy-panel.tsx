@@ -8,6 +8,7 @@ import { MESSAGES, type RefusalCode } from "@/lib/flash/codes";
 import { formatMoney } from "@/lib/format";
 import { fetchProgress, fetchTicket, postBuy, requestToken, type Progress, type TicketView } from "@/components/flash/api";
 import { formatCountdown, useServerNow } from "@/components/flash/use-server-clock";
+import { HumanCheck, useGate } from "@/components/flash/human-check";
 
 interface Props {
   activityId: string;
@@ -20,12 +21,13 @@ interface Props {
   currency: string;
 }
 
-type BuyState = { ticketId: string; sequence: number } | { error: RefusalCode } | null;
+type BuyState = { ticketId: string; sequence: number } | { error: RefusalCode; retryAfter?: number } | null;
 
 export function BuyPanel(p: Props) {
   const { status: auth } = useSession();
   const now = useServerNow();
   const [ticket, setTicket] = useState<{ ticketId: string; sequence: number } | null>(null);
+  const gate = useGate(p.activityId, auth === "authenticated");
   const progress = useQuery({
     queryKey: ["progress", p.activityId],
     queryFn: () => fetchProgress(p.activityId),
@@ -39,12 +41,12 @@ export function BuyPanel(p: Props) {
   const [state, buy, pending] = useActionState<BuyState, FormData>(async (_prev, form) => {
     const quantity = Number(form.get("quantity") ?? 1);
     const t = await requestToken(p.activityId);
-    if ("code" in t) return { error: t.code };
+    if ("code" in t) return { error: t.code, retryAfter: t.retryAfter };
     // One key per click: a retry after a lost answer gets the first answer, never a second order.
     const idempotencyKey = crypto.randomUUID();
     let result = await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }).catch(() => null);
     result ??= await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }).catch(() => ({ code: "UNAVAILABLE" as const }));
-    return "code" in result ? { error: result.code } : result;
+    return "code" in result ? { error: result.code, retryAfter: result.retryAfter } : result;
   }, null);
 
   // The latest ticket stays on screen when a later attempt is refused.
@@ -71,6 +73,8 @@ export function BuyPanel(p: Props) {
       ) : now >= endMs ? (
         <p className="alert info">This sale has ended.</p>
       ) : null}
+
+      {gate.data?.required && now < endMs && <HumanCheck activityId={p.activityId} gate={gate.data} />}
 
       {auth === "unauthenticated" ? (
         <Link className="btn primary big" href={`/sign-in?callbackUrl=/activities/${p.slug}`}>
@@ -103,13 +107,18 @@ export function BuyPanel(p: Props) {
       )}
 
       <div aria-live="polite" data-testid="buy-status">
-        {state && "error" in state && <p className="alert">{MESSAGES[state.error]}</p>}
+        {state && "error" in state && <p className="alert">{refusalMessage(state.error, state.retryAfter)}</p>}
         {!state && soldOut && !ticket && <p className="alert">{MESSAGES.SOLD_OUT}</p>}
         {paused && <p className="alert info">{MESSAGES.PAUSED}</p>}
         {ticket && <TicketStatus key={ticket.ticketId} ticket={ticket} progress={progress.data ?? null} />}
       </div>
     </section>
   );
+}
+
+function refusalMessage(code: RefusalCode, retryAfter?: number): string {
+  if (code === "RATE_LIMITED" && retryAfter) return `Too many attempts, retry in ${retryAfter} s.`;
+  return MESSAGES[code];
 }
 
 function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sellable: number; soldOut: boolean }) {

@@ -95,8 +95,12 @@ const EDITABLE = [
   "perUserLimit",
   "deductionMode",
   "paymentWindowSec",
+  "humanCheck",
+  "captchaDifficulty",
 ] as const;
 type Editable = (typeof EDITABLE)[number];
+/** Editable even while selling: the title and the gate's settings. */
+const ALWAYS_EDITABLE: readonly Editable[] = ["title", "humanCheck", "captchaDifficulty"];
 
 const LOCKED_MESSAGE: Partial<Record<Editable, string>> = {
   totalStock: "The sale is selling: add units with Restock",
@@ -141,6 +145,8 @@ export async function updateActivity(
     // The form works in minutes: an unchanged minute count keeps a window stored to the second.
     paymentWindowSec:
       input.paymentWindowMin === Math.round(a.paymentWindowSec / 60) ? a.paymentWindowSec : input.paymentWindowMin * 60,
+    humanCheck: input.humanCheck,
+    captchaDifficulty: input.captchaDifficulty,
   };
   const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
   if (changed.length === 0) return { ok: true, id: a.id, slug: a.slug };
@@ -149,7 +155,7 @@ export async function updateActivity(
   const admitted = Number((await redis().hget(keys.meta, "seq")) ?? 0);
   const selling = a.status === "LIVE" || a.startAt.getTime() <= Date.now() || admitted > 0;
   if (selling) {
-    const locked = changed.filter((k) => k !== "title");
+    const locked = changed.filter((k) => !ALWAYS_EDITABLE.includes(k));
     if (locked.length) {
       return badInput(
         Object.fromEntries(locked.map((k) => [fieldName(k), LOCKED_MESSAGE[k] ?? "Locked while the sale is selling"])),
@@ -166,7 +172,9 @@ export async function updateActivity(
     if (Object.keys(errors).length) return badInput(errors);
   }
 
-  const data = selling ? { title: next.title } : { ...next, stock: sellableOf(next.totalStock, next.safetyStockPct) };
+  const data = selling
+    ? { title: next.title, humanCheck: next.humanCheck, captchaDifficulty: next.captchaDifficulty }
+    : { ...next, stock: sellableOf(next.totalStock, next.safetyStockPct) };
   const details = Object.fromEntries(changed.map((k) => [k, { from: jsonOf(a[k]), to: jsonOf(next[k]) }]));
   const updated = await db().$transaction(async (tx) => {
     // Conditional on the row read above, so two concurrent edits cannot both apply.
@@ -191,6 +199,9 @@ export async function updateActivity(
       return fail("CONFLICT", "The sale started meanwhile; nothing was changed.");
     }
     await preheatIfDue({ ...a, ...next });
+  } else if (changed.includes("humanCheck") || changed.includes("captchaDifficulty")) {
+    // Preheat rewrites the rules in Redis (never the stock), so the web processes see the new gate.
+    await preheatActivity(db(), redis(), a.id);
   }
   await publishEvent(a.id, "update");
   return { ok: true, id: a.id, slug: a.slug };

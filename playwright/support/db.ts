@@ -27,6 +27,8 @@ export async function createActivity(opts: {
   perUserLimit?: number;
   title?: string;
   durationMs?: number;
+  humanCheck?: "OFF" | "REQUIRED";
+  captchaDifficulty?: number;
 }) {
   const db = testDb();
   const product = await db.product.findFirstOrThrow({ where: { archivedAt: null }, orderBy: { createdAt: "asc" } });
@@ -45,6 +47,8 @@ export async function createActivity(opts: {
       status: "SCHEDULED",
       startAt: new Date(start),
       endAt: new Date(start + (opts.durationMs ?? 3600_000)),
+      humanCheck: opts.humanCheck ?? "OFF",
+      captchaDifficulty: opts.captchaDifficulty ?? 5000,
     },
   });
 }

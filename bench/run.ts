@@ -19,6 +19,7 @@ import { CostMeter, machineInfo, waitForQuiet, type OriginCost, type ProcessSet 
 import { headline, printChecks, printHeadline, printPolling, printSale } from "@/bench/lib/report";
 import { loadShoppers, mintSessions, signInThroughNextAuth, type Shopper } from "@/bench/lib/sessions";
 import { startStack, type Stack } from "@/bench/lib/stack";
+import { PassKeys } from "@/lib/captcha/pass";
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 const started = Date.now();
@@ -104,6 +105,7 @@ async function main(o: BenchOptions): Promise<number> {
     workers: o.workers,
     log,
     beforeSale: o.waitQuiet > 0 ? () => quiet(o, procs, redisPid) : undefined,
+    gate: o.gate ? new PassKeys(stack.env.FLASH_TOKEN_SECRET!, 3600) : undefined,
   };
   const warmups: SalePhase[] = [];
   if (o.warmup) {

@@ -37,7 +37,8 @@ export interface BuyPhase {
 }
 
 /** Refusals a correct server gives a valid click; anything else counts as an error. */
-const EXPECTED_REFUSALS = new Set(["SOLD_OUT", "INSUFFICIENT_STOCK", "LIMIT_REACHED"]);
+// RATE_LIMITED: with the gate on, the refused crowd's repeated clicks meet the per-user limit.
+const EXPECTED_REFUSALS = new Set(["SOLD_OUT", "INSUFFICIENT_STOCK", "LIMIT_REACHED", "RATE_LIMITED"]);
 
 interface Ctx {
   shopper?: number;

@@ -46,6 +46,12 @@ export interface BenchOptions {
   cpuProf: boolean;
   keepServices: boolean;
   waitQuiet: number;
+  /**
+   * The gate in front of admission: rate limits on (the load generator's own address exempt from the
+   * per-address limits, since it stands for the whole crowd) and every sale requiring the human check,
+   * each shopper holding a pass as if solved during the countdown. Off: RATE_LIMITS=0, no check.
+   */
+  gate: boolean;
 }
 
 const HELP = `npm run bench -- [options]
@@ -75,6 +81,7 @@ const HELP = `npm run bench -- [options]
   --sign-in N            shoppers signed in through next-auth's credentials flow (default 20)
   --runs N               repeat the sales N times and report medians (default 1)
   --no-warmup            skip the throwaway sale that warms the web process up before the measured ones
+  --gate on|off          the gate (rate limits + human check required, passes minted for the crowd); default off
   --port N               web port (default 3300)
   --data-dir DIR         services' data (default .data/bench, with --postgres native .data/bench/native)
   --dist-dir DIR         Next build folder (default .data/bench/next)
@@ -118,6 +125,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       "cpu-prof": { type: "boolean" },
       "keep-services": { type: "boolean" },
       "wait-quiet": { type: "string" },
+      gate: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -179,7 +187,9 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     cpuProf: values["cpu-prof"] ?? false,
     keepServices: values["keep-services"] ?? false,
     waitQuiet: int("wait-quiet", values["wait-quiet"], 0, 0, 3600),
+    gate: values.gate === "on",
   };
+  if (values.gate !== undefined && values.gate !== "on" && values.gate !== "off") throw new OptionError("--gate: expected on or off");
   if (opts.quantity > opts.limit) throw new OptionError("--quantity cannot exceed --limit");
   if (opts.signInSample > opts.shoppers) opts.signInSample = opts.shoppers;
   return opts;

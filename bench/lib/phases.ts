@@ -6,7 +6,8 @@ import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";
 import { checkInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
 import { CostMeter, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
 import { CounterSampler, type Persistence } from "@/bench/lib/sampler";
-import type { Shopper } from "@/bench/lib/sessions";
+import { withPasses, type Shopper } from "@/bench/lib/sessions";
+import type { PassKeys } from "@/lib/captcha/pass";
 import { WaitingBrowsers, type WatchSummary } from "@/bench/lib/watchers";
 
 export type BuyResult = Omit<BuyPhase, "tickets" | "handedTokens" | "firstSoldOutAt"> & {
@@ -44,6 +45,8 @@ interface Common {
   batchSize: number;
   workers: number;
   log: (line: string) => void;
+  /** The gate is on: sales require the human check and every shopper holds a pass for the sale. */
+  gate?: PassKeys;
   /** Called before the sale is created: e.g. waits for a quiet machine. */
   beforeSale?: () => Promise<void>;
 }
@@ -61,7 +64,8 @@ export async function runSale(
   // split: admission alone (workers stopped with SIGSTOP), then the workers alone on the backlog.
   const paused = kind === "split" ? c.procs.workers.filter((p): p is number => Boolean(p)) : [];
   await c.beforeSale?.();
-  const a = await createBenchActivity(kind, { stock: sale.stock, limit: sale.limit, leadMs: 2000 });
+  const a = await createBenchActivity(kind, { stock: sale.stock, limit: sale.limit, leadMs: 2000, humanCheck: !!c.gate });
+  if (c.gate) c = { ...c, shoppers: withPasses(c.gate, a.id, c.shoppers) };
   const sampler = new CounterSampler(c.redis, a.id);
   const watchers = new WaitingBrowsers(c.baseUrl, a.id, c.shoppers, c.watchers);
   const order = Array.from({ length: sale.buyers }, (_, i) => i);

@@ -1,6 +1,7 @@
 import { encode } from "next-auth/jwt";
 import { db } from "@/lib/db";
 import { SESSION_MAX_AGE } from "@/lib/auth/options";
+import { passCookieName, type PassKeys } from "@/lib/captcha/pass";
 import { SHOPPER_PASSWORD_FOR_BENCH, shopperEmail } from "@/bench/lib/seeded";
 
 export interface Shopper {
@@ -91,6 +92,12 @@ export async function mintSessions(users: Omit<Shopper, "cookie">[], secret: str
     chunk.forEach((u, j) => out.push({ ...u, cookie: `${COOKIE}=${tokens[j]}` }));
   }
   return out;
+}
+
+/** The crowd as it stands at the start of a sale with the human check: each holds a pass for it. */
+export function withPasses(keys: PassKeys, activityId: string, shoppers: Shopper[]): Shopper[] {
+  const name = passCookieName(activityId);
+  return shoppers.map((s) => ({ ...s, cookie: `${s.cookie}; ${name}=${keys.issue(activityId, s.id).value}` }));
 }
 
 function cookiePairs(setCookies: string[]): string {

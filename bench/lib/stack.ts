@@ -55,6 +55,7 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
     HOST: "127.0.0.1",
     WEB_CONCURRENCY: String(o.web),
     WORKER_BATCH_SIZE: String(o.batchSize),
+    ...(o.gate ? { RATE_LIMITS: "1", RATE_LIMIT_TRUSTED_IPS: "127.0.0.1,::1" } : { RATE_LIMITS: "0" }),
   };
   // The bench process itself reads PostgreSQL and Redis (preheat, invariants) through lib/.
   Object.assign(process.env, {

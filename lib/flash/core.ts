@@ -60,6 +60,18 @@ export class FlashCore {
     return { ok: true, token: buyToken(this.tokenSecret, activityId, state.startMs, userId) };
   }
 
+  /**
+   * A refusal this process can give from its cached view alone (before the start, sold out for a
+   * non-buyer), or null. Answered before the rate limit: it costs nothing, so it need not be limited.
+   */
+  refuseFromCache(activityId: string, userId: string, now = Date.now()): AdmitResult | null {
+    const state = this.states.peek(activityId);
+    if (!state) return null;
+    if (now < state.startMs) return this.refuseLocally(activityId, "NOT_STARTED");
+    if (this.states.soldOutFor(activityId, userId)) return this.refuseLocally(activityId, "SOLD_OUT");
+    return null;
+  }
+
   /** Admission (DESIGN.md step 4): one Lua script, one round trip, all or nothing. */
   async admit(activityId: string, userId: string, input: BuyInput, now = Date.now()): Promise<AdmitResult> {
     const state = await this.states.get(activityId, now);

@@ -55,6 +55,8 @@ export async function buyReply(
   if (!user) return refusal("UNAUTHENTICATED");
   const id = activityIdSchema.safeParse(activityId);
   if (!id.success) return refusal("NOT_FOUND");
+  const cached = core.refuseFromCache(id.data, user.userId);
+  if (cached && !cached.ok) return refusal(cached.code);
   const limit = await limited(core, "orders", user.userId, id.data, door);
   if (limit) return limit;
   const input = buySchema.safeParse(body);

@@ -24,6 +24,9 @@ export async function signUp(_prev: SignUpState, form: FormData): Promise<SignUp
     return { ok: false, fieldErrors, values };
   }
   const ip = (await headers()).get(CLIENT_IP_HEADER);
+  if (gate().blocklist.blocks({ ip, email: parsed.data.email })) {
+    return { ok: false, fieldErrors: { email: "Sign-up is not possible with this email or from this network." }, values };
+  }
   const limited = await gate().limits.signUp(ip);
   if (!limited.ok) {
     return { ok: false, fieldErrors: { email: `Too many attempts, retry in ${limited.retryAfterS} s.` }, values };

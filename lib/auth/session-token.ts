@@ -8,6 +8,8 @@ import type { Role } from "@/lib/generated/prisma/enums";
 export interface SessionClaims {
   userId: string;
   role: Role;
+  /** For the gate's blocked email domains. */
+  email?: string;
 }
 
 const COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
@@ -58,7 +60,7 @@ export function createSessionReader(secret: string, limits: SessionCacheLimits =
     // jose throws for every kind of bad token (wrong key, expired, garbled); all of them mean "not signed in".
     const payload = await jwtDecrypt(token, key, { clockTolerance: 15 }).then((r) => r.payload, () => null);
     if (payload && typeof payload.uid === "string" && (payload.role === "SHOPPER" || payload.role === "ADMIN")) {
-      return { userId: payload.uid, role: payload.role };
+      return { userId: payload.uid, role: payload.role, ...(typeof payload.email === "string" ? { email: payload.email } : {}) };
     }
     return null;
   }

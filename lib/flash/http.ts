@@ -40,6 +40,13 @@ export function rateLimited(retryAfterS: number): HttpReply {
   };
 }
 
+/** A blocked user, address or email domain (admin console → Blocklist), counted on the dashboard. */
+function blocked(core: FlashCore, user: SessionClaims, activityId: string, door?: DoorContext): HttpReply | null {
+  if (!door?.gate?.blocklist.blocks({ userId: user.userId, ip: door.ip, email: user.email })) return null;
+  core.countRefusal(activityId, "BLOCKED");
+  return refusal("BLOCKED");
+}
+
 // The rate limit of a hot route, counted per activity on the dashboard when refused.
 async function limited(core: FlashCore, route: HotRoute, userId: string, activityId: string | null, door?: DoorContext) {
   if (!door?.gate) return null;
@@ -57,7 +64,7 @@ export async function buyReply(
   if (!id.success) return refusal("NOT_FOUND");
   const cached = core.refuseFromCache(id.data, user.userId);
   if (cached && !cached.ok) return refusal(cached.code);
-  const limit = await limited(core, "orders", user.userId, id.data, door);
+  const limit = blocked(core, user, id.data, door) ?? (await limited(core, "orders", user.userId, id.data, door));
   if (limit) return limit;
   const input = buySchema.safeParse(body);
   if (!input.success) return refusal("BAD_INPUT", { fields: input.error.issues.map((i) => i.path.join(".")) });
@@ -71,7 +78,7 @@ export async function tokenReply(
 ): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
   if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
-  const limit = await limited(core, "token", user.userId, activityId, door);
+  const limit = blocked(core, user, activityId, door) ?? (await limited(core, "token", user.userId, activityId, door));
   if (limit) return limit;
   // An HMAC over the cookie, checked in this process: the pass costs no Redis round trip.
   const hasPass = door?.gate?.passes.verify(door.cookie, activityId, user.userId) ?? false;

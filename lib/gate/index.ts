@@ -1,6 +1,7 @@
 import "server-only";
 import { captchaProvider } from "@/lib/captcha";
 import { PassKeys } from "@/lib/captcha/pass";
+import { BlocklistView } from "@/lib/gate/blocklist";
 import type { CaptchaProvider } from "@/lib/captcha/provider";
 import { env, type Env } from "@/lib/env";
 import { redis } from "@/lib/redis";
@@ -11,6 +12,7 @@ export interface Gate {
   limits: RateLimits;
   passes: PassKeys;
   captcha: CaptchaProvider;
+  blocklist: BlocklistView;
 }
 
 export function rateLimitConfig(e: Env): RateLimitConfig {
@@ -34,6 +36,7 @@ export function gate(): Gate {
     limits: new RateLimits(redis(), rateLimitConfig(env())),
     passes: new PassKeys(env().FLASH_TOKEN_SECRET, env().GATE_PASS_TTL_S),
     captcha: captchaProvider(env()),
+    blocklist: new BlocklistView(),
   };
   return globalForGate.gate;
 }

@@ -177,3 +177,57 @@ describe("hCaptcha against a local server speaking siteverify", () => {
     }
   });
 });
+
+describe("the blocklist", () => {
+  it("refuses a blocked account, address or email domain at the token and the buy, counted as BLOCKED", async () => {
+    const { addBlock, removeBlock, BlocklistView } = await import("@/lib/gate/blocklist");
+    const view = new BlocklistView(undefined, 60_000);
+    const b = await startWeb({ blocklist: view });
+    const admin = (await db().user.create({ data: { email: `bl-admin-${Date.now()}@flash.test`, name: "A", passwordHash: "x", role: "ADMIN" } })).id;
+    const [carol, dave] = (await createUsers(2)) as [string, string];
+    const daveEmail = (await db().user.findUniqueOrThrow({ where: { id: dave } })).email;
+    const token = async (userId: string, email?: string) => {
+      const { encode } = await import("next-auth/jwt");
+      const t = await encode({ token: { uid: userId, role: "SHOPPER", sub: userId, ...(email ? { email } : {}) }, secret: process.env.NEXTAUTH_SECRET! });
+      return request(b.url, "GET", `/api/activities/${open.id}/token`, { headers: { cookie: `next-auth.session-token=${t}` } });
+    };
+    try {
+      await view.reload();
+      expect((await token(carol)).status).toBe(200); // positive control
+
+      const byUser = await addBlock({ kind: "USER", value: carol, note: "scalper" }, admin);
+      expect(byUser.ok).toBe(true);
+      expect((await addBlock({ kind: "USER", value: carol, note: "" }, admin)).ok).toBe(false); // already blocked
+      expect((await addBlock({ kind: "IP", value: "not-an-ip", note: "" }, admin))).toMatchObject({ ok: false, code: "BAD_INPUT" });
+      const byDomain = await addBlock({ kind: "EMAIL_DOMAIN", value: `@${daveEmail.split("@")[1]!.toUpperCase()}`, note: "" }, admin);
+      expect(byDomain.ok).toBe(true);
+      await view.reload();
+
+      const refused = await token(carol);
+      expect(refused.status).toBe(403);
+      expect(refused.json().code).toBe("BLOCKED");
+      expect((await token(dave, daveEmail)).json().code).toBe("BLOCKED");
+
+      const body = JSON.stringify({ quantity: 1, idempotencyKey: "blocked-buy-1", token: tokenFor(open, carol) });
+      const { encode } = await import("next-auth/jwt");
+      const cookie = `next-auth.session-token=${await encode({ token: { uid: carol, role: "SHOPPER" }, secret: process.env.NEXTAUTH_SECRET! })}`;
+      const buy = await request(b.url, "POST", `/api/activities/${open.id}/orders`, { headers: { cookie, "content-type": "application/json", "content-length": String(body.length) }, body });
+      expect(buy.json().code).toBe("BLOCKED");
+      await b.core.flushMetrics();
+      expect(Number((await redis().hget(`{act:${open.id}}:stats`, "refused:BLOCKED")) ?? 0)).toBeGreaterThanOrEqual(3);
+
+      // An address: the test client's own.
+      const byIp = await addBlock({ kind: "IP", value: "127.0.0.1", note: "" }, admin);
+      await view.reload();
+      const [erin] = await createUsers(1);
+      expect((await token(erin!)).json().code).toBe("BLOCKED");
+
+      for (const r of [byUser, byDomain, byIp]) if (r.ok) expect((await removeBlock(r.id, admin)).ok).toBe(true);
+      await view.reload();
+      expect((await token(carol)).status).toBe(200);
+    } finally {
+      await b.close();
+      await db().blockedEntry.deleteMany({ where: { createdById: admin } });
+    }
+  });
+});

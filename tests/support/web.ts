@@ -12,6 +12,7 @@ import type { CaptchaProvider } from "@/lib/captcha/provider";
 import { FlashCore } from "@/lib/flash/core";
 import { createHotHandler } from "@/lib/flash/hot-server";
 import type { Gate } from "@/lib/gate";
+import { BlocklistView } from "@/lib/gate/blocklist";
 import { parseEnv } from "@/lib/env";
 import { rateLimitConfig } from "@/lib/gate";
 import { frontDoor, serverTimeouts, type FrontDoorOptions } from "@/lib/http/front-door";
@@ -48,10 +49,11 @@ export async function startWeb(o: {
   requestTimeoutMs?: number;
   sessionCache?: { accepted?: number; rejected?: number };
   captcha?: CaptchaProvider;
+  blocklist?: BlocklistView;
 } = {}): Promise<TestWeb> {
   const core = new FlashCore(redis(), TOKEN_SECRET, { stateTtlMs: 250 });
   const sessions = createSessionReader(SESSION_SECRET, o.sessionCache);
-  const gate: Gate = { limits: testLimits(o.limits), passes: new PassKeys(TOKEN_SECRET, 600), captcha: o.captcha ?? new AltchaProvider(TOKEN_SECRET) };
+  const gate: Gate = { limits: testLimits(o.limits), passes: new PassKeys(TOKEN_SECRET, 600), captcha: o.captcha ?? new AltchaProvider(TOKEN_SECRET), blocklist: o.blocklist ?? new BlocklistView() };
   const nextCalls: string[] = [];
   const fallback = (req: http.IncomingMessage, res: http.ServerResponse) => {
     nextCalls.push(`${req.method} ${req.url}`);

@@ -2,6 +2,8 @@
 
 import { headers } from "next/headers";
 import { signUpSchema } from "@/lib/auth/schemas";
+import { sendVerification } from "@/lib/auth/email-verification";
+import { env } from "@/lib/env";
 import { gate } from "@/lib/gate";
 import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
 import { createShopper } from "@/lib/auth/users";
@@ -33,5 +35,7 @@ export async function signUp(_prev: SignUpState, form: FormData): Promise<SignUp
   }
   const result = await createShopper(parsed.data);
   if (!result.ok) return { ok: false, fieldErrors: { email: "An account with this email already exists." }, values };
+  const h = await headers();
+  await sendVerification(result.user, env().NEXTAUTH_URL ?? `http://${h.get("host") ?? "localhost"}`);
   return { ok: true, email: result.user.email };
 }

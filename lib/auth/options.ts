@@ -31,7 +31,7 @@ export function authOptions(): NextAuthOptions {
           if (!result.ok && result.code === "RATE_LIMITED") throw new Error(`${RATE_LIMITED_ERROR}${result.retryAfterS}`);
           if (!result.ok) return null;
           const { user } = result;
-          return { id: user.id, email: user.email, name: user.name, role: user.role };
+          return { id: user.id, email: user.email, name: user.name, role: user.role, verified: user.verified };
         },
       }),
     ],
@@ -42,6 +42,7 @@ export function authOptions(): NextAuthOptions {
         if (user) {
           token.uid = user.id;
           token.role = user.role;
+          token.verified = user.verified;
         }
         return token;
       },

@@ -10,6 +10,8 @@ export interface SessionClaims {
   role: Role;
   /** For the gate's blocked email domains. */
   email?: string;
+  /** The email was confirmed when the session was made. */
+  verified?: boolean;
 }
 
 const COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
@@ -60,7 +62,12 @@ export function createSessionReader(secret: string, limits: SessionCacheLimits =
     // jose throws for every kind of bad token (wrong key, expired, garbled); all of them mean "not signed in".
     const payload = await jwtDecrypt(token, key, { clockTolerance: 15 }).then((r) => r.payload, () => null);
     if (payload && typeof payload.uid === "string" && (payload.role === "SHOPPER" || payload.role === "ADMIN")) {
-      return { userId: payload.uid, role: payload.role, ...(typeof payload.email === "string" ? { email: payload.email } : {}) };
+      return {
+        userId: payload.uid,
+        role: payload.role,
+        ...(typeof payload.email === "string" ? { email: payload.email } : {}),
+        ...(payload.verified === true ? { verified: true } : {}),
+      };
     }
     return null;
   }

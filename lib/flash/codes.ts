@@ -13,6 +13,7 @@ export const REFUSAL_CODES = [
   "RATE_LIMITED",
   "PASS_REQUIRED",
   "BLOCKED",
+  "EMAIL_UNVERIFIED",
   "UNAVAILABLE",
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
@@ -34,6 +35,7 @@ const STATUS: Record<RefusalCode, number> = {
   RATE_LIMITED: 429,
   PASS_REQUIRED: 403,
   BLOCKED: 403,
+  EMAIL_UNVERIFIED: 403,
   UNAVAILABLE: 503,
 };
 
@@ -55,5 +57,6 @@ export const MESSAGES: Record<RefusalCode, string> = {
   RATE_LIMITED: "Too many attempts. Please wait a moment.",
   PASS_REQUIRED: "Complete the human check before the sale starts to get your place.",
   BLOCKED: "This account cannot take part in this sale.",
+  EMAIL_UNVERIFIED: "Confirm your email address with the link we mailed you, then sign in again.",
   UNAVAILABLE: "The shop is busy. Please try again.",
 };

@@ -80,6 +80,10 @@ export async function tokenReply(
   if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
   const limit = blocked(core, user, activityId, door) ?? (await limited(core, "token", user.userId, activityId, door));
   if (limit) return limit;
+  if (door?.gate?.requireVerifiedEmail && !user.verified) {
+    core.countRefusal(activityId, "EMAIL_UNVERIFIED");
+    return refusal("EMAIL_UNVERIFIED");
+  }
   // An HMAC over the cookie, checked in this process: the pass costs no Redis round trip.
   const hasPass = door?.gate?.passes.verify(door.cookie, activityId, user.userId) ?? false;
   const result = await core.issueToken(activityId, user.userId, Date.now(), { hasPass });

@@ -44,6 +44,11 @@ export const gateEnv = {
   HCAPTCHA_SITEKEY: z.string().default("10000000-ffff-ffff-ffff-000000000001"),
   HCAPTCHA_SECRET: z.string().default("0x0000000000000000000000000000000000000000"),
   HCAPTCHA_VERIFY_URL: z.url().default("https://api.hcaptcha.com/siteverify"),
+  /** Buy tokens only for accounts whose email was verified (the link mailed at sign-up). */
+  GATE_REQUIRE_VERIFIED_EMAIL: flag("0"),
+  /** Where mail goes, e.g. smtp://127.0.0.1:1025 (npm run mail-sink); unset: the link is logged instead. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// URL").optional(),
+  MAIL_FROM: z.string().default("Flash Sale <no-reply@flash.test>"),
   /** How long a solved challenge lets its holder ask for the buy token. */
   GATE_PASS_TTL_S: ms(30, 86_400, 1800),
 };

@@ -13,6 +13,8 @@ export interface Gate {
   passes: PassKeys;
   captcha: CaptchaProvider;
   blocklist: BlocklistView;
+  /** Buy tokens only for sessions of accounts with a confirmed email. */
+  requireVerifiedEmail?: boolean;
 }
 
 export function rateLimitConfig(e: Env): RateLimitConfig {
@@ -37,6 +39,7 @@ export function gate(): Gate {
     passes: new PassKeys(env().FLASH_TOKEN_SECRET, env().GATE_PASS_TTL_S),
     captcha: captchaProvider(env()),
     blocklist: new BlocklistView(),
+    requireVerifiedEmail: env().GATE_REQUIRE_VERIFIED_EMAIL,
   };
   return globalForGate.gate;
 }

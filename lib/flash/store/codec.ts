@@ -7,7 +7,7 @@ import {
   STATS,
   TICKET,
   TICKET_STATE,
-  spendsQuota,
+  counterFor,
   type TicketState,
 } from "@/lib/flash/store/layout";
 
@@ -25,6 +25,8 @@ export interface ActivityState {
   stock: number;
   /** PAYMENT mode: orders that may still be admitted. */
   quota: number;
+  /** What admission may still take: the counter it spends (counterFor the mode). */
+  left: number;
   limit: number;
   mode: DeductionMode;
   paused: boolean;
@@ -41,6 +43,7 @@ export interface ActivityState {
 export function decodeMeta(id: string, h: Record<string, string>): ActivityState | null {
   const status = h[META.status];
   if (!status) return null;
+  const mode = (h[META.mode] as DeductionMode | undefined) ?? "ORDER";
   return {
     id,
     status,
@@ -48,8 +51,9 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     endMs: num(h[META.end]),
     stock: num(h[META.stock]),
     quota: num(h[META.quota]),
+    left: num(h[counterFor(mode)]),
     limit: num(h[META.limit]),
-    mode: (h[META.mode] as DeductionMode | undefined) ?? "ORDER",
+    mode,
     paused: h[META.paused] === FLAG_ON,
     admitted: num(h[META.seq]),
     served: num(h[META.served]),
@@ -58,9 +62,9 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
   };
 }
 
-/** Sold out: the counter admission spends (counterFor) is used up. */
-export function isSoldOut(s: Pick<ActivityState, "mode" | "stock" | "quota">): boolean {
-  return (spendsQuota(s.mode) ? s.quota : s.stock) <= 0;
+/** Sold out: the counter admission spends is used up. */
+export function isSoldOut(s: Pick<ActivityState, "left">): boolean {
+  return s.left <= 0;
 }
 
 /** The rules an admin or the preheat writes into meta; counters are written by their own steps. */

@@ -26,7 +26,11 @@ export interface Observed {
  * bench sells in ORDER mode and nothing expires or is cancelled during a run, so stock only
  * leaves through admission and only comes back through a refused ticket.
  */
-export async function checkBenchInvariants(r: Redis, a: { id: string; stock: number }, seen: Observed): Promise<Check[]> {
+export async function checkBenchInvariants(
+  r: Redis,
+  a: { id: string; stock: number },
+  seen: Observed,
+): Promise<Check[]> {
   const s = await readSaleSnapshot(db(), r, a.id);
   const checks = checkInvariants(s, { offered: a.stock, given: seen.ticketIds });
   const check = (invariant: Check["invariant"], name: string, ok: boolean, detail: string) =>

@@ -56,7 +56,11 @@ export async function readSaleSnapshot(prisma: PrismaClient, redis: Redis, activ
     readStream(redis, activityId),
     readWorkerGroup(redis, activityId),
   ]);
-  const tickets = await readTickets(redis, activityId, entries.map((e) => e.ticketId));
+  const tickets = await readTickets(
+    redis,
+    activityId,
+    entries.map((e) => e.ticketId),
+  );
   const [activity, orders, buyers] = await Promise.all([
     prisma.activity.findUniqueOrThrow({
       where: { id: activityId },
@@ -80,7 +84,11 @@ export async function isDrained(redis: Redis, activityId: string): Promise<boole
 }
 
 /** Polls isDrained until it holds or `timeoutMs` passes. */
-export async function waitForDrain(redis: Redis, activityId: string, timeoutMs: number): Promise<{ drained: boolean; at: number }> {
+export async function waitForDrain(
+  redis: Redis,
+  activityId: string,
+  timeoutMs: number,
+): Promise<{ drained: boolean; at: number }> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await isDrained(redis, activityId)) return { drained: true, at: Date.now() };
@@ -97,7 +105,10 @@ const LIVE_ORDER: OrderStatus[] = ["PENDING_PAYMENT", "PAID"];
  * restocks). `given`: ticket ids the buyers were handed; with `exactly`, they must be every
  * admission (a test knows them all; a load generator may lose a reply).
  */
-export function checkInvariants(s: SaleSnapshot, expected: { offered: number; given?: string[]; exactly?: boolean }): Check[] {
+export function checkInvariants(
+  s: SaleSnapshot,
+  expected: { offered: number; given?: string[]; exactly?: boolean },
+): Check[] {
   const checks: Check[] = [];
   const check = (invariant: Check["invariant"], name: string, ok: boolean, detail: string) =>
     checks.push({ invariant, name, ok, detail });
@@ -113,13 +124,23 @@ export function checkInvariants(s: SaleSnapshot, expected: { offered: number; gi
   const rejected = inState(TICKET_STATE.rejected);
 
   // I1 no oversell
-  check("I1", "PostgreSQL: units in orders holding stock ≤ units offered", heldUnits <= offered, `${heldUnits} held of ${offered}`);
+  check(
+    "I1",
+    "PostgreSQL: units in orders holding stock ≤ units offered",
+    heldUnits <= offered,
+    `${heldUnits} held of ${offered}`,
+  );
   check("I1", "PostgreSQL: stock never negative", pgStock >= 0, `stock ${pgStock}`);
   check("I1", "Redis: stock never negative", redisStock >= 0, `stock ${redisStock}`);
 
   // I2 nothing lost
   const notFinal = s.entries.length - inState(TICKET_STATE.confirmed).length - rejected.length;
-  check("I2", "every admitted ticket is final in Redis (none QUEUED or missing)", notFinal === 0, `${notFinal} not final of ${s.entries.length}`);
+  check(
+    "I2",
+    "every admitted ticket is final in Redis (none QUEUED or missing)",
+    notFinal === 0,
+    `${notFinal} not final of ${s.entries.length}`,
+  );
   check(
     "I2",
     "consumer group drained (nothing pending or unread)",
@@ -129,13 +150,16 @@ export function checkInvariants(s: SaleSnapshot, expected: { offered: number; gi
   check(
     "I2",
     "#orders + #rejected = #admitted = #answered",
-    s.orders.length + rejected.length === s.entries.length && s.state?.admitted === s.entries.length && s.state.served === s.state.admitted,
+    s.orders.length + rejected.length === s.entries.length &&
+      s.state?.admitted === s.entries.length &&
+      s.state.served === s.state.admitted,
     `${s.orders.length} + ${rejected.length} vs ${s.entries.length} stream entries (seq ${s.state?.admitted}, served ${s.state?.served})`,
   );
   const byTicket = new Map(s.orders.map((o) => [o.ticketId, o]));
   const mismatched = [...s.tickets].filter(([id, t]) => {
     const o = byTicket.get(id);
-    if (t.state === TICKET_STATE.confirmed) return !o || o.id !== t.orderId || o.userId !== t.owner || o.quantity !== t.quantity;
+    if (t.state === TICKET_STATE.confirmed)
+      return !o || o.id !== t.orderId || o.userId !== t.owner || o.quantity !== t.quantity;
     return t.state === TICKET_STATE.rejected && o !== undefined;
   }).length;
   const orphanOrders = s.orders.filter((o) => !s.tickets.has(o.ticketId)).length;
@@ -158,7 +182,9 @@ export function checkInvariants(s: SaleSnapshot, expected: { offered: number; gi
   // I3 no duplicates, nobody over the limit
   const dupTickets = s.entries.length - streamIds.size;
   const dupOrders =
-    s.orders.length - new Set(s.orders.map((o) => o.ticketId)).size + (s.orders.length - new Set(s.orders.map((o) => o.sequence)).size);
+    s.orders.length -
+    new Set(s.orders.map((o) => o.ticketId)).size +
+    (s.orders.length - new Set(s.orders.map((o) => o.sequence)).size);
   check(
     "I3",
     "no duplicate ticket or order",
@@ -172,7 +198,12 @@ export function checkInvariants(s: SaleSnapshot, expected: { offered: number; gi
   );
   const overPg = [...pgPerUser.values()].filter((n) => n > limit).length;
   const buyerDiff = s.buyers.filter((b) => b.units > limit || b.units !== (pgPerUser.get(b.userId) ?? 0)).length;
-  check("I3", "PostgreSQL: no user above the limit", overPg === 0 && buyerDiff === 0, `${overPg} over ${limit}, ${buyerDiff} buyer rows off`);
+  check(
+    "I3",
+    "PostgreSQL: no user above the limit",
+    overPg === 0 && buyerDiff === 0,
+    `${overPg} over ${limit}, ${buyerDiff} buyer rows off`,
+  );
   const redisPerUser = sumBy(
     s.entries.filter((e) => ticketOf(e)?.state !== TICKET_STATE.rejected),
     (e) => e.userId,
@@ -180,7 +211,12 @@ export function checkInvariants(s: SaleSnapshot, expected: { offered: number; gi
   );
   const overRedis = [...redisPerUser.values()].filter((n) => n > limit).length;
   const usersOff = [...s.units].filter(([u, n]) => n < 0 || n > limit || n !== (redisPerUser.get(u) ?? 0)).length;
-  check("I3", "Redis: no user above the limit", overRedis === 0 && usersOff === 0, `${overRedis} over ${limit}, ${usersOff} buyer counters off`);
+  check(
+    "I3",
+    "Redis: no user above the limit",
+    overRedis === 0 && usersOff === 0,
+    `${overRedis} over ${limit}, ${usersOff} buyer counters off`,
+  );
 
   // I4 conservation: offered = left + in queue + in orders holding stock (queued units hold stock
   // only where admission takes it).
@@ -197,7 +233,12 @@ export function checkInvariants(s: SaleSnapshot, expected: { offered: number; gi
     offered === pgStock + queued + heldUnits,
     `${offered} = ${pgStock} + ${queued} + ${heldUnits}`,
   );
-  check("I4", "Redis and PostgreSQL agree on the stock left", redisStock === pgStock, `Redis ${redisStock}, PostgreSQL ${pgStock}`);
+  check(
+    "I4",
+    "Redis and PostgreSQL agree on the stock left",
+    redisStock === pgStock,
+    `Redis ${redisStock}, PostgreSQL ${pgStock}`,
+  );
   return checks;
 }
 

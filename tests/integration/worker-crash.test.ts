@@ -24,7 +24,12 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 
 /** Stream entries delivered to `consumer` and not acknowledged (XPENDING, extended form). */
 async function pendingOn(stream: string, consumer: string): Promise<string[]> {
-  const rows = (await redis().xpending(stream, WORKER_GROUP, "-", "+", 10_000, consumer)) as [string, string, number, number][];
+  const rows = (await redis().xpending(stream, WORKER_GROUP, "-", "+", 10_000, consumer)) as [
+    string,
+    string,
+    number,
+    number,
+  ][];
   return rows.map(([id]) => id);
 }
 
@@ -58,7 +63,9 @@ async function killWhileHolding(activityId: string, stream: string): Promise<{ c
       victim.kill("SIGKILL");
       await exited;
     }
-    await waitFor("Redis to see the victim's connections close", async () => [...(await clientIds())].every((id) => before.has(id)));
+    await waitFor("Redis to see the victim's connections close", async () =>
+      [...(await clientIds())].every((id) => before.has(id)),
+    );
     const held = await pendingOn(stream, consumer);
     if (held.length > 0) return { consumer, held };
   }
@@ -71,7 +78,9 @@ describe("a worker killed while it holds a batch (I2, I4)", () => {
     const a = await createActivity({ stock: 2000, limit: 1 });
     const users = await createUsers(2000);
     const results = await Promise.all(
-      users.map((u, i) => cores[i % 2]!.admit(a.id, u, { quantity: 1, idempotencyKey: `k-${i}-abcdef`, token: tokenFor(a, u) })),
+      users.map((u, i) =>
+        cores[i % 2]!.admit(a.id, u, { quantity: 1, idempotencyKey: `k-${i}-abcdef`, token: tokenFor(a, u) }),
+      ),
     );
     close();
     expect(results.every((r) => r.ok)).toBe(true);

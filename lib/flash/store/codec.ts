@@ -111,7 +111,15 @@ export interface TicketRecord {
   code: string | null;
 }
 
-export const TICKET_FIELDS = [TICKET.user, TICKET.seq, TICKET.qty, TICKET.state, TICKET.order, TICKET.payBy, TICKET.code];
+export const TICKET_FIELDS = [
+  TICKET.user,
+  TICKET.seq,
+  TICKET.qty,
+  TICKET.state,
+  TICKET.order,
+  TICKET.payBy,
+  TICKET.code,
+];
 
 /** null: no such ticket. */
 export function decodeTicket(values: (string | null)[]): TicketRecord | null {
@@ -226,7 +234,9 @@ export const encodeChange = (e: ChangeEvent) => JSON.stringify(e);
 export function decodeChange(message: string): ChangeEvent | null {
   try {
     const e = JSON.parse(message) as Partial<ChangeEvent>;
-    return typeof e.activityId === "string" && typeof e.event === "string" ? { activityId: e.activityId, event: e.event } : null;
+    return typeof e.activityId === "string" && typeof e.event === "string"
+      ? { activityId: e.activityId, event: e.event }
+      : null;
   } catch {
     return null;
   }

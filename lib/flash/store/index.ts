@@ -64,7 +64,10 @@ export async function isPreheated(redis: Redis, activityId: string): Promise<boo
 }
 
 /** null: malformed id or no such ticket. */
-export async function readTicket(redis: Redis, ticketId: string): Promise<(TicketRecord & { activityId: string }) | null> {
+export async function readTicket(
+  redis: Redis,
+  ticketId: string,
+): Promise<(TicketRecord & { activityId: string }) | null> {
   const parsed = parseTicketId(ticketId);
   if (!parsed) return null;
   const t = decodeTicket(await redis.hmget(activityKeys(parsed.activityId).ticket(ticketId), ...TICKET_FIELDS));
@@ -72,7 +75,11 @@ export async function readTicket(redis: Redis, ticketId: string): Promise<(Ticke
 }
 
 /** Many tickets of one activity, pipelined; missing ones are absent from the map. */
-export async function readTickets(redis: Redis, activityId: string, ticketIds: string[]): Promise<Map<string, TicketRecord>> {
+export async function readTickets(
+  redis: Redis,
+  activityId: string,
+  ticketIds: string[],
+): Promise<Map<string, TicketRecord>> {
   const keys = activityKeys(activityId);
   const out = new Map<string, TicketRecord>();
   for (let i = 0; i < ticketIds.length; i += 5000) {
@@ -122,7 +129,11 @@ export async function readWorkerGroup(redis: Redis, activityId: string): Promise
     const f: Record<string, unknown> = {};
     for (let i = 0; i + 1 < g.length; i += 2) f[String(g[i])] = g[i + 1];
     if (f.name !== WORKER_GROUP) continue;
-    return { lag: typeof f.lag === "number" ? f.lag : null, pending: Number(f.pending ?? 0), consumers: Number(f.consumers ?? 0) };
+    return {
+      lag: typeof f.lag === "number" ? f.lag : null,
+      pending: Number(f.pending ?? 0),
+      consumers: Number(f.consumers ?? 0),
+    };
   }
   return null;
 }
@@ -171,11 +182,16 @@ export async function resetUnsold(redis: Redis, activityId: string): Promise<boo
   return (await withScripts(redis).adminResetUnsold(activityKeys(activityId).meta)) === 1;
 }
 
-export type RestockReply = { kind: "OK"; stock: number } | { kind: "DUP"; stock: number } | { kind: "VOID" } | { kind: "NOT_PREHEATED" };
+export type RestockReply =
+  { kind: "OK"; stock: number } | { kind: "DUP"; stock: number } | { kind: "VOID" } | { kind: "NOT_PREHEATED" };
 
 /** Adds units (and PAYMENT-mode quota) once per operation id; see lib/admin/restock.lua. */
 export async function applyRestock(
-  redis: Redis, activityId: string, opId: string, units: number, quota: number,
+  redis: Redis,
+  activityId: string,
+  opId: string,
+  units: number,
+  quota: number,
 ): Promise<RestockReply> {
   const keys = activityKeys(activityId);
   const [kind, stock] = await withScripts(redis).adminRestock(keys.meta, keys.restocks, opId, units, quota);
@@ -202,7 +218,14 @@ export function finalizeTickets(redis: Redis, activityId: string, answers: Final
       ? [x.status, x.orderId, x.payBy ? String(x.payBy.getTime()) : ""]
       : [x.status, x.code, ""],
   );
-  return withScripts(redis).flashFinalize(3 + ticketKeys.length, keys.meta, keys.users, keys.stats, ...ticketKeys, ...argv);
+  return withScripts(redis).flashFinalize(
+    3 + ticketKeys.length,
+    keys.meta,
+    keys.users,
+    keys.stats,
+    ...ticketKeys,
+    ...argv,
+  );
 }
 
 /** Queues a web process's metrics on a pipeline: refusals answered in-process, and its latency report. */

@@ -134,7 +134,11 @@ export function parseTicketId(ticketId: string): { activityId: string } | null {
   return m ? { activityId: m[1]! } : null;
 }
 
-const upperSnake = (name: string) => name.replace(/([a-z])([A-Z])/g, "$1_$2").replace(/:$/, "").toUpperCase();
+const upperSnake = (name: string) =>
+  name
+    .replace(/([a-z])([A-Z])/g, "$1_$2")
+    .replace(/:$/, "")
+    .toUpperCase();
 const luaLocals = (prefix: string, names: Record<string, string>) =>
   Object.entries(names).map(([k, v]) => `local ${prefix}${upperSnake(k)} = ${JSON.stringify(v)}`);
 

@@ -22,11 +22,26 @@ const SCRIPTS = {
 declare module "ioredis" {
   interface RedisCommander<Context> {
     flashAdmit(
-      meta: string, users: string, idem: string, stream: string, ticket: string, stats: string,
-      userId: string, quantity: number, idempotencyKey: string, nowMs: number, ticketId: string,
+      meta: string,
+      users: string,
+      idem: string,
+      stream: string,
+      ticket: string,
+      stats: string,
+      userId: string,
+      quantity: number,
+      idempotencyKey: string,
+      nowMs: number,
+      ticketId: string,
     ): Result<[string, string, number, number?], Context>;
     flashFinalize(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
-    adminRestock(meta: string, restocks: string, opId: string, units: number, quota: number): Result<[string, number], Context>;
+    adminRestock(
+      meta: string,
+      restocks: string,
+      opId: string,
+      units: number,
+      quota: number,
+    ): Result<[string, number], Context>;
     adminMirror(meta: string, ...fieldsAndValues: (string | number)[]): Result<number, Context>;
     adminResetUnsold(meta: string): Result<number, Context>;
   }

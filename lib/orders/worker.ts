@@ -60,7 +60,7 @@ export class OrderWorker {
         await sleep(1_000);
         for (const id of this.active) {
           await this.drainOwnPending(id).catch((err: unknown) =>
-            this.log.error({ activityId: id, err: errorText(err) }, "retry of pending entries failed; next retry after the next failure or restart"),
+            this.log.error({ activityId: id, err: errorText(err) }, "retry of pending entries failed; they stay pending until taken over once idle (XAUTOCLAIM)"),
           );
         }
       }
@@ -116,7 +116,7 @@ export class OrderWorker {
           "XREADGROUP", "GROUP", WORKER_GROUP, this.o.consumer, "COUNT", this.o.batchSize, "STREAMS", key, "0",
         )) as StreamReply;
       } catch (e) {
-        // Left pending: read again after the next failed batch or restart, or claimed by another worker.
+        // Left pending: retried after a failed batch or a restart, or taken over once idle (XAUTOCLAIM).
         this.log.warn({ activityId, err: errorText(e) }, "reading own pending entries failed");
         return;
       }

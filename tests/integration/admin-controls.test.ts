@@ -240,6 +240,26 @@ describe("when Redis fails after PostgreSQL changed", () => {
     expect(audit.map((e) => e.action)).toEqual(["activity.pause", "activity.pause.reverted"]);
   });
 
+  it("start early reports a failed preheat to the admin instead of hiding it", async () => {
+    const admin = await createAdmin();
+    const a = await createActivity({ stock: 5, limit: 1, startInMs: 120_000, preheat: false });
+    created.push(a.id);
+    const down = vi.spyOn(redis(), "hset").mockRejectedValueOnce(new Error("connection lost"));
+    try {
+      expect(await runControl({ activityId: a.id, action: "start" }, admin.id)).toMatchObject({
+        ok: true,
+        event: "start",
+        warning: expect.stringContaining("could not be copied to Redis"),
+      });
+      expect(down).toHaveBeenCalledTimes(1);
+    } finally {
+      down.mockRestore();
+    }
+    // The control stands in PostgreSQL; Redis has nothing yet, so the scheduler's next pass preheats it.
+    expect((await db().activity.findUniqueOrThrow({ where: { id: a.id } })).status).toBe("LIVE");
+    expect(await readState(redis(), a.id)).toBeNull();
+  });
+
   it("a restock that never reached Redis is undone; one whose reply was lost is kept, once", async () => {
     const admin = await createAdmin();
     const a = await createActivity({ stock: 5 });

@@ -1,28 +1,8 @@
 "use client";
 
-import type { RefusalCode } from "@/lib/flash/codes";
+import type { BuyAccepted, Progress, Refusal, TicketView, TokenGranted } from "@/lib/flash/wire";
 
-// Browser side of the flash-sale HTTP API (README "HTTP API").
-export interface Progress {
-  activityId: string;
-  status: string;
-  paused: boolean;
-  startAt: string;
-  endAt: string;
-  stockLeft: number;
-  soldOut: boolean;
-  soldOutAt: string | null;
-  admitted: number;
-  served: number;
-  serverTime: string;
-}
-
-export type TicketView =
-  | { status: "QUEUED"; sequence: number; ahead: number }
-  | { status: "CONFIRMED"; sequence: number; orderId: string; payBy?: string }
-  | { status: "REJECTED"; sequence: number; code: RefusalCode };
-
-export type Refusal = { code: RefusalCode };
+// Browser side of the flash-sale HTTP API (README "HTTP API"); the types are the server's (lib/flash/wire.ts).
 
 export async function fetchProgress(activityId: string): Promise<Progress | null> {
   const res = await fetch(`/api/activities/${activityId}/progress`);
@@ -38,20 +18,20 @@ export async function fetchTicket(ticketId: string): Promise<TicketView | null> 
   return (await res.json()) as TicketView;
 }
 
-export async function requestToken(activityId: string): Promise<{ token: string } | Refusal> {
+export async function requestToken(activityId: string): Promise<TokenGranted | Refusal> {
   const res = await fetch(`/api/activities/${activityId}/token`, { cache: "no-store" });
-  return (await res.json()) as { token: string } | Refusal;
+  return (await res.json()) as TokenGranted | Refusal;
 }
 
 export async function postBuy(
   activityId: string,
   body: { quantity: number; idempotencyKey: string; token: string },
-): Promise<{ ticketId: string; sequence: number } | Refusal> {
+): Promise<BuyAccepted | Refusal> {
   const res = await fetch(`/api/activities/${activityId}/orders`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   if (res.status >= 500 && res.status !== 503) return { code: "UNAVAILABLE" };
-  return (await res.json()) as { ticketId: string; sequence: number } | Refusal;
+  return (await res.json()) as BuyAccepted | Refusal;
 }

@@ -6,7 +6,8 @@ import { useSession } from "next-auth/react";
 import { useActionState, useState } from "react";
 import { MESSAGES, type RefusalCode } from "@/lib/flash/codes";
 import { formatMoney } from "@/lib/format";
-import { fetchProgress, fetchTicket, postBuy, requestToken, type Progress, type TicketView } from "@/components/flash/api";
+import { aheadOf, type BuyAccepted, type Progress, type TicketView } from "@/lib/flash/wire";
+import { fetchProgress, fetchTicket, postBuy, requestToken } from "@/components/flash/api";
 import { formatCountdown, useServerNow } from "@/components/flash/use-server-clock";
 
 interface Props {
@@ -20,12 +21,12 @@ interface Props {
   currency: string;
 }
 
-type BuyState = { ticketId: string; sequence: number } | { error: RefusalCode } | null;
+type BuyState = BuyAccepted | { error: RefusalCode } | null;
 
 export function BuyPanel(p: Props) {
   const { status: auth } = useSession();
   const now = useServerNow();
-  const [ticket, setTicket] = useState<{ ticketId: string; sequence: number } | null>(null);
+  const [ticket, setTicket] = useState<BuyAccepted | null>(null);
   const progress = useQuery({
     queryKey: ["progress", p.activityId],
     queryFn: () => fetchProgress(p.activityId),
@@ -127,9 +128,9 @@ function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sella
   );
 }
 
-function TicketStatus({ ticket, progress }: { ticket: { ticketId: string; sequence: number }; progress: Progress | null }) {
+function TicketStatus({ ticket, progress }: { ticket: BuyAccepted; progress: Progress | null }) {
   // The position comes from the shared progress figures; the ticket itself is asked only once the queue reaches it.
-  const derived = Math.max(0, ticket.sequence - (progress?.served ?? 0) - 1);
+  const derived = aheadOf(ticket.sequence, progress?.served ?? 0);
   const [ahead, setAhead] = useState(derived);
   if (derived < ahead) setAhead(derived); // only ever goes down, even if a refetch lands out of order
   const own = useQuery({

@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "@/lib/db";
+import { sellableUnits } from "@/lib/catalog/stock";
 import type { ActivityStatus, DeductionMode } from "@/lib/generated/prisma/enums";
 
 /** What a storefront page shows of an activity: the same for every visitor, so it can be cached. */
@@ -46,11 +47,6 @@ function toView(a: Row): ActivityView {
       currency: a.product.currency,
     },
   };
-}
-
-/** Units offered for sale: the total less the safety share kept for returns and damage. */
-export function sellableUnits(totalStock: number, safetyStockPct: number): number {
-  return totalStock - Math.floor((totalStock * safetyStockPct) / 100);
 }
 
 export async function getActivityBySlug(slug: string): Promise<ActivityView | null> {

@@ -3,6 +3,7 @@ import type { SessionClaims } from "@/lib/auth/session-token";
 import { httpStatus, type RefusalCode } from "@/lib/flash/codes";
 import type { FlashCore } from "@/lib/flash/core";
 import { activityIdSchema, buySchema } from "@/lib/flash/schemas";
+import type { BuyAccepted, TokenGranted } from "@/lib/flash/wire";
 
 /**
  * The HTTP doors of the flash-sale core, free of any framework: the hot server (scripts/server.ts)
@@ -30,7 +31,7 @@ export async function buyReply(core: FlashCore, user: SessionClaims | null, acti
   if (!input.success) return refusal("BAD_INPUT", { fields: input.error.issues.map((i) => i.path.join(".")) });
   const result = await core.admit(id.data, user.userId, input.data);
   if (!result.ok) return refusal(result.code);
-  return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence }, headers: NO_STORE };
+  return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence } satisfies BuyAccepted, headers: NO_STORE };
 }
 
 export async function tokenReply(core: FlashCore, user: SessionClaims | null, activityId: string): Promise<HttpReply> {
@@ -38,7 +39,7 @@ export async function tokenReply(core: FlashCore, user: SessionClaims | null, ac
   if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
   const result = await core.issueToken(activityId, user.userId);
   if (!result.ok) return refusal(result.code, result.startAt ? { startAt: result.startAt } : {});
-  return { status: 200, body: { token: result.token }, headers: NO_STORE };
+  return { status: 200, body: { token: result.token } satisfies TokenGranted, headers: NO_STORE };
 }
 
 export async function ticketReply(core: FlashCore, user: SessionClaims | null, ticketId: string): Promise<HttpReply> {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { httpStatus, REFUSAL_CODES, MESSAGES } from "@/lib/flash/codes";
+import { httpStatus } from "@/lib/flash/codes";
 import { matchFlashRoute } from "@/lib/flash/http";
-import { aheadOf } from "@/lib/flash/core";
-import { parseTicketId } from "@/lib/flash/keys";
+import { parseTicketId } from "@/lib/flash/store";
+import { aheadOf } from "@/lib/flash/wire";
 import { buySchema } from "@/lib/flash/schemas";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
 
@@ -18,11 +18,7 @@ describe("routes of the hot server", () => {
     expect(matchFlashRoute("GET", "/activities/x")).toBeNull();
   });
 
-  it("maps every refusal code to an HTTP status and a message", () => {
-    for (const code of REFUSAL_CODES) {
-      expect(httpStatus(code)).toBeGreaterThanOrEqual(400);
-      expect(MESSAGES[code].length).toBeGreaterThan(5);
-    }
+  it("maps refusal codes to their HTTP status", () => {
     expect(httpStatus("UNAUTHENTICATED")).toBe(401);
     expect(httpStatus("RATE_LIMITED")).toBe(429);
     expect(httpStatus("SOLD_OUT")).toBe(410);

@@ -1,4 +1,5 @@
 import "server-only";
+import { cache } from "react";
 import { db } from "@/lib/db";
 import type { ActivityStatus, DeductionMode } from "@/lib/generated/prisma/enums";
 
@@ -53,11 +54,12 @@ export function sellableUnits(totalStock: number, safetyStockPct: number): numbe
   return totalStock - Math.floor((totalStock * safetyStockPct) / 100);
 }
 
-export async function getActivityBySlug(slug: string): Promise<ActivityView | null> {
+/** One query per request however often it is asked (generateMetadata and the page both do). */
+export const getActivityBySlug = cache(async (slug: string): Promise<ActivityView | null> => {
   const a = await findBySlug(slug);
   if (!a || a.status === "DRAFT") return null;
   return toView(a);
-}
+});
 
 /** Sales on the storefront: upcoming and live first, then the recently ended. */
 export async function listStorefrontActivities(): Promise<ActivityView[]> {

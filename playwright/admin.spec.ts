@@ -27,6 +27,8 @@ async function shopperPage(browser: Browser, storageState: string, slug: string)
 }
 
 async function buyAndConfirm(page: Page) {
+  // The server's HTML has the button on (for browsers without JavaScript): wait for the live one.
+  await expect(page.locator("[data-hydrated]")).toBeVisible();
   await expect(page.getByTestId("buy-button")).toBeEnabled({ timeout: 60_000 });
   await page.getByTestId("buy-button").click();
   await expect(page.getByTestId("ticket-confirmed")).toBeVisible();

@@ -75,7 +75,7 @@ export function BuyPanel(p: Props) {
   const disabled = hydrated && (!live || pending || soldOut || paused || auth !== "authenticated");
 
   return (
-    <section className="buy-panel" aria-label="Buy">
+    <section className="buy-panel" aria-label="Buy" data-hydrated={hydrated || undefined}>
       <div>
         <span className="price">{formatMoney(p.salePrice, p.currency)}</span>
       </div>

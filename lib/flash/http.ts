@@ -46,22 +46,28 @@ function check<S extends z.ZodType>(spec: RequestSpec<S>, raw: unknown): Parsed<
 }
 
 /**
- * Reads a JSON body against its spec without ever holding more than the limit: a declared
- * Content-Length past it is refused before a byte is read, a longer stream as soon as it passes it.
+ * A body's bytes without ever holding more than `maxBytes`: a declared Content-Length past it is
+ * refused before a byte is read, a longer stream as soon as it passes it. Null means too large.
  */
-export async function readJson<S extends z.ZodType>(spec: RequestSpec<S>, body: RequestBody): Promise<Parsed<z.output<S>>> {
-  const tooLarge: Parsed<never> = { ok: false, tooLarge: true, fields: [] };
-  if (Number(body.contentLength ?? 0) > spec.maxBytes) return tooLarge;
+export async function readBytes(body: RequestBody, maxBytes: number): Promise<Buffer | null> {
+  if (Number(body.contentLength ?? 0) > maxBytes) return null;
   const parts: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of body.chunks ?? []) {
     size += chunk.byteLength;
-    if (size > spec.maxBytes) return tooLarge;
+    if (size > maxBytes) return null;
     parts.push(chunk);
   }
+  return Buffer.concat(parts);
+}
+
+/** A JSON body read against its request spec: its size limit, then its schema. */
+export async function readJson<S extends z.ZodType>(spec: RequestSpec<S>, body: RequestBody): Promise<Parsed<z.output<S>>> {
+  const bytes = await readBytes(body, spec.maxBytes);
+  if (bytes === null) return { ok: false, tooLarge: true, fields: [] };
   let raw: unknown;
   try {
-    raw = JSON.parse(Buffer.concat(parts).toString("utf8"));
+    raw = JSON.parse(bytes.toString("utf8"));
   } catch {
     return { ok: false, tooLarge: false, fields: [] }; // not JSON: a 400 with no field to name
   }

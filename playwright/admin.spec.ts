@@ -1,5 +1,6 @@
 import { test, expect, type Browser, type Page } from "@playwright/test";
 import { createActivity, testDb } from "./support/db";
+import { startSaleNow } from "./support/api";
 import { ADMIN, STORAGE } from "./support/users";
 
 // A 1×1 PNG for the product image.
@@ -133,11 +134,13 @@ test.describe("the admin console", () => {
     await buyer2.context().close();
   });
 
-  test("pause refuses buys with the paused message, resume accepts them again", async ({ page, browser }) => {
-    const a = await createActivity({ startInMs: 1_500, stock: 5, title: `Pause test ${Date.now()}` });
+  test("pause refuses buys with the paused message, resume accepts them again", async ({ page, browser, baseURL }) => {
+    const a = await createActivity({ startInMs: 3600_000, stock: 5, title: `Pause test ${Date.now()}` });
+    await startSaleNow(baseURL, a.id);
     await page.goto(`/admin/activities/${a.id}`);
     const buyer = await shopperPage(browser, STORAGE.shopper1, a.slug);
-    await expect(buyer.getByTestId("buy-button")).toBeEnabled({ timeout: 30_000 });
+    await expect(buyer.locator("[data-hydrated]")).toBeVisible();
+    await expect(buyer.getByTestId("buy-button")).toBeEnabled();
 
     await page.getByRole("button", { name: "Pause" }).click();
     await expect(page.getByTestId("control-status")).toHaveText("Paused: new buys are refused.");
@@ -165,8 +168,9 @@ test.describe("the admin console", () => {
     await buyer.context().close();
   });
 
-  test("restock lets a sold-out sale sell again", async ({ page, browser }) => {
-    const a = await createActivity({ startInMs: 1_500, stock: 1, title: `Restock test ${Date.now()}` });
+  test("restock lets a sold-out sale sell again", async ({ page, browser, baseURL }) => {
+    const a = await createActivity({ startInMs: 3600_000, stock: 1, title: `Restock test ${Date.now()}` });
+    await startSaleNow(baseURL, a.id);
     const buyer1 = await shopperPage(browser, STORAGE.shopper1, a.slug);
     await buyAndConfirm(buyer1);
 

@@ -7,7 +7,8 @@ import type { z } from "zod";
 
 /**
  * The HTTP doors of the flash-sale core, free of any framework: the hot server (scripts/server.ts)
- * and the Next.js route handlers both call these, so the two stay the same API.
+ * and the Next.js route handlers both call these, so the two stay the same API; the server actions
+ * read their forms through readForm, against the same request specs (lib/flash/schemas.ts).
  */
 export interface HttpReply {
   status: number;

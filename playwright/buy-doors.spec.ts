@@ -1,3 +1,4 @@
+import http from "node:http";
 import { test, expect, type Page } from "@playwright/test";
 import { createActivity, testDb } from "./support/db";
 import { startSaleNow } from "./support/api";
@@ -117,5 +118,46 @@ test.describe("with JavaScript", () => {
     expect(bodies).toHaveLength(2);
     expect(bodies[1]).toBe(bodies[0]);
     expect(await testDb().order.count({ where: { activityId: activity.id } })).toBe(1);
+  });
+});
+
+test.describe("a proxy that answers with error pages", () => {
+  test("the sale page stays up and says the live figures are unavailable, then shows them", async ({ page, baseURL }) => {
+    const activity = await createActivity({ startInMs: 3600_000, stock: 3 });
+    await startSaleNow(baseURL, activity.id);
+    let failing = true;
+    await page.route(`**/api/activities/${activity.id}/progress`, (route) =>
+      failing ? route.fulfill({ status: 502, contentType: "text/html", body: "<html>Bad Gateway</html>" }) : route.continue(),
+    );
+    await page.goto(`/activities/${activity.slug}`);
+    // React Query retries with backoff, then the page says so; it never goes blank.
+    await expect(page.getByTestId("progress-unavailable")).toBeVisible();
+    await expect(page.getByRole("heading", { name: activity.title })).toBeVisible();
+    failing = false;
+    await expect(page.getByTestId("stock-left")).toHaveText("3 of 3 left");
+    await expect(page.getByTestId("progress-unavailable")).toHaveCount(0);
+  });
+});
+
+test.describe("the hot server's body limit", () => {
+  test.use({ storageState: STORAGE.shopper2 });
+
+  test("a chunked body without a length is refused with 413 once it passes the limit", async ({ context, baseURL }) => {
+    const activity = await createActivity({ startInMs: 3600_000, stock: 1 });
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(new URL(`/api/activities/${activity.id}/orders`, baseURL), {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      for (let i = 0; i < 64; i++) req.write(Buffer.alloc(4096, 32));
+      req.end();
+    });
+    expect(status).toBe(413);
   });
 });

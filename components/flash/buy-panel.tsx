@@ -139,7 +139,11 @@ export function BuyPanel(p: Props) {
         {!retrying && state && "error" in state && <BuyRefused code={state.error} />}
         {!state && soldOut && !ticket && <p className="alert">{MESSAGES.SOLD_OUT}</p>}
         {paused && <p className="alert info">{MESSAGES.PAUSED}</p>}
-        {progress.isError && !progress.data && <p className="alert info">Live figures are unavailable; retrying…</p>}
+        {progress.isError && !progress.data && (
+          <p className="alert info" data-testid="progress-unavailable">
+            Live figures are unavailable for a moment; trying again…
+          </p>
+        )}
         {ticket && <LiveTicket key={ticket.ticketId} ticket={ticket} progress={progress.data ?? null} />}
       </div>
     </section>

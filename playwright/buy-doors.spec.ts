@@ -18,7 +18,10 @@ async function expectConfirmedOrder(page: Page, activityId: string, email: strin
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false, storageState: STORAGE.shopper1 });
 
-  test("the form posts to the server action; the private result page shows the ticket, then the refusal", async ({ page, baseURL }) => {
+  test("the form posts to the server action; the private result page shows the ticket, then the refusal", async ({
+    page,
+    baseURL,
+  }) => {
     const activity = await createActivity({ startInMs: 3600_000, stock: 3, perUserLimit: 1 });
     await startSaleNow(baseURL, activity.id);
 
@@ -37,14 +40,19 @@ test.describe("without JavaScript", () => {
     await page.getByTestId("buy-button").click();
     await expect(page).toHaveURL(new RegExp(`/activities/${activity.slug}/result\\?refused=LIMIT_REACHED`));
     await expect(page.getByTestId("buy-refused")).toHaveAttribute("data-code", "LIMIT_REACHED");
-    await expect(page.getByTestId("buy-refused")).toContainText("You have already bought the most this sale allows per person.");
+    await expect(page.getByTestId("buy-refused")).toContainText(
+      "You have already bought the most this sale allows per person.",
+    );
     expect(await testDb().order.count({ where: { activityId: activity.id } })).toBe(1);
   });
 
   test("a signed-out shopper is sent to sign in", async ({ browser, baseURL }) => {
     const activity = await createActivity({ startInMs: 3600_000, stock: 3 });
     await startSaleNow(baseURL, activity.id);
-    const anonymous = await browser.newContext({ javaScriptEnabled: false, storageState: { cookies: [], origins: [] } });
+    const anonymous = await browser.newContext({
+      javaScriptEnabled: false,
+      storageState: { cookies: [], origins: [] },
+    });
     const page = await anonymous.newPage();
     await page.goto(`/activities/${activity.slug}`);
     await page.getByTestId("buy-button").click();
@@ -56,7 +64,10 @@ test.describe("without JavaScript", () => {
 test.describe("with JavaScript", () => {
   test.use({ storageState: STORAGE.shopper2 });
 
-  test("the form goes to the hot route; a proxy's 502 page for the token is retried, not shown as a blank page", async ({ page, baseURL }) => {
+  test("the form goes to the hot route; a proxy's 502 page for the token is retried, not shown as a blank page", async ({
+    page,
+    baseURL,
+  }) => {
     const activity = await createActivity({ startInMs: 3600_000, stock: 3, perUserLimit: 1 });
     await startSaleNow(baseURL, activity.id);
 
@@ -66,7 +77,11 @@ test.describe("with JavaScript", () => {
     let tokenCalls = 0;
     await page.route(`**/api/activities/${activity.id}/token`, async (route) => {
       if (++tokenCalls === 1) {
-        return route.fulfill({ status: 502, contentType: "text/html", body: "<html><body><h1>502 Bad Gateway</h1></body></html>" });
+        return route.fulfill({
+          status: 502,
+          contentType: "text/html",
+          body: "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        });
       }
       await seen;
       return route.continue();
@@ -97,7 +112,10 @@ test.describe("with JavaScript", () => {
     expect(tokenCalls).toBe(3);
   });
 
-  test("an order request answered by a proxy's 502 is retried with the same key: one order", async ({ page, baseURL }) => {
+  test("an order request answered by a proxy's 502 is retried with the same key: one order", async ({
+    page,
+    baseURL,
+  }) => {
     const activity = await createActivity({ startInMs: 3600_000, stock: 3, perUserLimit: 2 });
     await startSaleNow(baseURL, activity.id);
     const bodies: string[] = [];
@@ -122,12 +140,17 @@ test.describe("with JavaScript", () => {
 });
 
 test.describe("a proxy that answers with error pages", () => {
-  test("the sale page stays up and says the live figures are unavailable, then shows them", async ({ page, baseURL }) => {
+  test("the sale page stays up and says the live figures are unavailable, then shows them", async ({
+    page,
+    baseURL,
+  }) => {
     const activity = await createActivity({ startInMs: 3600_000, stock: 3 });
     await startSaleNow(baseURL, activity.id);
     let failing = true;
     await page.route(`**/api/activities/${activity.id}/progress`, (route) =>
-      failing ? route.fulfill({ status: 502, contentType: "text/html", body: "<html>Bad Gateway</html>" }) : route.continue(),
+      failing
+        ? route.fulfill({ status: 502, contentType: "text/html", body: "<html>Bad Gateway</html>" })
+        : route.continue(),
     );
     await page.goto(`/activities/${activity.slug}`);
     // React Query retries with backoff, then the page says so; it never goes blank.

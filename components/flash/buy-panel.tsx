@@ -52,7 +52,8 @@ export function BuyPanel(p: Props) {
       if ("code" in t) return { error: t.code };
       // One key per click: a retry after a lost answer gets the first answer, never a second order.
       const idempotencyKey = crypto.randomUUID();
-      const result = await postBuy(p.activityId, { quantity: Number(form.get("quantity") ?? 1), idempotencyKey, token: t.token }, { onRetry });
+      const quantity = Number(form.get("quantity") ?? 1);
+      const result = await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }, { onRetry });
       return "code" in result ? { error: result.code } : result;
     } finally {
       setRetrying(false);
@@ -73,6 +74,9 @@ export function BuyPanel(p: Props) {
   const stockLeft = progress.data?.stockLeft;
   // Without JavaScript nothing ticks or polls: the button stays on and the action answers.
   const disabled = hydrated && (!live || pending || soldOut || paused || auth !== "authenticated");
+  const label = !hydrated
+    ? "Buy now"
+    : soldOut ? "Sold out" : paused ? "Paused" : now < startMs ? "Not started" : pending ? "Buying…" : "Buy now";
 
   return (
     <section className="buy-panel" aria-label="Buy" data-hydrated={hydrated || undefined}>
@@ -114,17 +118,7 @@ export function BuyPanel(p: Props) {
             <input type="hidden" name="quantity" value="1" />
           )}
           <button type="submit" className="btn primary big" disabled={disabled} data-testid="buy-button">
-            {!hydrated
-              ? "Buy now"
-              : soldOut
-                ? "Sold out"
-                : paused
-                  ? "Paused"
-                  : now < startMs
-                    ? "Not started"
-                    : pending
-                      ? "Buying…"
-                      : "Buy now"}
+            {label}
           </button>
           <p className="muted">Limit {p.perUserLimit} per person.</p>
         </form>
@@ -133,7 +127,7 @@ export function BuyPanel(p: Props) {
       <div aria-live="polite" data-testid="buy-status">
         {retrying && (
           <p className="alert info" data-testid="buy-retrying">
-            {MESSAGES.UNAVAILABLE} Trying again…
+            The shop is busy; trying again…
           </p>
         )}
         {!retrying && state && "error" in state && <BuyRefused code={state.error} />}

@@ -9,7 +9,12 @@ export type ErrorProps = { error: Error & { digest?: string }; retry: () => void
  * What an error boundary shows: a short message, "try again" (re-fetches the segment) and a way
  * out. Never the error's own message: in production Next replaces it, and it is not for shoppers.
  */
-export function ErrorView({ error, retry, title, home }: ErrorProps & { title: string; home: { href: string; label: string } }) {
+export function ErrorView({
+  error,
+  retry,
+  title,
+  home,
+}: ErrorProps & { title: string; home: { href: string; label: string } }) {
   useEffect(() => {
     // The browser's console is the only log a client component has; the digest matches the server's line.
     console.error(error);

@@ -34,9 +34,13 @@ describe("the buy form's server action (same core and spec as POST /api/activiti
     expect(await redirectOf(buy(form(fields)))).toBe("/sign-in?callbackUrl=%2Factivities%2Fa-sale");
 
     session.user = { id: u1!, role: "SHOPPER" };
-    expect(await redirectOf(buy(form({ ...fields, quantity: "x" })))).toBe("/activities/a-sale/result?refused=BAD_INPUT");
+    expect(await redirectOf(buy(form({ ...fields, quantity: "x" })))).toBe(
+      "/activities/a-sale/result?refused=BAD_INPUT",
+    );
     // Past the request's byte limit (the same 4 KB as the JSON door), whatever the fields say.
-    expect(await redirectOf(buy(form({ ...fields, pad: "p".repeat(5_000) })))).toBe("/activities/a-sale/result?refused=BAD_INPUT");
+    expect(await redirectOf(buy(form({ ...fields, pad: "p".repeat(5_000) })))).toBe(
+      "/activities/a-sale/result?refused=BAD_INPUT",
+    );
 
     const first = await redirectOf(buy(form({ ...fields, idempotencyKey: "action-key-1" })));
     expect(first).toMatch(new RegExp(`^/activities/a-sale/result\\?ticket=${a.id}\\.`));

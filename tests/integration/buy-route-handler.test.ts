@@ -10,7 +10,10 @@ import { createActivity, createUsers, tokenFor } from "../support/flash";
 afterAll(() => flash().close());
 
 async function post(activityId: string, userId: string, body: BodyInit, headers: Record<string, string> = {}) {
-  const session = await encode({ token: { uid: userId, sub: userId, role: "SHOPPER" }, secret: process.env.NEXTAUTH_SECRET! });
+  const session = await encode({
+    token: { uid: userId, sub: userId, role: "SHOPPER" },
+    secret: process.env.NEXTAUTH_SECRET!,
+  });
   const req = new Request(`http://shop.test/api/activities/${activityId}/orders`, {
     method: "POST",
     headers: { "content-type": "application/json", cookie: `next-auth.session-token=${session}`, ...headers },

@@ -97,7 +97,7 @@ test.describe("with JavaScript", () => {
     await expect(page.locator("[data-hydrated]")).toBeVisible();
     await expect(button).toBeEnabled();
     await button.click();
-    await expect(page.getByTestId("buy-retrying")).toContainText("Trying again");
+    await expect(page.getByTestId("buy-retrying")).toContainText("trying again");
     await expect(page.getByRole("heading", { name: activity.title })).toBeVisible();
     release();
 

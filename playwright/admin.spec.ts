@@ -1,6 +1,6 @@
 import { test, expect, type Browser, type Page } from "@playwright/test";
 import { createActivity, testDb } from "./support/db";
-import { startSaleNow } from "./support/api";
+import { createLiveSale } from "./support/api";
 import { ADMIN, STORAGE } from "./support/users";
 
 // A 1×1 PNG for the product image.
@@ -135,8 +135,7 @@ test.describe("the admin console", () => {
   });
 
   test("pause refuses buys with the paused message, resume accepts them again", async ({ page, browser, baseURL }) => {
-    const a = await createActivity({ startInMs: 3600_000, stock: 5, title: `Pause test ${Date.now()}` });
-    await startSaleNow(baseURL, a.id);
+    const a = await createLiveSale(baseURL, { stock: 5, title: `Pause test ${Date.now()}` });
     await page.goto(`/admin/activities/${a.id}`);
     const buyer = await shopperPage(browser, STORAGE.shopper1, a.slug);
     await expect(buyer.locator("[data-hydrated]")).toBeVisible();
@@ -169,8 +168,7 @@ test.describe("the admin console", () => {
   });
 
   test("restock lets a sold-out sale sell again", async ({ page, browser, baseURL }) => {
-    const a = await createActivity({ startInMs: 3600_000, stock: 1, title: `Restock test ${Date.now()}` });
-    await startSaleNow(baseURL, a.id);
+    const a = await createLiveSale(baseURL, { stock: 1, title: `Restock test ${Date.now()}` });
     const buyer1 = await shopperPage(browser, STORAGE.shopper1, a.slug);
     await buyAndConfirm(buyer1);
 

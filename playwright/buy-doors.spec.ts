@@ -1,7 +1,7 @@
 import http from "node:http";
 import { test, expect, type Page } from "@playwright/test";
 import { createActivity, testDb } from "./support/db";
-import { startSaleNow } from "./support/api";
+import { createLiveSale } from "./support/api";
 import { STORAGE, shopper } from "./support/users";
 
 // The buy form has two doors onto one core: without JavaScript the server action (answering on a
@@ -22,8 +22,7 @@ test.describe("without JavaScript", () => {
     page,
     baseURL,
   }) => {
-    const activity = await createActivity({ startInMs: 3600_000, stock: 3, perUserLimit: 1 });
-    await startSaleNow(baseURL, activity.id);
+    const activity = await createLiveSale(baseURL, { stock: 3, perUserLimit: 1 });
 
     await page.goto(`/activities/${activity.slug}`);
     await page.getByTestId("buy-button").click();
@@ -47,8 +46,7 @@ test.describe("without JavaScript", () => {
   });
 
   test("a signed-out shopper is sent to sign in", async ({ browser, baseURL }) => {
-    const activity = await createActivity({ startInMs: 3600_000, stock: 3 });
-    await startSaleNow(baseURL, activity.id);
+    const activity = await createLiveSale(baseURL, { stock: 3 });
     const anonymous = await browser.newContext({
       javaScriptEnabled: false,
       storageState: { cookies: [], origins: [] },
@@ -68,8 +66,7 @@ test.describe("with JavaScript", () => {
     page,
     baseURL,
   }) => {
-    const activity = await createActivity({ startInMs: 3600_000, stock: 3, perUserLimit: 1 });
-    await startSaleNow(baseURL, activity.id);
+    const activity = await createLiveSale(baseURL, { stock: 3, perUserLimit: 1 });
 
     // The first token request meets a proxy's HTML 502; the retry waits until the page has said so.
     let release!: () => void;
@@ -116,8 +113,7 @@ test.describe("with JavaScript", () => {
     page,
     baseURL,
   }) => {
-    const activity = await createActivity({ startInMs: 3600_000, stock: 3, perUserLimit: 2 });
-    await startSaleNow(baseURL, activity.id);
+    const activity = await createLiveSale(baseURL, { stock: 3, perUserLimit: 2 });
     const bodies: string[] = [];
     await page.route(`**/api/activities/${activity.id}/orders`, async (route) => {
       bodies.push(route.request().postData() ?? "");
@@ -144,8 +140,7 @@ test.describe("a proxy that answers with error pages", () => {
     page,
     baseURL,
   }) => {
-    const activity = await createActivity({ startInMs: 3600_000, stock: 3 });
-    await startSaleNow(baseURL, activity.id);
+    const activity = await createLiveSale(baseURL, { stock: 3 });
     let failing = true;
     await page.route(`**/api/activities/${activity.id}/progress`, (route) =>
       failing

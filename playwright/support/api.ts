@@ -1,4 +1,5 @@
 import { expect, request, type APIRequestContext } from "@playwright/test";
+import { createActivity } from "./db";
 import { STORAGE } from "./users";
 
 /** Signs an API client in through the standard next-auth credentials flow (README "API clients"). */
@@ -33,4 +34,14 @@ export async function startSaleNow(baseURL: string | undefined, activityId: stri
   const res = await admin.post(`/api/admin/activities/${activityId}/controls`, { data: { action: "start" } });
   expect(res.status()).toBe(200);
   await admin.dispose();
+}
+
+/** A sale created with a far start and started at once through the admin's control: live, with no clock to wait for. */
+export async function createLiveSale(
+  baseURL: string | undefined,
+  opts: Omit<Parameters<typeof createActivity>[0], "startInMs">,
+) {
+  const activity = await createActivity({ ...opts, startInMs: 3600_000 });
+  await startSaleNow(baseURL, activity.id);
+  return activity;
 }

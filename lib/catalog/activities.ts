@@ -1,4 +1,5 @@
 import "server-only";
+import { cache } from "react";
 import { db } from "@/lib/db";
 import { sellableUnits } from "@/lib/catalog/stock";
 import type { ActivityStatus, DeductionMode } from "@/lib/generated/prisma/enums";
@@ -49,11 +50,12 @@ function toView(a: Row): ActivityView {
   };
 }
 
-export async function getActivityBySlug(slug: string): Promise<ActivityView | null> {
+/** One query per request however often it is asked (generateMetadata and the page both do). */
+export const getActivityBySlug = cache(async (slug: string): Promise<ActivityView | null> => {
   const a = await findBySlug(slug);
   if (!a || a.status === "DRAFT") return null;
   return toView(a);
-}
+});
 
 /** Sales on the storefront: upcoming and live first, then the recently ended. */
 export async function listStorefrontActivities(): Promise<ActivityView[]> {

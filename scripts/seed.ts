@@ -5,8 +5,8 @@ import { parseArgs } from "node:util";
 import bcrypt from "bcrypt";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { activityKeys } from "@/lib/flash/keys";
-import { sellableUnits } from "@/lib/catalog/activities";
+import { forgetActivity } from "@/lib/flash/store";
+import { sellableUnits } from "@/lib/catalog/stock";
 import { preflight } from "@/scripts/lib/preflight";
 
 export const DEMO_ADMIN = { email: "admin@flash.test", password: "admin-pass-2026" };
@@ -85,8 +85,7 @@ for (const s of sales) {
         data: { ...timing, stock: sellableUnits(existing.totalStock, existing.safetyStockPct), status: "SCHEDULED", paused: false, soldOutAt: null },
       }),
     ]);
-    const k = activityKeys(existing.id);
-    await redis().del(k.meta, k.users, k.idem, k.stream, k.stats);
+    await forgetActivity(redis(), existing.id);
   }
 }
 

@@ -20,7 +20,6 @@ const worker = new OrderWorker({
   consumer,
   batchSize: config.WORKER_BATCH_SIZE,
   claimIdleMs: Number(process.env.WORKER_CLAIM_IDLE_MS ?? 15_000),
-  log,
 });
 
 let scheduling = false;

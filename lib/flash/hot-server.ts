@@ -9,7 +9,6 @@ import type { Gate } from "@/lib/gate";
 import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
 import { errorText, log } from "@/lib/log";
 
-const MAX_BODY = 4096;
 const logger = log.child({ component: "web" });
 
 /**
@@ -36,12 +35,12 @@ export function createHotHandler(o: {
         return tokenReply(core, await user(), match.activityId, door);
       case "ticket":
         return ticketReply(core, await user(), match.ticketId, door);
-      case "buy": {
-        const body = await readJson(req);
-        if (body === TOO_LARGE) return { status: 413, body: { code: "BAD_INPUT" } };
-        if (body === undefined) return refusal("BAD_INPUT");
-        return buyReply(core, await user(), match.activityId, body, door);
-      }
+      case "buy":
+        // destroyOnReturn: false keeps the socket when a body is refused past its limit, so the 413 can still be sent.
+        return buyReply(core, await user(), match.activityId, {
+          contentLength: req.headers["content-length"],
+          chunks: req.iterator({ destroyOnReturn: false }),
+        }, door);
     }
   }
 
@@ -55,30 +54,6 @@ export function createHotHandler(o: {
         send(res, refusal("UNAVAILABLE"));
       });
   };
-}
-
-const TOO_LARGE = Symbol("too large");
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      // Past the limit the rest is drained unread, so the 413 can still be sent on this connection.
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on("end", () => {
-      if (size > MAX_BODY) return resolve(TOO_LARGE);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-      } catch {
-        resolve(undefined); // not JSON: answered 400
-      }
-    });
-    // An aborted or timed-out upload: nothing to answer on a closed socket.
-    req.on("error", () => resolve(undefined));
-  });
 }
 
 function send(res: http.ServerResponse, reply: HttpReply) {

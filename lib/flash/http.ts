@@ -2,13 +2,16 @@ import "server-only";
 import type { SessionClaims } from "@/lib/auth/session-token";
 import { httpStatus, type RefusalCode } from "@/lib/flash/codes";
 import type { FlashCore } from "@/lib/flash/core";
-import { activityIdSchema, buySchema } from "@/lib/flash/schemas";
+import { activityIdSchema, buyRequest, type RequestSpec } from "@/lib/flash/schemas";
+import type { BuyAccepted, TokenGranted } from "@/lib/flash/wire";
 import type { Gate } from "@/lib/gate";
 import type { HotRoute } from "@/lib/rate-limit";
+import type { z } from "zod";
 
 /**
  * The HTTP doors of the flash-sale core, free of any framework: the hot server (scripts/server.ts)
- * and the Next.js route handlers both call these, so the two stay the same API.
+ * and the Next.js route handlers both call these, so the two stay the same API; the server actions
+ * read their forms through readForm, against the same request specs (lib/flash/schemas.ts).
  */
 export interface HttpReply {
   status: number;
@@ -22,6 +25,70 @@ const SHARED_1S = { "cache-control": "public, max-age=1, s-maxage=1, stale-while
 
 export function refusal(code: RefusalCode, extra: Record<string, unknown> = {}): HttpReply {
   return { status: httpStatus(code), body: { code, ...extra }, headers: NO_STORE };
+}
+
+/** A request body as both doors have it: node:http's IncomingMessage and the web Request are both byte streams. */
+export interface RequestBody {
+  contentLength: string | null | undefined;
+  chunks: AsyncIterable<Uint8Array> | null;
+}
+
+export type Parsed<T> = { ok: true; data: T } | { ok: false; tooLarge: boolean; fields: string[] };
+
+/** The answer to input that failed its request spec: 413 past the size limit, else 400 naming the fields. */
+export function badInput(failure: { tooLarge: boolean; fields: string[] }): HttpReply {
+  if (failure.tooLarge) {
+    // The rest of the body stays unread, so the connection cannot carry another request.
+    return { status: 413, body: { code: "BAD_INPUT" }, headers: { ...NO_STORE, connection: "close" } };
+  }
+  return refusal("BAD_INPUT", failure.fields.length ? { fields: failure.fields } : {});
+}
+
+function check<S extends z.ZodType>(spec: RequestSpec<S>, raw: unknown): Parsed<z.output<S>> {
+  const r = spec.schema.safeParse(raw);
+  return r.success ? { ok: true, data: r.data } : { ok: false, tooLarge: false, fields: r.error.issues.map((i) => i.path.join(".")) };
+}
+
+/**
+ * A body's bytes without ever holding more than `maxBytes`: a declared Content-Length past it is
+ * refused before a byte is read, a longer stream as soon as it passes it. Null means too large.
+ */
+export async function readBytes(body: RequestBody, maxBytes: number): Promise<Buffer | null> {
+  if (Number(body.contentLength ?? 0) > maxBytes) return null;
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body.chunks ?? []) {
+    size += chunk.byteLength;
+    if (size > maxBytes) return null;
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A JSON body read against its request spec: its size limit, then its schema. */
+export async function readJson<S extends z.ZodType>(spec: RequestSpec<S>, body: RequestBody): Promise<Parsed<z.output<S>>> {
+  const bytes = await readBytes(body, spec.maxBytes);
+  if (bytes === null) return { ok: false, tooLarge: true, fields: [] };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return { ok: false, tooLarge: false, fields: [] }; // not JSON: a 400 with no field to name
+  }
+  return check(spec, raw);
+}
+
+/** The same spec for a form a server action received: the limit counts the fields' bytes, files are refused. */
+export function readForm<S extends z.ZodType>(spec: RequestSpec<S>, form: FormData): Parsed<z.output<S>> {
+  let size = 0;
+  const raw: Record<string, string> = {};
+  for (const [name, value] of form) {
+    if (typeof value !== "string") return { ok: false, tooLarge: false, fields: [name] };
+    size += Buffer.byteLength(name) + Buffer.byteLength(value);
+    if (size > spec.maxBytes) return { ok: false, tooLarge: true, fields: [] };
+    raw[name] = value;
+  }
+  return check(spec, raw);
 }
 
 /** Who is asking, beyond the session: the gate's view (client address, captcha pass cookie). */
@@ -57,7 +124,7 @@ async function limited(core: FlashCore, route: HotRoute, userId: string, activit
 }
 
 export async function buyReply(
-  core: FlashCore, user: SessionClaims | null, activityId: string, body: unknown, door?: DoorContext,
+  core: FlashCore, user: SessionClaims | null, activityId: string, body: RequestBody, door?: DoorContext,
 ): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
   const id = activityIdSchema.safeParse(activityId);
@@ -66,11 +133,11 @@ export async function buyReply(
   if (cached && !cached.ok) return refusal(cached.code);
   const limit = blocked(core, user, id.data, door) ?? (await limited(core, "orders", user.userId, id.data, door));
   if (limit) return limit;
-  const input = buySchema.safeParse(body);
-  if (!input.success) return refusal("BAD_INPUT", { fields: input.error.issues.map((i) => i.path.join(".")) });
+  const input = await readJson(buyRequest, body);
+  if (!input.ok) return badInput(input);
   const result = await core.admit(id.data, user.userId, input.data);
   if (!result.ok) return refusal(result.code);
-  return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence }, headers: NO_STORE };
+  return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence } satisfies BuyAccepted, headers: NO_STORE };
 }
 
 export async function tokenReply(
@@ -88,7 +155,7 @@ export async function tokenReply(
   const hasPass = door?.gate?.passes.verify(door.cookie, activityId, user.userId) ?? false;
   const result = await core.issueToken(activityId, user.userId, Date.now(), { hasPass });
   if (!result.ok) return refusal(result.code, result.startAt ? { startAt: result.startAt } : {});
-  return { status: 200, body: { token: result.token }, headers: NO_STORE };
+  return { status: 200, body: { token: result.token } satisfies TokenGranted, headers: NO_STORE };
 }
 
 export async function ticketReply(

@@ -1,10 +1,19 @@
 import "server-only";
 import type { Redis } from "ioredis";
-import type { PrismaClient } from "@/lib/generated/prisma/client";
-import { ACTIVE_SET, EVENTS_CHANNEL, WORKER_GROUP, activityKeys } from "@/lib/flash/keys";
+import type { Activity, PrismaClient } from "@/lib/generated/prisma/client";
+import {
+  META,
+  STATS,
+  activityKeys,
+  ensureWorkerGroup,
+  publishChange,
+  quotaFor,
+  spendsQuota,
+  writeRules,
+} from "@/lib/flash/store";
 
-/** PAYMENT mode admits more orders than units, since some never pay; the late payers are refused. */
-export const PAYMENT_OVERBOOK = 1.5;
+/** Activities are preheated this long before their start (the scheduler's lead). */
+export const PREHEAT_LEAD_MS = 10 * 60_000;
 
 export type PreheatResult = { ok: true; fresh: boolean; stock: number } | { ok: false; code: "NOT_FOUND" };
 
@@ -18,49 +27,58 @@ export async function preheatActivity(prisma: PrismaClient, redis: Redis, activi
   if (!a) return { ok: false, code: "NOT_FOUND" };
   const keys = activityKeys(a.id);
 
-  await redis.hset(keys.meta, {
+  await writeRules(redis, a.id, {
     status: a.status,
-    start: a.startAt.getTime(),
-    end: a.endAt.getTime(),
+    startMs: a.startAt.getTime(),
+    endMs: a.endAt.getTime(),
     limit: a.perUserLimit,
     mode: a.deductionMode,
-    paused: a.paused ? "1" : "0",
+    paused: a.paused,
     price: a.salePrice,
-    paywin: a.paymentWindowSec,
+    paymentWindowSec: a.paymentWindowSec,
     // The gate: is a pass required for the buy token, and how hard is the sale's challenge.
-    pass: a.humanCheck === "REQUIRED" ? "1" : "0",
-    pow: a.captchaDifficulty,
+    passRequired: a.humanCheck === "REQUIRED",
+    captchaDifficulty: a.captchaDifficulty,
   });
-  const fresh = (await redis.hsetnx(keys.meta, "stock", a.stock)) === 1;
-  if (fresh) await rebuildCounters(prisma, redis, a.id, a.stock, a.deductionMode === "PAYMENT");
-  try {
-    await redis.xgroup("CREATE", keys.stream, WORKER_GROUP, "0", "MKSTREAM");
-  } catch (e) {
-    if (!String(e).includes("BUSYGROUP")) throw e;
-  }
-  await redis.sadd(ACTIVE_SET, a.id);
-  await redis.publish(EVENTS_CHANNEL, JSON.stringify({ activityId: a.id, event: "preheat" }));
-  const stock = Number(await redis.hget(keys.meta, "stock"));
+  const fresh = (await redis.hsetnx(keys.meta, META.stock, a.stock)) === 1;
+  if (fresh) await rebuildCounters(prisma, redis, a);
+  await ensureWorkerGroup(redis, a.id);
+  await publishChange(redis, a.id, "preheat");
+  const stock = Number(await redis.hget(keys.meta, META.stock));
   return { ok: true, fresh, stock };
 }
 
-async function rebuildCounters(prisma: PrismaClient, redis: Redis, activityId: string, stock: number, payment: boolean) {
-  const keys = activityKeys(activityId);
+/** Due for preheat by the scheduler's rule: upcoming or live, and starting within the lead. */
+export function isPreheatDue(a: Pick<Activity, "status" | "startAt">, now = Date.now()): boolean {
+  return (a.status === "SCHEDULED" || a.status === "LIVE") && a.startAt.getTime() - now <= PREHEAT_LEAD_MS;
+}
+
+/** Preheats now if due, so a sale starting soon is ready at once; null when not due. */
+export async function preheatIfDue(
+  prisma: PrismaClient,
+  redis: Redis,
+  a: Pick<Activity, "id" | "status" | "startAt">,
+): Promise<PreheatResult | null> {
+  return isPreheatDue(a) ? preheatActivity(prisma, redis, a.id) : null;
+}
+
+async function rebuildCounters(prisma: PrismaClient, redis: Redis, a: Activity) {
+  const keys = activityKeys(a.id);
   const [buyers, last, orders] = await Promise.all([
-    prisma.activityBuyer.findMany({ where: { activityId, units: { gt: 0 } } }),
-    prisma.order.aggregate({ where: { activityId }, _max: { sequence: true } }),
-    prisma.order.count({ where: { activityId } }),
+    prisma.activityBuyer.findMany({ where: { activityId: a.id, units: { gt: 0 } } }),
+    prisma.order.aggregate({ where: { activityId: a.id }, _max: { sequence: true } }),
+    prisma.order.count({ where: { activityId: a.id } }),
   ]);
   const pipe = redis.multi();
   pipe.del(keys.users);
   if (buyers.length) pipe.hset(keys.users, Object.fromEntries(buyers.map((b) => [b.userId, b.units])));
   const seq = last._max.sequence ?? 0;
-  pipe.hset(keys.meta, { seq, served: seq });
-  pipe.hsetnx(keys.stats, "confirmed", orders);
-  if (payment) {
+  pipe.hset(keys.meta, { [META.seq]: seq, [META.served]: seq });
+  pipe.hsetnx(keys.stats, STATS.confirmed, orders);
+  if (spendsQuota(a.deductionMode)) {
     const sold = buyers.reduce((n, b) => n + b.units, 0);
-    pipe.hset(keys.meta, "quota", Math.max(0, Math.ceil((stock + sold) * PAYMENT_OVERBOOK) - sold));
+    pipe.hset(keys.meta, META.quota, quotaFor(a.stock, sold));
   }
-  if (stock <= 0) pipe.hsetnx(keys.meta, "soldOutAt", Date.now());
+  if (a.stock <= 0) pipe.hsetnx(keys.meta, META.soldOutAt, Date.now());
   await pipe.exec();
 }

@@ -2,7 +2,7 @@ import "server-only";
 import type { SessionClaims } from "@/lib/auth/session-token";
 import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
-import type { DoorContext, HttpReply } from "@/lib/flash/http";
+import type { DoorContext, HttpReply, RequestBody } from "@/lib/flash/http";
 import { gate } from "@/lib/gate";
 import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
 
@@ -19,6 +19,25 @@ export function doorContext(req: Request): DoorContext {
 /** The same, for the gate's routes, which set the pass cookie (Secure when the site is https). */
 export function gateDoor(req: Request) {
   return { ...doorContext(req), gate: gate(), secureCookies: env().NEXTAUTH_URL?.startsWith("https:") ?? false };
+}
+
+/** The request's body as a byte stream, read only as far as its spec allows (lib/flash/http.ts readJson). */
+export function bodyOf(req: Request): RequestBody {
+  return { contentLength: req.headers.get("content-length"), chunks: req.body && chunksOf(req.body) };
+}
+
+// TypeScript's DOM types lack ReadableStream's async iterator (Safari too), so read it by hand; return() cancels it.
+async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    await reader.cancel();
+  }
 }
 
 export function toResponse(reply: HttpReply): Response {

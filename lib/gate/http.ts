@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import type { SessionClaims } from "@/lib/auth/session-token";
-import type { ActivityState } from "@/lib/flash/activity-state";
+import type { ActivityState } from "@/lib/flash/store";
 import type { FlashCore } from "@/lib/flash/core";
 import { rateLimited, refusal, type DoorContext, type HttpReply } from "@/lib/flash/http";
 import { activityIdSchema } from "@/lib/flash/schemas";

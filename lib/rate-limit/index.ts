@@ -1,6 +1,7 @@
 import "server-only";
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RATE_LIMIT_PREFIX } from "@/lib/flash/store/layout";
 import type { RateSpec } from "@/lib/gate/env";
 import { errorText, log } from "@/lib/log";
 
@@ -73,7 +74,7 @@ export class RateLimits {
   private trusted: Set<string>;
 
   /** `namespace` prefixes every Redis key (tests use their own). */
-  constructor(redis: Redis, private config: RateLimitConfig, namespace = "rl") {
+  constructor(redis: Redis, private config: RateLimitConfig, namespace = RATE_LIMIT_PREFIX) {
     const limiter = (name: string, spec: RateSpec, memoryBlock?: boolean) => storeLimiter(redis, `${namespace}:${name}`, spec, memoryBlock);
     const pair = (route: HotRoute) => ({
       user: limiter(`${route}:u`, config[route].user),

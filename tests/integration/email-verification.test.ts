@@ -28,6 +28,7 @@ const { verifyEmail, verificationToken } = await import("@/lib/auth/email-verifi
 const { authenticate } = await import("@/lib/auth/users");
 const { db } = await import("@/lib/db");
 const { redis } = await import("@/lib/redis");
+const { ACTIVE_SET } = await import("@/lib/flash/store");
 const { encode } = await import("next-auth/jwt");
 const { createActivity } = await import("../support/flash");
 const { request, startWeb } = await import("../support/web");
@@ -85,7 +86,7 @@ describe("email verification", () => {
       expect(after.status).toBe(200);
     } finally {
       await web.close();
-      await redis().srem("flash:active", a.id);
+      await redis().srem(ACTIVE_SET, a.id);
     }
   });
 });

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
+import { ACTIVE_SET, readStats } from "@/lib/flash/store";
 import { hashPassword } from "@/lib/auth/password";
 import { signInWithLimits } from "@/lib/auth/sign-in";
 import { authOptions } from "@/lib/auth/options";
@@ -20,7 +21,7 @@ let a: TestActivity;
 beforeAll(async () => {
   a = await createActivity({ stock: 5, startInMs: 600_000 });
 });
-afterAll(() => redis().srem("flash:active", a.id));
+afterAll(() => redis().srem(ACTIVE_SET, a.id));
 
 async function evalCalls(): Promise<number> {
   const info = await redis().info("commandstats");
@@ -59,8 +60,7 @@ describe("rate limits on the hot routes", () => {
 
     // Every refusal is counted by reason on the sale's dashboard.
     await web.core.flushMetrics();
-    const stats = await redis().hgetall(`{act:${a.id}}:stats`);
-    expect(Number(stats["refused:RATE_LIMITED"])).toBe(51);
+    expect((await readStats(redis(), a.id)).refused.RATE_LIMITED).toBe(51);
   });
 
   it("limit one address across users, except trusted addresses", async () => {

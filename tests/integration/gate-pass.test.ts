@@ -7,6 +7,7 @@ import { deriveKey } from "altcha-lib/algorithms/pbkdf2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
+import { ACTIVE_SET, readStats } from "@/lib/flash/store";
 import { preheatActivity } from "@/lib/flash/preheat";
 import { HCaptchaProvider } from "@/lib/captcha/hcaptcha";
 import { PassKeys, passCookieName } from "@/lib/captcha/pass";
@@ -55,7 +56,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await web.close();
-  await redis().srem("flash:active", sale.id, open.id);
+  await redis().srem(ACTIVE_SET, sale.id, open.id);
 });
 
 describe("the gate pass (ALTCHA, the default provider)", () => {
@@ -214,7 +215,7 @@ describe("the blocklist", () => {
       const buy = await request(b.url, "POST", `/api/activities/${open.id}/orders`, { headers: { cookie, "content-type": "application/json", "content-length": String(body.length) }, body });
       expect(buy.json().code).toBe("BLOCKED");
       await b.core.flushMetrics();
-      expect(Number((await redis().hget(`{act:${open.id}}:stats`, "refused:BLOCKED")) ?? 0)).toBeGreaterThanOrEqual(3);
+      expect((await readStats(redis(), open.id)).refused.BLOCKED).toBeGreaterThanOrEqual(3);
 
       // An address: the test client's own.
       const byIp = await addBlock({ kind: "IP", value: "127.0.0.1", note: "" }, admin);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { activityKeys } from "@/lib/flash/keys";
+import { ACTIVE_SET, LATENCY_KEY, activityKeys } from "@/lib/flash/store";
 import { readDashboard } from "@/lib/admin/dashboard";
 import { getActivity } from "@/lib/admin/activities";
 import { getProduct } from "@/lib/admin/products";
@@ -36,12 +36,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await web.close();
-  await redis().srem("flash:active", a.id, soldOut.id);
+  await redis().srem(ACTIVE_SET, a.id, soldOut.id);
 });
 
 /** Everything a request could change, in both stores; rate-limit counters and latency samples excluded. */
 async function state() {
-  const keys = (await redis().keys("*")).filter((k) => !/^rl[:-]/.test(k) && k !== "flash:latency").sort();
+  const keys = (await redis().keys("*")).filter((k) => !/^rl[:-]/.test(k) && k !== LATENCY_KEY).sort();
   const dumps = await Promise.all(keys.map(async (k) => [k, (await redis().dumpBuffer(k))?.toString("base64")]));
   const [users, orders, buyers, audits, activities] = await Promise.all([
     db().user.count(),

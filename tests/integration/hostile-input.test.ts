@@ -1,7 +1,13 @@
 // A hostile client against every door of the web process (front door → hot routes → Next.js):
 // each bad request gets a 4xx with a code, never a 5xx, and PostgreSQL and Redis are unchanged.
 // Rows marked "finding" reproduce an issue found from outside; each failed before the gate.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+
+// The server action's session and request headers come from Next.js; here they are the ones we choose.
+const session = vi.hoisted(() => ({ user: null as null | { id: string; role: string } }));
+vi.mock("@/lib/auth/session", () => ({ currentUser: async () => session.user }));
+vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-flash-client-ip": "198.51.100.7" }) }));
+const { buy: buyAction } = await import("@/app/(shop)/activities/[slug]/actions");
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { ACTIVE_SET, LATENCY_KEY, activityKeys } from "@/lib/flash/store";
@@ -238,5 +244,36 @@ describe("security headers on every response", () => {
     } finally {
       await tls.close();
     }
+  });
+});
+
+describe("hostile input to the buy form's server action", () => {
+  const actionForm = (fields: Record<string, string | Blob>) => {
+    const f = new FormData();
+    for (const [k, v] of Object.entries(fields)) f.append(k, v);
+    return f;
+  };
+  const redirectOf = async (p: Promise<unknown>): Promise<string> => {
+    const e = (await p.then(() => expect.fail("the action must redirect"), (err: unknown) => err)) as { digest?: string };
+    const url = e.digest?.split(";")[2];
+    if (!url) throw e;
+    return url;
+  };
+
+  it.each([
+    ["quantity 0x2", { quantity: "0x2" }],
+    ["quantity \" 1 \"", { quantity: " 1 " }],
+    ["quantity 1e0", { quantity: "1e0" }],
+    ["quantity 100", { quantity: "100" }],
+    ["quantity empty", { quantity: "" }],
+    ["a malformed activity id", { activityId: "../../x" }],
+    ["a file instead of a field", { quantity: new Blob(["1"]) }],
+    ["an oversized idempotency key", { idempotencyKey: "k".repeat(5000) }],
+  ])("%s → refused BAD_INPUT, nothing changed", async (_name, bad) => {
+    session.user = { id: shopper, role: "SHOPPER" };
+    const before = await state();
+    const url = await redirectOf(buyAction(actionForm({ activityId: a.id, slug: "a-sale", quantity: "1", ...bad })));
+    expect(url).toBe("/activities/a-sale/result?refused=BAD_INPUT");
+    expect(await state()).toEqual(before);
   });
 });

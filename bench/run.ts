@@ -105,6 +105,7 @@ async function main(o: BenchOptions): Promise<number> {
     workers: o.workers,
     log,
     beforeSale: o.waitQuiet > 0 ? () => quiet(o, procs, redisPid) : undefined,
+    bots: o.bots,
     gate: o.gate ? new PassKeys(stack.env.FLASH_TOKEN_SECRET!, 3600) : undefined,
   };
   const warmups: SalePhase[] = [];

@@ -7,7 +7,7 @@ import http from "node:http";
 import next from "next";
 import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
-import { createHotHandler } from "@/lib/flash/hot-server";
+import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
 import { gate } from "@/lib/gate";
 import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
 import { HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
@@ -54,6 +54,7 @@ async function serve() {
       trustProxy: e.TRUST_PROXY,
       https: e.NEXTAUTH_URL?.startsWith("https:") ?? false,
       captchaOrigins: e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [],
+      readsOwnBody: isFlashRoute,
     },
     hot,
   );

@@ -52,6 +52,8 @@ export interface BenchOptions {
    * each shopper holding a pass as if solved during the countdown. Off: RATE_LIMITS=0, no check.
    */
   gate: boolean;
+  /** The bot scenario alongside the flash crowd (see bench/lib/bots.ts). */
+  bots: boolean;
 }
 
 const HELP = `npm run bench -- [options]
@@ -81,6 +83,8 @@ const HELP = `npm run bench -- [options]
   --sign-in N            shoppers signed in through next-auth's credentials flow (default 20)
   --runs N               repeat the sales N times and report medians (default 1)
   --no-warmup            skip the throwaway sale that warms the web process up before the measured ones
+  --bots                 the bot scenario alongside the flash crowd: one account on 50 connections,
+                         1,000 wrong sign-ins, 20,000 forged bearer tokens (compare with a run without)
   --gate on|off          the gate (rate limits + human check required, passes minted for the crowd); default off
   --port N               web port (default 3300)
   --data-dir DIR         services' data (default .data/bench, with --postgres native .data/bench/native)
@@ -126,6 +130,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       "keep-services": { type: "boolean" },
       "wait-quiet": { type: "string" },
       gate: { type: "string" },
+      bots: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -188,6 +193,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     keepServices: values["keep-services"] ?? false,
     waitQuiet: int("wait-quiet", values["wait-quiet"], 0, 0, 3600),
     gate: values.gate === "on",
+    bots: values.bots ?? false,
   };
   if (values.gate !== undefined && values.gate !== "on" && values.gate !== "off") throw new OptionError("--gate: expected on or off");
   if (opts.quantity > opts.limit) throw new OptionError("--quantity cannot exceed --limit");

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { db } from "@/lib/db";
 import { readState } from "@/lib/flash/store";
 import { createBenchActivity, type BenchActivity } from "@/bench/lib/activity";
+import { startBots, type BotSummary } from "@/bench/lib/bots";
 import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";
 import { checkBenchInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
 import { CostMeter, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
@@ -31,6 +32,8 @@ export interface SalePhase {
   /** split only: the workers were paused during the load; from their resumption to the last answer. */
   drain?: { backlog: number; seconds: number; perSec: number };
   checks: Check[];
+  /** --bots: what the bots did alongside the flash crowd (flash only). */
+  bots?: BotSummary;
 }
 
 interface Common {
@@ -45,6 +48,8 @@ interface Common {
   batchSize: number;
   workers: number;
   log: (line: string) => void;
+  /** --bots: the bot scenario runs alongside the flash crowd. */
+  bots?: boolean;
   /** The gate is on: sales require the human check and every shopper holds a pass for the sale. */
   gate?: PassKeys;
   /** Called before the sale is created: e.g. waits for a quiet machine. */
@@ -83,6 +88,9 @@ export async function runSale(
   }
   let buy: Awaited<ReturnType<typeof runBuyers>>;
   let resumedAt = 0;
+  // The bot account is the crowd's last shopper: a scalper among the buyers.
+  const bots = c.bots && kind === "flash" ? startBots({ baseUrl: c.baseUrl, activityId: a.id, bot: c.shoppers[sale.buyers - 1]!, webPid: c.procs.web }) : null;
+  let botSummary: BotSummary | undefined;
   try {
     buy = await runBuyers({
       baseUrl: c.baseUrl,
@@ -97,6 +105,7 @@ export async function runSale(
   } finally {
     resumeWorkers();
     resumedAt = Date.now();
+    botSummary = await bots?.stop();
   }
   const buyCost = await meter.stop();
   const backlog = paused.length ? await queueLength(c.redis, a.id) : 0;
@@ -173,6 +182,7 @@ export async function runSale(
       lastOrderCreatedMs: last._max.createdAt ? last._max.createdAt.getTime() - a.startMs : null,
     },
     persistence: sampler.persistence(c.batchSize, c.workers),
+    ...(botSummary ? { bots: botSummary } : {}),
     ...(paused.length && answeredAt
       ? {
           drain: {

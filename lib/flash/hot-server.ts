@@ -11,6 +11,9 @@ import { errorText, log } from "@/lib/log";
 
 const logger = log.child({ component: "web" });
 
+/** The hot server answers this request itself (and reads its body against the route's own limit). */
+export const isFlashRoute = (method: string, pathname: string) => matchFlashRoute(method, pathname) !== null;
+
 /**
  * The hot paths (buy, token, ticket, progress, time) answered on node:http through the shared
  * core; every other request goes to `fallback` (Next.js). Used by scripts/server.ts and the tests.

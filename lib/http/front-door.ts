@@ -18,6 +18,8 @@ export interface FrontDoorOptions {
   /** The public URL is https: send HSTS. */
   https: boolean;
   captchaOrigins?: SecurityHeaderOptions["captchaOrigins"];
+  /** Routes that read their body as a stream against their own limit (the hot buy route): a body of unknown length may go there. */
+  readsOwnBody?: (method: string, pathname: string) => boolean;
 }
 
 /** Server options: the header and whole-request deadlines, checked every second (Node's default is 30 s). */
@@ -98,7 +100,7 @@ export function frontDoor(
       return reject(res, 413, "TOO_LARGE", { connection: "close" });
     }
     // A streamed body of unknown size would be read whole by the framework: browsers never send one.
-    if (length === undefined && req.headers["transfer-encoding"] !== undefined) {
+    if (length === undefined && req.headers["transfer-encoding"] !== undefined && !o.readsOwnBody?.(method, pathname)) {
       return reject(res, 411, "LENGTH_REQUIRED", { connection: "close" });
     }
     next(req, res, pathname);

@@ -139,6 +139,10 @@ const rows: Row[] = [
     statusOf(await rawExchange(web.port, "POST /sign-up HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n")), 413, "TOO_LARGE"],
   ["chunked body of unknown size", async () =>
     statusOf(await rawExchange(web.port, "POST /sign-up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")), 411, "LENGTH_REQUIRED"],
+  ["chunked buy body past the hot route's 4 KB", async () => {
+    const chunk = `1000\r\n${" ".repeat(4096)}\r\n`;
+    return statusOf(await rawExchange(web.port, `POST /api/activities/${a.id}/orders HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(3)}`));
+  }, 413, "BAD_INPUT"],
   ["non-numeric Content-Length", async () =>
     statusOf(await rawExchange(web.port, `POST /api/activities/${a.id}/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1e3\r\n\r\n`)), 400, ""],
   // finding: a body that stalls after 12 of 100 bytes was never timed out

@@ -10,7 +10,7 @@ import { AltchaProvider } from "@/lib/captcha/altcha";
 import { PassKeys } from "@/lib/captcha/pass";
 import type { CaptchaProvider } from "@/lib/captcha/provider";
 import { FlashCore } from "@/lib/flash/core";
-import { createHotHandler } from "@/lib/flash/hot-server";
+import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
 import type { Gate } from "@/lib/gate";
 import { BlocklistView } from "@/lib/gate/blocklist";
 import { parseEnv } from "@/lib/env";
@@ -61,7 +61,7 @@ export async function startWeb(o: {
     res.end(JSON.stringify({ next: true }));
   };
   const door = frontDoor(
-    { maxBodyBytes: 1024 * 1024, uploadMaxBytes: 6 * 1024 * 1024, trustProxy: false, https: false, ...o.door },
+    { maxBodyBytes: 1024 * 1024, uploadMaxBytes: 6 * 1024 * 1024, trustProxy: false, https: false, readsOwnBody: isFlashRoute, ...o.door },
     createHotHandler({ core, sessions, gate, fallback }),
   );
   const timeout = o.requestTimeoutMs ?? 5_000;

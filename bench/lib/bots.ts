@@ -1,0 +1,105 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import autocannon, { type Options, type Result } from "autocannon";
+import type { Shopper } from "@/bench/lib/sessions";
+
+/** What the bots did while the honest crowd bought, and how the web process's memory moved. */
+export interface BotSummary {
+  /** One account on 50 connections asking for the buy token again and again. */
+  flood: { requests: number; statuses: Record<string, number> };
+  /** Sign-ins with wrong passwords (unknown emails and the bot's own account). */
+  signIns: { attempts: number; statuses: Record<string, number> };
+  /** Requests with forged bearer tokens of 8 KB. */
+  forged: { requests: number; statuses: Record<string, number> };
+  /** Resident memory of the web process (MiB): before the bots, right after them. */
+  webRssMiB: { before: number; after: number };
+}
+
+const FORGED = 20_000;
+const SIGN_INS = 1_000;
+
+function rssMiB(pid: number | undefined): number {
+  if (!pid) return 0;
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+function statuses(r: Result): Record<string, number> {
+  return Object.fromEntries(Object.entries(r.statusCodeStats).map(([s, v]) => [s, v.count]));
+}
+
+function cannon(o: Options<unknown>): { done: Promise<Result>; stop(): void } {
+  let inst: { stop(): void } | undefined;
+  const done = new Promise<Result>((resolve, reject) => {
+    inst = autocannon(o, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  return { done, stop: () => inst?.stop() };
+}
+
+/**
+ * The bot scenario, run alongside the honest crowd from the start of the sale: one account flooding
+ * the token route on 50 connections, 1,000 sign-ins with wrong passwords, 20,000 forged bearer tokens.
+ * Call `stop()` when the crowd is done; the flood stops then, the counted bot loads run to their end.
+ */
+export function startBots(o: { baseUrl: string; activityId: string; bot: Shopper; webPid?: number }) {
+  const before = rssMiB(o.webPid);
+  const flood = cannon({
+    url: o.baseUrl,
+    connections: 50,
+    duration: 600,
+    timeout: 10,
+    requests: [{ method: "GET", path: `/api/activities/${o.activityId}/token`, headers: { cookie: o.bot.cookie } }],
+  });
+  const forged = cannon({
+    url: o.baseUrl,
+    connections: 20,
+    amount: FORGED,
+    timeout: 10,
+    requests: [
+      {
+        method: "GET",
+        path: `/api/activities/${o.activityId}/token`,
+        setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${randomBytes(6144).toString("base64url")}` } }),
+      },
+    ],
+  });
+  const signIns = signInStorm(o.baseUrl, o.bot.email);
+  return {
+    async stop(): Promise<BotSummary> {
+      flood.stop();
+      const [f, g, s] = await Promise.all([flood.done, forged.done, signIns]);
+      return {
+        flood: { requests: f.requests.total ?? 0, statuses: statuses(f) },
+        signIns: s,
+        forged: { requests: g.requests.total ?? 0, statuses: statuses(g) },
+        webRssMiB: { before, after: rssMiB(o.webPid) },
+      };
+    },
+  };
+}
+
+// next-auth's credentials flow as a script runs it: CSRF token, then the form, 16 at a time.
+async function signInStorm(baseUrl: string, ownEmail: string): Promise<BotSummary["signIns"]> {
+  const counts: Record<string, number> = {};
+  let next = 0;
+  const one = async (i: number) => {
+    const csrf = await fetch(`${baseUrl}/api/auth/csrf`);
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    const jar = csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const email = i % 10 === 0 ? ownEmail : `bot-${i}-${randomBytes(3).toString("hex")}@nowhere.test`;
+    const res = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar },
+      body: new URLSearchParams({ csrfToken, email, password: "not-the-password", json: "true" }),
+      redirect: "manual",
+    });
+    await res.arrayBuffer();
+    counts[res.status] = (counts[res.status] ?? 0) + 1;
+  };
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < SIGN_INS) await one(next++);
+    }),
+  );
+  return { attempts: SIGN_INS, statuses: counts };
+}

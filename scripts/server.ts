@@ -8,6 +8,7 @@ import next from "next";
 import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
 import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
+import { refuseLockedSignIn } from "@/lib/auth/sign-in";
 import { gate } from "@/lib/gate";
 import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
 import { HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
@@ -55,6 +56,7 @@ async function serve() {
       https: e.NEXTAUTH_URL?.startsWith("https:") ?? false,
       captchaOrigins: e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [],
       readsOwnBody: isFlashRoute,
+      refuseEarly: refuseLockedSignIn(gate().limits, e.NEXTAUTH_URL ?? `http://localhost:${port}`),
     },
     hot,
   );

@@ -16,6 +16,8 @@ export interface BotSummary {
 }
 
 const FORGED = 20_000;
+// The bots' own address (documentation range), read by the server when TRUST_PROXY=1 (gate on).
+const BOT_ADDRESS = { "x-forwarded-for": "203.0.113.66" };
 const SIGN_INS = 1_000;
 
 function rssMiB(pid: number | undefined): number {
@@ -48,7 +50,7 @@ export function startBots(o: { baseUrl: string; activityId: string; bot: Shopper
     connections: 50,
     duration: 600,
     timeout: 10,
-    requests: [{ method: "GET", path: `/api/activities/${o.activityId}/token`, headers: { cookie: o.bot.cookie } }],
+    requests: [{ method: "GET", path: `/api/activities/${o.activityId}/token`, headers: { cookie: o.bot.cookie, ...BOT_ADDRESS } }],
   });
   const forged = cannon({
     url: o.baseUrl,
@@ -59,7 +61,7 @@ export function startBots(o: { baseUrl: string; activityId: string; bot: Shopper
       {
         method: "GET",
         path: `/api/activities/${o.activityId}/token`,
-        setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${randomBytes(6144).toString("base64url")}` } }),
+        setupRequest: (req) => ({ ...req, headers: { ...BOT_ADDRESS, authorization: `Bearer ${randomBytes(6144).toString("base64url")}` } }),
       },
     ],
   });
@@ -83,13 +85,13 @@ async function signInStorm(baseUrl: string, ownEmail: string): Promise<BotSummar
   const counts: Record<string, number> = {};
   let next = 0;
   const one = async (i: number) => {
-    const csrf = await fetch(`${baseUrl}/api/auth/csrf`);
+    const csrf = await fetch(`${baseUrl}/api/auth/csrf`, { headers: BOT_ADDRESS });
     const { csrfToken } = (await csrf.json()) as { csrfToken: string };
     const jar = csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
     const email = i % 10 === 0 ? ownEmail : `bot-${i}-${randomBytes(3).toString("hex")}@nowhere.test`;
     const res = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar },
+      headers: { ...BOT_ADDRESS, "content-type": "application/x-www-form-urlencoded", cookie: jar },
       body: new URLSearchParams({ csrfToken, email, password: "not-the-password", json: "true" }),
       redirect: "manual",
     });

@@ -1,4 +1,5 @@
 import "server-only";
+import { RATE_LIMITED_ERROR } from "@/lib/auth/schemas";
 import { authenticate, type SessionUser } from "@/lib/auth/users";
 import type { RateLimits } from "@/lib/rate-limit";
 
@@ -21,4 +22,19 @@ export async function signInWithLimits(limits: RateLimits, email: string, passwo
   }
   await limits.signInSucceeded(email);
   return { ok: true, user };
+}
+
+/**
+ * For the front door: a credentials sign-in from an address this process already saw locked out is
+ * answered before Next.js runs (a guessing script then costs the web process next to nothing).
+ * The body carries next-auth's `url` with the same error the lockout gives, so the form shows the wait.
+ */
+export function refuseLockedSignIn(limits: RateLimits, baseUrl: string) {
+  return (method: string, pathname: string, ip: string) => {
+    if (method !== "POST" || pathname !== "/api/auth/callback/credentials") return null;
+    const seconds = limits.signInLockedHere(ip);
+    if (!seconds) return null;
+    const url = `${baseUrl}/api/auth/error?error=${encodeURIComponent(`${RATE_LIMITED_ERROR}${seconds}`)}`;
+    return { status: 429, body: { code: "RATE_LIMITED", retryAfter: seconds, url }, headers: { "retry-after": String(seconds) } };
+  };
 }

@@ -53,6 +53,8 @@ export function createHotHandler(o: {
     void answer(match, req)
       .then((reply) => send(res, reply))
       .catch((e: unknown) => {
+        // A client that hung up (or timed out) mid-body is nobody's error: no answer, no error line.
+        if (req.destroyed || res.destroyed) return void logger.debug({ route: match.route }, "client went away");
         logger.error({ err: errorText(e), route: match.route }, "flash route failed");
         send(res, refusal("UNAVAILABLE"));
       });

@@ -18,6 +18,11 @@ export interface FrontDoorOptions {
   /** The public URL is https: send HSTS. */
   https: boolean;
   captchaOrigins?: SecurityHeaderOptions["captchaOrigins"];
+  /**
+   * A refusal decided before any route runs (e.g. sign-in from an address locked out in this
+   * process): status, JSON body and headers, or null to go on.
+   */
+  refuseEarly?: (method: string, pathname: string, ip: string) => { status: number; body: unknown; headers?: Record<string, string> } | null;
   /** Routes that read their body as a stream against their own limit (the hot buy route): a body of unknown length may go there. */
   readsOwnBody?: (method: string, pathname: string) => boolean;
 }
@@ -88,7 +93,8 @@ export function frontDoor(
   const headers = Object.entries(securityHeaders({ https: o.https, captchaOrigins: o.captchaOrigins }));
   return (req, res) => {
     for (const [name, value] of headers) res.setHeader(name, value);
-    req.headers[CLIENT_IP_HEADER] = clientIp(req, o.trustProxy);
+    const ip = clientIp(req, o.trustProxy);
+    req.headers[CLIENT_IP_HEADER] = ip;
     const method = req.method ?? "GET";
     if (!METHODS.has(method)) return reject(res, 405, "METHOD_NOT_ALLOWED", { allow: [...METHODS].join(", ") });
     const pathname = requestPath(req.url);
@@ -102,6 +108,12 @@ export function frontDoor(
     // A streamed body of unknown size would be read whole by the framework: browsers never send one.
     if (length === undefined && req.headers["transfer-encoding"] !== undefined && !o.readsOwnBody?.(method, pathname)) {
       return reject(res, 411, "LENGTH_REQUIRED", { connection: "close" });
+    }
+    const early = o.refuseEarly?.(method, pathname, ip);
+    if (early) {
+      const body = JSON.stringify(early.body);
+      res.writeHead(early.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "cache-control": "no-store", connection: "close", ...early.headers });
+      return void res.end(body);
     }
     next(req, res, pathname);
   };

@@ -72,6 +72,8 @@ export class RateLimits {
   private signUpIp: RateLimiterRedis;
   private adminWrites: RateLimiterRedis;
   private trusted: Set<string>;
+  /** Addresses this process saw locked out of sign-in, until when (ms): answered before Next.js. */
+  private lockedIps = new Map<string, number>();
 
   /** `namespace` prefixes every Redis key (tests use their own). */
   constructor(redis: Redis, private config: RateLimitConfig, namespace = RATE_LIMIT_PREFIX) {
@@ -118,14 +120,41 @@ export class RateLimits {
       addr && addr.consumedPoints > this.config.signInIp.points ? addr : null,
     ].filter((r): r is RateLimiterRes => r !== null);
     if (!over.length) return OK;
+    if (addr && over.includes(addr) && ip) this.lockIp(ip, addr.msBeforeNext);
     return retryAfter(over.reduce((a, b) => (a.msBeforeNext > b.msBeforeNext ? a : b)));
+  }
+
+  private lockIp(ip: string, ms: number) {
+    // Bounded: an attacker with many addresses cannot grow it past this; expired entries go first.
+    if (this.lockedIps.size >= 10_000) {
+      const now = Date.now();
+      for (const [k, until] of this.lockedIps) if (until <= now) this.lockedIps.delete(k);
+      if (this.lockedIps.size >= 10_000) this.lockedIps.delete(this.lockedIps.keys().next().value!);
+    }
+    this.lockedIps.set(ip, Date.now() + ms);
+  }
+
+  /** Seconds this address is still locked out of sign-in, as far as this process knows (no Redis call); 0 if not. */
+  signInLockedHere(ip: string | null | undefined, now = Date.now()): number {
+    if (!this.config.enabled || !ip) return 0;
+    const until = this.lockedIps.get(ip);
+    if (until === undefined) return 0;
+    if (until <= now) {
+      this.lockedIps.delete(ip);
+      return 0;
+    }
+    return Math.ceil((until - now) / 1000);
   }
 
   /** A wrong password: counts for the account and the address; past the limit the account is locked, longer each time. */
   async signInFailed(email: string, ip?: string | null): Promise<void> {
     if (!this.config.enabled) return;
-    const verdict = await combine([this.signInAccount.consume(email), ...(this.ipCounted(ip) ? [this.signInIp.consume(ip)] : [])]);
-    if (verdict.ok) return;
+    const [acctVerdict, ipVerdict] = await Promise.all([
+      combine([this.signInAccount.consume(email)]),
+      this.ipCounted(ip) ? combine([this.signInIp.consume(ip)]) : OK,
+    ]);
+    if (!ipVerdict.ok && ip) this.lockIp(ip, ipVerdict.retryAfterS * 1000);
+    if (acctVerdict.ok) return;
     const acct = await this.signInAccount.get(email);
     if (acct && acct.consumedPoints === this.config.signInAccount.points + 1) {
       // The first refusal of this window starts a lockout: 1, 2, 4 … minutes for repeated lockouts in a day.

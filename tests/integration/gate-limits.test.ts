@@ -8,7 +8,7 @@ import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { ACTIVE_SET, readStats } from "@/lib/flash/store";
 import { hashPassword } from "@/lib/auth/password";
-import { signInWithLimits } from "@/lib/auth/sign-in";
+import { refuseLockedSignIn, signInWithLimits } from "@/lib/auth/sign-in";
 import { authOptions } from "@/lib/auth/options";
 import { adminWriteAllowed } from "@/lib/admin/guard";
 import { RateLimits } from "@/lib/rate-limit";
@@ -133,6 +133,15 @@ describe("sign-in lockout and backoff", () => {
     const ip = `10.4.${Math.floor(Math.random() * 200)}.7`;
     for (let i = 0; i < 9; i++) await signInWithLimits(l, `nobody-${tag()}@flash.test`, "guess", ip);
     expect(await signInWithLimits(l, email, "right-password-1", ip)).toMatchObject({ ok: false, code: "RATE_LIMITED" });
+
+    // This process now answers that address's sign-ins at the front door, before Next.js, in next-auth's shape.
+    expect(l.signInLockedHere(ip)).toBeGreaterThan(0);
+    expect(l.signInLockedHere("10.9.9.9")).toBe(0);
+    const early = refuseLockedSignIn(l, "http://shop.test")("POST", "/api/auth/callback/credentials", ip);
+    expect(early?.status).toBe(429);
+    const url = new URL((early?.body as { url: string }).url);
+    expect(url.searchParams.get("error")).toMatch(/^RATE_LIMITED:\d+$/);
+    expect(refuseLockedSignIn(l, "http://shop.test")("GET", "/api/auth/csrf", ip)).toBeNull();
   });
 });
 

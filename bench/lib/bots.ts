@@ -1,5 +1,7 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import autocannon, { type Options, type Result } from "autocannon";
 import type { Shopper } from "@/bench/lib/sessions";
 
@@ -16,6 +18,8 @@ export interface BotSummary {
 }
 
 const FORGED = 20_000;
+// 8 KB of random characters; each request appends a counter, so every token is distinct.
+const FORGED_PREFIX = randomBytes(6144).toString("base64url");
 // The bots' own address (documentation range), read by the server when TRUST_PROXY=1 (gate on).
 const BOT_ADDRESS = { "x-forwarded-for": "203.0.113.66" };
 const SIGN_INS = 1_000;
@@ -38,12 +42,41 @@ function cannon(o: Options<unknown>): { done: Promise<Result>; stop(): void } {
   return { done, stop: () => inst?.stop() };
 }
 
+export interface BotOptions {
+  baseUrl: string;
+  activityId: string;
+  bot: Pick<Shopper, "email" | "cookie">;
+  webPid?: number;
+}
+
 /**
  * The bot scenario, run alongside the honest crowd from the start of the sale: one account flooding
  * the token route on 50 connections, 1,000 sign-ins with wrong passwords, 20,000 forged bearer tokens.
- * Call `stop()` when the crowd is done; the flood stops then, the counted bot loads run to their end.
+ * The bots run in a process of their own (bench/lib/bots-cli.ts), so their load generator does not
+ * starve the crowd's. Call `stop()` when the crowd is done: the flood stops then, the counted loads
+ * run to their end, and the summary comes back.
  */
-export function startBots(o: { baseUrl: string; activityId: string; bot: Shopper; webPid?: number }) {
+export function startBots(o: BotOptions): { stop(): Promise<BotSummary> } {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/register.mjs", "bench/lib/bots-cli.ts", JSON.stringify(o)], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      const code = await exited;
+      if (code !== 0) throw new Error(`the bots exited with ${code}`);
+      return JSON.parse(out.trim().split("\n").at(-1)!) as BotSummary;
+    },
+  };
+}
+
+/** In the bots' own process: runs them until `stopped` resolves, then returns what they did. */
+export async function runBots(o: BotOptions, stopped: Promise<void>): Promise<BotSummary> {
   const before = rssMiB(o.webPid);
   const flood = cannon({
     url: o.baseUrl,
@@ -52,6 +85,7 @@ export function startBots(o: { baseUrl: string; activityId: string; bot: Shopper
     timeout: 10,
     requests: [{ method: "GET", path: `/api/activities/${o.activityId}/token`, headers: { cookie: o.bot.cookie, ...BOT_ADDRESS } }],
   });
+  let forgedSeq = 0;
   const forged = cannon({
     url: o.baseUrl,
     connections: 20,
@@ -61,22 +95,19 @@ export function startBots(o: { baseUrl: string; activityId: string; bot: Shopper
       {
         method: "GET",
         path: `/api/activities/${o.activityId}/token`,
-        setupRequest: (req) => ({ ...req, headers: { ...BOT_ADDRESS, authorization: `Bearer ${randomBytes(6144).toString("base64url")}` } }),
+        setupRequest: (req) => ({ ...req, headers: { ...BOT_ADDRESS, authorization: `Bearer ${FORGED_PREFIX}${(forgedSeq++).toString(36)}` } }),
       },
     ],
   });
   const signIns = signInStorm(o.baseUrl, o.bot.email);
+  await stopped;
+  flood.stop();
+  const [f, g, s] = await Promise.all([flood.done, forged.done, signIns]);
   return {
-    async stop(): Promise<BotSummary> {
-      flood.stop();
-      const [f, g, s] = await Promise.all([flood.done, forged.done, signIns]);
-      return {
-        flood: { requests: f.requests.total ?? 0, statuses: statuses(f) },
-        signIns: s,
-        forged: { requests: g.requests.total ?? 0, statuses: statuses(g) },
-        webRssMiB: { before, after: rssMiB(o.webPid) },
-      };
-    },
+    flood: { requests: f.requests.total ?? 0, statuses: statuses(f) },
+    signIns: s,
+    forged: { requests: g.requests.total ?? 0, statuses: statuses(g) },
+    webRssMiB: { before, after: rssMiB(o.webPid) },
   };
 }
 

@@ -160,7 +160,9 @@ export async function runBuyers(o: {
       } else {
         ctx.token = undefined;
         clicks++; // the browser shows the refusal; there is no order request
-        unexpected.add(`token ${status} ${parsed?.code ?? body.slice(0, 40)}`);
+        // A rate-limited token (the bot account among the crowd, --bots) is an answer the gate means to give.
+        if (parsed?.code === "RATE_LIMITED" && status === 429) refused.add(parsed.code);
+        else unexpected.add(`token ${status} ${parsed?.code ?? body.slice(0, 40)}`);
       }
       ctx.t0 = undefined;
     },

@@ -75,6 +75,9 @@ export async function runSale(
   const watchers = new WaitingBrowsers(c.baseUrl, a.id, c.shoppers, c.watchers);
   const order = Array.from({ length: sale.buyers }, (_, i) => i);
   sampler.start();
+  // The bot account is the crowd's last shopper: a scalper among the buyers. Its process starts
+  // during the lead time (tsx takes a moment), so the bots are at work when the sale opens.
+  const bots = c.bots && kind === "flash" ? startBots({ baseUrl: c.baseUrl, activityId: a.id, bot: c.shoppers[sale.buyers - 1]!, webPid: c.procs.web ?? undefined }) : null;
   await sleepUntil(a.startMs + 1);
   c.log(
     `${kind}: ${sale.buyers} shoppers click at the start of a ${sale.stock}-unit sale (${c.connections} connections)`,
@@ -88,8 +91,6 @@ export async function runSale(
   }
   let buy: Awaited<ReturnType<typeof runBuyers>>;
   let resumedAt = 0;
-  // The bot account is the crowd's last shopper: a scalper among the buyers.
-  const bots = c.bots && kind === "flash" ? startBots({ baseUrl: c.baseUrl, activityId: a.id, bot: c.shoppers[sale.buyers - 1]!, webPid: c.procs.web }) : null;
   let botSummary: BotSummary | undefined;
   try {
     buy = await runBuyers({

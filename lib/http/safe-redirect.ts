@@ -29,3 +29,12 @@ export function safeRedirectUrl(value: string | null | undefined, baseUrl: strin
   const url = new URL(value);
   return url.origin === new URL(baseUrl).origin ? url.toString() : baseUrl;
 }
+
+/**
+ * Would next-auth accept this as a callback URL? It rejects an unparsable one (e.g. a port of
+ * "3000.evil.example") with a 500; the auth route answers 400 for it first.
+ */
+export function isParsableHttpUrl(value: string, baseUrl: string): boolean {
+  if (!URL.canParse(value, value.startsWith("/") ? baseUrl : undefined)) return false;
+  return /^https?:$/.test(new URL(value, value.startsWith("/") ? baseUrl : undefined).protocol);
+}

@@ -251,6 +251,21 @@ describe("security headers on every response", () => {
   });
 });
 
+describe("hostile input to next-auth's route", () => {
+  // finding: a callback URL next-auth cannot parse gave 500
+  it.each([
+    ["query", "http://localhost:3000.evil.example/", {}],
+    ["cookie", null, { cookie: "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000.evil.example%2F" }],
+    ["cookie with a broken escape", null, { cookie: "next-auth.callback-url=%E0%A4%A" }],
+  ])("an unparsable callback URL in the %s → 400 BAD_INPUT", async (_where, query, headers) => {
+    const { GET } = await import("@/app/api/auth/[...nextauth]/route");
+    const url = `http://localhost:3000/api/auth/signin${query ? `?callbackUrl=${encodeURIComponent(query)}` : ""}`;
+    const res = await GET(new Request(url, { headers }), { params: Promise.resolve({ nextauth: ["signin"] }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ code: "BAD_INPUT" });
+  });
+});
+
 describe("hostile input to the buy form's server action", () => {
   const actionForm = (fields: Record<string, string | Blob>) => {
     const f = new FormData();

@@ -9,12 +9,9 @@ import { flash } from "@/lib/flash/instance";
 import {
   buyReply, matchFlashRoute, progressReply, refusal, ticketReply, timeReply, tokenReply, type HttpReply,
 } from "@/lib/flash/http";
-import { preflight } from "@/scripts/lib/preflight";
+import { preflight, readSettings } from "@/scripts/lib/preflight";
 
-const port = Number(process.env.PORT ?? 3000);
-// HOST, not HOSTNAME: shells and containers set HOSTNAME to the machine name.
-const hostname = process.env.HOST ?? "0.0.0.0";
-const workers = Number(process.env.WEB_CONCURRENCY ?? 1);
+const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers } = readSettings("web");
 const MAX_BODY = 4096;
 
 if (cluster.isPrimary && workers > 1) {

@@ -5,12 +5,13 @@ import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { runSchedule } from "@/lib/flash/scheduler";
 import { OrderWorker } from "@/lib/orders/worker";
-import { preflight } from "@/scripts/lib/preflight";
+import { preflight, readSettings } from "@/scripts/lib/preflight";
 import { createRedisConnection, redis } from "@/lib/redis";
 
+readSettings("worker"); // the knobs are named even before the servers are checked
 await preflight("worker");
 const config = env();
-const consumer = process.env.WORKER_NAME ?? `${os.hostname()}-${process.pid}`;
+const consumer = config.WORKER_NAME ?? `${os.hostname()}-${process.pid}`;
 const log = (line: string) => console.log(`[worker ${consumer}] ${line}`);
 
 const worker = new OrderWorker({
@@ -19,7 +20,7 @@ const worker = new OrderWorker({
   blocking: createRedisConnection(`worker-${consumer}`),
   consumer,
   batchSize: config.WORKER_BATCH_SIZE,
-  claimIdleMs: Number(process.env.WORKER_CLAIM_IDLE_MS ?? 15_000),
+  claimIdleMs: config.WORKER_CLAIM_IDLE_MS,
   log,
 });
 

@@ -15,6 +15,14 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
   });
 }
 
+/**
+ * A TypeScript entry run by node itself with tsx as a loader: no tsx CLI process in between, so a
+ * signal (SIGKILL, SIGSTOP) reaches the program, not a wrapper that would leave it running.
+ */
+export function nodeArgs(entry: string, args: string[] = []): [string, string[]] {
+  return [process.execPath, ["--import", "tsx", ...TSX, entry, ...args]];
+}
+
 /** A TypeScript entry run with tsx and the server-only hook (see scripts/register.mjs). */
 export function tsxArgs(entry: string, args: string[] = []): [string, string[]] {
   return [`${ROOT}/node_modules/.bin/tsx`, [...TSX, entry, ...args]];

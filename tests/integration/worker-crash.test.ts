@@ -3,10 +3,12 @@ import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { WORKER_GROUP, activityKeys } from "@/lib/flash/keys";
+import { nodeArgs } from "@/scripts/lib/procs";
 import { createActivity, createCores, createUsers, snapshot, tokenFor } from "../support/flash";
 
 function startWorker(name: string, extra: Record<string, string> = {}): ChildProcess {
-  return spawn("node_modules/.bin/tsx", ["--import", "./scripts/register.mjs", "scripts/worker.ts"], {
+  // Node itself, not the tsx CLI: a SIGKILL to the CLI would leave the real worker running on.
+  return spawn(...nodeArgs("scripts/worker.ts"), {
     env: { ...process.env, WORKER_NAME: name, WORKER_BATCH_SIZE: "50", ...extra },
     stdio: ["ignore", "ignore", "inherit"],
   });

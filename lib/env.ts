@@ -43,6 +43,8 @@ const settingsShape = {
     unsetIfEmpty,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   ),
+  /** `prisma:*` or `schema-engine`: the migration engine's own log lines on stderr. */
+  DEBUG: z.string().optional(),
   /** Where uploaded product images are stored. */
   UPLOAD_DIR: z.string().default(".data/uploads"),
   /** Public URL of the site (next-auth callbacks); default http://localhost:PORT. */

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
+import { parseSettings } from "../../lib/env.js";
 import {
   bindMigrationAwareSqlAdapterFactory,
   ColumnTypeEnum,
@@ -422,7 +423,7 @@ export class SchemaEngine {
     const Engine = await loadEngineClass();
     const factory = new PgMigrationFactory(databaseUrl, log);
     const bound = bindMigrationAwareSqlAdapterFactory(factory);
-    const debug = /schema-?engine|prisma:/i.test(process.env.DEBUG ?? "");
+    const debug = /schema-?engine|prisma:/i.test(parseSettings().DEBUG ?? "");
     const onLog = (line: string) => debug && console.error(`[schema-engine] ${line}`);
     const datamodels = schema?.files.map((f) => [f.path, f.content] as [string, string]);
     try {

@@ -25,8 +25,6 @@ import type {
   CreateMigrationOutput,
   DevDiagnosticOutput,
   DiagnoseMigrationHistoryOutput,
-  DiffParams,
-  DiffResult,
   EvaluateDataLossOutput,
   MigrationList,
   SchemaEngine as WasmSchemaEngine,
@@ -443,10 +441,6 @@ export class SchemaEngine {
     }
   }
 
-  version(): Promise<string> {
-    return this.run(() => this.engine.version());
-  }
-
   /** `prisma migrate deploy`: applies pending migrations and records them in `_prisma_migrations`. */
   applyMigrations(migrationsList: MigrationList, filters: SchemaFilter = NO_FILTER): Promise<ApplyMigrationsOutput> {
     return this.run(() => this.engine.applyMigrations({ migrationsList, filters }));
@@ -490,10 +484,6 @@ export class SchemaEngine {
   /** `prisma migrate resolve --rolled-back`: mark a failed migration as rolled back. */
   markMigrationRolledBack(migrationName: string): Promise<void> {
     return this.run(async () => void (await this.engine.markMigrationRolledBack({ migrationName })));
-  }
-
-  diff(params: DiffParams): Promise<DiffResult> {
-    return this.run(() => this.engine.diff(params));
   }
 
   async close(): Promise<void> {

@@ -25,8 +25,13 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 }
 
 const reports = path.join(ROOT, ".data", "test-reports");
-rmSync(reports, { recursive: true, force: true });
 mkdirSync(reports, { recursive: true });
+/** A suite's report path, emptied first: a run that writes none must not count an earlier run's results. */
+const report = (name: string) => {
+  const file = path.join(reports, name);
+  rmSync(file, { force: true });
+  return file;
+};
 
 const counts: { suite: string; passed: number; failed: number; skipped: number }[] = [];
 const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
@@ -46,7 +51,7 @@ const check = (suite: string, p: Promise<unknown>) =>
     },
   );
 const vitest = (project: "unit" | "integration", env: NodeJS.ProcessEnv) => {
-  const out = path.join(reports, `vitest-${project}.json`);
+  const out = report(`vitest-${project}.json`);
   const argv = ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`];
   return run(bin("vitest"), [...argv, ...filters], { ...env, NODE_ENV: "test" })
     .catch(fail)
@@ -112,7 +117,7 @@ if (needsServices) {
       for (const n of [1, 2])
         children.push(startProcess(`worker${n}`, ...tsxArgs("scripts/worker.ts"), { ...prodEnv, WORKER_NAME: `e2e-${n}` }));
       await waitForHttp(`http://127.0.0.1:${port}/api/time`, 90_000, web);
-      const out = path.join(reports, "playwright.json");
+      const out = report("playwright.json");
       await run(bin("playwright"), ["test", "-c", "playwright"], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(fail);
       countPlaywright(out);
       await stopProcesses(children.splice(0));

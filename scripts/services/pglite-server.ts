@@ -9,6 +9,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { asyncExitHook, gracefulExit } from "exit-hook";
 import getPort from "get-port";
 import writeFileAtomic from "write-file-atomic";
 import { multiplexSafe } from "./pglite-mux.js";
@@ -47,7 +48,6 @@ fs.writeFileSync(lockFile, String(process.pid), { flag: "wx" }); // wx: a racing
 
 let db: PGlite | undefined;
 let server: PGLiteSocketServer | undefined;
-let stopping: Promise<void> | undefined;
 
 function cleanupFiles() {
   if (readJson<number>(lockFile) !== process.pid) return;
@@ -55,37 +55,12 @@ function cleanupFiles() {
   fs.rmSync(lockFile, { force: true });
 }
 
-async function shutdown(reason: string, code = 0): Promise<void> {
-  stopping ??= (async () => {
-    log(`stopping (${reason})`);
-    const force = setTimeout(() => {
-      log("clean stop took over 20s, exiting anyway");
-      cleanupFiles();
-      process.exit(1);
-    }, 20_000);
-    try {
-      await server?.stop();
-      // db.close() checkpoints, so the next start needs no WAL replay.
-      if (db && !db.closed) await db.close();
-    } catch (err) {
-      log(`error while stopping: ${String(err)}`);
-      code = 1;
-    }
-    clearTimeout(force);
-    cleanupFiles();
-    log("stopped");
-    process.exit(code);
-  })();
-  return stopping;
-}
-
-for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, () => void shutdown(sig));
 process.on("exit", cleanupFiles);
 // A misbehaving client connection must not take the database down for everyone else.
 process.on("unhandledRejection", (err) => log(`unhandled rejection: ${String(err)}`));
 process.on("uncaughtException", (err) => {
   log(`uncaught exception: ${err.stack ?? String(err)}`);
-  void shutdown("uncaught exception", 1);
+  gracefulExit(1);
 });
 
 try {
@@ -125,10 +100,23 @@ try {
   process.exit(1);
 }
 
+// Once serving, SIGTERM/SIGINT close the sockets, then PGlite (db.close() checkpoints, so the next start needs no WAL replay).
+asyncExitHook(
+  async (code) => {
+    log(`stopping (exit code ${code})`);
+    await server?.stop().catch((err: unknown) => log(`error while stopping the socket server: ${String(err)}`));
+    if (db && !db.closed) await db.close().catch((err: unknown) => log(`error while closing PGlite: ${String(err)}`));
+    cleanupFiles();
+    log("stopped");
+  },
+  { wait: 20_000 },
+);
 // Test instances pass --parent-pid so they never outlive the test run, even after a SIGKILL.
 const parentPid = Number(values["parent-pid"] ?? 0);
 if (parentPid) {
   setInterval(() => {
-    if (!isPidAlive(parentPid)) void shutdown(`parent ${parentPid} is gone`);
+    if (isPidAlive(parentPid)) return;
+    log(`parent ${parentPid} is gone`);
+    gracefulExit();
   }, 1000).unref();
 }

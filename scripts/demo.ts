@@ -6,7 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { ensureServices, formatStartupError } from "@/scripts/services/index";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
 import { readSettings } from "@/scripts/lib/preflight";
-import { ROOT, loadDotEnv, run, startProcess, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+import { ROOT, loadDotEnv, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
 loadDotEnv();
 
@@ -22,7 +22,7 @@ async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
   console.log("\n[demo] stopping…");
-  await stopProcesses(children);
+  await Promise.all([stopRunning(), stopProcesses(children)]);
   await services?.stop();
   process.exit(code);
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { formatStartupError, testServices, type Services } from "@/scripts/services/index";
-import { ROOT, run, startProcess, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
 const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench"] as const;
 const args = process.argv.slice(2);
@@ -75,7 +75,7 @@ const needsServices = want("integration") || want("e2e") || want("bench");
 let services: Services | undefined;
 const children: ChildProcess[] = [];
 const stopAll = async () => {
-  await stopProcesses(children.splice(0));
+  await Promise.all([stopRunning(), stopProcesses(children.splice(0))]);
   await services?.stop();
 };
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void stopAll().then(() => process.exit(130)));

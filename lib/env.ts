@@ -36,9 +36,10 @@ const settingsShape = {
   /** Order workers `npm run demo` starts. */
   WORKERS: int(0, 32, 2),
   /** Shoppers `npm run demo` seeds. */
-  SEED_SHOPPERS: int(0, 100_000, 20),
-  /** Local PostgreSQL when DATABASE_URL is unset: embedded PGlite or a native server from npm. */
+  SEED_SHOPPERS: int(0, 1_000_000, 20),
+  /** Local PostgreSQL when DATABASE_URL is unset: embedded PGlite, or a native cluster (the installed initdb/pg_ctl). */
   EMBEDDED_POSTGRES: z.preprocess(unsetIfEmpty, z.enum(["pglite", "native"]).optional()),
+  /** Level of the structured logger (lib/log.ts). */
   LOG_LEVEL: z.preprocess(
     unsetIfEmpty,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),

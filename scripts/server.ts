@@ -13,12 +13,9 @@ import { gate } from "@/lib/gate";
 import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
 import { HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
 import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
-import { preflight } from "@/scripts/lib/preflight";
+import { preflight, readSettings } from "@/scripts/lib/preflight";
 
-const port = Number(process.env.PORT ?? 3000);
-// HOST, not HOSTNAME: shells and containers set HOSTNAME to the machine name.
-const hostname = process.env.HOST ?? "0.0.0.0";
-const workers = Number(process.env.WEB_CONCURRENCY ?? 1);
+const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers } = readSettings("web");
 
 if (cluster.isPrimary && workers > 1) {
   for (let i = 0; i < workers; i++) cluster.fork();

@@ -3,12 +3,13 @@ import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { WORKER_GROUP, activityKeys } from "@/lib/flash/store";
+import { nodeArgs } from "@/scripts/lib/procs";
 import { createActivity, createCores, createUsers, snapshot, tokenFor, waitUntilServed } from "../support/flash";
 
 // node itself with tsx as a loader, not the tsx CLI: the CLI runs the script in a child process,
 // which SIGSTOP and SIGKILL sent to the CLI would not reach.
 function startWorker(name: string, extra: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/register.mjs", "scripts/worker.ts"], {
+  return spawn(...nodeArgs("scripts/worker.ts"), {
     env: { ...process.env, WORKER_NAME: name, WORKER_BATCH_SIZE: "50", ...extra },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -20,8 +20,11 @@ const sink = new SMTPServer({
 await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
 process.env.SMTP_URL = `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`;
 process.env.NEXTAUTH_URL = "http://shop.test";
+process.env.RATE_LIMIT_SIGNUP_IP = "3/3600";
 
-vi.mock("next/headers", () => ({ headers: async () => new Headers({ host: "shop.test" }) }));
+// The sign-up's request headers; the address is the one the front door would have recorded.
+const client = vi.hoisted(() => ({ ip: "192.0.2.10" }));
+vi.mock("next/headers", () => ({ headers: async () => new Headers({ host: "shop.test", "x-flash-client-ip": client.ip }) }));
 
 const { signUp } = await import("@/app/(auth)/actions");
 const { verifyEmail, verificationToken } = await import("@/lib/auth/email-verification");
@@ -87,6 +90,42 @@ describe("email verification", () => {
     } finally {
       await web.close();
       await redis().srem(ACTIVE_SET, a.id);
+    }
+  });
+});
+
+describe("sign-up at the gate", () => {
+  it("refuses a blocked email domain and a blocked address, and limits sign-ups per address", async () => {
+    const { addBlock, removeBlock } = await import("@/lib/gate/blocklist");
+    const { gate } = await import("@/lib/gate");
+    const admin = (await db().user.create({ data: { email: `su-admin-${Date.now()}@flash.test`, name: "A", passwordHash: "x", role: "ADMIN" } })).id;
+    const domain = `scalpers-${Date.now()}.test`;
+    const blockedDomain = await addBlock({ kind: "EMAIL_DOMAIN", value: domain, note: "" }, admin);
+    const blockedIp = await addBlock({ kind: "IP", value: "192.0.2.66", note: "" }, admin);
+    await gate().blocklist.reload();
+    try {
+      const count = () => db().user.count();
+      const before = await count();
+      client.ip = "192.0.2.11";
+      expect(await signUp(null, form({ name: "S", email: `x@${domain}`, password: "long-enough-password" }))).toMatchObject({
+        ok: false,
+        fieldErrors: { email: "Sign-up is not possible with this email or from this network." },
+      });
+      client.ip = "192.0.2.66";
+      expect((await signUp(null, form({ name: "S", email: `y-${Date.now()}@flash.test`, password: "long-enough-password" }))).ok).toBe(false);
+      expect(await count()).toBe(before);
+
+      // Three sign-ups an hour from one address (RATE_LIMIT_SIGNUP_IP=3/3600 here), then a wait.
+      // An address of its own, so a rerun within the hour starts from zero.
+      client.ip = `2001:db8::${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+      const results = [];
+      for (let i = 0; i < 4; i++) {
+        results.push(await signUp(null, form({ name: "R", email: `rl-${i}-${Date.now()}@flash.test`, password: "long-enough-password" })));
+      }
+      expect(results.slice(0, 3).every((r) => r?.ok)).toBe(true);
+      expect(results[3]).toMatchObject({ ok: false, fieldErrors: { email: expect.stringMatching(/^Too many attempts, retry in \d+ s\.$/) } });
+    } finally {
+      for (const r of [blockedDomain, blockedIp]) if (r.ok) await removeBlock(r.id, admin);
     }
   });
 });

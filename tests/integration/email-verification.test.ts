@@ -112,7 +112,7 @@ describe("sign-up at the gate", () => {
         fieldErrors: { email: "Sign-up is not possible with this email or from this network." },
       });
       client.ip = "192.0.2.66";
-      expect((await signUp(null, form({ name: "S", email: `y-${Date.now()}@flash.test`, password: "long-enough-password" }))).ok).toBe(false);
+      expect(await signUp(null, form({ name: "S", email: `y-${Date.now()}@flash.test`, password: "long-enough-password" }))).toMatchObject({ ok: false });
       expect(await count()).toBe(before);
 
       // Three sign-ups an hour from one address (RATE_LIMIT_SIGNUP_IP=3/3600 here), then a wait.

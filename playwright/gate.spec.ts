@@ -9,7 +9,7 @@ test.describe("the gate", () => {
   test("a shopper solves the ALTCHA check during the countdown and buys at the start", async ({ browser }) => {
     const activity = await createActivity({ startInMs: 12_000, stock: 3, humanCheck: "REQUIRED", captchaDifficulty: 300 });
     const context = await browser.newContext();
-    await apiSignIn(context.request, shopper(7).email, shopper(7).password);
+    await apiSignIn(context.request, shopper(11).email, shopper(11).password);
     const page = await context.newPage();
     await page.goto(`/activities/${activity.slug}`);
     await expect(page.getByTestId("countdown")).toBeVisible();
@@ -27,7 +27,7 @@ test.describe("the gate", () => {
   test("without a pass the buy token is refused with a clear message", async ({ browser }) => {
     const activity = await createActivity({ startInMs: 4_000, stock: 3, humanCheck: "REQUIRED", captchaDifficulty: 300 });
     const context = await browser.newContext();
-    await apiSignIn(context.request, shopper(8).email, shopper(8).password);
+    await apiSignIn(context.request, shopper(12).email, shopper(12).password);
     const page = await context.newPage();
     // No challenge ever reaches this shopper, as for a script that skips the check.
     await page.route("**/gate/challenge", (route) => route.abort());
@@ -44,10 +44,27 @@ test.describe("the gate", () => {
     await context.close();
   });
 
+  test("an account is locked after wrong passwords in a row, even for the right one, and the form says for how long", async ({ page }) => {
+    // shopper 14 is used by no other test: its lockout (RATE_LIMIT_SIGNIN_ACCOUNT, 5 in 15 min) harms nobody.
+    await page.goto("/sign-in");
+    await page.getByLabel("Email").fill(shopper(14).email);
+    const password = page.getByLabel("Password");
+    const submit = page.getByRole("button", { name: "Sign in" });
+    for (let i = 0; i < 6; i++) {
+      await password.fill("wrong-password");
+      await submit.click();
+      await expect(page.getByText("Wrong email or password.")).toBeVisible();
+      await expect(submit).toBeEnabled();
+    }
+    await password.fill(shopper(14).password);
+    await submit.click();
+    await expect(page.getByText(/^Too many attempts, retry in \d+ s\.$/)).toBeVisible();
+  });
+
   test("a rate-limited shopper sees how long to wait", async ({ browser }) => {
     const activity = await createActivity({ startInMs: 3_000, stock: 5 });
     const context = await browser.newContext();
-    await apiSignIn(context.request, shopper(9).email, shopper(9).password);
+    await apiSignIn(context.request, shopper(13).email, shopper(13).password);
     const page = await context.newPage();
     await page.goto(`/activities/${activity.slug}`);
     const button = page.getByTestId("buy-button");

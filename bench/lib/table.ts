@@ -210,34 +210,31 @@ export function renderReport(r: BenchResult): string {
     "| Path | web µs per request | × reference hello | req/s | p99 ms |",
     "| --- | ---: | ---: | ---: | ---: |",
   );
-  const pathRow = (label: string, us: number, rps: number, p99: number) =>
-    lines.push(`| ${label} | ${n(us)} | ${hello ? `${(us / hello).toFixed(2)}×` : "n/a"} | ${n(rps)} | ${n(p99, 1)} |`);
-  for (const name of ["token", "orderAdmitted", "orderRefused"] as const) {
-    const f = figure(name);
-    if (f.some(Boolean))
-      pathRow(
-        PATH_LABEL[name],
-        med(f.map((x) => x?.webMicrosPerRequest)),
-        med(f.map((x) => x?.requestsPerSec)),
-        med(f.map((x) => x?.latency.p99)),
-      );
-  }
-  if (soldOut.some(Boolean))
-    pathRow(
+  // Each path's figures per run: the paths phase's, and the soldout phase's for the sold-out answer.
+  const perPath: [string, { us?: number; rps?: number; p99?: number }[]][] = [
+    ...(["token", "orderAdmitted", "orderRefused"] as const).map((name) => [PATH_LABEL[name], figure(name)] as const),
+    [
       "order, sold out (answered in the web process)",
-      med(soldOut.map((x) => x?.webMicrosPerRequest)),
-      med(soldOut.map((x) => x?.orders.perSec)),
-      med(soldOut.map((x) => x?.orders.latency.p99)),
+      soldOut.map(
+        (x) =>
+          x && {
+            webMicrosPerRequest: x.webMicrosPerRequest,
+            requestsPerSec: x.orders.perSec,
+            latency: x.orders.latency,
+          },
+      ),
+    ] as const,
+    ...(["progress", "ticket"] as const).map((name) => [PATH_LABEL[name], figure(name)] as const),
+  ].map(([label, f]) => [
+    label,
+    f.map((x) => ({ us: x?.webMicrosPerRequest, rps: x?.requestsPerSec, p99: x?.latency.p99 })),
+  ]);
+  for (const [label, f] of perPath) {
+    if (!f.some((x) => x.us !== undefined)) continue;
+    const us = med(f.map((x) => x.us));
+    lines.push(
+      `| ${label} | ${n(us)} | ${hello ? `${(us / hello).toFixed(2)}×` : "n/a"} | ${n(med(f.map((x) => x.rps)))} | ${n(med(f.map((x) => x.p99)), 1)} |`,
     );
-  for (const name of ["progress", "ticket"] as const) {
-    const f = figure(name);
-    if (f.some(Boolean))
-      pathRow(
-        PATH_LABEL[name],
-        med(f.map((x) => x?.webMicrosPerRequest)),
-        med(f.map((x) => x?.requestsPerSec)),
-        med(f.map((x) => x?.latency.p99)),
-      );
   }
 
   const sale = (kind: string) => r.runs.map((x) => x.find((p) => p.kind === kind));
@@ -278,9 +275,13 @@ export function renderReport(r: BenchResult): string {
   row("invariant violations", `${r.violations.length}`);
 
   const m = r.machine;
+  // CPU of processes outside the bench during the load phases: how shared the machine was.
+  const other = med(r.runs.flat().flatMap((p) => [p.buy.cost.cpu.other, p.soldOut?.cost.cpu.other]));
+  const database = m.postgres.toLowerCase().includes(r.database) ? m.postgres : `${m.postgres} (${r.database})`;
   lines.push(
     "",
-    `Machine: ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, Redis ${m.redis}, ${m.postgres} (${r.database}); load average at start ${m.loadAverageAtStart.join(" ")}. ` +
+    `Machine: ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, Redis ${m.redis}, ${database}; ` +
+      `load average at start ${m.loadAverageAtStart.join(" ")}, other processes ${n(other)}% of a core during the load (median). ` +
       `Web processes ${r.settings.web}, workers ${r.settings.workers}, ${r.settings.connections} connections; load generator ${r.pinned}. ` +
       `Run ${r.startedAt}: \`${r.command}\`.`,
   );

@@ -29,11 +29,16 @@ const flash = (soldOutPerSec: number) =>
   ({
     kind: "flash",
     activity: { id: "a", stock: 100, limit: 1, shoppers: 2000 },
-    buy: { requestsPerSec: 5000, webMicrosPerRequest: 80, orders: { latency: { p99: 9 } } },
+    buy: {
+      requestsPerSec: 5000,
+      webMicrosPerRequest: 80,
+      orders: { latency: { p99: 9 } },
+      cost: { cpu: { other: 12 } },
+    },
     soldOut: {
       orders: { perSec: soldOutPerSec, latency: { p99: 5 } },
       webMicrosPerRequest: 30,
-      cost: { cpu: { web: 90 } },
+      cost: { cpu: { web: 90, other: 14 } },
     },
     timeline: { soldOutMs: 300, allAnsweredMs: 400 },
   }) as unknown as SalePhase;
@@ -87,7 +92,7 @@ describe("bench report: ratios to the in-run reference", () => {
     const table = renderReport(result);
     expect(table.indexOf("ours ÷ reference")).toBeLessThan(table.indexOf("Absolute figures"));
     expect(table).toContain("**0.90×** | ≥ 0.9 ✓");
-    expect(table).toMatch(/Machine: 2 × Test CPU.*`npm run bench -- --report`/);
+    expect(table).toMatch(/Machine: 2 × Test CPU.*other processes 13% of a core.*`npm run bench -- --report`/);
 
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-report-")), "README.md");
     writeFileSync(file, `# T\n\nbefore\n${BEGIN}\nold table\n${END}\nafter\n`);

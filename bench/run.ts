@@ -3,7 +3,7 @@
 // the buy path and the waiting shoppers' polling with autocannon over loopback, then reads
 // PostgreSQL and Redis back and checks invariants I1–I4 (docs/architecture.md). Exits 1 on any violation.
 // `--ci` is the short version `npm test` runs: it fails only on a violation, never on speed.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
@@ -119,7 +119,12 @@ async function main(o: BenchOptions): Promise<number> {
       pinned = p;
     } else {
       pinning = p;
-      pinning.servers(procs.web, ...procs.workers, procs.database, redisPid);
+      // INFO's process_id is a local pid only when Redis runs here (REDIS_URL may point elsewhere).
+      const localRedis =
+        redisPid &&
+        existsSync(`/proc/${redisPid}/comm`) &&
+        readFileSync(`/proc/${redisPid}/comm`, "utf8").startsWith("redis");
+      pinning.servers(procs.web, ...procs.workers, procs.database, localRedis ? redisPid : undefined);
       pinned = `pinned to core ${p.generatorCores}, servers on ${p.serverCores} (taskset)`;
     }
   }

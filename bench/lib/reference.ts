@@ -29,7 +29,7 @@ export interface ReferenceFigure {
 export interface ReferenceRun {
   connections: number;
   secondsPerPath: number;
-  figures: Record<ReferencePath, ReferenceFigure>;
+  figures: Partial<Record<ReferencePath, ReferenceFigure>>;
 }
 
 export interface Reference {
@@ -100,11 +100,14 @@ export async function dropScratch(redis: Redis, activityId: string): Promise<num
  * Drives each route of the reference with the storefront's load-generator settings (connections,
  * keep-alive, closed loop) for `seconds`, metering the reference process's CPU from /proc.
  */
-export async function runReference(ref: Reference, o: { connections: number; seconds: number }): Promise<ReferenceRun> {
-  const figures = {} as Record<ReferencePath, ReferenceFigure>;
+export async function runReference(
+  ref: Reference,
+  o: { connections: number; seconds: number; routes?: ReferencePath[] },
+): Promise<ReferenceRun> {
+  const figures: ReferenceRun["figures"] = {};
   // The same body shape (and about the same size) as the buy button's POST.
   const token = randomBytes(48).toString("base64url");
-  for (const path of REFERENCE_PATHS) {
+  for (const path of o.routes ?? REFERENCE_PATHS) {
     const post = path !== "hello";
     const expected = { hello: 200, soldout: 410, admit: 202 }[path];
     let unexpected = 0;

@@ -144,7 +144,7 @@ export function printReference(r: ReferenceRun) {
   console.log(
     `\nReference server (bare node:http + ioredis, the admission Lua), ${r.connections} connections, ${r.secondsPerPath} s per route`,
   );
-  for (const f of Object.values(r.figures))
+  for (const f of Object.values(r.figures).filter((x) => x !== undefined))
     console.log(
       `  ${f.path.padEnd(8)} ${n(f.requestsPerSec).padStart(7)} req/s · ${n(f.cpuMicrosPerRequest, 1).padStart(5)} µs of CPU per request (${f.cpuPercent}% of a core) · p99 ${f.latency.p99} ms · errors ${f.errors}`,
     );

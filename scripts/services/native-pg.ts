@@ -8,13 +8,13 @@ import { x } from "tinyexec";
 import which from "which";
 import {
   StartupError,
-  fulfils,
   isPidAlive,
   pgPing,
   serverHandle,
+  fulfils,
   shortReason,
   tailFile,
-  terminate,
+  stopPid,
   waitFor,
   withStartLock,
   type Log,
@@ -61,7 +61,7 @@ async function asPostgres(bin: string, args: string[]): Promise<void> {
     throw new Error(`${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-2).join(" | ") || `${bin} failed`);
 }
 
-const nativeUrl = (port: number) => `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
+export const nativeUrl = (port: number) => `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
 
 /** pid and port of a running postmaster, from postmaster.pid. */
 export function readPostmaster(pgdata: string): ServerState | null {
@@ -76,11 +76,11 @@ async function stopCluster(pgdata: string, pid: number, log: Log, where = ""): P
   try {
     if (!binDir) throw new Error("pg_ctl not found");
     await asPostgres(path.join(binDir, "pg_ctl"), ["-D", pgdata, "stop", "-m", "fast", "-w", "-t", "60"]);
+    log(`postgres: stopped pid ${pid}${where}`);
   } catch (err) {
     log(`postgres: pg_ctl stop failed (${shortReason(err)}), signalling pid ${pid}`);
-    await terminate(pid, "SIGINT", 30_000); // SIGINT: the postmaster's "fast shutdown"
+    await stopPid("postgres", pid, 30_000, log, where);
   }
-  log(`postgres: stopped pid ${pid}${where}`);
 }
 
 export async function startNativePostgres({ dir, preferredPort, ephemeral, log }: StartOptions) {

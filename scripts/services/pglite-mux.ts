@@ -1,10 +1,7 @@
-// Makes @electric-sql/pglite-socket 0.2.17's connection multiplexer safe for concurrent clients; the
-// bugs, the measurements and the patch we offer upstream are in docs/pglite-socket-mux.md. The library
-// keeps the backend for one client only while db.isInTransaction(), but an extended-protocol batch
-// (Parse, Bind, Execute, Sync) spans several messages outside any transaction, and a message that
-// throws wedges its queue. So the server gets a proxy of the PGlite instance that is also "in
-// transaction" until the backend has sent ReadyForQuery for the current client's query cycle, and
-// that answers a failed message with a protocol error instead of throwing.
+// Makes @electric-sql/pglite-socket 0.2.17's connection multiplexer safe for concurrent clients (the
+// bugs, measurements and the patch offered upstream: docs/pglite-socket-mux.md). The server gets a proxy
+// of the PGlite instance that stays "in transaction" until the backend has sent ReadyForQuery for the
+// current client's query cycle, and that answers a failed message with an error instead of throwing.
 import type { PGlite } from "@electric-sql/pglite";
 import { protocol } from "@electric-sql/pglite";
 

@@ -9,7 +9,6 @@ import { parseArgs } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { asyncExitHook, gracefulExit } from "exit-hook";
-import getPort from "get-port";
 import writeFileAtomic from "write-file-atomic";
 import { multiplexSafe } from "./pglite-mux.js";
 import { isPidAlive, readJson } from "./util.js";
@@ -17,7 +16,7 @@ import { isPidAlive, readJson } from "./util.js";
 const { values } = parseArgs({
   options: {
     dir: { type: "string" },
-    port: { type: "string", default: "54329" },
+    port: { type: "string", default: "0" },
     "parent-pid": { type: "string" },
   },
 });
@@ -77,26 +76,17 @@ try {
   db = await PGlite.create(dataDir);
   log(`database ready in ${Date.now() - t0} ms (${dataDir})`);
 
-  // Another program can take the port between the check and the listen: the library's server cannot
-  // listen twice, so the retry builds a fresh one on any free port.
-  const makeServer = async (port?: number) =>
-    new PGLiteSocketServer({
-      db: multiplexSafe(db!, log),
-      host: "127.0.0.1",
-      port: await getPort({ port, host: "127.0.0.1" }),
-      maxConnections: 100,
-    });
-  server = await makeServer(Number(values.port) || undefined);
+  // The preferred port when free, else one the system picks (the library's server cannot listen twice: a fresh one).
+  const makeServer = (port: number) =>
+    new PGLiteSocketServer({ db: multiplexSafe(db!, log), host: "127.0.0.1", port, maxConnections: 100 });
+  server = makeServer(Number(values.port));
   await server.start().catch(async (err: NodeJS.ErrnoException) => {
     if (err.code !== "EADDRINUSE") throw err;
-    server = await makeServer();
+    server = makeServer(0);
     await server.start();
   });
   const port = Number(server.getServerConn().split(":").pop());
-  await writeFileAtomic(
-    stateFile,
-    JSON.stringify({ pid: process.pid, port, host: "127.0.0.1", startedAt: new Date() }),
-  );
+  await writeFileAtomic(stateFile, JSON.stringify({ pid: process.pid, port, startedAt: new Date() }));
   log(`listening on 127.0.0.1:${port}`);
 } catch (err) {
   log(`failed to start: ${(err as Error)?.stack ?? String(err)}`);

@@ -19,13 +19,12 @@ import {
 } from "./util.js";
 
 // PGlite ignores the user, password and database of the startup packet: every session is postgres@postgres.
-const pgliteUrl = (port: number) => `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
+export const pgliteUrl = (port: number) => `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
 
 /** The server of `dir` if alive (slow answers are retried: the mux holds new sessions during another's transaction). */
 export const findLivePglite = (dir: string) =>
-  findRecorded("pglite", dir, "pglite-server", async (port) => (await pgPing(pgliteUrl(port)), true));
+  findRecorded("pglite", dir, async (port) => (await pgPing(pgliteUrl(port)), true));
 
-// SIGTERM makes the server close its sockets and PGlite (checkpoint) before exiting.
 const stop = (pid: number, log: Log, where = "") => stopPid("pglite", pid, 30_000, log, where);
 
 export async function startPglite({ dir, preferredPort, ephemeral, log }: StartOptions) {

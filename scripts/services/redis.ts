@@ -22,7 +22,7 @@ import {
 
 export const REDIS_MISSING = `redis-server not found: install it with "apt-get install -y redis-server" (or set REDIS_URL)`;
 
-const redisUrl = (port: number) => `redis://127.0.0.1:${port}`;
+export const redisUrl = (port: number) => `redis://127.0.0.1:${port}`;
 
 export function findRedisServer(): string | null {
   // sbin is often missing from PATH
@@ -37,11 +37,14 @@ const servedDir = (port: number, timeoutMs = 3000) =>
     timeoutMs,
   );
 
-// SIGTERM: redis flushes and fsyncs the AOF, as on SHUTDOWN, then exits.
 async function stop(dir: string, pid: number, log: Log, where = "") {
   await stopPid("redis", pid, 15_000, log, where);
   fs.rmSync(path.join(dir, "server.json"), { force: true });
 }
+
+/** The server recorded in `dir` if alive; a recycled pid or port is never adopted: it must really serve `dir`. */
+export const findLiveRedis = (dir: string) =>
+  findRecorded("redis", dir, async (port) => (await servedDir(port)) === fs.realpathSync(dir));
 
 export async function startRedis({ dir, preferredPort, ephemeral, log }: StartOptions) {
   const bin = findRedisServer();
@@ -49,13 +52,7 @@ export async function startRedis({ dir, preferredPort, ephemeral, log }: StartOp
   const handle = (st: ServerState, started: boolean) =>
     serverHandle({ name: "redis", url: redisUrl(st.port), ...st, started }, () => stop(dir, st.pid, log));
   return withStartLock(dir, "redis", log, async () => {
-    // A recycled pid or port is never adopted: the server must really serve this directory.
-    const live = await findRecorded(
-      "redis",
-      dir,
-      "redis-server",
-      async (p) => (await servedDir(p)) === fs.realpathSync(dir),
-    );
+    const live = await findLiveRedis(dir);
     if (live) {
       log(`redis: reusing server pid ${live.pid} on port ${live.port}`);
       return handle(live, false);

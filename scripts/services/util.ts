@@ -71,13 +71,6 @@ export function isPidAlive(pid: number, needle?: string): boolean {
   }
 }
 
-/** Whether the promise fulfils: for "does it answer yet?" polls. */
-export const fulfils = (p: Promise<unknown>) =>
-  p.then(
-    () => true,
-    () => false,
-  );
-
 /** Polls `cond` until it is true or the timeout passes. */
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50) {
   const deadline = Date.now() + timeoutMs;
@@ -88,8 +81,14 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
   return true;
 }
 
-/** Sends `signal`, waits up to `timeoutMs` for the process to go, then SIGKILLs it. Returns true on a clean exit. */
-export async function terminate(pid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
+/** Each kind's fast clean shutdown: SIGINT for a postmaster; redis flushes its AOF and the PGlite server checkpoints on SIGTERM. */
+const stopSignal = (what: string) => (what === "postgres" ? "SIGINT" : "SIGTERM");
+
+/** Whether the promise fulfils: for "does it answer yet?" polls. */
+export const fulfils = (p: Promise<unknown>) => p.then(() => true).catch(() => false);
+
+/** Sends the stop signal, SIGKILLs the process if it is still there after `timeoutMs`, and logs which. */
+export async function stopPid(what: string, pid: number, timeoutMs: number, log: Log, where = ""): Promise<void> {
   const signalled = (s: NodeJS.Signals) => {
     try {
       return process.kill(pid, s);
@@ -97,20 +96,13 @@ export async function terminate(pid: number, signal: NodeJS.Signals, timeoutMs: 
       return false; // already gone
     }
   };
-  if (!signalled(signal) || (await waitFor(() => !isPidAlive(pid), timeoutMs))) return true;
+  if (!signalled(stopSignal(what)) || (await waitFor(() => !isPidAlive(pid), timeoutMs))) {
+    log(`${what}: stopped pid ${pid}${where}`);
+    return;
+  }
   signalled("SIGKILL");
   await waitFor(() => !isPidAlive(pid), 5000);
-  return false;
-}
-
-/** SIGTERM (the server's clean shutdown), SIGKILL after `timeoutMs`, and one log line saying which. */
-export async function stopPid(what: string, pid: number, timeoutMs: number, log: Log, where = ""): Promise<void> {
-  const clean = await terminate(pid, "SIGTERM", timeoutMs);
-  log(
-    clean
-      ? `${what}: stopped pid ${pid}${where}`
-      : `${what}: pid ${pid} did not stop in ${timeoutMs / 1000}s and was killed`,
-  );
+  log(`${what}: pid ${pid} did not stop in ${timeoutMs / 1000}s and was killed`);
 }
 
 export function readJson<T>(file: string): T | null {
@@ -151,20 +143,15 @@ export async function withStartLock<T>(dir: string, what: string, log: Log, fn: 
 }
 
 /**
- * The server recorded in <dir>/server.json if its process (command line containing `needle`) is
- * alive and `serves` says it is ours. It gets several tries, as a busy or loading server can be
- * slow; a live one that never answers is an error, as starting a second one would corrupt the data.
+ * The server recorded in <dir>/server.json if its process (a `<what>-server` command line) is alive
+ * and `serves` says it is ours. It gets several tries, as a busy or loading server can be slow; a
+ * live one that never answers is an error, as starting a second one would corrupt the data.
  */
-export async function findRecorded(
-  what: string,
-  dir: string,
-  needle: string,
-  serves: (port: number) => Promise<boolean>,
-) {
+export async function findRecorded(what: string, dir: string, serves: (port: number) => Promise<boolean>) {
   const st = readJson<ServerState>(path.join(dir, "server.json"));
   let lastErr: unknown;
   for (let i = 0; st && i < 4; i++) {
-    if (!isPidAlive(st.pid, needle)) return null;
+    if (!isPidAlive(st.pid, `${what}-server`)) return null;
     try {
       return (await serves(st.port)) ? st : null;
     } catch (err) {
@@ -202,18 +189,16 @@ export async function spawnServer(o: {
   fs.closeSync(fd);
   child.unref();
   const pid = child.pid ?? 0;
-  let exitCode: number | null | undefined;
-  child.on("exit", (code, signal) => (exitCode = code ?? (signal ? -1 : null)));
-  child.on("error", (err) => {
-    exitCode = -1;
-    fs.appendFileSync(o.logFile, `spawn failed: ${err.message}\n`);
-  });
+  let spawnError: Error | undefined;
+  child.on("error", (err) => (spawnError = err));
+  const exited = () => Boolean(spawnError) || child.exitCode !== null || child.signalCode !== null;
   await o.spawned?.(pid);
-  const up = await waitFor(async () => exitCode !== undefined || (await o.ready(pid)), o.timeoutMs);
-  if (exitCode !== undefined) {
-    const why = tailFile(o.logFile, 1);
+  const up = await waitFor(async () => exited() || (await o.ready(pid)), o.timeoutMs);
+  if (exited()) {
+    const why = spawnError?.message ?? tailFile(o.logFile, 1);
     if (o.retryOn?.test(why)) return null;
-    throw new StartupError(`${o.what} exited (code ${exitCode}): ${why || "no output"} (log: ${o.logFile})`);
+    const code = child.exitCode ?? child.signalCode ?? -1;
+    throw new StartupError(`${o.what} exited (code ${code}): ${why || "no output"} (log: ${o.logFile})`);
   }
   if (!up) {
     child.kill("SIGKILL");
@@ -277,8 +262,7 @@ export interface ServerHandle extends ServerState {
 
 /**
  * The handle of a server process, shared by the three kinds: stop() runs the kind's own graceful stop
- * once, killNow() sends the signal of its fast clean shutdown (SIGINT for a postmaster, else SIGTERM),
- * and unexpected exits (polled: the server is not always our child) reach onExit.
+ * once, killNow() sends the kind's stop signal, and unexpected exits (polled: the server is not always our child) reach onExit.
  */
 type HandleInfo = Omit<ServerHandle, "stop" | "killNow" | "onExit">;
 export function serverHandle(o: HandleInfo, gracefulStop: () => Promise<void>): ServerHandle {
@@ -303,7 +287,7 @@ export function serverHandle(o: HandleInfo, gracefulStop: () => Promise<void>): 
       if (stopping) return;
       stopping = true;
       try {
-        process.kill(o.pid, o.name === "postgres" ? "SIGINT" : "SIGTERM");
+        process.kill(o.pid, stopSignal(o.name));
       } catch {
         return; // already gone
       }

@@ -31,6 +31,7 @@ class ResponseTracker {
 }
 
 /** ErrorResponse (+ ReadyForQuery) so a client whose message blew up gets an error rather than silence. */
+// By hand: pg-protocol and PGlite's copy of it serialise only frontend messages.
 function errorReply(message: string, status: "I" | "T" | null): Uint8Array {
   const frame = (type: string, body: string) => {
     const out = Buffer.alloc(5 + Buffer.byteLength(body));

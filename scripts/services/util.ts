@@ -88,6 +88,7 @@ const stopSignal = (what: string) => (what === "postgres" ? "SIGINT" : "SIGTERM"
 export const fulfils = (p: Promise<unknown>) => p.then(() => true).catch(() => false);
 
 /** Sends the stop signal, SIGKILLs the process if it is still there after `timeoutMs`, and logs which. */
+// Not fkill: its ps-based liveness check counts this sandbox's unreaped zombies as running.
 export async function stopPid(what: string, pid: number, timeoutMs: number, log: Log, where = ""): Promise<void> {
   const signalled = (s: NodeJS.Signals) => {
     try {

@@ -6,6 +6,7 @@ import { startBots, type BotSummary } from "@/bench/lib/bots";
 import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";
 import { checkBenchInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
 import { CostMeter, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
+import type { PollLevel } from "@/bench/lib/polling";
 import { CounterSampler, type Persistence } from "@/bench/lib/sampler";
 import { withPasses, type Shopper } from "@/bench/lib/sessions";
 import type { PassKeys } from "@/lib/captcha/pass";
@@ -25,6 +26,8 @@ export interface SalePhase {
   buy: BuyResult;
   /** The sold-out crowd hammering Buy after the sale sold out (flash only). */
   soldOut?: BuyResult;
+  /** The same crowd learning "sold out" from the shared progress through an edge cache instead (flash only). */
+  soldOutEdge?: PollLevel;
   watchers: WatchSummary;
   /** Milliseconds from the sale's start. */
   timeline: { soldOutMs: number | null; allAnsweredMs: number | null; lastOrderCreatedMs: number | null };

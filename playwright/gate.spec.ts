@@ -18,14 +18,17 @@ test.describe("the gate", () => {
     await expect(page.getByTestId("gate-passed")).toBeVisible({ timeout: 30_000 });
 
     const button = page.getByTestId("buy-button");
-    await expect(button).toBeEnabled({ timeout: 20_000 });
+    // The countdown shows until the page (hydrated, on the server's clock) sees the start.
+    await expect(page.getByTestId("countdown")).toBeVisible();
+    await expect(page.getByTestId("countdown")).toHaveCount(0, { timeout: 20_000 });
+    await expect(button).toBeEnabled();
     await button.click();
     await expect(page.getByTestId("ticket-confirmed")).toContainText("Order confirmed", { timeout: 30_000 });
     await context.close();
   });
 
   test("without a pass the buy token is refused with a clear message", async ({ browser }) => {
-    const activity = await createActivity({ startInMs: 4_000, stock: 3, humanCheck: "REQUIRED", captchaDifficulty: 300 });
+    const activity = await createActivity({ startInMs: 8_000, stock: 3, humanCheck: "REQUIRED", captchaDifficulty: 300 });
     const context = await browser.newContext();
     await apiSignIn(context.request, shopper(12).email, shopper(12).password);
     const page = await context.newPage();
@@ -35,7 +38,10 @@ test.describe("the gate", () => {
     await expect(page.getByTestId("human-check")).toBeVisible();
 
     const button = page.getByTestId("buy-button");
-    await expect(button).toBeEnabled({ timeout: 20_000 });
+    // The countdown shows until the page (hydrated, on the server's clock) sees the start.
+    await expect(page.getByTestId("countdown")).toBeVisible();
+    await expect(page.getByTestId("countdown")).toHaveCount(0, { timeout: 20_000 });
+    await expect(button).toBeEnabled();
     await button.click();
     await expect(page.getByTestId("buy-status")).toContainText("Complete the human check before the sale starts");
     const token = await context.request.get(`/api/activities/${activity.id}/token`);
@@ -64,13 +70,16 @@ test.describe("the gate", () => {
   });
 
   test("a rate-limited shopper sees how long to wait", async ({ browser }) => {
-    const activity = await createActivity({ startInMs: 3_000, stock: 5 });
+    const activity = await createActivity({ startInMs: 8_000, stock: 5 });
     const context = await browser.newContext();
     await apiSignIn(context.request, shopper(13).email, shopper(13).password);
     const page = await context.newPage();
     await page.goto(`/activities/${activity.slug}`);
     const button = page.getByTestId("buy-button");
-    await expect(button).toBeEnabled({ timeout: 20_000 });
+    // The countdown shows until the page (hydrated, on the server's clock) sees the start.
+    await expect(page.getByTestId("countdown")).toBeVisible();
+    await expect(page.getByTestId("countdown")).toHaveCount(0, { timeout: 20_000 });
+    await expect(button).toBeEnabled();
 
     // A script on the same account uses up the order limit (RATE_LIMIT_ORDERS_USER, 10 in 10 s).
     const { token } = (await (await context.request.get(`/api/activities/${activity.id}/token`)).json()) as { token: string };

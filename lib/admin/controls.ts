@@ -4,13 +4,14 @@ import type { Activity, Prisma } from "@/lib/generated/prisma/client";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { activityKeys } from "@/lib/flash/keys";
-import { PAYMENT_OVERBOOK, preheatActivity } from "@/lib/flash/preheat";
+import { preheatActivity } from "@/lib/flash/preheat";
 import { PREHEAT_LEAD_MS } from "@/lib/flash/scheduler";
 import { publishEvent } from "@/lib/admin/activities";
 import { recordAudit, type AuditAction } from "@/lib/admin/audit";
 import { badInput, fail, type AdminResult } from "@/lib/admin/results";
 import type { ControlInput } from "@/lib/admin/schemas";
 import { restocksKey, withAdminScripts } from "@/lib/admin/scripts";
+import { paymentQuota } from "@/lib/orders/stock-mirror";
 
 export type ControlResult = AdminResult<{ activityId: string; slug: string; event: string; stock?: number }>;
 
@@ -216,7 +217,7 @@ async function restock(a: Activity, units: number, actorId: string): Promise<Con
   if (!(await r.hexists(keys.meta, "stock"))) await preheatActivity(db(), r, a.id);
 
   const opId = randomUUID();
-  const quota = a.deductionMode === "PAYMENT" ? Math.ceil(units * PAYMENT_OVERBOOK) : 0;
+  const quota = a.deductionMode === "PAYMENT" ? paymentQuota(units) : 0;
   const applied = await db().$transaction(async (tx) => {
     const n = await tx.$executeRaw`
       UPDATE activities

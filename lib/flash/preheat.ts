@@ -1,10 +1,9 @@
 import "server-only";
 import type { Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
+import type { DeductionMode } from "@/lib/generated/prisma/enums";
 import { ACTIVE_SET, EVENTS_CHANNEL, WORKER_GROUP, activityKeys } from "@/lib/flash/keys";
-
-/** PAYMENT mode admits more orders than units, since some never pay; the late payers are refused. */
-export const PAYMENT_OVERBOOK = 1.5;
+import { rebuildLifecycleState } from "@/lib/orders/stock-mirror";
 
 export type PreheatResult = { ok: true; fresh: boolean; stock: number } | { ok: false; code: "NOT_FOUND" };
 
@@ -29,7 +28,7 @@ export async function preheatActivity(prisma: PrismaClient, redis: Redis, activi
     paywin: a.paymentWindowSec,
   });
   const fresh = (await redis.hsetnx(keys.meta, "stock", a.stock)) === 1;
-  if (fresh) await rebuildCounters(prisma, redis, a.id, a.stock, a.deductionMode === "PAYMENT");
+  if (fresh) await rebuildCounters(prisma, redis, a.id, a.stock, a.deductionMode);
   try {
     await redis.xgroup("CREATE", keys.stream, WORKER_GROUP, "0", "MKSTREAM");
   } catch (e) {
@@ -41,7 +40,7 @@ export async function preheatActivity(prisma: PrismaClient, redis: Redis, activi
   return { ok: true, fresh, stock };
 }
 
-async function rebuildCounters(prisma: PrismaClient, redis: Redis, activityId: string, stock: number, payment: boolean) {
+async function rebuildCounters(prisma: PrismaClient, redis: Redis, activityId: string, stock: number, mode: DeductionMode) {
   const keys = activityKeys(activityId);
   const [buyers, last, orders] = await Promise.all([
     prisma.activityBuyer.findMany({ where: { activityId, units: { gt: 0 } } }),
@@ -54,10 +53,8 @@ async function rebuildCounters(prisma: PrismaClient, redis: Redis, activityId: s
   const seq = last._max.sequence ?? 0;
   pipe.hset(keys.meta, { seq, served: seq });
   pipe.hsetnx(keys.stats, "confirmed", orders);
-  if (payment) {
-    const sold = buyers.reduce((n, b) => n + b.units, 0);
-    pipe.hset(keys.meta, "quota", Math.max(0, Math.ceil((stock + sold) * PAYMENT_OVERBOOK) - sold));
-  }
+  // PAYMENT mode's quota, and what the order lifecycle has already moved (so it is not mirrored twice).
+  await rebuildLifecycleState(prisma, pipe, activityId, mode, stock);
   if (stock <= 0) pipe.hsetnx(keys.meta, "soldOutAt", Date.now());
   await pipe.exec();
 }

@@ -1,0 +1,102 @@
+import "server-only";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { ChainableCommander, Redis, Result } from "ioredis";
+import type { PrismaClient } from "@/lib/generated/prisma/client";
+import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
+import { EVENTS_CHANNEL, activityKeys } from "@/lib/flash/keys";
+import { redisTarget } from "@/lib/orders/lifecycle";
+import { env } from "@/lib/env";
+
+// The one place the order lifecycle touches Redis: stock-mirror.lua, read from lib/orders at start-up.
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    orderStockMirror(meta: string, applied: string, ...args: (string | number)[]): Result<[number, number], Context>;
+  }
+}
+
+const defined = new WeakSet<Redis>();
+function withMirrorScript(client: Redis): Redis {
+  if (defined.has(client)) return client;
+  const lua = readFileSync(path.join(process.cwd(), "lib", "orders", "stock-mirror.lua"), "utf8");
+  client.defineCommand("orderStockMirror", { numberOfKeys: 2, lua });
+  defined.add(client);
+  return client;
+}
+
+/** Per order, what the lifecycle has applied to the sale's Redis counters (same hash tag as its other keys). */
+export const lifecycleKey = (activityId: string) => `{act:${activityId}}:lifecycle`;
+
+interface Owed {
+  id: string;
+  activityId: string;
+  quantity: number;
+  status: OrderStatus;
+  mode: DeductionMode;
+}
+
+/**
+ * Brings Redis to what PostgreSQL says for orders whose stock move is still owed to Redis, then clears
+ * their flag (only if the order has not moved on meanwhile; then the next pass mirrors the newer state).
+ * Returns the number of orders mirrored.
+ */
+export async function mirrorOwedStock(prisma: PrismaClient, client: Redis, limit = 1000): Promise<number> {
+  const owed = await prisma.$queryRaw<Owed[]>`
+    SELECT o.id, o.activity_id AS "activityId", o.quantity, o.status::text AS status, a.deduction_mode::text AS mode
+    FROM orders o JOIN activities a ON a.id = o.activity_id
+    WHERE o.redis_owed LIMIT ${limit}`;
+  if (owed.length === 0) return 0;
+  const r = withMirrorScript(client);
+  const byActivity = new Map<string, Owed[]>();
+  for (const o of owed) byActivity.set(o.activityId, [...(byActivity.get(o.activityId) ?? []), o]);
+  for (const [activityId, orders] of byActivity) {
+    const args = orders.flatMap((o) => {
+      const t = redisTarget(o.mode, o.status, o.quantity);
+      return [o.id, t.stock, t.quota];
+    });
+    const [changed] = await r.orderStockMirror(activityKeys(activityId).meta, lifecycleKey(activityId), ...args);
+    if (changed > 0) await r.publish(EVENTS_CHANNEL, JSON.stringify({ activityId, event: "stock" }));
+  }
+  await prisma.$executeRaw`
+    UPDATE orders o SET redis_owed = false
+    FROM unnest(${owed.map((o) => o.id)}::text[], ${owed.map((o) => o.status)}::text[]) AS m(id, status)
+    WHERE o.id = m.id AND o.status::text = m.status AND o.redis_owed`;
+  return owed.length;
+}
+
+/** PAYMENT mode: orders that may be admitted for `units` of stock. The one rule for the quota. */
+export function paymentQuota(units: number): number {
+  return Math.ceil(units * env().PAYMENT_OVER_ADMISSION);
+}
+
+/**
+ * Part of a preheat that rebuilds a sale's Redis state from PostgreSQL: PostgreSQL's stock already
+ * holds every lifecycle move, so each order's target is recorded as applied (a mirror still owed
+ * then changes nothing), and in PAYMENT mode the quota is what the sellable units allow minus the
+ * orders that hold admission (pending or paid).
+ */
+export async function rebuildLifecycleState(
+  prisma: PrismaClient,
+  pipe: ChainableCommander,
+  activityId: string,
+  mode: DeductionMode,
+  stock: number,
+): Promise<void> {
+  const orders = await prisma.order.findMany({
+    where: { activityId },
+    select: { id: true, status: true, quantity: true },
+  });
+  const key = lifecycleKey(activityId);
+  pipe.del(key);
+  const applied: Record<string, string> = {};
+  for (const o of orders) {
+    const t = redisTarget(mode, o.status, o.quantity);
+    if (t.stock !== 0 || t.quota !== 0) applied[o.id] = `${t.stock}:${t.quota}`;
+  }
+  if (Object.keys(applied).length) pipe.hset(key, applied);
+  if (mode === "PAYMENT") {
+    const units = (s: OrderStatus[]) => orders.filter((o) => s.includes(o.status)).reduce((n, o) => n + o.quantity, 0);
+    const paid = units(["PAID"]);
+    pipe.hset(activityKeys(activityId).meta, "quota", Math.max(0, paymentQuota(stock + paid) - paid - units(["PENDING_PAYMENT"])));
+  }
+}

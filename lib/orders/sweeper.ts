@@ -1,0 +1,68 @@
+import "server-only";
+import type { Redis } from "ioredis";
+import type { PrismaClient } from "@/lib/generated/prisma/client";
+import { env } from "@/lib/env";
+import { errorText, log } from "@/lib/log";
+import { expireDue } from "@/lib/orders/lifecycle";
+import { mirrorOwedStock } from "@/lib/orders/stock-mirror";
+import { paymentProvider } from "@/lib/payments";
+import { reconcile } from "@/lib/payments/reconcile";
+import { settleOwedRefunds } from "@/lib/payments/refunds";
+import type { PaymentProvider } from "@/lib/payments/types";
+
+export interface SweepResult {
+  expired: number;
+  mirrored: number;
+  refunded: number;
+}
+
+/**
+ * One pass of the expiry sweeper: closes every order past its pay-by in batches (each batch one
+ * transaction that also returns its units), mirrors the moves into Redis, and pays refunds still owed.
+ * Safe to run in every worker at once.
+ */
+export async function sweepOnce(
+  prisma: PrismaClient,
+  redis: Redis,
+  opts: { now?: Date; provider?: PaymentProvider; maxBatches?: number } = {},
+): Promise<SweepResult> {
+  const e = env();
+  let expired = 0;
+  for (let i = 0; i < (opts.maxBatches ?? 20); i++) {
+    const closed = await expireDue(prisma, {
+      now: opts.now ?? new Date(),
+      limit: e.EXPIRY_BATCH_SIZE,
+      nonPayerThreshold: e.NONPAYER_THRESHOLD,
+    });
+    expired += closed.length;
+    if (closed.length < e.EXPIRY_BATCH_SIZE) break;
+  }
+  const mirrored = await mirrorOwedStock(prisma, redis);
+  const refunded = await settleOwedRefunds(opts.provider ?? paymentProvider());
+  return { expired, mirrored, refunded };
+}
+
+/** The sweeper (every second) and the scheduled reconciliation, as one worker runs them. */
+export function startSweeper(prisma: PrismaClient, redis: Redis, everyMs = 1_000): { stop(): void } {
+  const sweepLog = log.child({ component: "sweeper" });
+  let busy = false;
+  let lastReconcile = Date.now();
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      const r = await sweepOnce(prisma, redis);
+      if (r.expired || r.refunded) sweepLog.info(r, "swept");
+      const every = env().RECONCILE_EVERY_SEC * 1000;
+      if (every > 0 && Date.now() - lastReconcile >= every) {
+        lastReconcile = Date.now();
+        const run = await reconcile(paymentProvider(), { since: new Date(Date.now() - 2 * every) });
+        sweepLog.info({ repaired: run.repaired, issues: run.issues.length }, "reconciled");
+      }
+    })()
+      .catch((e: unknown) => sweepLog.error({ err: errorText(e) }, "sweep failed; retried next second"))
+      .finally(() => (busy = false));
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -5,6 +5,7 @@ import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { runSchedule } from "@/lib/flash/scheduler";
 import { OrderWorker } from "@/lib/orders/worker";
+import { startSweeper } from "@/lib/orders/sweeper";
 import { preflight } from "@/scripts/lib/preflight";
 import { createRedisConnection, redis } from "@/lib/redis";
 
@@ -23,6 +24,9 @@ const worker = new OrderWorker({
   log,
 });
 
+// Expiry sweeper, owed Redis mirrors and refunds, scheduled reconciliation (lib/orders/sweeper.ts).
+const sweeper = startSweeper(db(), redis());
+
 let scheduling = false;
 const schedule = setInterval(() => {
   if (scheduling) return;
@@ -38,6 +42,7 @@ const stop = (signal: string) => {
   stopping = true;
   log(`${signal}: finishing the batch in hand`);
   clearInterval(schedule);
+  sweeper.stop();
   worker.stop();
 };
 process.on("SIGINT", () => stop("SIGINT"));

@@ -145,7 +145,9 @@ function TicketStatus({ ticket, progress }: { ticket: { ticketId: string; sequen
       <div className="alert ok" data-testid="ticket-confirmed">
         <strong>Order confirmed.</strong>{" "}
         {view.payBy && <>Please pay by {new Date(view.payBy).toLocaleTimeString()}. </>}
-        <Link href="/orders">See my orders</Link>
+        <Link className="btn primary small" href={`/orders/${view.orderId}`} data-testid="pay-now">
+          Pay now
+        </Link>
       </div>
     );
   }

@@ -11,7 +11,11 @@ import { recordAudit, type AuditAction } from "@/lib/admin/audit";
 import { badInput, fail, type AdminResult } from "@/lib/admin/results";
 import type { ControlInput } from "@/lib/admin/schemas";
 import { restocksKey, withAdminScripts } from "@/lib/admin/scripts";
-import { paymentQuota } from "@/lib/orders/stock-mirror";
+import { closeSaleOrders } from "@/lib/orders/lifecycle";
+import { mirrorOwedStock, paymentQuota } from "@/lib/orders/stock-mirror";
+import { paymentProvider } from "@/lib/payments";
+import { settleOwedRefunds } from "@/lib/payments/refunds";
+import { errorText, log } from "@/lib/log";
 
 export type ControlResult = AdminResult<{ activityId: string; slug: string; event: string; stock?: number }>;
 
@@ -105,6 +109,7 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         undo: { status: a.status, endAt: a.endAt },
         mirror: { status: "ENDED", end: endAt.getTime() },
         mirrorUndo: { status: a.status, end: a.endAt.getTime() },
+        after: () => closeOrders(a.id, actorId, "activity.end"),
       });
     }
     case "cancel":
@@ -115,6 +120,7 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         undo: { status: a.status },
         mirror: { status: "CANCELLED" },
         mirrorUndo: { status: a.status },
+        after: () => closeOrders(a.id, actorId, "activity.cancel"),
       });
     case "restock":
       return restock(a, input.units, actorId);
@@ -125,6 +131,25 @@ const isRunning = (a: Activity) => a.status === "SCHEDULED" || a.status === "LIV
 
 type Fields = Record<string, string | number>;
 const flat = (f: Fields) => Object.entries(f).flat();
+
+/**
+ * After a cancel: unpaid orders are cancelled and paid ones refunded. After an admin ends a sale:
+ * unpaid orders are cancelled (their units become unsold); paid ones stand. Audited with the counts.
+ */
+async function closeOrders(activityId: string, actorId: string, action: "activity.cancel" | "activity.end") {
+  const cancel = action === "activity.cancel";
+  const r = await closeSaleOrders(db(), activityId, { reason: cancel ? "SALE_CANCELLED" : "SALE_ENDED", refundPaid: cancel });
+  await recordAudit(db(), {
+    actorId,
+    action: `${action}.orders`,
+    activityId,
+    details: { cancelled: r.cancelled, refunded: r.refunded },
+  });
+  await mirrorOwedStock(db(), redis());
+  await settleOwedRefunds(paymentProvider()).catch((e: unknown) =>
+    log.warn({ activityId, err: errorText(e) }, "refunds after closing a sale failed; the sweeper retries them"),
+  );
+}
 
 async function preheatIfDue(id: string, startAt: Date) {
   if (startAt.getTime() - Date.now() <= PREHEAT_LEAD_MS) await preheatActivity(db(), redis(), id);
@@ -186,7 +211,7 @@ async function setControl(a: Activity, actorId: string, action: AuditAction, c: 
     await r.adminMirror(meta, ...flat(c.mirrorUndo)).catch(() => undefined);
     return fail("UNAVAILABLE", "Redis did not answer, so nothing was changed. Try again in a moment.");
   }
-  await c.after?.().catch(() => undefined);
+  await c.after?.().catch((e: unknown) => log.error({ activityId: a.id, action, err: errorText(e) }, "follow-up of a run control failed"));
   const event = action.slice("activity.".length);
   await publishEvent(a.id, event);
   return { ok: true, activityId: a.id, slug: a.slug, event };

@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import { env } from "@/lib/env";
 import { errorText, log } from "@/lib/log";
-import { expireDue } from "@/lib/orders/lifecycle";
+import { closeSaleOrders, expireDue } from "@/lib/orders/lifecycle";
 import { mirrorOwedStock } from "@/lib/orders/stock-mirror";
 import { paymentProvider } from "@/lib/payments";
 import { reconcile } from "@/lib/payments/reconcile";
@@ -37,6 +37,11 @@ export async function sweepOnce(
     expired += closed.length;
     if (closed.length < e.EXPIRY_BATCH_SIZE) break;
   }
+  // Orders written after their sale was cancelled (tickets still queued at the cancel) follow it.
+  const late = await prisma.$queryRaw<{ id: string }[]>`
+    SELECT DISTINCT a.id FROM activities a JOIN orders o ON o.activity_id = a.id
+    WHERE a.status = 'CANCELLED' AND o.status IN ('PENDING_PAYMENT', 'PAID')`;
+  for (const { id } of late) await closeSaleOrders(prisma, id, { reason: "SALE_CANCELLED", refundPaid: true });
   const mirrored = await mirrorOwedStock(prisma, redis);
   const refunded = await settleOwedRefunds(opts.provider ?? paymentProvider());
   return { expired, mirrored, refunded };

@@ -3,25 +3,27 @@
 -- brings Redis to the same place. Idempotent per order: the lifecycle hash remembers, per order, what
 -- has been applied ("stock:quota"), and only the difference to the target is added, so a retry, a
 -- duplicate or a sweep racing another sweep never counts a unit twice.
--- KEYS[1] meta hash, KEYS[2] lifecycle hash: orderId -> "stockApplied:quotaApplied"
--- ARGV: per order 3 values: orderId, stockTarget, quotaTarget
+-- A target carries the version of the order row it was read from (its updated_at), so a mirror
+-- that read an older state and runs late cannot undo a newer one.
+-- KEYS[1] meta hash, KEYS[2] lifecycle hash: orderId -> "stockApplied:quotaApplied:version"
+-- ARGV: per order 4 values: orderId, version, stockTarget, quotaTarget
 -- Returns {orders changed, stock after}, or {-1, 0} when the sale is not preheated (preheat copies
 -- PostgreSQL, which already holds the move, and records every order's target as applied).
 local meta, applied = KEYS[1], KEYS[2]
 if redis.call('HEXISTS', meta, 'stock') == 0 then return {-1, 0} end
 local changed, dStock, dQuota = 0, 0, 0
-for i = 1, #ARGV, 3 do
-  local id, tStock, tQuota = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+for i = 1, #ARGV, 4 do
+  local id, version, tStock, tQuota = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   local cur = redis.call('HGET', applied, id)
-  local cStock, cQuota = 0, 0
+  local cStock, cQuota, cVersion = 0, 0, -1
   if cur then
-    local bar = string.find(cur, ':', 1, true)
-    cStock, cQuota = tonumber(string.sub(cur, 1, bar - 1)), tonumber(string.sub(cur, bar + 1))
+    local a, b, c = string.match(cur, '^(-?%d+):(-?%d+):(%d+)$')
+    cStock, cQuota, cVersion = tonumber(a), tonumber(b), tonumber(c)
   end
-  if cStock ~= tStock or cQuota ~= tQuota then
+  if version >= cVersion and (cStock ~= tStock or cQuota ~= tQuota) then
     dStock = dStock + (tStock - cStock)
     dQuota = dQuota + (tQuota - cQuota)
-    redis.call('HSET', applied, id, tStock .. ':' .. tQuota)
+    redis.call('HSET', applied, id, tStock .. ':' .. tQuota .. ':' .. version)
     changed = changed + 1
   end
 end

@@ -29,6 +29,7 @@ export const lifecycleKey = (activityId: string) => `{act:${activityId}}:lifecyc
 
 interface Owed {
   id: string;
+  version: string;
   activityId: string;
   quantity: number;
   status: OrderStatus;
@@ -40,11 +41,18 @@ interface Owed {
  * their flag (only if the order has not moved on meanwhile; then the next pass mirrors the newer state).
  * Returns the number of orders mirrored.
  */
-export async function mirrorOwedStock(prisma: PrismaClient, client: Redis, limit = 1000): Promise<number> {
+export async function mirrorOwedStock(
+  prisma: PrismaClient,
+  client: Redis,
+  opts: { orderIds?: string[]; limit?: number } = {},
+): Promise<number> {
+  const only = opts.orderIds ?? null;
   const owed = await prisma.$queryRaw<Owed[]>`
-    SELECT o.id, o.activity_id AS "activityId", o.quantity, o.status::text AS status, a.deduction_mode::text AS mode
+    SELECT o.id, o.activity_id AS "activityId", o.quantity, o.status::text AS status, a.deduction_mode::text AS mode,
+           (extract(epoch FROM o.updated_at) * 1000)::bigint::text AS version
     FROM orders o JOIN activities a ON a.id = o.activity_id
-    WHERE o.redis_owed LIMIT ${limit}`;
+    WHERE o.redis_owed AND (${only}::text[] IS NULL OR o.id = ANY(${only}::text[]))
+    LIMIT ${opts.limit ?? 1000}`;
   if (owed.length === 0) return 0;
   const r = withMirrorScript(client);
   const byActivity = new Map<string, Owed[]>();
@@ -52,7 +60,7 @@ export async function mirrorOwedStock(prisma: PrismaClient, client: Redis, limit
   for (const [activityId, orders] of byActivity) {
     const args = orders.flatMap((o) => {
       const t = redisTarget(o.mode, o.status, o.quantity);
-      return [o.id, t.stock, t.quota];
+      return [o.id, o.version, t.stock, t.quota];
     });
     const [changed] = await r.orderStockMirror(activityKeys(activityId).meta, lifecycleKey(activityId), ...args);
     if (changed > 0) await r.publish(EVENTS_CHANNEL, JSON.stringify({ activityId, event: "stock" }));
@@ -84,14 +92,14 @@ export async function rebuildLifecycleState(
 ): Promise<void> {
   const orders = await prisma.order.findMany({
     where: { activityId },
-    select: { id: true, status: true, quantity: true },
+    select: { id: true, status: true, quantity: true, updatedAt: true },
   });
   const key = lifecycleKey(activityId);
   pipe.del(key);
   const applied: Record<string, string> = {};
   for (const o of orders) {
     const t = redisTarget(mode, o.status, o.quantity);
-    if (t.stock !== 0 || t.quota !== 0) applied[o.id] = `${t.stock}:${t.quota}`;
+    if (t.stock !== 0 || t.quota !== 0) applied[o.id] = `${t.stock}:${t.quota}:${o.updatedAt.getTime()}`;
   }
   if (Object.keys(applied).length) pipe.hset(key, applied);
   if (mode === "PAYMENT") {

@@ -2,6 +2,8 @@ import "server-only";
 import { db } from "@/lib/db";
 import { errorText, log } from "@/lib/log";
 import { recordDeclined, recordPayment, type PaymentOutcome } from "@/lib/orders/lifecycle";
+import { mirrorOwedStock } from "@/lib/orders/stock-mirror";
+import { redis } from "@/lib/redis";
 import type { LedgerEntry, PaymentProvider, ProviderReply } from "@/lib/payments/types";
 import { settleRefund } from "@/lib/payments/refunds";
 
@@ -22,6 +24,12 @@ export async function applyPaid(provider: PaymentProvider, entry: LedgerEntry, s
     paidAt: entry.paidAt ?? new Date(),
     payload: { source },
   });
+  // PAYMENT mode took stock (or gave the admission back): Redis shows it at once, not at the next sweep.
+  if (outcome.kind === "PAID" || outcome.kind === "REFUND_OWED") {
+    await mirrorOwedStock(db(), redis(), { orderIds: [entry.orderId] }).catch((e: unknown) =>
+      payLog.warn({ order: entry.orderId, err: errorText(e) }, "Redis mirror failed; the sweeper retries it"),
+    );
+  }
   if (outcome.kind === "MISMATCH") payLog.error({ ref: entry.ref, order: entry.orderId, detail: outcome.detail }, "payment does not match its order; nothing changed");
   if (outcome.kind === "UNKNOWN_ORDER") payLog.error({ ref: entry.ref, order: entry.orderId }, "payment for an unknown order; nothing changed");
   if (outcome.kind === "REFUND_OWED") {

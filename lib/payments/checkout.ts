@@ -69,7 +69,7 @@ export async function queryIfDue(orderId: string, provider: PaymentProvider = pa
     UPDATE payments SET queried_at = now()
     WHERE order_id = ${orderId} AND status = 'PENDING' AND provider = ${provider.name}
       AND returned_at <= now() - make_interval(secs => ${after})
-      AND (queried_at IS NULL OR queried_at <= now() - make_interval(secs => ${after}))
+      AND (queried_at IS NULL OR queried_at <= now() - make_interval(secs => ${Math.max(after, 1)}))
     RETURNING provider_ref AS ref`;
   let applied = 0;
   for (const { ref } of due) {

@@ -27,7 +27,7 @@ describe("orders in the console", () => {
     await drain(a.id);
     const emails = await db().user.findMany({ where: { id: { in: users } }, select: { id: true, email: true } });
     const one = emails[0]!;
-    await db().order.updateMany({ where: { activityId: a.id, userId: one.id }, data: { status: "PAID" } });
+    await db().order.updateMany({ where: { activityId: a.id, userId: one.id }, data: { status: "PAID", paidAt: new Date() } });
 
     const page1 = await listOrders({ activityId: a.id, page: 1 });
     expect(page1).toMatchObject({ total: ORDERS_PAGE_SIZE + 5, page: 1, pages: 2 });

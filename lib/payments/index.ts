@@ -20,6 +20,6 @@ export function paymentProvider(): PaymentProvider {
 }
 
 /** Tests swap the provider (e.g. Stripe against a local server); pass nothing to go back to the configured one. */
-export function usePaymentProvider(p?: PaymentProvider): void {
+export function setPaymentProvider(p?: PaymentProvider): void {
   globalForPayments.paymentProvider = p;
 }

@@ -7,12 +7,12 @@ import { expireDue, recordPayment } from "@/lib/orders/lifecycle";
 import { sweepOnce } from "@/lib/orders/sweeper";
 import { settleCharge } from "@/lib/payments/sandbox/ledger";
 import { createActivity, createCores, createUsers } from "../support/flash";
-import { buyOne, expectInvariants, openCheckout, pay, payOpened, useInProcessSandbox } from "../support/lifecycle";
+import { buyOne, expectInvariants, openCheckout, pay, payOpened, inProcessSandbox } from "../support/lifecycle";
 
 const { cores, close } = createCores(2);
-let sandbox: ReturnType<typeof useInProcessSandbox>;
+let sandbox: ReturnType<typeof inProcessSandbox>;
 beforeAll(() => {
-  sandbox = useInProcessSandbox();
+  sandbox = inProcessSandbox();
 });
 afterAll(() => {
   sandbox.restore();

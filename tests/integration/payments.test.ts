@@ -9,15 +9,15 @@ import { buildNotification, getCharge, sandboxSecret, settleCharge, settleDelive
 import { SIGNATURE_HEADER, signPayload } from "@/lib/payments/sandbox/signature";
 import { sweepOnce } from "@/lib/orders/sweeper";
 import { createActivity, createCores, createUsers } from "../support/flash";
-import { buyOne, expectInvariants, openCheckout, pay, useInProcessSandbox } from "../support/lifecycle";
+import { buyOne, expectInvariants, openCheckout, pay, inProcessSandbox } from "../support/lifecycle";
 
 // The active query may ask at once in tests (the interval is what is configured, not what is tested).
 process.env.PAYMENT_QUERY_AFTER_SEC = "0";
 
 const { cores, close } = createCores(1);
-let sandbox: ReturnType<typeof useInProcessSandbox>;
+let sandbox: ReturnType<typeof inProcessSandbox>;
 beforeAll(() => {
-  sandbox = useInProcessSandbox();
+  sandbox = inProcessSandbox();
 });
 afterAll(() => {
   sandbox.restore();

@@ -3,7 +3,7 @@ import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { activityKeys } from "@/lib/flash/keys";
 import type { FlashCore } from "@/lib/flash/core";
-import { usePaymentProvider } from "@/lib/payments";
+import { setPaymentProvider } from "@/lib/payments";
 import { startCheckout } from "@/lib/payments/checkout";
 import { handleNotification } from "@/lib/payments/notifications";
 import { settleCharge, setSandboxTransport, settleDeliveries } from "@/lib/payments/sandbox/ledger";
@@ -12,9 +12,9 @@ import type { SandboxDelivery } from "@/lib/payments/types";
 import { drain, tokenFor, type TestActivity } from "./flash";
 
 /** The sandbox provider, delivering its notifications in-process to the shop's handler. */
-export function useInProcessSandbox() {
+export function inProcessSandbox() {
   const provider = sandboxProvider("http://shop.test");
-  usePaymentProvider(provider);
+  setPaymentProvider(provider);
   setSandboxTransport(async (_url, body, headers) => {
     const reply = await handleNotification(provider, body, new Headers(headers));
     return { status: reply.status, body: reply.body };
@@ -22,7 +22,7 @@ export function useInProcessSandbox() {
   return {
     provider,
     restore() {
-      usePaymentProvider();
+      setPaymentProvider();
       setSandboxTransport();
     },
   };

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { createActivity } from "./support/db";
+import { createActivity, testDb } from "./support/db";
 import { STORAGE } from "./support/users";
 
 /** Buys one unit through the sale page and follows "Pay now" to the order page. */
@@ -38,7 +38,7 @@ test.describe("after the order: pay, expire", () => {
   });
 
   test("an unpaid hold expires and its unit returns to sale in another shopper's browser", async ({ browser }) => {
-    const activity = await createActivity({ startInMs: 2_000, stock: 1, deductionMode: "RESERVE", paymentWindowSec: 4 });
+    const activity = await createActivity({ startInMs: 2_000, stock: 1, deductionMode: "RESERVE", paymentWindowSec: 600 });
     const buyer = await browser.newContext({ storageState: STORAGE.shopper2 });
     const page = await buyer.newPage();
     await buyAndOpenOrder(page, activity.slug);
@@ -48,7 +48,9 @@ test.describe("after the order: pay, expire", () => {
     await otherPage.goto(`/activities/${activity.slug}`);
     await expect(otherPage.getByTestId("stock-left")).toHaveText("Sold out");
 
-    // Nobody pays: at the pay-by time the sweeper releases the hold.
+    // Nobody pays, and the pay-by time comes (moved forward here rather than waited for): the sweeper releases the hold.
+    await expect(page.getByTestId("hold-timer")).toBeVisible();
+    await testDb().order.updateMany({ where: { activityId: activity.id }, data: { payBy: new Date(Date.now() - 1000) } });
     await expect(page.getByTestId("order-status")).toHaveText("Expired");
     await expect(page.getByTestId("order-reason")).toContainText("not paid by the pay-by time");
     await expect(page.getByTestId("pay-button")).toHaveCount(0);

@@ -15,7 +15,7 @@ const globalForPayments = globalThis as unknown as { paymentProvider?: PaymentPr
 /** The provider PAYMENT_PROVIDER selects; one per process. */
 export function paymentProvider(): PaymentProvider {
   globalForPayments.paymentProvider ??=
-    env().PAYMENT_PROVIDER === "stripe" ? stripeProvider(publicBaseUrl()) : sandboxProvider(publicBaseUrl());
+    env().PAYMENT_PROVIDER === "stripe" ? stripeProvider() : sandboxProvider(publicBaseUrl());
   return globalForPayments.paymentProvider;
 }
 

@@ -14,6 +14,7 @@ import { formatStartupError } from "@/scripts/services/index";
 import { createBenchActivity, retireBenchActivities } from "@/bench/lib/activity";
 import { parseOptions, OptionError, type BenchOptions } from "@/bench/lib/options";
 import { resumeWorkers, runSale, type SalePhase } from "@/bench/lib/phases";
+import { runPaymentPhase, type PaymentPhase } from "@/bench/lib/payments";
 import { pollLevel, type PollLevel } from "@/bench/lib/polling";
 import { CostMeter, machineInfo, waitForQuiet, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
 import { headline, printChecks, printHeadline, printPolling, printSale } from "@/bench/lib/report";
@@ -125,6 +126,7 @@ async function main(o: BenchOptions): Promise<number> {
   }
 
   const runs: SalePhase[][] = [];
+  const payments: PaymentPhase[] = [];
   for (let run = 1; run <= o.runs; run++) {
     // Fresh cookies every run, so the server's session cache starts cold as it would for a new crowd.
     const t1 = Date.now();
@@ -142,6 +144,19 @@ async function main(o: BenchOptions): Promise<number> {
     if (o.scenarios.includes("flash")) {
       const soldOutSeconds = o.scenarios.includes("soldout") ? Math.min(o.duration, o.ci ? 2 : 10) : undefined;
       await sale("flash", { stock: o.stock, limit: o.limit, buyers: o.shoppers, soldOutSeconds });
+      if (o.scenarios.includes("payment")) {
+        const flash = phases[phases.length - 1]!;
+        payments.push(
+          await runPaymentPhase({
+            baseUrl: stack!.baseUrl,
+            activity: flash.activity,
+            env: stack!.env as { NEXTAUTH_SECRET: string },
+            connections: o.connections,
+            duplicateShare: 0.1,
+            log,
+          }),
+        );
+      }
     }
     for (const kind of ["admit", "split"] as const) {
       if (o.scenarios.includes(kind))
@@ -159,9 +174,10 @@ async function main(o: BenchOptions): Promise<number> {
 
   const rows = headline(runs);
   if (rows.length) printHeadline(rows);
-  const checks = [...warmups, ...runs.flat()].flatMap((p) =>
-    p.checks.map((c) => ({ ...c, phase: p.kind, activity: p.activity.id })),
-  );
+  const checks = [
+    ...[...warmups, ...runs.flat()].flatMap((p) => p.checks.map((c) => ({ ...c, phase: p.kind, activity: p.activity.id }))),
+    ...payments.flatMap((p) => p.checks.map((c) => ({ ...c, phase: "payment", activity: "" }))),
+  ];
   const violations = checks.filter((c) => !c.ok);
 
   const result = {
@@ -176,6 +192,7 @@ async function main(o: BenchOptions): Promise<number> {
     headline: rows,
     warmup: warmups[0] ?? null,
     runs,
+    payments,
     polling,
     violations,
   };

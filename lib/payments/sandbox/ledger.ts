@@ -1,11 +1,11 @@
 import "server-only";
-import { hkdfSync, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { errorText, log } from "@/lib/log";
 import type { SandboxCharge } from "@/lib/generated/prisma/client";
 import type { CheckoutRequest, LedgerEntry, SandboxDelivery } from "@/lib/payments/types";
-import { SIGNATURE_HEADER, signPayload } from "@/lib/payments/sandbox/signature";
+import { SIGNATURE_HEADER, sandboxSecretFrom, signPayload } from "@/lib/payments/sandbox/signature";
 
 /*
  * The sandbox payment provider itself: it stands in for an external provider and works offline.
@@ -19,9 +19,7 @@ const sandboxLog = log.child({ component: "sandbox-provider" });
 
 /** The secret shared by the sandbox and the shop's notification endpoint. */
 export function sandboxSecret(): string {
-  const e = env();
-  if (e.SANDBOX_WEBHOOK_SECRET) return e.SANDBOX_WEBHOOK_SECRET;
-  return Buffer.from(hkdfSync("sha256", e.NEXTAUTH_SECRET, "", "sandbox-webhook", 32)).toString("base64url");
+  return sandboxSecretFrom(env());
 }
 
 export function toEntry(c: SandboxCharge): LedgerEntry {

@@ -1,5 +1,5 @@
 import "server-only";
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 
 /**
  * The sandbox provider's signature: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`,
@@ -31,4 +31,10 @@ export function checkSignature(
   // Checked after the MAC, so an attacker learns nothing from the answer about an unsigned timestamp.
   if (Math.abs(nowSec - t) > toleranceSec) return "STALE";
   return "OK";
+}
+
+/** The shared secret: SANDBOX_WEBHOOK_SECRET, or one derived from NEXTAUTH_SECRET when unset. */
+export function sandboxSecretFrom(e: { SANDBOX_WEBHOOK_SECRET?: string | undefined; NEXTAUTH_SECRET: string }): string {
+  if (e.SANDBOX_WEBHOOK_SECRET) return e.SANDBOX_WEBHOOK_SECRET;
+  return Buffer.from(hkdfSync("sha256", e.NEXTAUTH_SECRET, "", "sandbox-webhook", 32)).toString("base64url");
 }

@@ -1,5 +1,4 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
 import type { Prisma, PrismaClient } from "@/lib/generated/prisma/client";
 import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
 
@@ -178,62 +177,126 @@ const REFUND_FOR: Partial<Record<OrderStatus, RefundReason>> = {
 };
 
 /**
- * The provider says money arrived. Under the order's row lock: the payment row is claimed with one
- * conditional upsert on its unique provider ref (a duplicate notification claims nothing and changes
- * nothing), then the order goes PENDING_PAYMENT → PAID. A payment that finds the order expired,
- * cancelled or already paid — or, in PAYMENT mode, no stock left — keeps the order as it is and is
- * marked to be refunded. The amount and currency must match the order's, or nothing is written.
+ * The provider says money arrived, for a batch of notices (the notification handler groups concurrent
+ * ones, like a group commit; one notice is a batch of one). In one transaction, under the orders' row
+ * locks: each payment row is claimed with one conditional upsert on its unique provider ref (a
+ * duplicate claims nothing and changes nothing), then the orders go PENDING_PAYMENT → PAID. A payment
+ * that finds its order expired, cancelled or already paid — or, in PAYMENT mode, no stock left —
+ * leaves the order as it is and is marked to be refunded. A notice whose amount or currency differs
+ * from the order's writes nothing.
  */
-export async function recordPayment(prisma: PrismaClient, n: PaidNotice): Promise<PaymentOutcome> {
+export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]): Promise<PaymentOutcome[]> {
+  if (notices.length === 0) return [];
   return prisma.$transaction(async (tx) => {
-    const [o] = await tx.$queryRaw<
+    const ids = [...new Set(notices.map((n) => n.orderId))].sort();
+    const rows = await tx.$queryRaw<
       { id: string; status: OrderStatus; amount: number; quantity: number; activityId: string; mode: DeductionMode; currency: string }[]
     >`
       SELECT o.id, o.status::text AS status, o.amount, o.quantity, o.activity_id AS "activityId",
              a.deduction_mode::text AS mode, p.currency
       FROM orders o JOIN activities a ON a.id = o.activity_id JOIN products p ON p.id = a.product_id
-      WHERE o.id = ${n.orderId}
+      WHERE o.id = ANY(${ids}::text[])
+      ORDER BY o.id
       FOR UPDATE OF o`;
-    if (!o) return { kind: "UNKNOWN_ORDER" };
-    if (o.amount !== n.amount || o.currency.toUpperCase() !== n.currency.toUpperCase()) {
-      return { kind: "MISMATCH", detail: `${n.amount} ${n.currency} for an order of ${o.amount} ${o.currency}` };
-    }
-    let reason: RefundReason | null = o.status === "PENDING_PAYMENT" ? null : (REFUND_FOR[o.status] ?? "ORDER_CANCELLED");
-    const claimed = await tx.$queryRaw<{ id: string }[]>`
+    const orders = new Map(rows.map((r) => [r.id, r]));
+    const outcomes: PaymentOutcome[] = notices.map(() => ({ kind: "DUPLICATE" }));
+    const claims: { i: number; n: PaidNotice; reason: RefundReason | null }[] = [];
+    const seenRefs = new Set<string>();
+    const payingOrders = new Set<string>();
+    notices.forEach((n, i) => {
+      const o = orders.get(n.orderId);
+      if (!o) return void (outcomes[i] = { kind: "UNKNOWN_ORDER" });
+      if (o.amount !== n.amount || o.currency.toUpperCase() !== n.currency.toUpperCase()) {
+        return void (outcomes[i] = { kind: "MISMATCH", detail: `${n.amount} ${n.currency} for an order of ${o.amount} ${o.currency}` });
+      }
+      if (seenRefs.has(n.ref)) return; // the same notification twice in one batch
+      seenRefs.add(n.ref);
+      let reason: RefundReason | null = null;
+      if (o.status !== "PENDING_PAYMENT") reason = REFUND_FOR[o.status] ?? "ORDER_CANCELLED";
+      else if (payingOrders.has(o.id)) reason = "ALREADY_PAID"; // two sessions of one order paid together
+      else payingOrders.add(o.id);
+      claims.push({ i, n, reason });
+    });
+    if (claims.length === 0) return outcomes;
+
+    const claimed = await tx.$queryRaw<{ id: string; ref: string }[]>`
       INSERT INTO payments (id, order_id, provider, provider_ref, amount, currency, status, paid_at, refund_reason, payload, created_at, updated_at)
-      VALUES (${randomUUID()}, ${o.id}, ${n.provider}, ${n.ref}, ${n.amount}, ${n.currency.toUpperCase()}, 'SUCCEEDED',
-              ${n.paidAt}, ${reason}, ${JSON.stringify(n.payload ?? {})}::jsonb, now(), now())
+      SELECT gen_random_uuid()::text, c.order_id, c.provider, c.ref, c.amount, c.currency, 'SUCCEEDED',
+             c.paid_at::timestamptz AT TIME ZONE 'UTC', c.reason, c.payload::jsonb, now(), now()
+      FROM unnest(${claims.map((c) => c.n.orderId)}::text[], ${claims.map((c) => c.n.provider)}::text[],
+                  ${claims.map((c) => c.n.ref)}::text[], ${claims.map((c) => c.n.amount)}::int[],
+                  ${claims.map((c) => c.n.currency.toUpperCase())}::text[], ${claims.map((c) => c.n.paidAt.toISOString())}::text[],
+                  ${claims.map((c) => c.reason)}::text[], ${claims.map((c) => JSON.stringify(c.n.payload ?? {}))}::text[])
+           AS c(order_id, provider, ref, amount, currency, paid_at, reason, payload)
       ON CONFLICT (provider_ref) DO UPDATE
         SET status = 'SUCCEEDED', paid_at = EXCLUDED.paid_at, refund_reason = EXCLUDED.refund_reason,
             payload = EXCLUDED.payload, updated_at = now()
         WHERE payments.status = 'PENDING' AND payments.order_id = EXCLUDED.order_id
-      RETURNING id`;
-    const paymentId = claimed[0]?.id;
-    if (!paymentId) return { kind: "DUPLICATE" };
-    if (reason) return { kind: "REFUND_OWED", paymentId, reason };
+      RETURNING id, provider_ref AS ref`;
+    const paymentOf = new Map(claimed.map((c) => [c.ref, c.id]));
 
-    if (o.mode === "PAYMENT") {
-      // Stock leaves at payment: the same conditional update (and CHECK stock >= 0) the workers use.
-      const took = await tx.$executeRaw`
-        UPDATE activities SET stock = stock - ${o.quantity}, updated_at = now(),
-               sold_out_at = CASE WHEN stock = ${o.quantity} THEN now() ELSE sold_out_at END
-        WHERE id = ${o.activityId} AND stock >= ${o.quantity}`;
-      if (took !== 1) {
-        reason = "SOLD_OUT_AT_PAYMENT";
-        await tx.$executeRaw`
-          UPDATE orders SET status = 'CANCELLED', closed_at = now(), close_reason = ${reason}, redis_owed = true, updated_at = now()
-          WHERE id = ${o.id} AND status = 'PENDING_PAYMENT'`;
-        await tx.$executeRaw`UPDATE payments SET refund_reason = ${reason}, updated_at = now() WHERE id = ${paymentId}`;
-        return { kind: "REFUND_OWED", paymentId, reason };
-      }
+    const toPay: string[] = [];
+    const soldOut: { orderId: string; paymentId: string }[] = [];
+    // PAYMENT mode: stock leaves now, in batch order, as far as it goes (activity rows locked, CHECK stock >= 0).
+    const takes = new Map<string, number>();
+    const stockLeft = new Map<string, number>();
+    const paymentActivities = [...new Set(claims.map((c) => orders.get(c.n.orderId)!).filter((o) => o.mode === "PAYMENT").map((o) => o.activityId))].sort();
+    if (paymentActivities.length) {
+      const stocks = await tx.$queryRaw<{ id: string; stock: number }[]>`
+        SELECT id, stock FROM activities WHERE id = ANY(${paymentActivities}::text[]) ORDER BY id FOR UPDATE`;
+      for (const a of stocks) stockLeft.set(a.id, a.stock);
     }
-    const moved = await tx.$executeRaw`
-      UPDATE orders SET status = 'PAID', paid_at = now(), redis_owed = ${o.mode === "PAYMENT"}, updated_at = now()
-      WHERE id = ${o.id} AND status = 'PENDING_PAYMENT'`;
-    // Cannot happen under the row lock; if it did, the transaction rolls back and the notification is retried.
-    if (moved !== 1) throw new Error(`order ${o.id} left PENDING_PAYMENT under its lock`);
-    return { kind: "PAID", paymentId };
+    for (const c of claims) {
+      const paymentId = paymentOf.get(c.n.ref);
+      if (!paymentId) continue; // duplicate of an earlier notification
+      const o = orders.get(c.n.orderId)!;
+      if (c.reason) {
+        outcomes[c.i] = { kind: "REFUND_OWED", paymentId, reason: c.reason };
+        continue;
+      }
+      if (o.mode === "PAYMENT") {
+        const left = stockLeft.get(o.activityId) ?? 0;
+        if (left < o.quantity) {
+          soldOut.push({ orderId: o.id, paymentId });
+          outcomes[c.i] = { kind: "REFUND_OWED", paymentId, reason: "SOLD_OUT_AT_PAYMENT" };
+          continue;
+        }
+        stockLeft.set(o.activityId, left - o.quantity);
+        takes.set(o.activityId, (takes.get(o.activityId) ?? 0) + o.quantity);
+      }
+      toPay.push(o.id);
+      outcomes[c.i] = { kind: "PAID", paymentId };
+    }
+    for (const [id, units] of takes) {
+      const took = await tx.$executeRaw`
+        UPDATE activities SET stock = stock - ${units}, updated_at = now(),
+               sold_out_at = CASE WHEN stock = ${units} THEN now() ELSE sold_out_at END
+        WHERE id = ${id} AND stock >= ${units}`;
+      if (took !== 1) throw new Error(`activity ${id} changed under its lock`);
+    }
+    if (toPay.length) {
+      const moved = await tx.$executeRaw`
+        UPDATE orders o SET status = 'PAID', paid_at = now(), redis_owed = (a.deduction_mode = 'PAYMENT'), updated_at = now()
+        FROM activities a
+        WHERE o.id = ANY(${toPay}::text[]) AND a.id = o.activity_id AND o.status = 'PENDING_PAYMENT'`;
+      // Cannot happen under the row locks; if it did, the transaction rolls back and the provider retries.
+      if (moved !== toPay.length) throw new Error("orders left PENDING_PAYMENT under their locks");
+    }
+    if (soldOut.length) {
+      await tx.$executeRaw`
+        UPDATE orders SET status = 'CANCELLED', closed_at = now(), close_reason = 'SOLD_OUT_AT_PAYMENT', redis_owed = true, updated_at = now()
+        WHERE id = ANY(${soldOut.map((x) => x.orderId)}::text[]) AND status = 'PENDING_PAYMENT'`;
+      await tx.$executeRaw`
+        UPDATE payments SET refund_reason = 'SOLD_OUT_AT_PAYMENT', updated_at = now()
+        WHERE id = ANY(${soldOut.map((x) => x.paymentId)}::text[])`;
+    }
+    return outcomes;
   });
+}
+
+export async function recordPayment(prisma: PrismaClient, n: PaidNotice): Promise<PaymentOutcome> {
+  const [outcome] = await recordPayments(prisma, [n]);
+  return outcome!;
 }
 
 /** A checkout the shopper declined or that expired at the provider: PENDING → FAILED. */

@@ -1,7 +1,8 @@
 import "server-only";
 import { db } from "@/lib/db";
 import { errorText, log } from "@/lib/log";
-import { recordDeclined, recordPayment, type PaymentOutcome } from "@/lib/orders/lifecycle";
+import { recordDeclined, type PaymentOutcome } from "@/lib/orders/lifecycle";
+import { PaymentBatcher } from "@/lib/payments/batcher";
 import { mirrorOwedStock } from "@/lib/orders/stock-mirror";
 import { redis } from "@/lib/redis";
 import type { LedgerEntry, PaymentProvider, ProviderReply } from "@/lib/payments/types";
@@ -9,13 +10,26 @@ import { settleRefund } from "@/lib/payments/refunds";
 
 const payLog = log.child({ component: "payments" });
 
+const globalForBatcher = globalThis as unknown as { paymentBatcher?: PaymentBatcher };
+function batcher(): PaymentBatcher {
+  globalForBatcher.paymentBatcher ??= new PaymentBatcher(db, 500, async (notices, outcomes) => {
+    // PAYMENT mode took stock (or gave the admission back): Redis shows it at once, not at the next sweep.
+    const moved = notices.filter((_, i) => outcomes[i]!.kind === "PAID" || outcomes[i]!.kind === "REFUND_OWED");
+    if (moved.length === 0) return;
+    await mirrorOwedStock(db(), redis(), { orderIds: moved.map((n) => n.orderId) }).catch((e: unknown) =>
+      payLog.warn({ orders: moved.length, err: errorText(e) }, "Redis mirror failed; the sweeper retries it"),
+    );
+  });
+  return globalForBatcher.paymentBatcher;
+}
+
 /**
  * A paid session, however the shop learnt of it (notification, active query, reconciliation): one
  * code path into the order lifecycle. A payment that must go back is refunded at once; if the
  * provider does not answer, the sweeper retries (the debt is recorded in the same transaction).
  */
 export async function applyPaid(provider: PaymentProvider, entry: LedgerEntry, source: string): Promise<PaymentOutcome> {
-  const outcome = await recordPayment(db(), {
+  const outcome = await batcher().submit({
     provider: provider.name,
     ref: entry.ref,
     orderId: entry.orderId,
@@ -24,12 +38,6 @@ export async function applyPaid(provider: PaymentProvider, entry: LedgerEntry, s
     paidAt: entry.paidAt ?? new Date(),
     payload: { source },
   });
-  // PAYMENT mode took stock (or gave the admission back): Redis shows it at once, not at the next sweep.
-  if (outcome.kind === "PAID" || outcome.kind === "REFUND_OWED") {
-    await mirrorOwedStock(db(), redis(), { orderIds: [entry.orderId] }).catch((e: unknown) =>
-      payLog.warn({ order: entry.orderId, err: errorText(e) }, "Redis mirror failed; the sweeper retries it"),
-    );
-  }
   if (outcome.kind === "MISMATCH") payLog.error({ ref: entry.ref, order: entry.orderId, detail: outcome.detail }, "payment does not match its order; nothing changed");
   if (outcome.kind === "UNKNOWN_ORDER") payLog.error({ ref: entry.ref, order: entry.orderId }, "payment for an unknown order; nothing changed");
   if (outcome.kind === "REFUND_OWED") {

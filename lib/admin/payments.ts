@@ -1,5 +1,7 @@
 import "server-only";
 import { db } from "@/lib/db";
+import { redis } from "@/lib/redis";
+import { NON_PAYERS_KEY } from "@/lib/orders/non-payers";
 import { recordAudit } from "@/lib/admin/audit";
 import { fail, type AdminResult } from "@/lib/admin/results";
 import { paymentProvider } from "@/lib/payments";
@@ -17,7 +19,7 @@ export function listNonPayers() {
 
 /** Clears a shopper's flag and their count of expired orders, audited; a second clear is a conflict. */
 export async function clearNonPayer(userId: string, actorId: string): Promise<AdminResult<{ userId: string }>> {
-  return db().$transaction(async (tx) => {
+  return db().$transaction(async (tx): Promise<AdminResult<{ userId: string }>> => {
     const u = await tx.user.findUnique({ where: { id: userId }, select: { expiredOrders: true, nonPayerSince: true } });
     const n = await tx.user.updateMany({
       where: { id: userId, nonPayerSince: { not: null } },
@@ -30,6 +32,9 @@ export async function clearNonPayer(userId: string, actorId: string): Promise<Ad
       details: { userId, expiredOrders: u?.expiredOrders ?? 0, since: u?.nonPayerSince?.toISOString() ?? null },
     });
     return { ok: true, userId };
+  }).then(async (r) => {
+    if (r.ok) await redis().srem(NON_PAYERS_KEY, userId);
+    return r;
   });
 }
 

@@ -20,6 +20,8 @@ export interface ActivityState {
   /** Tickets with a final answer. */
   served: number;
   soldOutAt: number | null;
+  /** Flagged non-payers are refused (per sale; preheated from activities.refuse_non_payers). */
+  refuseNonPayers: boolean;
 }
 
 export function parseState(id: string, h: Record<string, string>): ActivityState | null {
@@ -38,6 +40,7 @@ export function parseState(id: string, h: Record<string, string>): ActivityState
     admitted: num(h.seq),
     served: num(h.served),
     soldOutAt: h.soldOutAt ? Number(h.soldOutAt) : null,
+    refuseNonPayers: h.nonpay === "1",
   };
 }
 

@@ -26,6 +26,7 @@ export async function preheatActivity(prisma: PrismaClient, redis: Redis, activi
     paused: a.paused ? "1" : "0",
     price: a.salePrice,
     paywin: a.paymentWindowSec,
+    nonpay: a.refuseNonPayers ? "1" : "0",
   });
   const fresh = (await redis.hsetnx(keys.meta, "stock", a.stock)) === 1;
   if (fresh) await rebuildCounters(prisma, redis, a.id, a.stock, a.deductionMode);

@@ -5,6 +5,7 @@ import { env } from "@/lib/env";
 import { errorText, log } from "@/lib/log";
 import { closeSaleOrders, expireDue } from "@/lib/orders/lifecycle";
 import { mirrorOwedStock } from "@/lib/orders/stock-mirror";
+import { publishFlags, rebuildFlags } from "@/lib/orders/non-payers";
 import { paymentProvider } from "@/lib/payments";
 import { reconcile } from "@/lib/payments/reconcile";
 import { settleOwedRefunds } from "@/lib/payments/refunds";
@@ -35,6 +36,7 @@ export async function sweepOnce(
       nonPayerThreshold: e.NONPAYER_THRESHOLD,
     });
     expired += closed.length;
+    await publishFlags(prisma, redis, closed.map((c) => c.userId));
     if (closed.length < e.EXPIRY_BATCH_SIZE) break;
   }
   // Orders written after their sale was cancelled (tickets still queued at the cancel) follow it.
@@ -52,6 +54,7 @@ export function startSweeper(prisma: PrismaClient, redis: Redis, everyMs = 1_000
   const sweepLog = log.child({ component: "sweeper" });
   let busy = false;
   let lastReconcile = Date.now();
+  void rebuildFlags(prisma, redis).catch((e: unknown) => sweepLog.error({ err: errorText(e) }, "non-payer flags not rebuilt"));
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;

@@ -162,7 +162,8 @@ export interface PaidNotice {
 }
 
 export type PaymentOutcome =
-  | { kind: "PAID"; paymentId: string }
+  /** `redisOwed`: the payment moved stock (PAYMENT mode) that Redis must mirror. */
+  | { kind: "PAID"; paymentId: string; redisOwed?: boolean }
   | { kind: "REFUND_OWED"; paymentId: string; reason: RefundReason }
   | { kind: "DUPLICATE" }
   | { kind: "UNKNOWN_ORDER" }
@@ -265,7 +266,7 @@ export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]
         takes.set(o.activityId, (takes.get(o.activityId) ?? 0) + o.quantity);
       }
       toPay.push(o.id);
-      outcomes[c.i] = { kind: "PAID", paymentId };
+      outcomes[c.i] = { kind: "PAID", paymentId, ...(o.mode === "PAYMENT" ? { redisOwed: true } : {}) };
     }
     for (const [id, units] of takes) {
       const took = await tx.$executeRaw`

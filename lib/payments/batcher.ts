@@ -17,6 +17,7 @@ interface Waiting {
 export class PaymentBatcher {
   private queue: Waiting[] = [];
   private running = false;
+  private after = new Set<Promise<void>>();
 
   constructor(
     private prisma: () => PrismaClient,
@@ -31,6 +32,11 @@ export class PaymentBatcher {
     });
   }
 
+  /** Resolves once every follow-up started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.after.size) await Promise.all([...this.after]);
+  }
+
   private async flush(): Promise<void> {
     this.running = true;
     while (this.queue.length) {
@@ -38,8 +44,13 @@ export class PaymentBatcher {
       try {
         const notices = batch.map((w) => w.notice);
         const outcomes = await recordPayments(this.prisma(), notices);
-        await this.afterBatch?.(notices, outcomes);
         batch.forEach((w, i) => w.resolve(outcomes[i]!));
+        // Not awaited: the next batch need not wait for it (afterBatch logs its own failures).
+        const after = this.afterBatch?.(notices, outcomes);
+        if (after) {
+          this.after.add(after);
+          void after.finally(() => this.after.delete(after));
+        }
       } catch (e) {
         batch.forEach((w) => w.reject(e));
       }

@@ -14,7 +14,10 @@ const globalForBatcher = globalThis as unknown as { paymentBatcher?: PaymentBatc
 function batcher(): PaymentBatcher {
   globalForBatcher.paymentBatcher ??= new PaymentBatcher(db, 500, async (notices, outcomes) => {
     // PAYMENT mode took stock (or gave the admission back): Redis shows it at once, not at the next sweep.
-    const moved = notices.filter((_, i) => outcomes[i]!.kind === "PAID" || outcomes[i]!.kind === "REFUND_OWED");
+    const moved = notices.filter((_, i) => {
+      const o = outcomes[i]!;
+      return (o.kind === "PAID" && o.redisOwed) || (o.kind === "REFUND_OWED" && o.reason === "SOLD_OUT_AT_PAYMENT");
+    });
     if (moved.length === 0) return;
     await mirrorOwedStock(db(), redis(), { orderIds: moved.map((n) => n.orderId) }).catch((e: unknown) =>
       payLog.warn({ orders: moved.length, err: errorText(e) }, "Redis mirror failed; the sweeper retries it"),
@@ -28,6 +31,11 @@ function batcher(): PaymentBatcher {
  * code path into the order lifecycle. A payment that must go back is refunded at once; if the
  * provider does not answer, the sweeper retries (the debt is recorded in the same transaction).
  */
+/** Resolves once the Redis mirrors of the payments applied so far have run (tests). */
+export function settlePayments(): Promise<void> {
+  return batcher().idle();
+}
+
 export async function applyPaid(provider: PaymentProvider, entry: LedgerEntry, source: string): Promise<PaymentOutcome> {
   const outcome = await batcher().submit({
     provider: provider.name,

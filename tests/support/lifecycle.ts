@@ -5,7 +5,7 @@ import { activityKeys } from "@/lib/flash/keys";
 import type { FlashCore } from "@/lib/flash/core";
 import { setPaymentProvider } from "@/lib/payments";
 import { startCheckout } from "@/lib/payments/checkout";
-import { handleNotification } from "@/lib/payments/notifications";
+import { handleNotification, settlePayments } from "@/lib/payments/notifications";
 import { settleCharge, setSandboxTransport, settleDeliveries } from "@/lib/payments/sandbox/ledger";
 import { sandboxProvider } from "@/lib/payments/sandbox/provider";
 import type { SandboxDelivery } from "@/lib/payments/types";
@@ -45,6 +45,7 @@ export async function pay(order: { id: string; userId: string }, delivery?: Sand
   const ref = new URL(r.url).pathname.split("/").pop()!;
   await settleCharge(ref, "PAID");
   await settleDeliveries();
+  await settlePayments();
   return ref;
 }
 
@@ -58,6 +59,7 @@ export async function openCheckout(order: { id: string; userId: string }, delive
 export async function payOpened(ref: string) {
   await settleCharge(ref, "PAID");
   await settleDeliveries();
+  await settlePayments();
 }
 
 /**

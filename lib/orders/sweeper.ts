@@ -41,8 +41,9 @@ export async function sweepOnce(
   }
   // Orders written after their sale was cancelled (tickets still queued at the cancel) follow it.
   const late = await prisma.$queryRaw<{ id: string }[]>`
-    SELECT DISTINCT a.id FROM activities a JOIN orders o ON o.activity_id = a.id
-    WHERE a.status = 'CANCELLED' AND o.status IN ('PENDING_PAYMENT', 'PAID')`;
+    SELECT a.id FROM activities a
+    WHERE a.status = 'CANCELLED'
+      AND EXISTS (SELECT 1 FROM orders o WHERE o.activity_id = a.id AND o.status IN ('PENDING_PAYMENT', 'PAID'))`;
   for (const { id } of late) await closeSaleOrders(prisma, id, { reason: "SALE_CANCELLED", refundPaid: true });
   const mirrored = await mirrorOwedStock(prisma, redis);
   const refunded = await settleOwedRefunds(opts.provider ?? paymentProvider());

@@ -111,5 +111,8 @@ ALTER TABLE "payments"
 -- I6: an order is paid by at most one payment that keeps its money; every other one is owed back.
 CREATE UNIQUE INDEX "payments_one_kept_per_order" ON "payments"("order_id") WHERE "status" = 'SUCCEEDED' AND "refund_reason" IS NULL;
 
+-- The sweeper looks for owed Redis mirrors every second: only the few owed rows are indexed.
+CREATE INDEX "orders_redis_owed_idx" ON "orders"("id") WHERE "redis_owed";
+
 ALTER TABLE "users"
     ADD CONSTRAINT "users_expired_orders_nonnegative" CHECK ("expired_orders" >= 0);

@@ -20,7 +20,6 @@ const STATUS: Record<OrderView["status"], string> = {
 const REASONS: Record<string, string> = {
   PAY_BY_PASSED: "It was not paid by the pay-by time, so its units went back on sale.",
   SALE_CANCELLED: "The sale was cancelled by the shop.",
-  SALE_ENDED: "The sale was ended by the shop before the order was paid.",
   SOLD_OUT_AT_PAYMENT: "Every unit had been paid for by other shoppers when your payment arrived, so it was refused.",
   ORDER_EXPIRED: "The payment arrived after the order had expired.",
   ORDER_CANCELLED: "The payment arrived after the order had been cancelled.",

@@ -109,7 +109,6 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         undo: { status: a.status, endAt: a.endAt },
         mirror: { status: "ENDED", end: endAt.getTime() },
         mirrorUndo: { status: a.status, end: a.endAt.getTime() },
-        after: () => closeOrders(a.id, actorId, "activity.end"),
       });
     }
     case "cancel":
@@ -120,7 +119,7 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         undo: { status: a.status },
         mirror: { status: "CANCELLED" },
         mirrorUndo: { status: a.status },
-        after: () => closeOrders(a.id, actorId, "activity.cancel"),
+        after: () => closeOrders(a.id, actorId),
       });
     case "restock":
       return restock(a, input.units, actorId);
@@ -133,15 +132,16 @@ type Fields = Record<string, string | number>;
 const flat = (f: Fields) => Object.entries(f).flat();
 
 /**
- * After a cancel: unpaid orders are cancelled and paid ones refunded. After an admin ends a sale:
- * unpaid orders are cancelled (their units become unsold); paid ones stand. Audited with the counts.
+ * After a cancel: unpaid orders are cancelled and paid ones refunded, audited with the counts. (An
+ * ended sale keeps its orders: unpaid ones run to their pay-by like after a natural end, and their
+ * units then become unsold; DESIGN.md's lifecycle table.) Orders written after this, from tickets
+ * still queued at the cancel, are closed by the sweeper.
  */
-async function closeOrders(activityId: string, actorId: string, action: "activity.cancel" | "activity.end") {
-  const cancel = action === "activity.cancel";
-  const r = await closeSaleOrders(db(), activityId, { reason: cancel ? "SALE_CANCELLED" : "SALE_ENDED", refundPaid: cancel });
+async function closeOrders(activityId: string, actorId: string) {
+  const r = await closeSaleOrders(db(), activityId);
   await recordAudit(db(), {
     actorId,
-    action: `${action}.orders`,
+    action: "activity.cancel.orders",
     activityId,
     details: { cancelled: r.cancelled, refunded: r.refunded },
   });

@@ -16,7 +16,7 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
 
 type Tx = Prisma.TransactionClient;
 
-export const CLOSE_REASONS = ["PAY_BY_PASSED", "SALE_CANCELLED", "SALE_ENDED", "SOLD_OUT_AT_PAYMENT"] as const;
+export const CLOSE_REASONS = ["PAY_BY_PASSED", "SALE_CANCELLED", "SOLD_OUT_AT_PAYMENT"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 export type RefundReason = "ORDER_EXPIRED" | "ORDER_CANCELLED" | "ALREADY_PAID" | "SOLD_OUT_AT_PAYMENT" | "SALE_CANCELLED";
 
@@ -111,31 +111,26 @@ export interface SaleClosure {
 }
 
 /**
- * A sale was cancelled (unpaid orders cancelled, paid ones refunded) or ended by an admin (unpaid
- * orders cancelled; the paid ones stand). Units go back to the activity's stock, which after the
- * end is its unsold count. Refunds are owed in the same transaction and paid by settleRefunds.
+ * A sale was cancelled: unpaid orders PENDING_PAYMENT → CANCELLED, paid ones PAID → REFUNDED. Their
+ * units go back to the activity's stock, which for a sale that no longer sells is its unsold count.
+ * The refunds are owed in the same transaction and paid by settleOwedRefunds.
  */
-export async function closeSaleOrders(
-  prisma: PrismaClient,
-  activityId: string,
-  opts: { reason: "SALE_CANCELLED" | "SALE_ENDED"; refundPaid: boolean },
-): Promise<SaleClosure> {
+export async function closeSaleOrders(prisma: PrismaClient, activityId: string): Promise<SaleClosure> {
+  const reason: CloseReason = "SALE_CANCELLED";
   return prisma.$transaction(async (tx) => {
     const now = new Date();
     const pending = await tx.$queryRaw<Omit<Closed, "from">[]>`
       UPDATE orders o
-      SET status = 'CANCELLED', closed_at = ${now}, close_reason = ${opts.reason}, redis_owed = true, updated_at = now()
+      SET status = 'CANCELLED', closed_at = ${now}, close_reason = ${reason}, redis_owed = true, updated_at = now()
       FROM activities a
       WHERE o.activity_id = ${activityId} AND a.id = o.activity_id AND o.status = 'PENDING_PAYMENT'
       RETURNING o.id, o.activity_id AS "activityId", o.user_id AS "userId", o.quantity, a.deduction_mode::text AS mode`;
-    const paid = opts.refundPaid
-      ? await tx.$queryRaw<Omit<Closed, "from">[]>`
-          UPDATE orders o
-          SET status = 'REFUNDED', closed_at = ${now}, close_reason = ${opts.reason}, redis_owed = true, updated_at = now()
-          FROM activities a
-          WHERE o.activity_id = ${activityId} AND a.id = o.activity_id AND o.status = 'PAID'
-          RETURNING o.id, o.activity_id AS "activityId", o.user_id AS "userId", o.quantity, a.deduction_mode::text AS mode`
-      : [];
+    const paid = await tx.$queryRaw<Omit<Closed, "from">[]>`
+      UPDATE orders o
+      SET status = 'REFUNDED', closed_at = ${now}, close_reason = ${reason}, redis_owed = true, updated_at = now()
+      FROM activities a
+      WHERE o.activity_id = ${activityId} AND a.id = o.activity_id AND o.status = 'PAID'
+      RETURNING o.id, o.activity_id AS "activityId", o.user_id AS "userId", o.quantity, a.deduction_mode::text AS mode`;
     if (paid.length > 0) {
       await tx.$executeRaw`
         UPDATE payments SET refund_reason = 'SALE_CANCELLED', updated_at = now()

@@ -44,7 +44,7 @@ export async function sweepOnce(
     SELECT a.id FROM activities a
     WHERE a.status = 'CANCELLED'
       AND EXISTS (SELECT 1 FROM orders o WHERE o.activity_id = a.id AND o.status IN ('PENDING_PAYMENT', 'PAID'))`;
-  for (const { id } of late) await closeSaleOrders(prisma, id, { reason: "SALE_CANCELLED", refundPaid: true });
+  for (const { id } of late) await closeSaleOrders(prisma, id);
   const mirrored = await mirrorOwedStock(prisma, redis);
   const refunded = await settleOwedRefunds(opts.provider ?? paymentProvider());
   return { expired, mirrored, refunded };

@@ -52,7 +52,7 @@ describe("orders in the console", () => {
     expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="orders-.+\.csv"$/);
     const lines = (await res.text()).trimEnd().split("\r\n");
     expect(lines[0]).toBe(
-      "order_id,activity_id,activity,sequence,user_email,quantity,unit_price,amount,currency,status,pay_by,paid_at,created_at",
+      "order_id,activity_id,activity,sequence,user_email,quantity,unit_price,amount,currency,status,pay_by,paid_at,created_at,close_reason,payment_ref,refund",
     );
     expect(lines).toHaveLength(ORDERS_PAGE_SIZE + 6);
     expect(new Set(lines.slice(1).map((l) => l.split(",")[0]))).toEqual(

@@ -43,10 +43,11 @@ export async function preheatActivity(prisma: PrismaClient, redis: Redis, activi
 
 async function rebuildCounters(prisma: PrismaClient, redis: Redis, activityId: string, stock: number, mode: DeductionMode) {
   const keys = activityKeys(activityId);
-  const [buyers, last, orders] = await Promise.all([
+  const [buyers, last, orders, lifecycle] = await Promise.all([
     prisma.activityBuyer.findMany({ where: { activityId, units: { gt: 0 } } }),
     prisma.order.aggregate({ where: { activityId }, _max: { sequence: true } }),
     prisma.order.count({ where: { activityId } }),
+    rebuildLifecycleState(prisma, activityId, mode, stock),
   ]);
   const pipe = redis.multi();
   pipe.del(keys.users);
@@ -55,7 +56,7 @@ async function rebuildCounters(prisma: PrismaClient, redis: Redis, activityId: s
   pipe.hset(keys.meta, { seq, served: seq });
   pipe.hsetnx(keys.stats, "confirmed", orders);
   // PAYMENT mode's quota, and what the order lifecycle has already moved (so it is not mirrored twice).
-  await rebuildLifecycleState(prisma, pipe, activityId, mode, stock);
+  lifecycle(pipe);
   if (stock <= 0) pipe.hsetnx(keys.meta, "soldOutAt", Date.now());
   await pipe.exec();
 }

@@ -1,6 +1,7 @@
 import "server-only";
 import type { Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
+import { errorText, log } from "@/lib/log";
 
 /** Shoppers flagged as non-payers, mirrored from PostgreSQL (users.non_payer_since) for admission. */
 export const NON_PAYERS_KEY = "flash:nonpayers";
@@ -48,6 +49,7 @@ export class NonPayerCache {
         .finally(() => (this.pending = null));
       // The first read waits; later ones answer from the copy while it refreshes.
       if (this.fetchedAt === 0) await this.pending;
+      else this.pending.catch((e: unknown) => log.warn({ err: errorText(e) }, "non-payer flags not refreshed; using the last copy"));
     }
     return this.ids.has(userId);
   }

@@ -81,30 +81,31 @@ export function paymentQuota(units: number): number {
  * Part of a preheat that rebuilds a sale's Redis state from PostgreSQL: PostgreSQL's stock already
  * holds every lifecycle move, so each order's target is recorded as applied (a mirror still owed
  * then changes nothing), and in PAYMENT mode the quota is what the sellable units allow minus the
- * orders that hold admission (pending or paid).
+ * orders that hold admission (pending or paid). Reads first, then returns the writes to queue on the
+ * preheat's MULTI (nothing may be awaited while a MULTI is being built).
  */
 export async function rebuildLifecycleState(
   prisma: PrismaClient,
-  pipe: ChainableCommander,
   activityId: string,
   mode: DeductionMode,
   stock: number,
-): Promise<void> {
+): Promise<(pipe: ChainableCommander) => void> {
   const orders = await prisma.order.findMany({
     where: { activityId },
     select: { id: true, status: true, quantity: true, updatedAt: true },
   });
-  const key = lifecycleKey(activityId);
-  pipe.del(key);
   const applied: Record<string, string> = {};
   for (const o of orders) {
     const t = redisTarget(mode, o.status, o.quantity);
     if (t.stock !== 0 || t.quota !== 0) applied[o.id] = `${t.stock}:${t.quota}:${o.updatedAt.getTime()}`;
   }
-  if (Object.keys(applied).length) pipe.hset(key, applied);
-  if (mode === "PAYMENT") {
-    const units = (s: OrderStatus[]) => orders.filter((o) => s.includes(o.status)).reduce((n, o) => n + o.quantity, 0);
-    const paid = units(["PAID"]);
-    pipe.hset(activityKeys(activityId).meta, "quota", Math.max(0, paymentQuota(stock + paid) - paid - units(["PENDING_PAYMENT"])));
-  }
+  const units = (s: OrderStatus[]) => orders.filter((o) => s.includes(o.status)).reduce((n, o) => n + o.quantity, 0);
+  const paid = units(["PAID"]);
+  const quota = Math.max(0, paymentQuota(stock + paid) - paid - units(["PENDING_PAYMENT"]));
+  return (pipe) => {
+    const key = lifecycleKey(activityId);
+    pipe.del(key);
+    if (Object.keys(applied).length) pipe.hset(key, applied);
+    if (mode === "PAYMENT") pipe.hset(activityKeys(activityId).meta, "quota", quota);
+  };
 }

@@ -9,8 +9,6 @@ const nextConfig = {
   typedRoutes: false,
   experimental: { authInterrupts: true },
   images: { unoptimized: true },
-  // Type checking is its own step of npm test (tsc over the whole project, tests and scripts included).
-  typescript: { ignoreBuildErrors: true },
 };
 
 export default nextConfig;

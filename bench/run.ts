@@ -1,7 +1,7 @@
 // `npm run bench [-- options]`: an honest flash-crowd load test of the storefront, end to end.
 // Provisions like the demo (own data under .data/bench), signs shoppers in, preheats sales, drives
 // the buy path and the waiting shoppers' polling with autocannon over loopback, then reads
-// PostgreSQL and Redis back and checks invariants I1–I4 (shared/DESIGN.md). Exits 1 on any violation.
+// PostgreSQL and Redis back and checks invariants I1–I4 (docs/architecture.md). Exits 1 on any violation.
 // `--ci` is the short version `npm test` runs: it fails only on a violation, never on speed.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";

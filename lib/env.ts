@@ -1,73 +1,145 @@
 import "server-only";
 import { z } from "zod";
 
-// Order lifecycle and payments (lib/orders, lib/payments). Secrets here never reach the client bundle.
-const paymentVariables = {
-  /** Which provider takes payments: the offline sandbox (default) or Stripe. */
-  PAYMENT_PROVIDER: z.enum(["sandbox", "stripe"]).default("sandbox"),
-  /** Signs the sandbox provider's notifications (HMAC-SHA256). Unset: derived from NEXTAUTH_SECRET. */
-  SANDBOX_WEBHOOK_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-  /** How the sandbox delivers notifications unless a session asks otherwise: normal | late | twice | never. */
-  SANDBOX_DELIVERY: z.enum(["normal", "late", "twice", "never"]).default("normal"),
-  /** The delay of a "late" sandbox notification. */
-  SANDBOX_LATE_MS: z.coerce.number().int().min(0).max(600_000).default(8_000),
-  /** Notifications signed longer ago than this are refused (replay window). */
-  PAYMENT_WEBHOOK_TOLERANCE_SEC: z.coerce.number().int().min(1).max(3600).default(300),
-  /** Seconds after the shopper returned from the pay page without a notification before the shop asks the provider. */
-  PAYMENT_QUERY_AFTER_SEC: z.coerce.number().int().min(0).max(3600).default(5),
-  /** Base URL the payment provider sends the shopper back to and notifications to. Unset: NEXTAUTH_URL. */
-  PUBLIC_BASE_URL: z.url().optional(),
-  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, "must be a Stripe secret key (sk_…)").optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, "must be a Stripe webhook secret (whsec_…)").optional(),
-  /** Stripe API base, e.g. a local Stripe-speaking server for offline tests. Unset: api.stripe.com. */
-  STRIPE_API_BASE: z.url().optional(),
-  /** PAYMENT mode admits this many orders per unit of stock (late payers are refused and refunded). */
-  PAYMENT_OVER_ADMISSION: z.coerce.number().min(1).max(10).default(1.5),
-  /** Unpaid orders the expiry sweeper closes per transaction. */
-  EXPIRY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
-  /** A shopper who lets this many orders expire is flagged as a non-payer. */
-  NONPAYER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(3),
-  /** Seconds between scheduled reconciliation runs in the workers (0: never). */
-  RECONCILE_EVERY_SEC: z.coerce.number().int().min(0).max(86_400).default(300),
-};
+// Every variable the project reads, validated here. A bad value stops start-up with one line naming it.
 
-// Every variable the server reads, validated once. A bad value stops start-up with one line naming it.
-const schema = z.object({
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  DATABASE_URL: z
+/** A whole number within bounds; "" and unset take the default (a typo never becomes NaN). */
+const int = (min: number, max: number, fallback: number) =>
+  z
     .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL"),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL"),
-  NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters"),
-  NEXTAUTH_URL: z.url().optional(),
-  /** Derives the per-user buy tokens handed out once an activity is live. */
-  FLASH_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters"),
+    .trim()
+    .transform((s) => (s === "" ? String(fallback) : s))
+    .pipe(z.string().regex(/^\d+$/, "must be a whole number"))
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .default(fallback);
+
+const databaseUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL");
+const redisUrl = z.string().regex(/^rediss?:\/\//, "must be a redis:// URL");
+const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
+
+/** Process knobs: no secrets, no servers, so a launcher or a server can read them before anything is up. */
+const settingsShape = {
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  /** Web port (`npm start`, `npm run demo`). */
+  PORT: int(0, 65535, 3000),
+  /** Interface the web server binds; HOST, not HOSTNAME: shells and containers set HOSTNAME to the machine name. */
+  HOST: z.string().trim().min(1).default("0.0.0.0"),
+  /** Web processes (node:cluster). */
+  WEB_CONCURRENCY: int(1, 64, 1),
+  /** Consumer name of an order worker in the Redis group; default <hostname>-<pid>. */
+  WORKER_NAME: z.preprocess(unsetIfEmpty, z.string().regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, . _ -").optional()),
+  /** How long a worker's unacknowledged orders wait before another worker takes them over. */
+  WORKER_CLAIM_IDLE_MS: int(100, 3_600_000, 15_000),
   /** Orders each worker writes per PostgreSQL transaction. */
-  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+  WORKER_BATCH_SIZE: int(1, 5000, 200),
+  /** Order workers `npm run demo` starts. */
+  WORKERS: int(0, 32, 2),
+  /** Shoppers `npm run demo` seeds. */
+  SEED_SHOPPERS: int(0, 1_000_000, 20),
+  /** Local PostgreSQL when DATABASE_URL is unset: embedded PGlite, or a native cluster (the installed initdb/pg_ctl). */
+  EMBEDDED_POSTGRES: z.preprocess(unsetIfEmpty, z.enum(["pglite", "native"]).optional()),
+  /** Level of the structured logger (lib/log.ts). */
+  LOG_LEVEL: z.preprocess(
+    unsetIfEmpty,
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  ),
+  /** `prisma:*` or `schema-engine`: the migration engine's own log lines on stderr. */
+  DEBUG: z.string().optional(),
   /** Where uploaded product images are stored. */
   UPLOAD_DIR: z.string().default(".data/uploads"),
-  ...paymentVariables,
+  /** Public URL of the site (next-auth callbacks); default http://localhost:PORT. */
+  NEXTAUTH_URL: z.preprocess(unsetIfEmpty, z.url().optional()),
+  /** Set: use this server; unset: the launcher starts a local one (npm run dev / demo / test). */
+  DATABASE_URL: z.preprocess(unsetIfEmpty, databaseUrl.optional()),
+  REDIS_URL: z.preprocess(unsetIfEmpty, redisUrl.optional()),
+};
+
+// Order lifecycle and payments (lib/orders, lib/payments). Secrets here never reach the client bundle.
+const paymentShape = {
+  /** Which provider takes payments: the offline sandbox (default) or Stripe. */
+  PAYMENT_PROVIDER: z.preprocess(unsetIfEmpty, z.enum(["sandbox", "stripe"]).default("sandbox")),
+  /** Signs the sandbox provider's notifications (HMAC-SHA256). Unset: derived from NEXTAUTH_SECRET. */
+  SANDBOX_WEBHOOK_SECRET: z.preprocess(unsetIfEmpty, z.string().min(32, "must be at least 32 characters").optional()),
+  /** How the sandbox delivers notifications unless a checkout asks otherwise. */
+  SANDBOX_DELIVERY: z.preprocess(unsetIfEmpty, z.enum(["normal", "late", "twice", "never"]).default("normal")),
+  /** The delay of a "late" sandbox notification. */
+  SANDBOX_LATE_MS: int(0, 600_000, 8_000),
+  /** Notifications signed longer ago than this are refused (replay window). */
+  PAYMENT_WEBHOOK_TOLERANCE_SEC: int(1, 3600, 300),
+  /** Seconds after the shopper came back from the pay page, without a notification, before the shop asks the provider. */
+  PAYMENT_QUERY_AFTER_SEC: int(0, 3600, 5),
+  /** Base URL providers send shoppers back to and notifications to. Unset: NEXTAUTH_URL. */
+  PUBLIC_BASE_URL: z.preprocess(unsetIfEmpty, z.url().optional()),
+  STRIPE_SECRET_KEY: z.preprocess(unsetIfEmpty, z.string().regex(/^(sk|rk)_/, "must be a Stripe secret key (sk_…)").optional()),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(unsetIfEmpty, z.string().regex(/^whsec_/, "must be a Stripe webhook secret (whsec_…)").optional()),
+  /** Stripe API base, e.g. a local Stripe-speaking server for offline tests. Unset: api.stripe.com. */
+  STRIPE_API_BASE: z.preprocess(unsetIfEmpty, z.url().optional()),
+  /** PAYMENT mode admits this many orders per unit of stock (late payers are refused and refunded). */
+  PAYMENT_OVER_ADMISSION: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, "must be a number such as 1.5")
+      .transform(Number)
+      .pipe(z.number().min(1, "must be at least 1").max(10, "must be at most 10"))
+      .default(1.5),
+  ),
+  /** Unpaid orders the expiry sweeper closes per transaction. */
+  EXPIRY_BATCH_SIZE: int(1, 5000, 500),
+  /** A shopper who lets this many orders expire is flagged as a non-payer. */
+  NONPAYER_THRESHOLD: int(1, 1000, 3),
+  /** Seconds between scheduled reconciliation runs in the workers (0: never). */
+  RECONCILE_EVERY_SEC: int(0, 86_400, 300),
+};
+
+const schema = z.object({
+  ...settingsShape,
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: redisUrl,
+  NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters"),
+  /** Derives the per-user buy tokens handed out once an activity is live. */
+  FLASH_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters"),
+  ...paymentShape,
 });
+const serverSchema = schema.refine((e) => e.PAYMENT_PROVIDER !== "stripe" || (e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET), {
+  message: "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET",
+  path: ["PAYMENT_PROVIDER"],
+});
+const settingsSchema = z.object(settingsShape);
 
 export type Env = z.infer<typeof schema>;
+export type Settings = z.infer<typeof settingsSchema>;
+type Source = Record<string, string | undefined>;
 
-export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
-  const result = schema
-    .refine((e) => e.PAYMENT_PROVIDER !== "stripe" || (e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET), {
-      message: "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET",
-      path: ["PAYMENT_PROVIDER"],
-    })
-    .safeParse(source);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const name = issue?.path.join(".") ?? "environment";
-    throw new EnvError(`${name}: ${issue?.message ?? "invalid"}`);
-  }
-  return result.data;
+function parseWith<T>(s: z.ZodType<T>, source: Source): T {
+  const result = s.safeParse(source);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = issue?.path.join(".") || "environment";
+  throw new EnvError(`${name}: ${issue?.message ?? "invalid"}`);
+}
+
+/** The whole environment of a process that serves (web, worker): servers and secrets required. */
+export function parseEnv(source: Source = process.env): Env {
+  // Knobs first, so `PORT=abc` is named even where the servers are not configured yet.
+  parseWith(settingsSchema, source);
+  return parseWith(serverSchema, source);
+}
+
+/** The knobs only (launchers, scripts, the server's cluster primary). */
+export function parseSettings(source: Source = process.env): Settings {
+  return parseWith(settingsSchema, source);
 }
 
 export class EnvError extends Error {
   override name = "EnvError";
+}
+
+/** The logger's level; a bad LOG_LEVEL is reported by the start-up check, the logger itself must not throw at import. */
+export function logLevel(source: Source = process.env): string {
+  const r = settingsShape.LOG_LEVEL.safeParse(source.LOG_LEVEL);
+  return (r.success && r.data) || (source.NODE_ENV === "test" ? "warn" : "info");
 }
 
 let cached: Env | undefined;

@@ -1,9 +1,10 @@
 import pino from "pino";
+import { logLevel } from "@/lib/env";
 
 // One structured logger per process: one JSON line per event, no secrets (redacted paths below).
 // Child loggers name the component: `log.child({ component: "worker", consumer })`.
 export const log = pino({
-  level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "warn" : "info"),
+  level: logLevel(),
   base: { pid: process.pid },
   redact: { paths: ["password", "token", "cookie", "authorization", "*.password", "*.token", "*.cookie", "*.authorization"], censor: "[redacted]" },
 });

@@ -1,5 +1,6 @@
 import { test, expect, type Browser, type Page } from "@playwright/test";
 import { createActivity, testDb } from "./support/db";
+import { createLiveSale } from "./support/api";
 import { ADMIN, STORAGE } from "./support/users";
 
 // A 1×1 PNG for the product image.
@@ -27,6 +28,8 @@ async function shopperPage(browser: Browser, storageState: string, slug: string)
 }
 
 async function buyAndConfirm(page: Page) {
+  // The server's HTML has the button on (for browsers without JavaScript): wait for the live one.
+  await expect(page.locator("[data-hydrated]")).toBeVisible();
   await expect(page.getByTestId("buy-button")).toBeEnabled({ timeout: 60_000 });
   await page.getByTestId("buy-button").click();
   await expect(page.getByTestId("ticket-confirmed")).toBeVisible();
@@ -131,11 +134,12 @@ test.describe("the admin console", () => {
     await buyer2.context().close();
   });
 
-  test("pause refuses buys with the paused message, resume accepts them again", async ({ page, browser }) => {
-    const a = await createActivity({ startInMs: 1_500, stock: 5, title: `Pause test ${Date.now()}` });
+  test("pause refuses buys with the paused message, resume accepts them again", async ({ page, browser, baseURL }) => {
+    const a = await createLiveSale(baseURL, { stock: 5, title: `Pause test ${Date.now()}` });
     await page.goto(`/admin/activities/${a.id}`);
     const buyer = await shopperPage(browser, STORAGE.shopper1, a.slug);
-    await expect(buyer.getByTestId("buy-button")).toBeEnabled({ timeout: 30_000 });
+    await expect(buyer.locator("[data-hydrated]")).toBeVisible();
+    await expect(buyer.getByTestId("buy-button")).toBeEnabled();
 
     await page.getByRole("button", { name: "Pause" }).click();
     await expect(page.getByTestId("control-status")).toHaveText("Paused: new buys are refused.");
@@ -163,8 +167,8 @@ test.describe("the admin console", () => {
     await buyer.context().close();
   });
 
-  test("restock lets a sold-out sale sell again", async ({ page, browser }) => {
-    const a = await createActivity({ startInMs: 1_500, stock: 1, title: `Restock test ${Date.now()}` });
+  test("restock lets a sold-out sale sell again", async ({ page, browser, baseURL }) => {
+    const a = await createLiveSale(baseURL, { stock: 1, title: `Restock test ${Date.now()}` });
     const buyer1 = await shopperPage(browser, STORAGE.shopper1, a.slug);
     await buyAndConfirm(buyer1);
 

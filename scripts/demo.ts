@@ -5,15 +5,29 @@ import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { ensureServices, formatStartupError } from "@/scripts/services/index";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
-import { ROOT, loadDotEnv, run, startProcess, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+import { readSettings } from "@/scripts/lib/preflight";
+import { ROOT, loadDotEnv, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
 loadDotEnv();
 
-const port = Number(process.env.PORT ?? 3000);
-const workers = Number(process.env.WORKERS ?? 2);
+const { PORT: port, WORKERS: workers, SEED_SHOPPERS: shoppers, NEXTAUTH_URL } = readSettings("demo");
 const dataDir = path.join(ROOT, ".data");
 
-let services: Awaited<ReturnType<typeof ensureServices>>;
+// Handlers before anything starts: a signal during the services' start, the migrations or the build
+// still stops whatever is up (children, then the services) and exits.
+const children: ChildProcess[] = [];
+let services: Awaited<ReturnType<typeof ensureServices>> | undefined;
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  console.log("\n[demo] stopping…");
+  await Promise.all([stopRunning(), stopProcesses(children)]);
+  await services?.stop();
+  process.exit(code);
+}
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => void shutdown(0));
+
 try {
   services = await ensureServices({ dataDir });
 } catch (e) {
@@ -26,32 +40,21 @@ const env: NodeJS.ProcessEnv = {
   ...secrets,
   DATABASE_URL: services.databaseUrl,
   REDIS_URL: services.redisUrl,
-  NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${port}`,
+  NEXTAUTH_URL: NEXTAUTH_URL ?? `http://localhost:${port}`,
   NODE_ENV: "production",
   NEXT_TELEMETRY_DISABLED: "1",
   PORT: String(port),
 };
 
-const children: ChildProcess[] = [];
-let stopping = false;
-async function shutdown(code: number) {
-  if (stopping) return;
-  stopping = true;
-  console.log("\n[demo] stopping…");
-  await stopProcesses(children);
-  await services.stop();
-  process.exit(code);
-}
-process.on("SIGINT", () => void shutdown(0));
-process.on("SIGTERM", () => void shutdown(0));
-
 try {
   await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
-  await run(...tsxArgs("scripts/seed.ts", ["--shoppers", process.env.SEED_SHOPPERS ?? "20"]), env);
+  await run(...tsxArgs("scripts/seed.ts", ["--shoppers", String(shoppers)]), env);
   if (needsBuild(services.databaseUrl)) {
     await run(`${ROOT}/node_modules/.bin/next`, ["build"], env);
     writeFileSync(buildStamp(), services.databaseUrl);
   } else console.log("[demo] build is up to date");
+  // The build can take longer than the first sale's minute: count it from now, before anyone serves it.
+  await run(...tsxArgs("scripts/seed.ts", ["--shoppers", "0", "--retime", "--quiet"]), env);
 
   const web = startProcess("web", ...tsxArgs("scripts/server.ts"), env);
   children.push(web);
@@ -65,7 +68,7 @@ try {
     Storefront   http://localhost:${port}/
     Admin        http://localhost:${port}/admin
     Admin login  admin@flash.test / admin-pass-2026
-    Shoppers     shopper1@flash.test … shopper${process.env.SEED_SHOPPERS ?? "20"}@flash.test / shopper-pass-2026
+    Shoppers     shopper1@flash.test … shopper${shoppers}@flash.test / shopper-pass-2026
     Database     ${services.databaseUrl.replace(/:[^:@/]*@/, ":***@")}
     Redis        ${services.redisUrl}
   Press Ctrl-C to stop.

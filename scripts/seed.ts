@@ -5,8 +5,8 @@ import { parseArgs } from "node:util";
 import bcrypt from "bcryptjs";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { activityKeys } from "@/lib/flash/keys";
-import { sellableUnits } from "@/lib/catalog/activities";
+import { forgetActivity } from "@/lib/flash/store";
+import { sellableUnits } from "@/lib/catalog/stock";
 import { preflight } from "@/scripts/lib/preflight";
 
 export const DEMO_ADMIN = { email: "admin@flash.test", password: "admin-pass-2026" };
@@ -14,7 +14,17 @@ export const DEMO_ADMIN = { email: "admin@flash.test", password: "admin-pass-202
 export const SHOPPER_PASSWORD = "shopper-pass-2026";
 export const shopperEmail = (n: number) => `shopper${n}@flash.test`;
 
-const { values } = parseArgs({ options: { shoppers: { type: "string", default: "5" }, quiet: { type: "boolean" } } });
+// --retime: a demo sale nobody has bought from yet starts `startIn` from now again (the demo runs this
+// once the build is done, so "starts in a minute" counts from when the site is up, not from before the build).
+const { values } = parseArgs({
+  options: {
+    shoppers: { type: "string", default: "5" },
+    quiet: { type: "boolean" },
+    retime: { type: "boolean" },
+    // npm run dev: seed a fresh database, leave one that has any user alone.
+    "if-empty": { type: "boolean" },
+  },
+});
 const shoppers = Number(values.shoppers);
 if (!Number.isInteger(shoppers) || shoppers < 0 || shoppers > 1_000_000) {
   console.error("--shoppers must be a whole number from 0 to 1000000");
@@ -23,6 +33,10 @@ if (!Number.isInteger(shoppers) || shoppers < 0 || shoppers > 1_000_000) {
 
 await preflight("seed");
 const prisma = db();
+if (values["if-empty"] && (await prisma.user.count()) > 0) {
+  await prisma.$disconnect();
+  process.exit(0);
+}
 const adminHash = await bcrypt.hash(DEMO_ADMIN.password, 10);
 await prisma.user.upsert({
   where: { email: DEMO_ADMIN.email },
@@ -73,7 +87,10 @@ for (const s of sales) {
       data: { slug: s.slug, title: s.title, productId: s.productId, salePrice: s.salePrice, totalStock: s.totalStock,
         stock, perUserLimit: s.perUserLimit, status: "SCHEDULED", ...timing },
     });
-  } else if (existing.endAt.getTime() < now) {
+  } else if (
+    existing.endAt.getTime() < now ||
+    (values.retime && (await prisma.order.count({ where: { activityId: existing.id } })) === 0)
+  ) {
     await prisma.$transaction([
       prisma.payment.deleteMany({ where: { order: { activityId: existing.id } } }),
       prisma.order.deleteMany({ where: { activityId: existing.id } }),
@@ -83,8 +100,7 @@ for (const s of sales) {
         data: { ...timing, stock: sellableUnits(existing.totalStock, existing.safetyStockPct), status: "SCHEDULED", paused: false, soldOutAt: null },
       }),
     ]);
-    const k = activityKeys(existing.id);
-    await redis().del(k.meta, k.users, k.idem, k.stream, k.stats);
+    await forgetActivity(redis(), existing.id);
   }
 }
 

@@ -9,14 +9,11 @@ import { flash } from "@/lib/flash/instance";
 import {
   buyReply, matchFlashRoute, progressReply, refusal, ticketReply, timeReply, tokenReply, type HttpReply,
 } from "@/lib/flash/http";
+import { errorText, log } from "@/lib/log";
 import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
-import { preflight } from "@/scripts/lib/preflight";
+import { preflight, readSettings } from "@/scripts/lib/preflight";
 
-const port = Number(process.env.PORT ?? 3000);
-// HOST, not HOSTNAME: shells and containers set HOSTNAME to the machine name.
-const hostname = process.env.HOST ?? "0.0.0.0";
-const workers = Number(process.env.WEB_CONCURRENCY ?? 1);
-const MAX_BODY = 4096;
+const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers } = readSettings("web");
 
 if (cluster.isPrimary && workers > 1) {
   for (let i = 0; i < workers; i++) cluster.fork();
@@ -43,6 +40,7 @@ async function serve() {
   const handle = app.getRequestHandler();
   await app.prepare();
   const { core, sessions } = flash();
+  const webLog = log.child({ component: "web" });
 
   const server = http.createServer((req, res) => {
     const url = req.url ?? "/";
@@ -54,7 +52,7 @@ async function serve() {
     void answer(match, req)
       .then((reply) => send(res, reply))
       .catch((e: unknown) => {
-        console.error("[web] flash route failed:", e instanceof Error ? e.message : e);
+        webLog.error({ route: match.route, err: errorText(e) }, "flash route failed");
         send(res, refusal("UNAVAILABLE"));
       });
   });
@@ -69,12 +67,12 @@ async function serve() {
         return tokenReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.activityId);
       case "ticket":
         return ticketReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.ticketId);
-      case "buy": {
-        const body = await readJson(req);
-        if (body === TOO_LARGE) return { status: 413, body: { code: "BAD_INPUT" } };
-        if (body === undefined) return refusal("BAD_INPUT");
-        return buyReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.activityId, body);
-      }
+      case "buy":
+        // destroyOnReturn: false keeps the socket when a body is refused past its limit, so the 413 can still be sent.
+        return buyReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.activityId, {
+          contentLength: req.headers["content-length"],
+          chunks: req.iterator({ destroyOnReturn: false }),
+        });
     }
   }
 
@@ -89,29 +87,6 @@ async function serve() {
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
-}
-
-const TOO_LARGE = Symbol("too large");
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      // Past the limit the rest is drained unread, so the 413 can still be sent on this connection.
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on("end", () => {
-      if (size > MAX_BODY) return resolve(TOO_LARGE);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-      } catch {
-        resolve(undefined);
-      }
-    });
-    req.on("error", () => resolve(undefined));
-  });
 }
 
 function send(res: http.ServerResponse, reply: HttpReply) {

@@ -1,101 +1,137 @@
-// `npm test`: typecheck, lint, unit and integration tests (vitest, real Redis and PostgreSQL),
-// the Playwright suite in Debian chromium against a production build, and the benchmark's CI mode.
-// Every suite must run and report tests; a suite that runs none fails the whole command.
+// `npm test`: typecheck, lint, unit tests, integration tests (vitest, real Redis and PostgreSQL), the
+// Playwright suite in Debian chromium against a production build, and the benchmark's CI mode.
+//   tsx scripts/test.ts [typecheck|lint|unit|integration|vitest|e2e|bench]… [vitest file filters…]
+// No step named: all of them. `vitest` = unit + integration. Other words filter vitest's test files.
+// Services and migrations start only for the steps that need them (integration, e2e, bench).
+// Every suite must run and report tests; a suite that runs none, or skips one, fails the whole command.
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { formatStartupError, testServices } from "@/scripts/services/index";
-import { ROOT, run, startProcess, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+import { formatStartupError, testServices, type Services } from "@/scripts/services/index";
+import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
-const only = process.argv.slice(2);
-const want = (step: string) => only.length === 0 || only.includes(step);
+const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench"] as const;
+const args = process.argv.slice(2);
+const steps = args.filter((a) => (STEPS as readonly string[]).includes(a));
+const filters = args.filter((a) => !(STEPS as readonly string[]).includes(a));
+const want = (step: (typeof STEPS)[number]) =>
+  steps.length === 0 || steps.includes(step) || (steps.includes("vitest") && (step === "unit" || step === "integration"));
+// A test-only knob, so read here rather than in lib/env.ts.
+const port = Number(process.env.TEST_PORT || 3100);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`TEST_PORT: must be a port number (1-65535), got "${process.env.TEST_PORT}"`);
+  process.exit(1);
+}
+
 const reports = path.join(ROOT, ".data", "test-reports");
-rmSync(reports, { recursive: true, force: true });
 mkdirSync(reports, { recursive: true });
+/** A suite's report path, emptied first: a run that writes none must not count an earlier run's results. */
+const report = (name: string) => {
+  const file = path.join(reports, name);
+  rmSync(file, { force: true });
+  return file;
+};
 
 const counts: { suite: string; passed: number; failed: number; skipped: number }[] = [];
 const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
 const step = (name: string) => console.log(`\n━━ ${name} ━━`);
+let failed = false;
+const fail = (e: unknown) => {
+  failed = true;
+  console.error(`[test] ${e instanceof Error ? e.message : String(e)}`);
+};
+/** A check without test cases (typecheck, lint, bench invariants) counts as one test. */
+const check = (suite: string, p: Promise<unknown>) =>
+  p.then(
+    () => void counts.push({ suite, passed: 1, failed: 0, skipped: 0 }),
+    (e: unknown) => {
+      fail(e);
+      counts.push({ suite, passed: 0, failed: 1, skipped: 0 });
+    },
+  );
+const vitest = (project: "unit" | "integration", env: NodeJS.ProcessEnv) => {
+  const out = report(`vitest-${project}.json`);
+  const argv = ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`];
+  return run(bin("vitest"), [...argv, ...filters], { ...env, NODE_ENV: "test" })
+    .catch(fail)
+    .then(() => countVitest(project, out));
+};
 
 if (want("typecheck")) {
   step("typecheck");
-  await run(bin("next"), ["typegen"]);
-  await run(bin("tsc"), ["--noEmit", "-p", "."]);
+  await check("typecheck", run(bin("next"), ["typegen"]).then(() => run(bin("tsc"), ["--noEmit", "-p", "."])));
 }
 if (want("lint")) {
   step("lint");
-  await run(bin("eslint"), [".", "--max-warnings", "0"]);
+  await check("lint", run(bin("eslint"), [".", "--max-warnings", "0"]));
+}
+if (want("unit")) {
+  step("unit (vitest)");
+  await vitest("unit", process.env);
 }
 
-let services: Awaited<ReturnType<typeof testServices>>;
-try {
-  services = await testServices();
-} catch (e) {
-  console.error(formatStartupError(e));
-  process.exit(1);
-}
+const needsServices = want("integration") || want("e2e") || want("bench");
+let services: Services | undefined;
 const children: ChildProcess[] = [];
-process.on("SIGINT", () => void stopProcesses(children).then(() => services.stop()).then(() => process.exit(130)));
-
-const port = Number(process.env.TEST_PORT ?? 3100);
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  DATABASE_URL: services.databaseUrl,
-  REDIS_URL: services.redisUrl,
-  NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? randomBytes(32).toString("base64url"),
-  FLASH_TOKEN_SECRET: process.env.FLASH_TOKEN_SECRET ?? randomBytes(32).toString("base64url"),
-  NEXTAUTH_URL: `http://localhost:${port}`,
-  NEXT_TELEMETRY_DISABLED: "1",
-  BASE_URL: `http://localhost:${port}`,
+const stopAll = async () => {
+  await Promise.all([stopRunning(), stopProcesses(children.splice(0))]);
+  await services?.stop();
 };
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void stopAll().then(() => process.exit(130)));
 
-let failed = false;
-try {
-  step("migrate test database");
-  await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
-
-  if (want("vitest")) {
-    step("unit + integration (vitest)");
-    const out = path.join(reports, "vitest.json");
-    await run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`], { ...env, NODE_ENV: "test" })
-      .catch((e: unknown) => { failed = true; console.error(String(e)); });
-    countVitest(out);
+if (needsServices) {
+  try {
+    services = await testServices();
+  } catch (e) {
+    console.error(formatStartupError(e));
+    process.exit(1);
   }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: services.databaseUrl,
+    REDIS_URL: services.redisUrl,
+    NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? randomBytes(32).toString("base64url"),
+    FLASH_TOKEN_SECRET: process.env.FLASH_TOKEN_SECRET ?? randomBytes(32).toString("base64url"),
+    NEXTAUTH_URL: `http://localhost:${port}`,
+    NEXT_TELEMETRY_DISABLED: "1",
+    BASE_URL: `http://localhost:${port}`,
+  };
+  try {
+    step("migrate test database");
+    await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
 
-  if (want("e2e")) {
-    step("build (production)");
-    await run(...tsxArgs("scripts/seed.ts", ["--shoppers", "20", "--quiet"]), env);
-    await run(bin("next"), ["build"], { ...env, NODE_ENV: "production" });
-    step("e2e (playwright, chromium)");
-    const prodEnv = { ...env, NODE_ENV: "production" as const, PORT: String(port), WORKER_CLAIM_IDLE_MS: "3000" };
-    const web = startProcess("web", ...tsxArgs("scripts/server.ts"), prodEnv);
-    children.push(web);
-    for (const n of [1, 2]) children.push(startProcess(`worker${n}`, ...tsxArgs("scripts/worker.ts"), { ...prodEnv, WORKER_NAME: `e2e-${n}` }));
-    await waitForHttp(`http://127.0.0.1:${port}/api/time`, 90_000, web);
-    const out = path.join(reports, "playwright.json");
-    await run(bin("playwright"), ["test", "-c", "playwright"], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out })
-      .catch((e: unknown) => { failed = true; console.error(String(e)); });
-    countPlaywright(out);
-    await stopProcesses(children.splice(0));
-  }
+    if (want("integration")) {
+      step("integration (vitest, real PostgreSQL and Redis)");
+      await vitest("integration", env);
+    }
 
-  if (want("bench")) {
-    step("benchmark, CI mode (fails only on an invariant violation)");
-    await run(...tsxArgs("bench/run.ts", ["--ci"]), env)
-      .then(() => counts.push({ suite: "bench invariants", passed: 1, failed: 0, skipped: 0 }))
-      .catch((e: unknown) => {
-        failed = true;
-        counts.push({ suite: "bench invariants", passed: 0, failed: 1, skipped: 0 });
-        console.error(String(e));
-      });
+    if (want("e2e")) {
+      step("build (production)");
+      await run(...tsxArgs("scripts/seed.ts", ["--shoppers", "20", "--quiet"]), env);
+      await run(bin("next"), ["build"], { ...env, NODE_ENV: "production" });
+      step(`e2e (playwright, chromium, port ${port})`);
+      const prodEnv = { ...env, NODE_ENV: "production" as const, PORT: String(port), WORKER_CLAIM_IDLE_MS: "3000" };
+      const web = startProcess("web", ...tsxArgs("scripts/server.ts"), prodEnv);
+      children.push(web);
+      for (const n of [1, 2])
+        children.push(startProcess(`worker${n}`, ...tsxArgs("scripts/worker.ts"), { ...prodEnv, WORKER_NAME: `e2e-${n}` }));
+      await waitForHttp(`http://127.0.0.1:${port}/api/time`, 90_000, web);
+      const out = report("playwright.json");
+      await run(bin("playwright"), ["test", "-c", "playwright"], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(fail);
+      countPlaywright(out);
+      await stopProcesses(children.splice(0));
+    }
+
+    if (want("bench")) {
+      step("benchmark, CI mode (fails only on an invariant violation)");
+      await check("bench invariants", run(...tsxArgs("bench/run.ts", ["--ci"]), env));
+    }
+  } catch (e) {
+    fail(e);
+  } finally {
+    await stopAll();
   }
-} catch (e) {
-  failed = true;
-  console.error(`[test] ${e instanceof Error ? e.message : String(e)}`);
-} finally {
-  await stopProcesses(children);
-  await services.stop();
 }
 
 step("summary");
@@ -104,35 +140,32 @@ const total = counts.reduce((t, c) => ({ p: t.p + c.passed, f: t.f + c.failed, s
 const empty = counts.filter((c) => c.passed + c.failed === 0);
 for (const c of empty) console.error(`  ${c.suite}: ran no test — that is a failure`);
 if (total.s > 0) console.error(`  ${total.s} skipped tests — nothing may be skipped`);
+if (counts.length === 0) console.error(`  no suite ran (steps: ${STEPS.join(", ")})`);
 console.log(`${total.p} passed, ${total.f} failed`);
-process.exit(failed || total.f > 0 || total.s > 0 || empty.length > 0 ? 1 : 0);
+process.exit(failed || total.f > 0 || total.s > 0 || empty.length > 0 || counts.length === 0 ? 1 : 0);
 
-function countVitest(file: string) {
+function countVitest(suite: string, file: string) {
+  const c = { suite, passed: 0, failed: 0, skipped: 0 };
   try {
-    const r = JSON.parse(readFileSync(file, "utf8")) as { testResults: { name: string; assertionResults: { status: string }[] }[] };
-    for (const suite of ["unit", "integration"]) {
-      const c = { suite, passed: 0, failed: 0, skipped: 0 };
-      for (const f of r.testResults.filter((t) => t.name.includes(`/tests/${suite}/`))) {
-        for (const a of f.assertionResults) {
-          if (a.status === "passed") c.passed++;
-          else if (a.status === "failed") c.failed++;
-          else c.skipped++;
-        }
-      }
-      counts.push(c);
+    const r = JSON.parse(readFileSync(file, "utf8")) as { testResults: { assertionResults: { status: string }[] }[] };
+    for (const a of r.testResults.flatMap((f) => f.assertionResults)) {
+      if (a.status === "passed") c.passed++;
+      else if (a.status === "failed") c.failed++;
+      else c.skipped++;
     }
-  } catch {
-    failed = true;
-    counts.push({ suite: "vitest", passed: 0, failed: 1, skipped: 0 });
+  } catch (e) {
+    fail(`${suite}: no vitest report (${e instanceof Error ? e.message : String(e)})`);
+    c.failed++;
   }
+  counts.push(c);
 }
 
 function countPlaywright(file: string) {
   try {
     const r = JSON.parse(readFileSync(file, "utf8")) as { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
     counts.push({ suite: "e2e", passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped });
-  } catch {
-    failed = true;
+  } catch (e) {
+    fail(`e2e: no playwright report (${e instanceof Error ? e.message : String(e)})`);
     counts.push({ suite: "e2e", passed: 0, failed: 1, skipped: 0 });
   }
 }

@@ -1,11 +1,12 @@
 // Runs a command with DATABASE_URL, REDIS_URL and local secrets set: the given servers when the
 // variables are set, else the embedded ones under .data (started if needed, stopped afterwards
-// only if this call started them). Used by npm run dev, build and db:*.
+// only if this call started them). Used by npm run dev, build and db:*; before `next dev` and
+// `next build` it applies the migrations, and before `next dev` it seeds an empty database.
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { ensureServices, formatStartupError } from "@/scripts/services/index";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
-import { ROOT, loadDotEnv } from "@/scripts/lib/procs";
+import { ROOT, loadDotEnv, run, tsxArgs } from "@/scripts/lib/procs";
 
 loadDotEnv();
 
@@ -29,6 +30,17 @@ const env = {
   REDIS_URL: services.redisUrl,
   NEXT_TELEMETRY_DISABLED: "1",
 };
+// Like the demo: the app needs its tables (dev and build), and a fresh clone's dev server its demo data.
+if (cmd === "next" && (args[0] === "dev" || args[0] === "build")) {
+  try {
+    await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
+    if (args[0] === "dev") await run(...tsxArgs("scripts/seed.ts", ["--if-empty"]), env);
+  } catch (e) {
+    console.error(`[with-env] ${e instanceof Error ? e.message : String(e)}`);
+    await services.stop();
+    process.exit(1);
+  }
+}
 const child = spawn(cmd, args, { cwd: ROOT, env, stdio: "inherit" });
 const forward = (signal: NodeJS.Signals) => child.kill(signal);
 process.on("SIGINT", forward);

@@ -6,13 +6,15 @@ import { env } from "@/lib/env";
 import { runSchedule } from "@/lib/flash/scheduler";
 import { OrderWorker } from "@/lib/orders/worker";
 import { startSweeper } from "@/lib/orders/sweeper";
-import { preflight } from "@/scripts/lib/preflight";
+import { preflight, readSettings } from "@/scripts/lib/preflight";
 import { createRedisConnection, redis } from "@/lib/redis";
+import { errorText, log as rootLog } from "@/lib/log";
 
+readSettings("worker"); // the knobs are named even before the servers are checked
 await preflight("worker");
 const config = env();
-const consumer = process.env.WORKER_NAME ?? `${os.hostname()}-${process.pid}`;
-const log = (line: string) => console.log(`[worker ${consumer}] ${line}`);
+const consumer = config.WORKER_NAME ?? `${os.hostname()}-${process.pid}`;
+const log = rootLog.child({ component: "worker", consumer });
 
 const worker = new OrderWorker({
   prisma: db(),
@@ -20,8 +22,7 @@ const worker = new OrderWorker({
   blocking: createRedisConnection(`worker-${consumer}`),
   consumer,
   batchSize: config.WORKER_BATCH_SIZE,
-  claimIdleMs: Number(process.env.WORKER_CLAIM_IDLE_MS ?? 15_000),
-  log,
+  claimIdleMs: config.WORKER_CLAIM_IDLE_MS,
 });
 
 // Expiry sweeper, owed Redis mirrors and refunds, scheduled reconciliation (lib/orders/sweeper.ts).
@@ -32,7 +33,7 @@ const schedule = setInterval(() => {
   if (scheduling) return;
   scheduling = true;
   runSchedule(db(), redis())
-    .catch((e: unknown) => log(`schedule failed: ${e instanceof Error ? e.message : String(e)}`))
+    .catch((e: unknown) => log.error({ err: errorText(e) }, "schedule failed"))
     .finally(() => (scheduling = false));
 }, 1_000);
 
@@ -40,7 +41,7 @@ let stopping = false;
 const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
-  log(`${signal}: finishing the batch in hand`);
+  log.info({ signal }, "finishing the batch in hand");
   clearInterval(schedule);
   sweeper.stop();
   worker.stop();
@@ -48,12 +49,12 @@ const stop = (signal: string) => {
 process.on("SIGINT", () => stop("SIGINT"));
 process.on("SIGTERM", () => stop("SIGTERM"));
 
-log(`started (batch ${config.WORKER_BATCH_SIZE})`);
+log.info({ batch: config.WORKER_BATCH_SIZE }, "started");
 try {
   await worker.run();
-  log(`stopped after writing ${worker.ordersWritten} orders`);
+  log.info({ orders: worker.ordersWritten }, "stopped");
   process.exit(0);
 } catch (e) {
-  log(`crashed: ${e instanceof Error ? e.stack : String(e)}`);
+  log.fatal({ err: e instanceof Error ? e.stack : String(e) }, "crashed");
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { ACTIVE_SET, EVENTS_CHANNEL, WORKER_GROUP, activityKeys } from "@/lib/flash/keys";
+import { forgetActivity, publishChange, readState, readWorkerGroup, retireActivity } from "@/lib/flash/store";
 import { preheatActivity } from "@/lib/flash/preheat";
 
 export interface BenchActivity {
@@ -62,40 +62,14 @@ export async function retireBenchActivities(only?: string[]): Promise<number> {
   });
   let retired = 0;
   for (const { id, status } of rows) {
-    const keys = activityKeys(id);
-    if (!(await redis().exists(keys.meta))) continue;
-    const groups = (await redis()
-      .xinfo("GROUPS", keys.stream)
-      .catch(() => [])) as unknown[][];
-    const busy = groups.some((g) => {
-      const f = fields(g);
-      return f.name === WORKER_GROUP && (Number(f.pending) > 0 || Number(f.lag ?? 0) > 0);
-    });
-    if (busy) continue;
+    if (!(await readState(redis(), id))) continue;
+    const g = await readWorkerGroup(redis(), id);
+    if (g && (g.pending > 0 || (g.lag ?? 0) > 0)) continue;
     if (status !== "ENDED") await prisma.activity.update({ where: { id }, data: { status: "ENDED" } });
-    await redis().srem(ACTIVE_SET, id);
-    await redis().publish(EVENTS_CHANNEL, JSON.stringify({ activityId: id, event: "status" }));
-    await dropKeys(id);
+    await retireActivity(redis(), id);
+    await publishChange(redis(), id, "status");
+    await forgetActivity(redis(), id);
     retired++;
   }
   return retired;
-}
-
-async function dropKeys(activityId: string) {
-  const keys = activityKeys(activityId);
-  for (let start = "-"; ;) {
-    const batch = await redis().xrange(keys.stream, start, "+", "COUNT", 5000);
-    const tickets = batch.map(([, f]) => f[f.indexOf("t") + 1]).filter((t): t is string => Boolean(t));
-    if (tickets.length) await redis().unlink(...tickets.map((t) => keys.ticket(t)));
-    if (batch.length < 5000) break;
-    start = `(${batch[batch.length - 1]![0]}`;
-  }
-  await redis().unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats);
-}
-
-/** A Redis reply of alternating names and values as an object. */
-export function fields(reply: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
-  return out;
 }

@@ -1,5 +1,5 @@
 // Fault injection for the bench's self-test only (`npm run bench -- --admission-lua FILE`):
-// loaded with --import into the web server, it makes lib/flash/scripts.ts read FILE instead of
+// loaded with --import into the web server, it makes lib/flash/store/scripts.ts read FILE instead of
 // lib/flash/admission.lua, so a deliberately broken admission can be run without touching the repo.
 import fs from "node:fs";
 import { syncBuiltinESMExports } from "node:module";

@@ -1,9 +1,9 @@
 import type { Redis } from "ioredis";
 import { db } from "@/lib/db";
-import { activityKeys } from "@/lib/flash/keys";
+import { readState } from "@/lib/flash/store";
 import { createBenchActivity, type BenchActivity } from "@/bench/lib/activity";
 import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";
-import { checkInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
+import { checkBenchInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
 import { CostMeter, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
 import { CounterSampler, type Persistence } from "@/bench/lib/sampler";
 import type { Shopper } from "@/bench/lib/sessions";
@@ -133,7 +133,7 @@ export async function runSale(
 
   const replays = await replayClicks(c, a, buy.tickets.slice(0, 50));
   const foreignReads = await readOthersTickets(c, buy.tickets.slice(0, 20));
-  const checks = await checkInvariants(c.redis, a, {
+  const checks = await checkBenchInvariants(c.redis, a, {
     ticketIds: buy.tickets.map((t) => t.ticketId),
     minRedisStock: sampler.minStock,
     replays,
@@ -154,7 +154,7 @@ export async function runSale(
     detail: `${admittedUnits} of ${expected} units admitted (${buy.clicks} of ${sale.buyers} clicks completed); unexpected answers ${JSON.stringify(buy.errors.unexpected)}`,
   });
 
-  const soldOutAt = Number((await c.redis.hget(activityKeys(a.id).meta, "soldOutAt")) ?? NaN);
+  const soldOutAt = (await readState(c.redis, a.id))?.soldOutAt ?? NaN;
   const answeredAt = sampler.allAnsweredAt();
   const last = await db().order.aggregate({ where: { activityId: a.id }, _max: { createdAt: true } });
   return {
@@ -249,8 +249,8 @@ export function resumeWorkers() {
 
 /** Tickets admitted and not answered yet. */
 async function queueLength(r: Redis, activityId: string): Promise<number> {
-  const [seq, served] = await r.hmget(activityKeys(activityId).meta, "seq", "served");
-  return Number(seq ?? 0) - Number(served ?? 0);
+  const s = await readState(r, activityId);
+  return s ? s.admitted - s.served : 0;
 }
 
 async function sleepUntil(ms: number) {

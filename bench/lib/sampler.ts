@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { activityKeys } from "@/lib/flash/keys";
+import { META, activityKeys } from "@/lib/flash/store";
 
 interface Sample {
   t: number;
@@ -29,7 +29,7 @@ export class CounterSampler {
       if (this.reading || this.samples.length > 200_000) return;
       this.reading = true;
       void this.r
-        .hmget(key, "stock", "seq", "served")
+        .hmget(key, META.stock, META.seq, META.served)
         .then(([stock, seq, served]) => {
           const s = { t: Date.now(), stock: Number(stock), seq: Number(seq ?? 0), served: Number(served ?? 0) };
           this.samples.push(s);
@@ -43,7 +43,7 @@ export class CounterSampler {
   /** Stops sampling after one last reading, so the end state is always in the samples. */
   async stop() {
     clearInterval(this.timer);
-    const [stock, seq, served] = await this.r.hmget(activityKeys(this.activityId).meta, "stock", "seq", "served");
+    const [stock, seq, served] = await this.r.hmget(activityKeys(this.activityId).meta, META.stock, META.seq, META.served);
     this.samples.push({ t: Date.now(), stock: Number(stock), seq: Number(seq ?? 0), served: Number(served ?? 0) });
   }
 

@@ -18,7 +18,7 @@ interface Props {
   serverNow: number;
 }
 
-type State = AdminResult<{ event?: string }> | null;
+type State = AdminResult<{ event?: string; warning?: string }> | null;
 
 const DONE: Record<string, string> = {
   preheat: "Preheated.",
@@ -127,6 +127,7 @@ function Outcome({ state, testId }: { state: State; testId: string }) {
   return (
     <div aria-live="polite" data-testid={testId}>
       {state?.ok && <p className="alert ok">{DONE[state.event ?? ""] ?? "Done."}</p>}
+      {state?.ok && state.warning && <p className="alert">{state.warning}</p>}
       {state && !state.ok && !state.fieldErrors && <p className="alert">{state.message ?? "Not allowed."}</p>}
     </div>
   );

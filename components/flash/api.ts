@@ -1,57 +1,85 @@
 "use client";
 
-import type { RefusalCode } from "@/lib/flash/codes";
+import type { BuyAccepted, Progress, Refusal, TicketView, TokenGranted } from "@/lib/flash/wire";
 
-// Browser side of the flash-sale HTTP API (README "HTTP API").
-export interface Progress {
-  activityId: string;
-  status: string;
-  paused: boolean;
-  startAt: string;
-  endAt: string;
-  stockLeft: number;
-  soldOut: boolean;
-  soldOutAt: string | null;
-  admitted: number;
-  served: number;
-  serverTime: string;
+// Browser side of the flash-sale HTTP API (README "HTTP API"); the types are the server's (lib/flash/wire.ts).
+
+/** No usable answer: a dropped connection, a 5xx, or a body the app did not write (a proxy's HTML 502 page). */
+export class UnavailableError extends Error {
+  readonly code = "UNAVAILABLE" as const;
 }
 
-export type TicketView =
-  | { status: "QUEUED"; sequence: number; ahead: number }
-  | { status: "CONFIRMED"; sequence: number; orderId: string; payBy?: string }
-  | { status: "REJECTED"; sequence: number; code: RefusalCode };
+/** The app's JSON answer to a flash API request; anything else throws UnavailableError. */
+async function answerOf(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    throw new UnavailableError(`${url}: ${e instanceof Error ? e.message : "network error"}`);
+  }
+  const json = (res.headers.get("content-type") ?? "").includes("application/json");
+  if (res.status >= 500 || !json) throw new UnavailableError(`${url}: ${res.status}`);
+  try {
+    return { status: res.status, body: await res.json() };
+  } catch {
+    throw new UnavailableError(`${url}: unreadable JSON`);
+  }
+}
 
-export type Refusal = { code: RefusalCode };
+export interface RetryOptions {
+  /** Tries in all, the first included. */
+  attempts?: number;
+  /** Called before each retry, so the page can say it is trying again. */
+  onRetry?: (attempt: number) => void;
+}
 
+// A hand-written loop: the buy runs inside useActionState, outside React Query's hooks and their retries.
+async function retrying<T>(call: () => Promise<T>, { attempts = 4, onRetry }: RetryOptions): Promise<T | Refusal> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (!(e instanceof UnavailableError) || attempt >= attempts) return { code: "UNAVAILABLE" };
+      onRetry?.(attempt);
+      await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1) * (0.5 + Math.random())));
+    }
+  }
+}
+
+// Queries throw UnavailableError and React Query retries them with its backoff (components/providers).
 export async function fetchProgress(activityId: string): Promise<Progress | null> {
-  const res = await fetch(`/api/activities/${activityId}/progress`);
-  if (res.status === 404) return null;
-  if (!res.ok) throw new Error(`progress ${res.status}`);
-  return (await res.json()) as Progress;
+  const { status, body } = await answerOf(`/api/activities/${activityId}/progress`);
+  if (status === 404) return null;
+  if (status !== 200) throw new Error(`progress ${status}`);
+  return body as Progress;
 }
 
 export async function fetchTicket(ticketId: string): Promise<TicketView | null> {
-  const res = await fetch(`/api/tickets/${ticketId}`, { cache: "no-store" });
-  if (res.status === 404) return null;
-  if (!res.ok) throw new Error(`ticket ${res.status}`);
-  return (await res.json()) as TicketView;
+  const { status, body } = await answerOf(`/api/tickets/${ticketId}`, { cache: "no-store" });
+  if (status === 404) return null;
+  if (status !== 200) throw new Error(`ticket ${status}`);
+  return body as TicketView;
 }
 
-export async function requestToken(activityId: string): Promise<{ token: string } | Refusal> {
-  const res = await fetch(`/api/activities/${activityId}/token`, { cache: "no-store" });
-  return (await res.json()) as { token: string } | Refusal;
+export function requestToken(activityId: string, opts: RetryOptions = {}): Promise<TokenGranted | Refusal> {
+  return retrying(async () => {
+    const { body } = await answerOf(`/api/activities/${activityId}/token`, { cache: "no-store" });
+    return body as TokenGranted | Refusal;
+  }, opts);
 }
 
-export async function postBuy(
+/** Retried with the same idempotency key, so a retry after a lost answer gets the first answer, never a second order. */
+export function postBuy(
   activityId: string,
-  body: { quantity: number; idempotencyKey: string; token: string },
-): Promise<{ ticketId: string; sequence: number } | Refusal> {
-  const res = await fetch(`/api/activities/${activityId}/orders`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (res.status >= 500 && res.status !== 503) return { code: "UNAVAILABLE" };
-  return (await res.json()) as { ticketId: string; sequence: number } | Refusal;
+  input: { quantity: number; idempotencyKey: string; token: string },
+  opts: RetryOptions = {},
+): Promise<BuyAccepted | Refusal> {
+  return retrying(async () => {
+    const { body } = await answerOf(`/api/activities/${activityId}/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(input),
+    });
+    return body as BuyAccepted | Refusal;
+  }, opts);
 }

@@ -3,10 +3,12 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSession } from "next-auth/react";
-import { useActionState, useState } from "react";
+import { startTransition, useActionState, useState, useSyncExternalStore, type FormEvent } from "react";
 import { MESSAGES, type RefusalCode } from "@/lib/flash/codes";
 import { formatMoney } from "@/lib/format";
-import { fetchProgress, fetchTicket, postBuy, requestToken, type Progress, type TicketView } from "@/components/flash/api";
+import { aheadOf, type BuyAccepted, type Progress } from "@/lib/flash/wire";
+import { fetchProgress, fetchTicket, postBuy, requestToken } from "@/components/flash/api";
+import { BuyRefused, TicketStatus } from "@/components/flash/ticket-status";
 import { formatCountdown, useServerNow } from "@/components/flash/use-server-clock";
 
 interface Props {
@@ -18,14 +20,21 @@ interface Props {
   sellable: number;
   salePrice: number;
   currency: string;
+  /** The buy form's server action: the door when JavaScript does not run. */
+  buyAction: (form: FormData) => Promise<void>;
 }
 
-type BuyState = { ticketId: string; sequence: number } | { error: RefusalCode } | null;
+type BuyState = BuyAccepted | { error: RefusalCode } | null;
+
+const noSubscription = () => () => {};
 
 export function BuyPanel(p: Props) {
   const { status: auth } = useSession();
   const now = useServerNow();
-  const [ticket, setTicket] = useState<{ ticketId: string; sequence: number } | null>(null);
+  // False in the server's HTML (the same for everyone, and all a browser without JavaScript gets).
+  const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
+  const [ticket, setTicket] = useState<BuyAccepted | null>(null);
+  const [retrying, setRetrying] = useState(false);
   const progress = useQuery({
     queryKey: ["progress", p.activityId],
     queryFn: () => fetchProgress(p.activityId),
@@ -36,16 +45,26 @@ export function BuyPanel(p: Props) {
   const startMs = Date.parse(progress.data?.startAt ?? p.startAt);
   const endMs = Date.parse(progress.data?.endAt ?? p.endAt);
 
+  // With JavaScript the form goes to the hot route (POST /api/activities/{id}/orders), not the action.
   const [state, buy, pending] = useActionState<BuyState, FormData>(async (_prev, form) => {
-    const quantity = Number(form.get("quantity") ?? 1);
-    const t = await requestToken(p.activityId);
-    if ("code" in t) return { error: t.code };
-    // One key per click: a retry after a lost answer gets the first answer, never a second order.
-    const idempotencyKey = crypto.randomUUID();
-    let result = await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }).catch(() => null);
-    result ??= await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }).catch(() => ({ code: "UNAVAILABLE" as const }));
-    return "code" in result ? { error: result.code } : result;
+    const onRetry = () => setRetrying(true);
+    try {
+      const t = await requestToken(p.activityId, { onRetry });
+      if ("code" in t) return { error: t.code };
+      // One key per click: a retry after a lost answer gets the first answer, never a second order.
+      const idempotencyKey = crypto.randomUUID();
+      const quantity = Number(form.get("quantity") ?? 1);
+      const result = await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }, { onRetry });
+      return "code" in result ? { error: result.code } : result;
+    } finally {
+      setRetrying(false);
+    }
   }, null);
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    startTransition(() => buy(form));
+  };
 
   // The latest ticket stays on screen when a later attempt is refused.
   if (state && "ticketId" in state && state.ticketId !== ticket?.ticketId) setTicket(state);
@@ -54,14 +73,19 @@ export function BuyPanel(p: Props) {
   const soldOut = progress.data?.soldOut ?? false;
   const paused = progress.data?.paused ?? false;
   const stockLeft = progress.data?.stockLeft;
+  // Without JavaScript nothing ticks or polls: the button stays on and the action answers.
+  const disabled = hydrated && (!live || pending || soldOut || paused || auth !== "authenticated");
+  const label = !hydrated
+    ? "Buy now"
+    : soldOut ? "Sold out" : paused ? "Paused" : now < startMs ? "Not started" : pending ? "Buying…" : "Buy now";
 
   return (
-    <section className="buy-panel" aria-label="Buy">
+    <section className="buy-panel" aria-label="Buy" data-hydrated={hydrated || undefined}>
       <div>
         <span className="price">{formatMoney(p.salePrice, p.currency)}</span>
       </div>
       <StockLine stockLeft={stockLeft} sellable={p.sellable} soldOut={soldOut} />
-      {now < startMs ? (
+      {!hydrated ? null : now < startMs ? (
         <div>
           <div className="muted">Starts in</div>
           <div className="countdown" data-testid="countdown" aria-live="off">
@@ -77,8 +101,10 @@ export function BuyPanel(p: Props) {
           Sign in to buy
         </Link>
       ) : (
-        <form action={buy} className="buy-form">
-          {p.perUserLimit > 1 && (
+        <form action={p.buyAction} onSubmit={submit} className="buy-form">
+          <input type="hidden" name="activityId" value={p.activityId} />
+          <input type="hidden" name="slug" value={p.slug} />
+          {p.perUserLimit > 1 ? (
             <label style={{ maxWidth: 160 }}>
               Quantity
               <select name="quantity" defaultValue="1">
@@ -89,24 +115,31 @@ export function BuyPanel(p: Props) {
                 ))}
               </select>
             </label>
+          ) : (
+            <input type="hidden" name="quantity" value="1" />
           )}
-          <button
-            type="submit"
-            className="btn primary big"
-            disabled={!live || pending || soldOut || paused || auth !== "authenticated"}
-            data-testid="buy-button"
-          >
-            {soldOut ? "Sold out" : paused ? "Paused" : now < startMs ? "Not started" : pending ? "Buying…" : "Buy now"}
+          <button type="submit" className="btn primary big" disabled={disabled} data-testid="buy-button">
+            {label}
           </button>
           <p className="muted">Limit {p.perUserLimit} per person.</p>
         </form>
       )}
 
       <div aria-live="polite" data-testid="buy-status">
-        {state && "error" in state && <p className="alert">{MESSAGES[state.error]}</p>}
+        {retrying && (
+          <p className="alert info" data-testid="buy-retrying">
+            The shop is busy; trying again…
+          </p>
+        )}
+        {!retrying && state && "error" in state && <BuyRefused code={state.error} />}
         {!state && soldOut && !ticket && <p className="alert">{MESSAGES.SOLD_OUT}</p>}
         {paused && <p className="alert info">{MESSAGES.PAUSED}</p>}
-        {ticket && <TicketStatus key={ticket.ticketId} ticket={ticket} progress={progress.data ?? null} />}
+        {progress.isError && !progress.data && (
+          <p className="alert info" data-testid="progress-unavailable">
+            Live figures are unavailable for a moment; trying again…
+          </p>
+        )}
+        {ticket && <LiveTicket key={ticket.ticketId} ticket={ticket} progress={progress.data ?? null} />}
       </div>
     </section>
   );
@@ -127,9 +160,9 @@ function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sella
   );
 }
 
-function TicketStatus({ ticket, progress }: { ticket: { ticketId: string; sequence: number }; progress: Progress | null }) {
+function LiveTicket({ ticket, progress }: { ticket: BuyAccepted; progress: Progress | null }) {
   // The position comes from the shared progress figures; the ticket itself is asked only once the queue reaches it.
-  const derived = Math.max(0, ticket.sequence - (progress?.served ?? 0) - 1);
+  const derived = aheadOf(ticket.sequence, progress?.served ?? 0);
   const [ahead, setAhead] = useState(derived);
   if (derived < ahead) setAhead(derived); // only ever goes down, even if a refetch lands out of order
   const own = useQuery({
@@ -138,30 +171,6 @@ function TicketStatus({ ticket, progress }: { ticket: { ticketId: string; sequen
     enabled: ahead === 0,
     refetchInterval: (q) => (q.state.data && q.state.data.status !== "QUEUED" ? false : 500),
   });
-  const view: TicketView | null | undefined = own.data;
-
-  if (view?.status === "CONFIRMED") {
-    return (
-      <div className="alert ok" data-testid="ticket-confirmed">
-        <strong>Order confirmed.</strong>{" "}
-        {view.payBy && <>Please pay by {new Date(view.payBy).toLocaleTimeString()}. </>}
-        <Link className="btn primary small" href={`/orders/${view.orderId}`} data-testid="pay-now">
-          Pay now
-        </Link>
-      </div>
-    );
-  }
-  if (view?.status === "REJECTED") {
-    return <p className="alert" data-testid="ticket-rejected">{MESSAGES[view.code] ?? MESSAGES.SOLD_OUT}</p>;
-  }
-  return (
-    <p className="alert info" data-testid="ticket-queued">
-      You are in the queue (#{ticket.sequence}).{" "}
-      {ahead > 0 ? (
-        <strong data-testid="ahead">{ahead} people ahead of you</strong>
-      ) : (
-        <strong>Your order is being confirmed…</strong>
-      )}
-    </p>
-  );
+  const view = own.data && own.data.status !== "QUEUED" ? own.data : { status: "QUEUED" as const, sequence: ticket.sequence, ahead };
+  return <TicketStatus view={view} />;
 }

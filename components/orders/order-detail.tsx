@@ -27,7 +27,7 @@ const REASONS: Record<string, string> = {
 };
 
 const PAY_ERRORS: Record<string, string> = {
-  NOT_PAYABLE: "This order can no longer be paid.",
+  ENDED: "This order can no longer be paid.",
   NOT_FOUND: "This order does not exist.",
   UNAUTHENTICATED: "Sign in again to pay.",
   BAD_INPUT: "That request was not valid.",
@@ -97,7 +97,7 @@ export function OrderDetail({ initial, delivery }: { initial: OrderView; deliver
         </form>
       )}
       <div aria-live="polite">
-        {payState && <p className="alert">{PAY_ERRORS[payState.code] ?? PAY_ERRORS.NOT_PAYABLE}</p>}
+        {payState && <p className="alert">{PAY_ERRORS[payState.code] ?? PAY_ERRORS.ENDED}</p>}
         {o.closeReason && (
           <p className="alert" data-testid="order-reason">
             {REASONS[o.closeReason] ?? "This order was closed."}

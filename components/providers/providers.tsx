@@ -5,9 +5,10 @@ import { SessionProvider } from "next-auth/react";
 import { useState, type ReactNode } from "react";
 
 export function Providers({ children }: { children: ReactNode }) {
-  // One client per browser tab; created in state so a re-render does not drop the cache.
+  // One client per browser tab; created in state so a re-render does not drop the cache. A failed
+  // query (a proxy's 502, components/flash/api.ts) is retried with React Query's exponential backoff.
   const [client] = useState(
-    () => new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } }),
+    () => new QueryClient({ defaultOptions: { queries: { retry: 3, refetchOnWindowFocus: false } } }),
   );
   return (
     <SessionProvider refetchOnWindowFocus={false}>

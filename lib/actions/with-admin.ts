@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { currentAdmin, type AdminUser } from "@/lib/admin/guard";
 import { badInput, fieldErrorsOf, type AdminResult } from "@/lib/admin/results";
 import { formToObject } from "@/lib/admin/schemas";
+import { errorText, log } from "@/lib/log";
 
 /**
  * One wrapper for admin server actions: admin session (checked against the database), zod, and the
@@ -25,7 +26,7 @@ export function withAdmin<S extends z.ZodType, T>(
       return await fn(parsed.data, auth.admin);
     } catch (e) {
       unstable_rethrow(e);
-      console.error("[admin] action failed:", e instanceof Error ? e.message : e);
+      log.error({ component: "admin", err: errorText(e) }, "admin action failed");
       return { ok: false, code: "UNAVAILABLE", message: "The change could not be completed. Please try again." };
     }
   };

@@ -2,14 +2,16 @@ import "server-only";
 import type { Activity } from "@/lib/generated/prisma/client";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { EVENTS_CHANNEL, activityKeys } from "@/lib/flash/keys";
-import { preheatActivity } from "@/lib/flash/preheat";
-import { PREHEAT_LEAD_MS } from "@/lib/flash/scheduler";
+import { errorText, log } from "@/lib/log";
+import { sellableUnits } from "@/lib/catalog/stock";
+import { preheatIfDue } from "@/lib/flash/preheat";
+import { publishChange, readState, resetUnsold } from "@/lib/flash/store";
 import { recordAudit } from "@/lib/admin/audit";
 import { badInput, fail, type AdminResult } from "@/lib/admin/results";
-import { START_GRACE_MS, sellableOf, type CreateActivityInput, type UpdateActivityInput } from "@/lib/admin/schemas";
-import { withAdminScripts } from "@/lib/admin/scripts";
+import { START_GRACE_MS, type CreateActivityInput, type UpdateActivityInput } from "@/lib/admin/schemas";
 import { slugFrom } from "@/lib/admin/slug";
+
+const adminLog = log.child({ component: "admin-activities" });
 
 export async function listActivities() {
   return db().activity.findMany({
@@ -45,17 +47,21 @@ async function checkProduct(productId: string): Promise<string | null> {
   return null;
 }
 
-/** The scheduler preheats within a second anyway; doing it here too makes a sale starting soon ready at once. */
-async function preheatIfDue(a: Pick<Activity, "id" | "status" | "startAt">) {
-  if (a.status !== "SCHEDULED" || a.startAt.getTime() - Date.now() > PREHEAT_LEAD_MS) return;
-  await preheatActivity(db(), redis(), a.id).catch(() => undefined);
+/**
+ * Preheats a saved sale if it starts soon. The scheduler does it within a second anyway, so a
+ * failure here is only logged: the save stands and the admin sees the sale preheat shortly.
+ */
+async function preheatSaved(a: Pick<Activity, "id" | "status" | "startAt">) {
+  await preheatIfDue(db(), redis(), a).catch((e: unknown) =>
+    adminLog.error({ activityId: a.id, err: errorText(e) }, "preheat after save failed; the scheduler retries"),
+  );
 }
 
+/** Best effort: the processes' cached states expire within two seconds without it. */
 export async function publishEvent(activityId: string, event: string): Promise<void> {
-  // Best effort: the processes' cached states expire within two seconds without it.
-  await redis()
-    .publish(EVENTS_CHANNEL, JSON.stringify({ activityId, event }))
-    .catch(() => undefined);
+  await publishChange(redis(), activityId, event).catch((e: unknown) =>
+    adminLog.warn({ activityId, event, err: errorText(e) }, "change event not published; caches expire on their own"),
+  );
 }
 
 export async function createActivity(
@@ -71,14 +77,14 @@ export async function createActivity(
         ...fields,
         slug: slugFrom(input.title, "sale"),
         paymentWindowSec: paymentWindowMin * 60,
-        stock: sellableOf(input.totalStock, input.safetyStockPct),
+        stock: sellableUnits(input.totalStock, input.safetyStockPct),
         status: schedule ? "SCHEDULED" : "DRAFT",
       },
     });
     await recordAudit(tx, { actorId, action: "activity.create", activityId: created.id, details: snapshotOf(created) });
     return created;
   });
-  await preheatIfDue(a);
+  await preheatSaved(a);
   return { ok: true, id: a.id, slug: a.slug };
 }
 
@@ -144,8 +150,7 @@ export async function updateActivity(
   const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
   if (changed.length === 0) return { ok: true, id: a.id, slug: a.slug };
 
-  const keys = activityKeys(a.id);
-  const admitted = Number((await redis().hget(keys.meta, "seq")) ?? 0);
+  const admitted = (await readState(redis(), a.id))?.admitted ?? 0;
   const selling = a.status === "LIVE" || a.startAt.getTime() <= Date.now() || admitted > 0;
   if (selling) {
     const locked = changed.filter((k) => k !== "title");
@@ -165,7 +170,7 @@ export async function updateActivity(
     if (Object.keys(errors).length) return badInput(errors);
   }
 
-  const data = selling ? { title: next.title } : { ...next, stock: sellableOf(next.totalStock, next.safetyStockPct) };
+  const data = selling ? { title: next.title } : { ...next, stock: sellableUnits(next.totalStock, next.safetyStockPct) };
   const details = Object.fromEntries(changed.map((k) => [k, { from: jsonOf(a[k]), to: jsonOf(next[k]) }]));
   const updated = await db().$transaction(async (tx) => {
     // Conditional on the row read above, so two concurrent edits cannot both apply.
@@ -177,19 +182,18 @@ export async function updateActivity(
   if (!updated) return fail("CONFLICT", "The sale changed meanwhile. Reload and try again.");
 
   if (!selling) {
-    const reset = await withAdminScripts(redis()).adminResetUnsold(keys.meta);
-    if (reset === 0) {
+    if (!(await resetUnsold(redis(), a.id))) {
       // Someone was admitted between the check and now: put the sale back as it was.
       await db().$transaction(async (tx) => {
         await tx.activity.update({
           where: { id: a.id },
-          data: Object.fromEntries([...EDITABLE, "stock" as const].map((k) => [k, a[k]])),
+          data: { ...Object.fromEntries(EDITABLE.map((k) => [k, a[k]])), stock: a.stock },
         });
         await recordAudit(tx, { actorId, action: "activity.update.reverted", activityId: a.id, details });
       });
       return fail("CONFLICT", "The sale started meanwhile; nothing was changed.");
     }
-    await preheatIfDue({ ...a, ...next });
+    await preheatSaved({ ...a, ...next });
   }
   await publishEvent(a.id, "update");
   return { ok: true, id: a.id, slug: a.slug };

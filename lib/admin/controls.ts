@@ -3,21 +3,27 @@ import { randomUUID } from "node:crypto";
 import type { Activity, Prisma } from "@/lib/generated/prisma/client";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { activityKeys } from "@/lib/flash/keys";
-import { preheatActivity } from "@/lib/flash/preheat";
-import { PREHEAT_LEAD_MS } from "@/lib/flash/scheduler";
+import { errorText, log } from "@/lib/log";
+import { preheatActivity, preheatIfDue } from "@/lib/flash/preheat";
+import {
+  applyRestock,
+  isPreheated,
+  mirrorRules,
+  spendsQuota,
+  voidRestock,
+  type MetaRules,
+} from "@/lib/flash/store";
 import { publishEvent } from "@/lib/admin/activities";
 import { recordAudit, type AuditAction } from "@/lib/admin/audit";
 import { badInput, fail, type AdminResult } from "@/lib/admin/results";
 import type { ControlInput } from "@/lib/admin/schemas";
-import { restocksKey, withAdminScripts } from "@/lib/admin/scripts";
 import { closeSaleOrders } from "@/lib/orders/lifecycle";
 import { mirrorOwedStock, paymentQuota } from "@/lib/orders/stock-mirror";
 import { paymentProvider } from "@/lib/payments";
 import { settleOwedRefunds } from "@/lib/payments/refunds";
-import { errorText, log } from "@/lib/log";
 
-export type ControlResult = AdminResult<{ activityId: string; slug: string; event: string; stock?: number }>;
+/** `warning`: the control applied, but a follow-up step (the preheat) failed; the admin should know. */
+export type ControlResult = AdminResult<{ activityId: string; slug: string; event: string; stock?: number; warning?: string }>;
 
 /*
  * Run controls change an activity in PostgreSQL (the source of truth) and in Redis (what admission
@@ -51,7 +57,7 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         undo: { status: "DRAFT" },
         mirror: { status: "SCHEDULED" },
         mirrorUndo: { status: "DRAFT" },
-        after: () => preheatIfDue(a.id, a.startAt),
+        after: () => preheatIfDue(db(), redis(), { ...a, status: "SCHEDULED" }),
       });
     case "start":
       if (a.status !== "SCHEDULED" || a.startAt <= now)
@@ -60,11 +66,11 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         where: { status: "SCHEDULED", startAt: a.startAt },
         data: { status: "LIVE", startAt: now },
         undo: { status: "SCHEDULED", startAt: a.startAt },
-        mirror: { status: "LIVE", start: now.getTime() },
-        mirrorUndo: { status: "SCHEDULED", start: a.startAt.getTime() },
+        mirror: { status: "LIVE", startMs: now.getTime() },
+        mirrorUndo: { status: "SCHEDULED", startMs: a.startAt.getTime() },
         details: { from: a.startAt.toISOString(), to: now.toISOString() },
         // A sale must be in Redis to sell: preheat it now if the scheduler had not yet.
-        after: async () => void (await preheatActivity(db(), redis(), a.id)),
+        after: () => preheatIfDue(db(), redis(), { ...a, status: "LIVE", startAt: now }),
       });
     case "pause":
       if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be paused.");
@@ -73,8 +79,8 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         where: { status: { in: ["SCHEDULED", "LIVE"] }, paused: false },
         data: { paused: true },
         undo: { paused: false },
-        mirror: { paused: "1" },
-        mirrorUndo: { paused: "0" },
+        mirror: { paused: true },
+        mirrorUndo: { paused: false },
       });
     case "resume":
       if (!a.paused) return fail("CONFLICT", "The sale is not paused.");
@@ -82,8 +88,8 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         where: { paused: true },
         data: { paused: false },
         undo: { paused: true },
-        mirror: { paused: "0" },
-        mirrorUndo: { paused: "1" },
+        mirror: { paused: false },
+        mirrorUndo: { paused: true },
       });
     case "extend": {
       if (!isRunning(a) || a.endAt <= now) return fail("CONFLICT", "Only an upcoming or live sale can be extended.");
@@ -93,8 +99,8 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         where: { status: { in: ["SCHEDULED", "LIVE"] }, endAt: a.endAt },
         data: { endAt: input.endAt },
         undo: { endAt: a.endAt },
-        mirror: { end: input.endAt.getTime() },
-        mirrorUndo: { end: a.endAt.getTime() },
+        mirror: { endMs: input.endAt.getTime() },
+        mirrorUndo: { endMs: a.endAt.getTime() },
         details: { from: a.endAt.toISOString(), to: input.endAt.toISOString() },
       });
     }
@@ -107,8 +113,8 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         where: { status: a.status },
         data: { status: "ENDED", endAt },
         undo: { status: a.status, endAt: a.endAt },
-        mirror: { status: "ENDED", end: endAt.getTime() },
-        mirrorUndo: { status: a.status, end: a.endAt.getTime() },
+        mirror: { status: "ENDED", endMs: endAt.getTime() },
+        mirrorUndo: { status: a.status, endMs: a.endAt.getTime() },
       });
     }
     case "cancel":
@@ -127,35 +133,31 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
 }
 
 const isRunning = (a: Activity) => a.status === "SCHEDULED" || a.status === "LIVE";
+const controlLog = log.child({ component: "admin-controls" });
 
-type Fields = Record<string, string | number>;
-const flat = (f: Fields) => Object.entries(f).flat();
-
+/** Retries a Redis step a few times: a blip should not undo an admin's change. */
 /**
  * After a cancel: unpaid orders are cancelled and paid ones refunded, audited with the counts. (An
  * ended sale keeps its orders: unpaid ones run to their pay-by like after a natural end, and their
- * units then become unsold; DESIGN.md's lifecycle table.) Orders written after this, from tickets
- * still queued at the cancel, are closed by the sweeper.
+ * units then become unsold; DESIGN.md's lifecycle table.) Never throws: whatever is left, including
+ * orders written later from tickets still queued at the cancel, the sweeper closes.
  */
-async function closeOrders(activityId: string, actorId: string) {
-  const r = await closeSaleOrders(db(), activityId);
-  await recordAudit(db(), {
-    actorId,
-    action: "activity.cancel.orders",
-    activityId,
-    details: { cancelled: r.cancelled, refunded: r.refunded },
-  });
-  await mirrorOwedStock(db(), redis());
-  await settleOwedRefunds(paymentProvider()).catch((e: unknown) =>
-    log.warn({ activityId, err: errorText(e) }, "refunds after closing a sale failed; the sweeper retries them"),
-  );
+async function closeOrders(activityId: string, actorId: string): Promise<void> {
+  try {
+    const r = await closeSaleOrders(db(), activityId);
+    await recordAudit(db(), {
+      actorId,
+      action: "activity.cancel.orders",
+      activityId,
+      details: { cancelled: r.cancelled, refunded: r.refunded },
+    });
+    await mirrorOwedStock(db(), redis(), { orderIds: r.orders.map((o) => o.id) });
+    await settleOwedRefunds(paymentProvider());
+  } catch (e) {
+    controlLog.error({ activityId, err: errorText(e) }, "closing the cancelled sale's orders failed; the sweeper finishes it");
+  }
 }
 
-async function preheatIfDue(id: string, startAt: Date) {
-  if (startAt.getTime() - Date.now() <= PREHEAT_LEAD_MS) await preheatActivity(db(), redis(), id);
-}
-
-/** Retries a Redis step a few times: a blip should not undo an admin's change. */
 async function retry<T>(step: () => Promise<T>, attempts = 3): Promise<T> {
   for (let i = 1; ; i++) {
     try {
@@ -184,10 +186,11 @@ interface SetControl {
   where: Prisma.ActivityWhereInput;
   data: Prisma.ActivityUpdateManyMutationInput;
   undo: Prisma.ActivityUpdateManyMutationInput;
-  mirror: Fields;
-  mirrorUndo: Fields;
+  mirror: Partial<MetaRules>;
+  mirrorUndo: Partial<MetaRules>;
   details?: Prisma.InputJsonValue;
-  after?: () => Promise<void>;
+  /** A follow-up once both stores agree; its failure does not undo the control but is reported. */
+  after?: () => Promise<unknown>;
 }
 
 async function setControl(a: Activity, actorId: string, action: AuditAction, c: SetControl): Promise<ControlResult> {
@@ -199,22 +202,30 @@ async function setControl(a: Activity, actorId: string, action: AuditAction, c: 
   });
   if (!applied) return fail("CONFLICT", "The sale changed meanwhile. Reload and try again.");
 
-  const r = withAdminScripts(redis());
-  const meta = activityKeys(a.id).meta;
+  const r = redis();
   try {
-    await retry(() => r.adminMirror(meta, ...flat(c.mirror)));
-  } catch {
+    await retry(() => mirrorRules(r, a.id, c.mirror));
+  } catch (e) {
+    controlLog.error({ activityId: a.id, action, err: errorText(e) }, "Redis write failed; reverting the control");
     await db().$transaction(async (tx) => {
       await tx.activity.update({ where: { id: a.id }, data: c.undo });
       await recordAudit(tx, { actorId, action: `${action}.reverted`, activityId: a.id, details: { reason: "redis" } });
     });
-    await r.adminMirror(meta, ...flat(c.mirrorUndo)).catch(() => undefined);
+    await mirrorRules(r, a.id, c.mirrorUndo).catch((err: unknown) =>
+      controlLog.error({ activityId: a.id, action, err: errorText(err) }, "Redis undo failed; the next preheat re-syncs it"),
+    );
     return fail("UNAVAILABLE", "Redis did not answer, so nothing was changed. Try again in a moment.");
   }
-  await c.after?.().catch((e: unknown) => log.error({ activityId: a.id, action, err: errorText(e) }, "follow-up of a run control failed"));
+  let warning: string | undefined;
+  try {
+    await c.after?.();
+  } catch (e) {
+    controlLog.error({ activityId: a.id, action, err: errorText(e) }, "preheat after the control failed");
+    warning = "Applied, but the sale could not be copied to Redis yet: the scheduler retries every second. Check the dashboard.";
+  }
   const event = action.slice("activity.".length);
   await publishEvent(a.id, event);
-  return { ok: true, activityId: a.id, slug: a.slug, event };
+  return { ok: true, activityId: a.id, slug: a.slug, event, ...(warning ? { warning } : {}) };
 }
 
 /**
@@ -237,12 +248,11 @@ async function setControl(a: Activity, actorId: string, action: AuditAction, c: 
  */
 async function restock(a: Activity, units: number, actorId: string): Promise<ControlResult> {
   if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be restocked.");
-  const r = withAdminScripts(redis());
-  const keys = activityKeys(a.id);
-  if (!(await r.hexists(keys.meta, "stock"))) await preheatActivity(db(), r, a.id);
+  const r = redis();
+  if (!(await isPreheated(r, a.id))) await preheatActivity(db(), r, a.id);
 
   const opId = randomUUID();
-  const quota = a.deductionMode === "PAYMENT" ? paymentQuota(units) : 0;
+  const quota = spendsQuota(a.deductionMode) ? paymentQuota(units) : 0;
   const applied = await db().$transaction(async (tx) => {
     const n = await tx.$executeRaw`
       UPDATE activities
@@ -256,16 +266,20 @@ async function restock(a: Activity, units: number, actorId: string): Promise<Con
 
   let stock: number | undefined;
   try {
-    const [kind, left] = await retry(() => r.adminRestock(keys.meta, restocksKey(a.id), opId, units, quota));
-    if (kind === "VOID") throw new Error("restock given up");
+    const reply = await retry(() => applyRestock(r, a.id, opId, units, quota));
+    if (reply.kind === "VOID") throw new Error("restock given up");
     // Redis lost the activity in between: the preheat copies PostgreSQL's stock, which has the units.
     stock =
-      kind === "NOT_PREHEATED"
+      reply.kind === "NOT_PREHEATED"
         ? await preheatActivity(db(), r, a.id).then((p) => (p.ok ? p.stock : undefined))
-        : Number(left);
-  } catch {
-    const gaveUp = await r.hsetnx(restocksKey(a.id), opId, "void").catch(() => null);
-    if (gaveUp === 1) {
+        : reply.stock;
+  } catch (e) {
+    controlLog.error({ activityId: a.id, opId, err: errorText(e) }, "restock in Redis failed; giving it up");
+    const gaveUp = await voidRestock(r, a.id, opId).catch((err: unknown) => {
+      controlLog.error({ activityId: a.id, opId, err: errorText(err) }, "giving the restock up failed");
+      return null;
+    });
+    if (gaveUp === true) {
       await db().$transaction(async (tx) => {
         await tx.$executeRaw`
           UPDATE activities SET total_stock = total_stock - ${units}, stock = stock - ${units}, updated_at = now()

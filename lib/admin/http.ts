@@ -2,6 +2,10 @@ import "server-only";
 import { unstable_rethrow } from "next/navigation";
 import { currentAdmin, type AdminUser } from "@/lib/admin/guard";
 import { adminHttpStatus, type AdminResult } from "@/lib/admin/results";
+import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
+import { readBytes } from "@/lib/flash/http";
+import { bodyOf } from "@/lib/flash/route";
+import { errorText, log } from "@/lib/log";
 
 const NO_STORE = { "cache-control": "private, no-store" };
 
@@ -22,13 +26,40 @@ export function adminRoute<C>(handler: (req: Request, ctx: C, admin: AdminUser) 
       return await handler(req, ctx, auth.admin);
     } catch (e) {
       unstable_rethrow(e);
-      console.error("[admin] route failed:", e instanceof Error ? e.message : e);
+      if (e instanceof BodyTooLarge) {
+        // The rest of the body stays unread, so the connection cannot carry another request.
+        const body = { ok: false, code: "BAD_INPUT", message: "The request is too large." };
+        return Response.json(body, { status: 413, headers: { ...NO_STORE, connection: "close" } });
+      }
+      log.error({ component: "admin", err: errorText(e) }, "admin route failed");
       return resultResponse({ ok: false, code: "UNAVAILABLE" });
     }
   };
 }
 
+/** Admin JSON bodies are an activity's or a control's fields: 16 KB is several times the largest. */
+const ADMIN_JSON_MAX_BYTES = 16_384;
+/** An image upload: the image and its multipart framing. */
+const UPLOAD_MAX_BYTES = MAX_IMAGE_BYTES + 16_384;
+
+/** Thrown past a body limit; adminRoute answers 413 without reading the rest. */
+class BodyTooLarge extends Error {}
+
 /** The JSON body of a request, or undefined if it is not JSON. */
 export async function jsonBody(req: Request): Promise<unknown> {
-  return req.json().catch(() => undefined);
+  const bytes = await readBytes(bodyOf(req), ADMIN_JSON_MAX_BYTES);
+  if (bytes === null) throw new BodyTooLarge();
+  try {
+    return JSON.parse(bytes.toString("utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The multipart body of an upload, or null if it is not a form. */
+export async function uploadBody(req: Request): Promise<FormData | null> {
+  const bytes = await readBytes(bodyOf(req), UPLOAD_MAX_BYTES);
+  if (bytes === null) throw new BodyTooLarge();
+  const type = req.headers.get("content-type") ?? "";
+  return new Response(new Uint8Array(bytes), { headers: { "content-type": type } }).formData().catch(() => null);
 }

@@ -1,7 +1,7 @@
 import "server-only";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { NON_PAYERS_KEY } from "@/lib/orders/non-payers";
+import { NON_PAYERS_KEY } from "@/lib/flash/store";
 import { recordAudit } from "@/lib/admin/audit";
 import { fail, type AdminResult } from "@/lib/admin/results";
 import { paymentProvider } from "@/lib/payments";

@@ -104,14 +104,6 @@ const activityFields = z.object({
 
 type ActivityFields = z.output<typeof activityFields>;
 
-/**
- * Units offered for sale: the total less the safety share (same rule as lib/catalog/activities.ts).
- * With a stock of at least 1 and at most 30 % kept back, at least one unit is always offered.
- */
-export function sellableOf(totalStock: number, safetyStockPct: number): number {
-  return totalStock - Math.floor((totalStock * safetyStockPct) / 100);
-}
-
 function checkActivity(a: ActivityFields, ctx: z.RefinementCtx) {
   if (a.endAt.getTime() <= a.startAt.getTime()) {
     ctx.addIssue({ code: "custom", path: ["endAt"], message: "The end must be after the start" });

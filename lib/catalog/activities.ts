@@ -1,5 +1,7 @@
 import "server-only";
+import { cache } from "react";
 import { db } from "@/lib/db";
+import { sellableUnits } from "@/lib/catalog/stock";
 import type { ActivityStatus, DeductionMode } from "@/lib/generated/prisma/enums";
 
 /** What a storefront page shows of an activity: the same for every visitor, so it can be cached. */
@@ -48,16 +50,12 @@ function toView(a: Row): ActivityView {
   };
 }
 
-/** Units offered for sale: the total less the safety share kept for returns and damage. */
-export function sellableUnits(totalStock: number, safetyStockPct: number): number {
-  return totalStock - Math.floor((totalStock * safetyStockPct) / 100);
-}
-
-export async function getActivityBySlug(slug: string): Promise<ActivityView | null> {
+/** One query per request however often it is asked (generateMetadata and the page both do). */
+export const getActivityBySlug = cache(async (slug: string): Promise<ActivityView | null> => {
   const a = await findBySlug(slug);
   if (!a || a.status === "DRAFT") return null;
   return toView(a);
-}
+});
 
 /** Sales on the storefront: upcoming and live first, then the recently ended. */
 export async function listStorefrontActivities(): Promise<ActivityView[]> {

@@ -1,56 +1,7 @@
 import "server-only";
 import type { Redis } from "ioredis";
-import { activityKeys } from "@/lib/flash/keys";
-
-/** An activity's hot admission state as Redis holds it (preheated from PostgreSQL). */
-export interface ActivityState {
-  id: string;
-  status: string;
-  startMs: number;
-  endMs: number;
-  /** Sellable units left in Redis. */
-  stock: number;
-  /** PAYMENT mode: orders that may still be admitted. */
-  quota: number;
-  limit: number;
-  mode: "ORDER" | "RESERVE" | "PAYMENT";
-  paused: boolean;
-  /** Tickets admitted so far (the last sequence number). */
-  admitted: number;
-  /** Tickets with a final answer. */
-  served: number;
-  soldOutAt: number | null;
-  /** Flagged non-payers are refused (per sale; preheated from activities.refuse_non_payers). */
-  refuseNonPayers: boolean;
-}
-
-export function parseState(id: string, h: Record<string, string>): ActivityState | null {
-  if (!h.status) return null;
-  const num = (v: string | undefined) => (v ? Number(v) : 0);
-  return {
-    id,
-    status: h.status,
-    startMs: num(h.start),
-    endMs: num(h.end),
-    stock: num(h.stock),
-    quota: num(h.quota),
-    limit: num(h.limit),
-    mode: (h.mode as ActivityState["mode"]) ?? "ORDER",
-    paused: h.paused === "1",
-    admitted: num(h.seq),
-    served: num(h.served),
-    soldOutAt: h.soldOutAt ? Number(h.soldOutAt) : null,
-    refuseNonPayers: h.nonpay === "1",
-  };
-}
-
-export function isSoldOut(s: ActivityState): boolean {
-  return (s.mode === "PAYMENT" ? s.quota : s.stock) <= 0;
-}
-
-export async function readActivityState(redis: Redis, activityId: string): Promise<ActivityState | null> {
-  return parseState(activityId, await redis.hgetall(activityKeys(activityId).meta));
-}
+import { isSoldOut, readBuyers, readState, type ActivityState } from "@/lib/flash/store";
+import { errorText, log } from "@/lib/log";
 
 interface Entry {
   state: ActivityState | null;
@@ -85,7 +36,8 @@ export class ActivityStateCache {
 
   private startRefresh(activityId: string, entry: Entry | undefined): Promise<ActivityState | null> {
     const pending = this.refresh(activityId);
-    pending.catch(() => undefined);
+    // A request served from the stale entry does not await this refresh: its failure is logged here.
+    pending.catch((e: unknown) => log.warn({ component: "flash", activityId, err: errorText(e) }, "state refresh failed"));
     if (entry) entry.pending = pending;
     else this.entries.set(activityId, { state: null, fetchedAt: 0, pending });
     return pending;
@@ -109,14 +61,13 @@ export class ActivityStateCache {
   }
 
   private async refresh(activityId: string): Promise<ActivityState | null> {
-    const keys = activityKeys(activityId);
     const previous = this.entries.get(activityId);
     try {
-      const state = parseState(activityId, await this.redis.hgetall(keys.meta));
+      const state = await readState(this.redis, activityId);
       let buyers = previous?.buyers;
       if (state && isSoldOut(state)) {
         // Once sold out the buyer list only shrinks (refusals), so reading it once is enough.
-        buyers ??= new Set(await this.redis.hkeys(keys.users));
+        buyers ??= new Set(await readBuyers(this.redis, activityId));
       } else {
         buyers = undefined;
       }

@@ -1,36 +1,16 @@
 import "server-only";
-import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import { ActivityStateCache, isSoldOut } from "@/lib/flash/activity-state";
-import type { RefusalCode } from "@/lib/flash/codes";
-import { activityKeys, parseTicketId } from "@/lib/flash/keys";
-import { withFlashScripts } from "@/lib/flash/scripts";
-import { NonPayerCache } from "@/lib/orders/non-payers";
+import { ActivityStateCache } from "@/lib/flash/activity-state";
+import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
+import { activityKeys, isSoldOut, newTicketId, queueMetrics, readTicket, TICKET_STATE, withScripts, type LatencyReport } from "@/lib/flash/store";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
+import { NonPayerCache } from "@/lib/orders/non-payers";
 import type { BuyInput } from "@/lib/flash/schemas";
+import { aheadOf, type Progress, type TicketView } from "@/lib/flash/wire";
 
 export type AdmitResult =
   | { ok: true; ticketId: string; sequence: number; duplicate: boolean }
   | { ok: false; code: RefusalCode };
-
-export type TicketView =
-  | { status: "QUEUED"; sequence: number; ahead: number }
-  | { status: "CONFIRMED"; sequence: number; orderId: string; payBy?: string }
-  | { status: "REJECTED"; sequence: number; code: string };
-
-export interface Progress {
-  activityId: string;
-  status: string;
-  paused: boolean;
-  startAt: string;
-  endAt: string;
-  stockLeft: number;
-  soldOut: boolean;
-  soldOutAt: string | null;
-  admitted: number;
-  served: number;
-  serverTime: string;
-}
 
 export type TokenResult = { ok: true; token: string } | { ok: false; code: RefusalCode; startAt?: string };
 
@@ -46,7 +26,7 @@ export class FlashCore {
   private latencies: number[] = [];
 
   constructor(redis: Redis, private tokenSecret: string, opts: { stateTtlMs?: number } = {}) {
-    this.redis = withFlashScripts(redis);
+    this.redis = withScripts(redis);
     this.states = new ActivityStateCache(redis, opts.stateTtlMs);
     this.nonPayers = new NonPayerCache(redis, opts.stateTtlMs ? opts.stateTtlMs * 8 : undefined);
   }
@@ -62,7 +42,7 @@ export class FlashCore {
     return { ok: true, token: buyToken(this.tokenSecret, activityId, state.startMs, userId) };
   }
 
-  /** Admission (DESIGN.md step 4): one Lua script, one round trip, all or nothing. */
+  /** Admission (docs/architecture.md, step 4): one Lua script, one round trip, all or nothing. */
   async admit(activityId: string, userId: string, input: BuyInput, now = Date.now()): Promise<AdmitResult> {
     const state = await this.states.get(activityId, now);
     if (!state) return { ok: false, code: "NOT_FOUND" };
@@ -80,7 +60,7 @@ export class FlashCore {
     }
 
     const keys = activityKeys(activityId);
-    const ticketId = `${activityId}.${randomBytes(16).toString("base64url")}`;
+    const ticketId = newTicketId(activityId);
     const started = performance.now();
     const reply = await this.redis.flashAdmit(
       keys.meta, keys.users, keys.idem, keys.stream, keys.ticket(ticketId), keys.stats,
@@ -97,19 +77,15 @@ export class FlashCore {
 
   /** The owner's view of a ticket; null for anyone else, so a ticket reveals nothing (I5). */
   async ticket(ticketId: string, userId: string): Promise<TicketView | null> {
-    const parsed = parseTicketId(ticketId);
-    if (!parsed) return null;
-    const [owner, seq, status, orderId, payBy, code] = await this.redis.hmget(
-      activityKeys(parsed.activityId).ticket(ticketId), "u", "s", "st", "o", "pb", "c",
-    );
-    if (!owner || owner !== userId) return null;
-    const sequence = Number(seq);
-    if (status === "CONFIRMED") {
-      return { status, sequence, orderId: orderId ?? "", ...(payBy ? { payBy: new Date(Number(payBy)).toISOString() } : {}) };
+    const t = await readTicket(this.redis, ticketId);
+    if (!t || t.owner !== userId) return null;
+    const sequence = t.sequence;
+    if (t.state === TICKET_STATE.confirmed) {
+      return { status: t.state, sequence, orderId: t.orderId ?? "", ...(t.payByMs ? { payBy: new Date(t.payByMs).toISOString() } : {}) };
     }
-    if (status === "REJECTED") return { status, sequence, code: code ?? "SOLD_OUT" };
-    const state = await this.states.get(parsed.activityId);
-    return { status: "QUEUED", sequence, ahead: aheadOf(sequence, state?.served ?? 0) };
+    if (t.state === TICKET_STATE.rejected) return { status: t.state, sequence, code: (t.code as RejectionCode | null) ?? "SOLD_OUT" };
+    const state = await this.states.get(t.activityId);
+    return { status: TICKET_STATE.queued, sequence, ahead: aheadOf(sequence, state?.served ?? 0) };
   }
 
   async progress(activityId: string, now = Date.now()): Promise<Progress | null> {
@@ -136,15 +112,14 @@ export class FlashCore {
     this.localRefusals = new Map();
     const samples = this.latencies;
     this.latencies = [];
-    const pipe = this.redis.pipeline();
-    for (const [activityId, counts] of refusals) {
-      for (const [code, n] of counts) pipe.hincrby(activityKeys(activityId).stats, `refused:${code}`, n);
-    }
+    let latency: LatencyReport | null = null;
     if (samples.length) {
       samples.sort((x, y) => x - y);
       const p95 = samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.95))]!;
-      pipe.hset("flash:latency", `${process.pid}`, JSON.stringify({ p95, n: samples.length, at: Date.now() }));
+      latency = { p95, n: samples.length, at: Date.now() };
     }
+    const pipe = this.redis.pipeline();
+    queueMetrics(pipe, refusals, latency);
     if (pipe.length) await pipe.exec();
   }
 
@@ -160,9 +135,4 @@ export class FlashCore {
     if (this.latencies.length < 4096) this.latencies.push(ms);
     else this.latencies[Math.floor(Math.random() * 4096)] = ms;
   }
-}
-
-/** People ahead of a queued ticket: admitted before it and not yet answered. Never goes up. */
-export function aheadOf(sequence: number, served: number): number {
-  return Math.max(0, sequence - served - 1);
 }

@@ -2,11 +2,14 @@ import "server-only";
 import type { SessionClaims } from "@/lib/auth/session-token";
 import { httpStatus, type RefusalCode } from "@/lib/flash/codes";
 import type { FlashCore } from "@/lib/flash/core";
-import { activityIdSchema, buySchema } from "@/lib/flash/schemas";
+import { activityIdSchema, buyRequest, type RequestSpec } from "@/lib/flash/schemas";
+import type { BuyAccepted, TokenGranted } from "@/lib/flash/wire";
+import type { z } from "zod";
 
 /**
  * The HTTP doors of the flash-sale core, free of any framework: the hot server (scripts/server.ts)
- * and the Next.js route handlers both call these, so the two stay the same API.
+ * and the Next.js route handlers both call these, so the two stay the same API; the server actions
+ * read their forms through readForm, against the same request specs (lib/flash/schemas.ts).
  */
 export interface HttpReply {
   status: number;
@@ -22,15 +25,79 @@ export function refusal(code: RefusalCode, extra: Record<string, unknown> = {}):
   return { status: httpStatus(code), body: { code, ...extra }, headers: NO_STORE };
 }
 
-export async function buyReply(core: FlashCore, user: SessionClaims | null, activityId: string, body: unknown): Promise<HttpReply> {
+/** A request body as both doors have it: node:http's IncomingMessage and the web Request are both byte streams. */
+export interface RequestBody {
+  contentLength: string | null | undefined;
+  chunks: AsyncIterable<Uint8Array> | null;
+}
+
+export type Parsed<T> = { ok: true; data: T } | { ok: false; tooLarge: boolean; fields: string[] };
+
+/** The answer to input that failed its request spec: 413 past the size limit, else 400 naming the fields. */
+export function badInput(failure: { tooLarge: boolean; fields: string[] }): HttpReply {
+  if (failure.tooLarge) {
+    // The rest of the body stays unread, so the connection cannot carry another request.
+    return { status: 413, body: { code: "BAD_INPUT" }, headers: { ...NO_STORE, connection: "close" } };
+  }
+  return refusal("BAD_INPUT", failure.fields.length ? { fields: failure.fields } : {});
+}
+
+function check<S extends z.ZodType>(spec: RequestSpec<S>, raw: unknown): Parsed<z.output<S>> {
+  const r = spec.schema.safeParse(raw);
+  return r.success ? { ok: true, data: r.data } : { ok: false, tooLarge: false, fields: r.error.issues.map((i) => i.path.join(".")) };
+}
+
+/**
+ * A body's bytes without ever holding more than `maxBytes`: a declared Content-Length past it is
+ * refused before a byte is read, a longer stream as soon as it passes it. Null means too large.
+ */
+export async function readBytes(body: RequestBody, maxBytes: number): Promise<Buffer | null> {
+  if (Number(body.contentLength ?? 0) > maxBytes) return null;
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body.chunks ?? []) {
+    size += chunk.byteLength;
+    if (size > maxBytes) return null;
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A JSON body read against its request spec: its size limit, then its schema. */
+export async function readJson<S extends z.ZodType>(spec: RequestSpec<S>, body: RequestBody): Promise<Parsed<z.output<S>>> {
+  const bytes = await readBytes(body, spec.maxBytes);
+  if (bytes === null) return { ok: false, tooLarge: true, fields: [] };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return { ok: false, tooLarge: false, fields: [] }; // not JSON: a 400 with no field to name
+  }
+  return check(spec, raw);
+}
+
+/** The same spec for a form a server action received: the limit counts the fields' bytes, files are refused. */
+export function readForm<S extends z.ZodType>(spec: RequestSpec<S>, form: FormData): Parsed<z.output<S>> {
+  let size = 0;
+  const raw: Record<string, string> = {};
+  for (const [name, value] of form) {
+    if (typeof value !== "string") return { ok: false, tooLarge: false, fields: [name] };
+    size += Buffer.byteLength(name) + Buffer.byteLength(value);
+    if (size > spec.maxBytes) return { ok: false, tooLarge: true, fields: [] };
+    raw[name] = value;
+  }
+  return check(spec, raw);
+}
+
+export async function buyReply(core: FlashCore, user: SessionClaims | null, activityId: string, body: RequestBody): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
   const id = activityIdSchema.safeParse(activityId);
-  const input = buySchema.safeParse(body);
   if (!id.success) return refusal("NOT_FOUND");
-  if (!input.success) return refusal("BAD_INPUT", { fields: input.error.issues.map((i) => i.path.join(".")) });
+  const input = await readJson(buyRequest, body);
+  if (!input.ok) return badInput(input);
   const result = await core.admit(id.data, user.userId, input.data);
   if (!result.ok) return refusal(result.code);
-  return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence }, headers: NO_STORE };
+  return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence } satisfies BuyAccepted, headers: NO_STORE };
 }
 
 export async function tokenReply(core: FlashCore, user: SessionClaims | null, activityId: string): Promise<HttpReply> {
@@ -38,7 +105,7 @@ export async function tokenReply(core: FlashCore, user: SessionClaims | null, ac
   if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
   const result = await core.issueToken(activityId, user.userId);
   if (!result.ok) return refusal(result.code, result.startAt ? { startAt: result.startAt } : {});
-  return { status: 200, body: { token: result.token }, headers: NO_STORE };
+  return { status: 200, body: { token: result.token } satisfies TokenGranted, headers: NO_STORE };
 }
 
 export async function ticketReply(core: FlashCore, user: SessionClaims | null, ticketId: string): Promise<HttpReply> {

@@ -2,7 +2,8 @@ import "server-only";
 import { createSessionReader, type SessionReader } from "@/lib/auth/session-token";
 import { env } from "@/lib/env";
 import { FlashCore } from "@/lib/flash/core";
-import { EVENTS_CHANNEL } from "@/lib/flash/keys";
+import { EVENTS_CHANNEL, decodeChange } from "@/lib/flash/store";
+import { errorText, log } from "@/lib/log";
 import { createRedisConnection, redis } from "@/lib/redis";
 
 interface Instance {
@@ -21,13 +22,13 @@ export function flash(): Instance {
     const sub = createRedisConnection("flash-events");
     void sub.subscribe(EVENTS_CHANNEL);
     sub.on("message", (_channel: string, message: string) => {
-      try {
-        core.states.invalidate((JSON.parse(message) as { activityId?: string }).activityId);
-      } catch {
-        core.states.invalidate();
-      }
+      // An unreadable event drops every cached state: the safe side.
+      core.states.invalidate(decodeChange(message)?.activityId);
     });
-    const timer = setInterval(() => void core.flushMetrics().catch(() => undefined), 1_000);
+    const timer = setInterval(
+      () => void core.flushMetrics().catch((e: unknown) => log.warn({ component: "flash", err: errorText(e) }, "metrics flush failed")),
+      1_000,
+    );
     timer.unref();
     globalForFlash.flash = {
       core,

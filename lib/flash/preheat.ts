@@ -1,9 +1,18 @@
 import "server-only";
 import type { Redis } from "ioredis";
-import type { PrismaClient } from "@/lib/generated/prisma/client";
-import type { DeductionMode } from "@/lib/generated/prisma/enums";
-import { ACTIVE_SET, EVENTS_CHANNEL, WORKER_GROUP, activityKeys } from "@/lib/flash/keys";
+import type { Activity, PrismaClient } from "@/lib/generated/prisma/client";
+import {
+  META,
+  STATS,
+  activityKeys,
+  ensureWorkerGroup,
+  publishChange,
+  writeRules,
+} from "@/lib/flash/store";
 import { rebuildLifecycleState } from "@/lib/orders/stock-mirror";
+
+/** Activities are preheated this long before their start (the scheduler's lead). */
+export const PREHEAT_LEAD_MS = 10 * 60_000;
 
 export type PreheatResult = { ok: true; fresh: boolean; stock: number } | { ok: false; code: "NOT_FOUND" };
 
@@ -17,46 +26,55 @@ export async function preheatActivity(prisma: PrismaClient, redis: Redis, activi
   if (!a) return { ok: false, code: "NOT_FOUND" };
   const keys = activityKeys(a.id);
 
-  await redis.hset(keys.meta, {
+  await writeRules(redis, a.id, {
     status: a.status,
-    start: a.startAt.getTime(),
-    end: a.endAt.getTime(),
+    startMs: a.startAt.getTime(),
+    endMs: a.endAt.getTime(),
     limit: a.perUserLimit,
     mode: a.deductionMode,
-    paused: a.paused ? "1" : "0",
+    paused: a.paused,
     price: a.salePrice,
-    paywin: a.paymentWindowSec,
-    nonpay: a.refuseNonPayers ? "1" : "0",
+    paymentWindowSec: a.paymentWindowSec,
+    refuseNonPayers: a.refuseNonPayers,
   });
-  const fresh = (await redis.hsetnx(keys.meta, "stock", a.stock)) === 1;
-  if (fresh) await rebuildCounters(prisma, redis, a.id, a.stock, a.deductionMode);
-  try {
-    await redis.xgroup("CREATE", keys.stream, WORKER_GROUP, "0", "MKSTREAM");
-  } catch (e) {
-    if (!String(e).includes("BUSYGROUP")) throw e;
-  }
-  await redis.sadd(ACTIVE_SET, a.id);
-  await redis.publish(EVENTS_CHANNEL, JSON.stringify({ activityId: a.id, event: "preheat" }));
-  const stock = Number(await redis.hget(keys.meta, "stock"));
+  const fresh = (await redis.hsetnx(keys.meta, META.stock, a.stock)) === 1;
+  if (fresh) await rebuildCounters(prisma, redis, a);
+  await ensureWorkerGroup(redis, a.id);
+  await publishChange(redis, a.id, "preheat");
+  const stock = Number(await redis.hget(keys.meta, META.stock));
   return { ok: true, fresh, stock };
 }
 
-async function rebuildCounters(prisma: PrismaClient, redis: Redis, activityId: string, stock: number, mode: DeductionMode) {
-  const keys = activityKeys(activityId);
+/** Due for preheat by the scheduler's rule: upcoming or live, and starting within the lead. */
+export function isPreheatDue(a: Pick<Activity, "status" | "startAt">, now = Date.now()): boolean {
+  return (a.status === "SCHEDULED" || a.status === "LIVE") && a.startAt.getTime() - now <= PREHEAT_LEAD_MS;
+}
+
+/** Preheats now if due, so a sale starting soon is ready at once; null when not due. */
+export async function preheatIfDue(
+  prisma: PrismaClient,
+  redis: Redis,
+  a: Pick<Activity, "id" | "status" | "startAt">,
+): Promise<PreheatResult | null> {
+  return isPreheatDue(a) ? preheatActivity(prisma, redis, a.id) : null;
+}
+
+async function rebuildCounters(prisma: PrismaClient, redis: Redis, a: Activity) {
+  const keys = activityKeys(a.id);
   const [buyers, last, orders, lifecycle] = await Promise.all([
-    prisma.activityBuyer.findMany({ where: { activityId, units: { gt: 0 } } }),
-    prisma.order.aggregate({ where: { activityId }, _max: { sequence: true } }),
-    prisma.order.count({ where: { activityId } }),
-    rebuildLifecycleState(prisma, activityId, mode, stock),
+    prisma.activityBuyer.findMany({ where: { activityId: a.id, units: { gt: 0 } } }),
+    prisma.order.aggregate({ where: { activityId: a.id }, _max: { sequence: true } }),
+    prisma.order.count({ where: { activityId: a.id } }),
+    rebuildLifecycleState(prisma, a.id, a.deductionMode, a.stock),
   ]);
   const pipe = redis.multi();
   pipe.del(keys.users);
   if (buyers.length) pipe.hset(keys.users, Object.fromEntries(buyers.map((b) => [b.userId, b.units])));
   const seq = last._max.sequence ?? 0;
-  pipe.hset(keys.meta, { seq, served: seq });
-  pipe.hsetnx(keys.stats, "confirmed", orders);
+  pipe.hset(keys.meta, { [META.seq]: seq, [META.served]: seq });
+  pipe.hsetnx(keys.stats, STATS.confirmed, orders);
   // PAYMENT mode's quota, and what the order lifecycle has already moved (so it is not mirrored twice).
   lifecycle(pipe);
-  if (stock <= 0) pipe.hsetnx(keys.meta, "soldOutAt", Date.now());
+  if (a.stock <= 0) pipe.hsetnx(keys.meta, META.soldOutAt, Date.now());
   await pipe.exec();
 }

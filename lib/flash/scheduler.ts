@@ -1,17 +1,15 @@
 import "server-only";
 import type { Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
-import { EVENTS_CHANNEL, activityKeys } from "@/lib/flash/keys";
-import { preheatActivity } from "@/lib/flash/preheat";
-
-/** Activities are preheated this long before their start. */
-export const PREHEAT_LEAD_MS = 10 * 60_000;
+import { PREHEAT_LEAD_MS, preheatActivity } from "@/lib/flash/preheat";
+import { isPreheated, publishChange, writeRules } from "@/lib/flash/store";
 
 /**
  * One scheduler pass: preheats activities about to start, and moves SCHEDULED → LIVE → ENDED in
  * PostgreSQL and Redis when their times come. Idempotent; every worker runs it.
  */
 export async function runSchedule(prisma: PrismaClient, redis: Redis, now = new Date()): Promise<string[]> {
+  // The rule of isPreheatDue (lib/flash/preheat.ts), as a query.
   const due = await prisma.activity.findMany({
     where: {
       status: { in: ["SCHEDULED", "LIVE"] },
@@ -32,10 +30,10 @@ export async function runSchedule(prisma: PrismaClient, redis: Redis, now = new 
         data: { status },
       });
       if (moved.count === 0) continue;
-      await redis.hset(activityKeys(a.id).meta, "status", status);
-      await redis.publish(EVENTS_CHANNEL, JSON.stringify({ activityId: a.id, event: "status" }));
+      await writeRules(redis, a.id, { status });
+      await publishChange(redis, a.id, "status");
     }
-    if (status !== "ENDED" && !(await redis.hexists(activityKeys(a.id).meta, "stock"))) {
+    if (status !== "ENDED" && !(await isPreheated(redis, a.id))) {
       await preheatActivity(prisma, redis, a.id);
     }
     touched.push(a.id);

@@ -1,11 +1,44 @@
 import { z } from "zod";
 
-// One schema per input, shared by the server action and the HTTP doors (z.coerce for FormData).
+/**
+ * One definition per request type: the schema and the largest body it may come in. Every door
+ * (the hot server, the Next.js route handlers, the server action) reads a request through these,
+ * so a limit or a field rule changes in one place (z.coerce lets FormData pass the same schema).
+ */
+export interface RequestSpec<S extends z.ZodType> {
+  schema: S;
+  maxBytes: number;
+}
+
+export const activityIdSchema = z.string().regex(/^[a-z0-9]{8,40}$/);
+
+const quantity = z.coerce.number().int().min(1).max(99);
+const idempotencyKey = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "8–64 characters of A–Z, a–z, 0–9, _ or -");
+
 export const buySchema = z.object({
-  quantity: z.coerce.number().int().min(1).max(99),
-  idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "8–64 characters of A–Z, a–z, 0–9, _ or -"),
+  quantity,
+  idempotencyKey,
   token: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, "malformed token"),
 });
 export type BuyInput = z.infer<typeof buySchema>;
 
-export const activityIdSchema = z.string().regex(/^[a-z0-9]{8,40}$/);
+/** A buy is three short fields; 4 KB leaves room for any client's JSON and no room for abuse. */
+const BUY_MAX_BYTES = 4096;
+
+/** POST /api/activities/{id}/orders (JSON): the buy button with JavaScript, answered by the hot server or the route handler. */
+export const buyRequest: RequestSpec<typeof buySchema> = { schema: buySchema, maxBytes: BUY_MAX_BYTES };
+
+/**
+ * The buy form posted without JavaScript (server action, FormData). The static page cannot carry a
+ * per-shopper token or key, so the action asks the core for the token itself and keys the request
+ * when the form sends no key; the per-user limit in admission still bounds a resubmitted form.
+ */
+export const buyFormRequest = {
+  schema: z.object({
+    activityId: activityIdSchema,
+    slug: z.string().regex(/^[a-z0-9-]{1,120}$/),
+    quantity,
+    idempotencyKey: idempotencyKey.optional(),
+  }),
+  maxBytes: BUY_MAX_BYTES,
+} satisfies RequestSpec<z.ZodType>;

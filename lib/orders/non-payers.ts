@@ -1,10 +1,8 @@
 import "server-only";
 import type { Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
+import { NON_PAYERS_KEY } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
-
-/** Shoppers flagged as non-payers, mirrored from PostgreSQL (users.non_payer_since) for admission. */
-export const NON_PAYERS_KEY = "flash:nonpayers";
 
 /** Adds the given users to the Redis set if PostgreSQL flags them (after an expiry counted against them). */
 export async function publishFlags(prisma: PrismaClient, redis: Redis, userIds: string[]): Promise<void> {

@@ -3,15 +3,10 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import type { DeductionMode } from "@/lib/generated/prisma/enums";
 import type { RejectionCode } from "@/lib/flash/codes";
+import { spendsQuota, type StreamEntry } from "@/lib/flash/store";
 
 /** An order request as admission appended it to the activity's stream. */
-export interface QueuedOrder {
-  entryId: string;
-  ticketId: string;
-  userId: string;
-  quantity: number;
-  sequence: number;
-}
+export type QueuedOrder = StreamEntry;
 
 export interface ActivityTerms {
   id: string;
@@ -32,7 +27,7 @@ class Refused extends Error {
 }
 
 /**
- * Writes a batch of admitted tickets as orders in one transaction (DESIGN.md step 5).
+ * Writes a batch of admitted tickets as orders in one transaction (docs/architecture.md, step 5).
  * Idempotent: the unique ticket id makes a replayed entry a no-op, and stock and per-user units
  * move only for the rows this call inserted, under conditional updates the database enforces.
  * If the batch as a whole breaks a rule, each ticket is retried alone so only the culprits are refused.
@@ -72,7 +67,7 @@ async function writeOrders(prisma: PrismaClient, terms: ActivityTerms, batch: Qu
     if (newOrders.length > 0) {
       const units = newOrders.reduce((n, o) => n + o.quantity, 0);
       // PAYMENT mode takes stock at payment, not here.
-      if (terms.deductionMode !== "PAYMENT") {
+      if (!spendsQuota(terms.deductionMode)) {
         const updated = await tx.$executeRaw`
           UPDATE activities SET stock = stock - ${units}, updated_at = now(),
                  sold_out_at = CASE WHEN stock = ${units} THEN now() ELSE sold_out_at END

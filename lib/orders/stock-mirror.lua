@@ -1,7 +1,7 @@
 -- Mirrors the order lifecycle's stock moves into a sale's Redis counters (lib/orders/stock-mirror.ts).
 -- PostgreSQL has already moved the units in the transaction that won the order's transition; this
 -- brings Redis to the same place. Idempotent per order: the lifecycle hash remembers, per order, what
--- has been applied ("stock:quota"), and only the difference to the target is added, so a retry, a
+-- has been applied, and only the difference to the target is added, so a retry, a
 -- duplicate or a sweep racing another sweep never counts a unit twice.
 -- A target carries the version of the order row it was read from (its updated_at), so a mirror
 -- that read an older state and runs late cannot undo a newer one.
@@ -10,7 +10,7 @@
 -- Returns {orders changed, stock after}, or {-1, 0} when the sale is not preheated (preheat copies
 -- PostgreSQL, which already holds the move, and records every order's target as applied).
 local meta, applied = KEYS[1], KEYS[2]
-if redis.call('HEXISTS', meta, 'stock') == 0 then return {-1, 0} end
+if redis.call('HEXISTS', meta, M_STOCK) == 0 then return {-1, 0} end
 local changed, dStock, dQuota = 0, 0, 0
 for i = 1, #ARGV, 4 do
   local id, version, tStock, tQuota = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
@@ -27,9 +27,9 @@ for i = 1, #ARGV, 4 do
     changed = changed + 1
   end
 end
-local stock = tonumber(redis.call('HGET', meta, 'stock'))
-if dStock ~= 0 then stock = redis.call('HINCRBY', meta, 'stock', dStock) end
-if dQuota ~= 0 then redis.call('HINCRBY', meta, 'quota', dQuota) end
+local stock = tonumber(redis.call('HGET', meta, M_STOCK))
+if dStock ~= 0 then stock = redis.call('HINCRBY', meta, M_STOCK, dStock) end
+if dQuota ~= 0 then redis.call('HINCRBY', meta, M_QUOTA, dQuota) end
 -- Units back on offer: the sale is no longer sold out.
-if dStock > 0 or dQuota > 0 then redis.call('HDEL', meta, 'soldOutAt') end
+if dStock > 0 or dQuota > 0 then redis.call('HDEL', meta, M_SOLD_OUT_AT) end
 return {changed, stock}

@@ -1,31 +1,12 @@
 import "server-only";
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import type { ChainableCommander, Redis, Result } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
-import { EVENTS_CHANNEL, activityKeys } from "@/lib/flash/keys";
+import { META, activityKeys, publishChange, quotaFor, spendsQuota, withScripts } from "@/lib/flash/store";
 import { redisTarget } from "@/lib/orders/lifecycle";
 import { env } from "@/lib/env";
 
-// The one place the order lifecycle touches Redis: stock-mirror.lua, read from lib/orders at start-up.
-declare module "ioredis" {
-  interface RedisCommander<Context> {
-    orderStockMirror(meta: string, applied: string, ...args: (string | number)[]): Result<[number, number], Context>;
-  }
-}
-
-const defined = new WeakSet<Redis>();
-function withMirrorScript(client: Redis): Redis {
-  if (defined.has(client)) return client;
-  const lua = readFileSync(path.join(process.cwd(), "lib", "orders", "stock-mirror.lua"), "utf8");
-  client.defineCommand("orderStockMirror", { numberOfKeys: 2, lua });
-  defined.add(client);
-  return client;
-}
-
-/** Per order, what the lifecycle has applied to the sale's Redis counters (same hash tag as its other keys). */
-export const lifecycleKey = (activityId: string) => `{act:${activityId}}:lifecycle`;
+// The one place the order lifecycle touches Redis: stock-mirror.lua through the store's script registry.
 
 interface Owed {
   id: string;
@@ -54,7 +35,7 @@ export async function mirrorOwedStock(
     WHERE o.redis_owed AND (${only}::text[] IS NULL OR o.id = ANY(${only}::text[]))
     LIMIT ${opts.limit ?? 1000}`;
   if (owed.length === 0) return 0;
-  const r = withMirrorScript(client);
+  const r = withScripts(client);
   const byActivity = new Map<string, Owed[]>();
   for (const o of owed) byActivity.set(o.activityId, [...(byActivity.get(o.activityId) ?? []), o]);
   for (const [activityId, orders] of byActivity) {
@@ -62,8 +43,9 @@ export async function mirrorOwedStock(
       const t = redisTarget(o.mode, o.status, o.quantity);
       return [o.id, o.version, t.stock, t.quota];
     });
-    const [changed] = await r.orderStockMirror(activityKeys(activityId).meta, lifecycleKey(activityId), ...args);
-    if (changed > 0) await r.publish(EVENTS_CHANNEL, JSON.stringify({ activityId, event: "stock" }));
+    const keys = activityKeys(activityId);
+    const [changed] = await r.orderStockMirror(keys.meta, keys.lifecycle, ...args);
+    if (changed > 0) await publishChange(r, activityId, "stock");
   }
   await prisma.$executeRaw`
     UPDATE orders o SET redis_owed = false
@@ -72,9 +54,9 @@ export async function mirrorOwedStock(
   return owed.length;
 }
 
-/** PAYMENT mode: orders that may be admitted for `units` of stock. The one rule for the quota. */
-export function paymentQuota(units: number): number {
-  return Math.ceil(units * env().PAYMENT_OVER_ADMISSION);
+/** PAYMENT mode: orders to admit for `units` more units when `sold` are held, at the configured over-admission. */
+export function paymentQuota(units: number, sold = 0): number {
+  return quotaFor(units, sold, env().PAYMENT_OVER_ADMISSION);
 }
 
 /**
@@ -101,11 +83,13 @@ export async function rebuildLifecycleState(
   }
   const units = (s: OrderStatus[]) => orders.filter((o) => s.includes(o.status)).reduce((n, o) => n + o.quantity, 0);
   const paid = units(["PAID"]);
-  const quota = Math.max(0, paymentQuota(stock + paid) - paid - units(["PENDING_PAYMENT"]));
+  const pending = units(["PENDING_PAYMENT"]);
+  // Sellable = stock left + paid units; admissions held = pending + paid orders.
+  const quota = paymentQuota(stock - pending, paid + pending);
   return (pipe) => {
-    const key = lifecycleKey(activityId);
-    pipe.del(key);
-    if (Object.keys(applied).length) pipe.hset(key, applied);
-    if (mode === "PAYMENT") pipe.hset(activityKeys(activityId).meta, "quota", quota);
+    const keys = activityKeys(activityId);
+    pipe.del(keys.lifecycle);
+    if (Object.keys(applied).length) pipe.hset(keys.lifecycle, applied);
+    if (spendsQuota(mode)) pipe.hset(keys.meta, META.quota, quota);
   };
 }

@@ -1,9 +1,9 @@
 import "server-only";
 import type { Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
-import { ACTIVE_SET, WORKER_GROUP, activityKeys } from "@/lib/flash/keys";
-import { withFlashScripts } from "@/lib/flash/scripts";
-import { persistBatch, type ActivityTerms, type Outcome, type QueuedOrder } from "@/lib/orders/persist";
+import { ACTIVE_SET, WORKER_GROUP, activityKeys, decodeEntry, finalizeTickets } from "@/lib/flash/store";
+import { errorText, log } from "@/lib/log";
+import { persistBatch, type ActivityTerms } from "@/lib/orders/persist";
 
 export interface WorkerOptions {
   prisma: PrismaClient;
@@ -15,10 +15,10 @@ export interface WorkerOptions {
   batchSize: number;
   /** Entries pending this long on another consumer are taken over (XAUTOCLAIM). */
   claimIdleMs?: number;
-  log?: (line: string) => void;
 }
 
-type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
+type RawEntry = [id: string, fields: string[] | null];
+type StreamReply = [key: string, entries: RawEntry[]][] | null;
 
 /**
  * An order worker: consumes every active activity's stream in the `persist` consumer group,
@@ -32,10 +32,11 @@ export class OrderWorker {
   private terms = new Map<string, { terms: ActivityTerms; at: number }>();
   private persisted = 0;
   private readonly claimIdleMs: number;
+  private readonly log: typeof log;
 
   constructor(private o: WorkerOptions) {
-    withFlashScripts(o.redis);
     this.claimIdleMs = o.claimIdleMs ?? 15_000;
+    this.log = log.child({ component: "worker", consumer: o.consumer });
   }
 
   get ordersWritten() {
@@ -55,9 +56,13 @@ export class OrderWorker {
         await this.step();
       } catch (e) {
         // Entries of a failed batch stay pending on this consumer; retry them after a pause.
-        this.o.log?.(`batch failed, retrying: ${e instanceof Error ? e.message : String(e)}`);
+        this.log.error({ err: errorText(e) }, "batch failed, retrying");
         await sleep(1_000);
-        for (const id of this.active) await this.drainOwnPending(id).catch(() => undefined);
+        for (const id of this.active) {
+          await this.drainOwnPending(id).catch((err: unknown) =>
+            this.log.error({ activityId: id, err: errorText(err) }, "retry of pending entries failed; they stay pending until taken over once idle (XAUTOCLAIM)"),
+          );
+        }
       }
     }
   }
@@ -105,10 +110,17 @@ export class OrderWorker {
   private async drainOwnPending(activityId: string) {
     const key = activityKeys(activityId).stream;
     for (;;) {
-      const reply = (await this.o.redis
-        .call("XREADGROUP", "GROUP", WORKER_GROUP, this.o.consumer, "COUNT", this.o.batchSize, "STREAMS", key, "0")
-        .catch(() => null)) as StreamReply;
-      const entries = (reply?.[0]?.[1] ?? []).filter(([, fields]) => fields && fields.length > 0);
+      let reply: StreamReply;
+      try {
+        reply = (await this.o.redis.call(
+          "XREADGROUP", "GROUP", WORKER_GROUP, this.o.consumer, "COUNT", this.o.batchSize, "STREAMS", key, "0",
+        )) as StreamReply;
+      } catch (e) {
+        // Left pending: retried after a failed batch or a restart, or taken over once idle (XAUTOCLAIM).
+        this.log.warn({ activityId, err: errorText(e) }, "reading own pending entries failed");
+        return;
+      }
+      const entries = reply?.[0]?.[1] ?? [];
       if (entries.length === 0) return;
       await this.handle(activityId, entries);
     }
@@ -119,40 +131,36 @@ export class OrderWorker {
     const key = activityKeys(activityId).stream;
     let cursor = "0-0";
     do {
-      const reply = (await this.o.redis
-        .call("XAUTOCLAIM", key, WORKER_GROUP, this.o.consumer, this.claimIdleMs, cursor, "COUNT", this.o.batchSize)
-        .catch(() => null)) as [string, [string, string[]][], string[]?] | null;
-      if (!reply) return;
+      let reply: [string, RawEntry[], string[]?];
+      try {
+        reply = (await this.o.redis.call(
+          "XAUTOCLAIM", key, WORKER_GROUP, this.o.consumer, this.claimIdleMs, cursor, "COUNT", this.o.batchSize,
+        )) as [string, RawEntry[], string[]?];
+      } catch (e) {
+        // The next pass (within a few seconds) tries again.
+        this.log.warn({ activityId, err: errorText(e) }, "taking over stale entries failed");
+        return;
+      }
       cursor = reply[0];
-      const entries = reply[1].filter(([, fields]) => fields && fields.length > 0);
-      if (entries.length) {
-        this.o.log?.(`claimed ${entries.length} stale entries of ${activityId}`);
-        await this.handle(activityId, entries);
+      if (reply[1].length) {
+        this.log.info({ activityId, entries: reply[1].length }, "claimed stale entries");
+        await this.handle(activityId, reply[1]);
       }
       // Entries deleted from the stream come back without fields; acknowledge them so they stop pending.
       if (reply[2]?.length) await this.o.redis.xack(key, WORKER_GROUP, ...reply[2]);
     } while (cursor !== "0-0" && !this.stopping);
   }
 
-  private async handle(activityId: string, entries: [string, string[]][]) {
-    const terms = await this.termsOf(activityId);
-    const batch = entries.map(([entryId, fields]) => toQueuedOrder(entryId, fields));
-    const outcomes = await persistBatch(this.o.prisma, terms, batch);
-    await this.finalize(activityId, terms, outcomes);
-    await this.o.redis.xack(activityKeys(activityId).stream, WORKER_GROUP, ...batch.map((b) => b.entryId));
-    this.persisted += outcomes.filter((x) => x.status === "CONFIRMED").length;
-  }
-
-  private async finalize(activityId: string, terms: ActivityTerms, outcomes: Outcome[]) {
-    const keys = activityKeys(activityId);
-    const counter = terms.deductionMode === "PAYMENT" ? "quota" : "stock";
-    const ticketKeys = outcomes.map((x) => keys.ticket(x.ticketId));
-    const args = outcomes.flatMap((x) =>
-      x.status === "CONFIRMED"
-        ? ["CONFIRMED", x.orderId, x.payBy ? String(x.payBy.getTime()) : "", counter]
-        : ["REJECTED", x.code, "", counter],
-    );
-    await this.o.redis.flashFinalize(3 + ticketKeys.length, keys.meta, keys.users, keys.stats, ...ticketKeys, ...args);
+  private async handle(activityId: string, raw: RawEntry[]) {
+    const key = activityKeys(activityId).stream;
+    // An entry deleted from the stream comes back without fields: nothing to write, only to acknowledge.
+    const batch = raw.flatMap(([id, fields]) => (fields?.length ? [decodeEntry(id, fields)] : []));
+    if (batch.length) {
+      const outcomes = await persistBatch(this.o.prisma, await this.termsOf(activityId), batch);
+      await finalizeTickets(this.o.redis, activityId, outcomes);
+      this.persisted += outcomes.filter((x) => x.status === "CONFIRMED").length;
+    }
+    await this.o.redis.xack(key, WORKER_GROUP, ...raw.map(([id]) => id));
   }
 
   private async termsOf(activityId: string): Promise<ActivityTerms> {
@@ -173,12 +181,6 @@ export class OrderWorker {
     }
     return this.active;
   }
-}
-
-function toQueuedOrder(entryId: string, fields: string[]): QueuedOrder {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-  return { entryId, ticketId: f.t!, userId: f.u!, quantity: Number(f.q), sequence: Number(f.s) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

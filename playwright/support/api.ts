@@ -1,4 +1,6 @@
-import { expect, type APIRequestContext } from "@playwright/test";
+import { expect, request, type APIRequestContext } from "@playwright/test";
+import { createActivity } from "./db";
+import { STORAGE } from "./users";
 
 /** Signs an API client in through the standard next-auth credentials flow (README "API clients"). */
 export async function apiSignIn(request: APIRequestContext, email: string, password: string) {
@@ -21,4 +23,25 @@ export async function apiBuy(request: APIRequestContext, activityId: string, qua
     data: { quantity, idempotencyKey: `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}`, token },
   });
   return { status: res.status(), body: (await res.json()) as { ticketId?: string; sequence?: number; code?: string } };
+}
+
+/**
+ * Starts a sale created with a far start through the admin's "start early" control, so a test
+ * never waits for (or races) the wall clock.
+ */
+export async function startSaleNow(baseURL: string | undefined, activityId: string) {
+  const admin = await request.newContext({ baseURL, storageState: STORAGE.admin });
+  const res = await admin.post(`/api/admin/activities/${activityId}/controls`, { data: { action: "start" } });
+  expect(res.status()).toBe(200);
+  await admin.dispose();
+}
+
+/** A sale created with a far start and started at once through the admin's control: live, with no clock to wait for. */
+export async function createLiveSale(
+  baseURL: string | undefined,
+  opts: Omit<Parameters<typeof createActivity>[0], "startInMs">,
+) {
+  const activity = await createActivity({ ...opts, startInMs: 3600_000 });
+  await startSaleNow(baseURL, activity.id);
+  return activity;
 }

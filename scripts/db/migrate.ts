@@ -12,7 +12,10 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import slugify from "@sindresorhus/slugify";
+import { parseSettings } from "../../lib/env.js";
 import config from "../../prisma.config.js";
+import { ensureServices } from "../services/index.js";
 import {
   NO_FILTER,
   SchemaEngine,
@@ -49,28 +52,11 @@ const USAGE = `Usage: tsx scripts/db/migrate.ts <command>
 
 class UsageError extends Error {}
 
-/** The project's services module, loaded lazily: only needed when DATABASE_URL is unset. */
-interface ServicesModule {
-  ensureDatabaseUrl?: () => Promise<string | { databaseUrl: string }>;
-  ensureServices?: (opts?: {
-    only?: ("postgres" | "redis")[];
-  }) => Promise<{ databaseUrl: string; stop(): Promise<void> }>;
-}
-
 async function resolveDatabaseUrl(): Promise<string> {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  const services = (await import(new URL("../services/index.ts", import.meta.url).href)) as ServicesModule;
-  if (services.ensureDatabaseUrl) {
-    const got = await services.ensureDatabaseUrl();
-    return typeof got === "string" ? got : got.databaseUrl;
-  }
-  if (services.ensureServices) {
-    // Not stopped afterwards: servers it starts keep running for the app to reuse, by design.
-    return (await services.ensureServices({ only: ["postgres"] })).databaseUrl;
-  }
-  throw new Error(
-    "DATABASE_URL is unset and scripts/services/index.ts exports neither ensureDatabaseUrl nor ensureServices",
-  );
+  const { DATABASE_URL } = parseSettings();
+  if (DATABASE_URL) return DATABASE_URL;
+  // Not stopped afterwards: servers it starts keep running for the app to reuse, by design.
+  return (await ensureServices({ only: ["postgres"] })).databaseUrl;
 }
 
 function describeTarget(url: string): string {
@@ -158,28 +144,8 @@ async function status(engine: SchemaEngine): Promise<number> {
   return 0;
 }
 
-/**
- * prisma migrate dev's name handling: @sindresorhus/slugify(name, { separator: "_" }), cut to 200.
- * That package is not installed; this is its algorithm (without its transliteration table).
- */
-function slugifyMigrationName(name: string): string {
-  let s = name
-    .replace(/&/g, " and ")
-    .normalize("NFD")
-    .replace(/\p{Diacritic}/gu, "")
-    .normalize();
-  s = s
-    .replace(/([A-Z]{2,})(\d+)/g, "$1 $2")
-    .replace(/([a-z\d]+)([A-Z]{2,})/g, "$1 $2")
-    .replace(/([a-z\d])([A-Z])/g, "$1 $2")
-    .replace(/([A-Z]+)([A-Z][a-rt-z\d]+)/g, "$1 $2")
-    .toLowerCase()
-    .replace(/([a-zA-Z\d]+)'([ts])(\s|$)/g, "$1$2$3")
-    .replace(/[^a-z\d]+/g, "_")
-    .replace(/_{2,}/g, "_")
-    .replace(/^_|_$/g, "");
-  return s.slice(0, 200);
-}
+/** prisma migrate dev's name handling: @sindresorhus/slugify(name, { separator: "_" }), cut to 200. */
+const slugifyMigrationName = (name: string) => slugify(name, { separator: "_" }).slice(0, 200);
 
 async function create(
   engine: SchemaEngine,

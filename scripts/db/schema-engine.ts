@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
+import { parseSettings } from "../../lib/env.js";
 import {
   bindMigrationAwareSqlAdapterFactory,
   ColumnTypeEnum,
@@ -24,8 +25,6 @@ import type {
   CreateMigrationOutput,
   DevDiagnosticOutput,
   DiagnoseMigrationHistoryOutput,
-  DiffParams,
-  DiffResult,
   EvaluateDataLossOutput,
   MigrationList,
   SchemaEngine as WasmSchemaEngine,
@@ -422,7 +421,7 @@ export class SchemaEngine {
     const Engine = await loadEngineClass();
     const factory = new PgMigrationFactory(databaseUrl, log);
     const bound = bindMigrationAwareSqlAdapterFactory(factory);
-    const debug = /schema-?engine|prisma:/i.test(process.env.DEBUG ?? "");
+    const debug = /schema-?engine|prisma:/i.test(parseSettings().DEBUG ?? "");
     const onLog = (line: string) => debug && console.error(`[schema-engine] ${line}`);
     const datamodels = schema?.files.map((f) => [f.path, f.content] as [string, string]);
     try {
@@ -440,10 +439,6 @@ export class SchemaEngine {
     } catch (err) {
       throw translateError(err, this.registry);
     }
-  }
-
-  version(): Promise<string> {
-    return this.run(() => this.engine.version());
   }
 
   /** `prisma migrate deploy`: applies pending migrations and records them in `_prisma_migrations`. */
@@ -489,10 +484,6 @@ export class SchemaEngine {
   /** `prisma migrate resolve --rolled-back`: mark a failed migration as rolled back. */
   markMigrationRolledBack(migrationName: string): Promise<void> {
     return this.run(async () => void (await this.engine.markMigrationRolledBack({ migrationName })));
-  }
-
-  diff(params: DiffParams): Promise<DiffResult> {
-    return this.run(() => this.engine.diff(params));
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,20 @@
-import { env, EnvError } from "@/lib/env";
+import { env, EnvError, parseSettings, type Settings } from "@/lib/env";
 import { maskUrl, pgPing, redisPing, shortReason } from "@/scripts/services/util";
+
+/** Prints one line for a start-up failure (the variable's name, no stack trace) and exits 1. */
+function fail(name: string, err: unknown): never {
+  console.error(`[${name}] ${err instanceof EnvError ? err.message : shortReason(err)}`);
+  process.exit(1);
+}
+
+/** The process knobs (PORT, WORKER_CLAIM_IDLE_MS…), or one line naming the bad variable and exit 1. */
+export function readSettings(name: string): Settings {
+  try {
+    return parseSettings();
+  } catch (err) {
+    fail(name, err);
+  }
+}
 
 /**
  * Start-up check of a long-running process: the environment parses and both servers answer.
@@ -17,7 +32,6 @@ export async function preflight(name: string): Promise<void> {
       }),
     ]);
   } catch (err) {
-    console.error(`[${name}] ${err instanceof EnvError ? err.message : shortReason(err)}`);
-    process.exit(1);
+    fail(name, err);
   }
 }

@@ -4,15 +4,32 @@ import path from "node:path";
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const TSX = ["--import", "./scripts/register.mjs"];
 
+// Commands run() has in progress (migrations, seed, build), so a launcher that is stopped mid-way takes them along.
+const running = new Set<ChildProcess>();
+
 /** Runs a command to completion with inherited output; throws with the command line if it fails. */
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, env, stdio: "inherit" });
+    running.add(child);
     child.on("error", reject);
-    child.on("exit", (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${[cmd, ...args].join(" ")} failed (${signal ?? `exit ${code}`})`)),
-    );
+    child.on("exit", (code, signal) => {
+      running.delete(child);
+      if (code === 0) resolve();
+      else reject(new Error(`${[cmd, ...args].join(" ")} failed (${signal ?? `exit ${code}`})`));
+    });
   });
+}
+
+/** Stops what run() has in progress (see stopProcesses). */
+export const stopRunning = () => stopProcesses([...running]);
+
+/**
+ * A TypeScript entry run by node itself with tsx as a loader: no tsx CLI process in between, so a
+ * signal (SIGKILL, SIGSTOP) reaches the program, not a wrapper that would leave it running.
+ */
+export function nodeArgs(entry: string, args: string[] = []): [string, string[]] {
+  return [process.execPath, ["--import", "tsx", ...TSX, entry, ...args]];
 }
 
 /** A TypeScript entry run with tsx and the server-only hook (see scripts/register.mjs). */

@@ -9,8 +9,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { asyncExitHook, gracefulExit } from "exit-hook";
+import getPort from "get-port";
+import writeFileAtomic from "write-file-atomic";
 import { multiplexSafe } from "./pglite-mux.js";
-import { EXIT_BUSY, canListen, isPidAlive, pidRuns, rmQuiet, writeJsonAtomic } from "./util.js";
+import { isPidAlive, readJson } from "./util.js";
 
 const { values } = parseArgs({
   options: {
@@ -34,67 +37,30 @@ const log = (line: string) => console.log(`${new Date().toISOString()} [pglite $
 fs.mkdirSync(dir, { recursive: true });
 
 // Two PGlite processes on one data directory would corrupt it, whoever started them: claim it first.
-for (;;) {
-  try {
-    fs.writeFileSync(lockFile, String(process.pid), { flag: "wx" });
-    break;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    const holder = Number(fs.readFileSync(lockFile, "utf8").trim() || "0");
-    if (holder !== process.pid && pidRuns(holder, "pglite-server")) {
-      console.error(`${dir} is already served by pid ${holder}`);
-      process.exit(EXIT_BUSY);
-    }
-    rmQuiet(lockFile); // left by a server that died without cleaning up
-  }
+// The lock holds our pid (not a lock library's directory) so `down` can find a server still starting.
+const holder = readJson<number>(lockFile);
+if (holder && holder !== process.pid && isPidAlive(holder, "pglite-server")) {
+  console.error(`${dir} is already served by pid ${holder}`);
+  process.exit(1);
 }
+fs.rmSync(lockFile, { force: true }); // left by a server that died without cleaning up
+fs.writeFileSync(lockFile, String(process.pid), { flag: "wx" }); // wx: a racing second server fails here
 
 let db: PGlite | undefined;
 let server: PGLiteSocketServer | undefined;
-let stopping: Promise<void> | undefined;
 
 function cleanupFiles() {
-  try {
-    if (fs.readFileSync(lockFile, "utf8").trim() === String(process.pid)) {
-      rmQuiet(stateFile);
-      rmQuiet(lockFile);
-    }
-  } catch {
-    /* already gone */
-  }
+  if (readJson<number>(lockFile) !== process.pid) return;
+  fs.rmSync(stateFile, { force: true });
+  fs.rmSync(lockFile, { force: true });
 }
 
-async function shutdown(reason: string, code = 0): Promise<void> {
-  stopping ??= (async () => {
-    log(`stopping (${reason})`);
-    const force = setTimeout(() => {
-      log("clean stop took over 20s, exiting anyway");
-      cleanupFiles();
-      process.exit(1);
-    }, 20_000);
-    try {
-      await server?.stop();
-      // db.close() checkpoints, so the next start needs no WAL replay.
-      if (db && !db.closed) await db.close();
-    } catch (err) {
-      log(`error while stopping: ${String(err)}`);
-      code = 1;
-    }
-    clearTimeout(force);
-    cleanupFiles();
-    log("stopped");
-    process.exit(code);
-  })();
-  return stopping;
-}
-
-for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, () => void shutdown(sig));
 process.on("exit", cleanupFiles);
 // A misbehaving client connection must not take the database down for everyone else.
 process.on("unhandledRejection", (err) => log(`unhandled rejection: ${String(err)}`));
 process.on("uncaughtException", (err) => {
   log(`uncaught exception: ${err.stack ?? String(err)}`);
-  void shutdown("uncaught exception", 1);
+  gracefulExit(1);
 });
 
 try {
@@ -113,21 +79,19 @@ try {
   db = await PGlite.create(dataDir);
   log(`database ready in ${Date.now() - t0} ms (${dataDir})`);
 
-  const preferred = Number(values.port);
   const maxConnections = Number(values["max-connections"]);
-  // The library's server cannot be restarted after a failed listen, so a fresh one is built for the fallback port.
-  const makeServer = (port: number) =>
-    new PGLiteSocketServer({ db: multiplexSafe(db!, log), host: "127.0.0.1", port, maxConnections });
-  server = makeServer(preferred > 0 && (await canListen(preferred)) ? preferred : 0);
-  try {
+  // Another program can take the port between the check and the listen: the library's server cannot
+  // listen twice, so the retry builds a fresh one on any free port.
+  const makeServer = async (port?: number) =>
+    new PGLiteSocketServer({ db: multiplexSafe(db!, log), host: "127.0.0.1", port: await getPort({ port, host: "127.0.0.1" }), maxConnections });
+  server = await makeServer(Number(values.port) || undefined);
+  await server.start().catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EADDRINUSE") throw err;
+    server = await makeServer();
     await server.start();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
-    server = makeServer(0);
-    await server.start();
-  }
+  });
   const port = Number(server.getServerConn().split(":").pop());
-  writeJsonAtomic(stateFile, { pid: process.pid, port, host: "127.0.0.1", startedAt: new Date().toISOString() });
+  await writeFileAtomic(stateFile, JSON.stringify({ pid: process.pid, port, host: "127.0.0.1", startedAt: new Date() }));
   log(`listening on 127.0.0.1:${port} (max ${maxConnections} connections)`);
 } catch (err) {
   log(`failed to start: ${(err as Error)?.stack ?? String(err)}`);
@@ -136,10 +100,23 @@ try {
   process.exit(1);
 }
 
+// Once serving, SIGTERM/SIGINT close the sockets, then PGlite (db.close() checkpoints, so the next start needs no WAL replay).
+asyncExitHook(
+  async (code) => {
+    log(`stopping (exit code ${code})`);
+    await server?.stop().catch((err: unknown) => log(`error while stopping the socket server: ${String(err)}`));
+    if (db && !db.closed) await db.close().catch((err: unknown) => log(`error while closing PGlite: ${String(err)}`));
+    cleanupFiles();
+    log("stopped");
+  },
+  { wait: 20_000 },
+);
 // Test instances pass --parent-pid so they never outlive the test run, even after a SIGKILL.
 const parentPid = Number(values["parent-pid"] ?? 0);
 if (parentPid) {
   setInterval(() => {
-    if (!isPidAlive(parentPid)) void shutdown(`parent ${parentPid} is gone`);
+    if (isPidAlive(parentPid)) return;
+    log(`parent ${parentPid} is gone`);
+    gracefulExit();
   }, 1000).unref();
 }

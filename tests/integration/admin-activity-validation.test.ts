@@ -6,7 +6,7 @@ vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { activityKeys } from "@/lib/flash/keys";
+import { readState } from "@/lib/flash/store";
 import { createActivityAction, updateActivityAction } from "@/app/(admin)/admin/activities/actions";
 import * as activitiesRoute from "@/app/api/admin/activities/route";
 import { createActivity } from "../support/flash";
@@ -189,7 +189,7 @@ describe("editing", () => {
     const id = (result as { id: string }).id;
     created.push(id);
     // Starts within the preheat lead, so creating it preheated it.
-    expect(await redis().hget(activityKeys(id).meta, "stock")).toBe("10");
+    expect((await readState(redis(), id))?.stock).toBe(10);
     const row = await db().activity.findUniqueOrThrow({ where: { id } });
     const edited = await updateActivityAction({
       ...valid(),
@@ -201,6 +201,6 @@ describe("editing", () => {
     });
     expect(edited).toMatchObject({ ok: true });
     expect(await db().activity.findUniqueOrThrow({ where: { id } })).toMatchObject({ totalStock: 20, stock: 18 });
-    expect(await redis().hget(activityKeys(id).meta, "stock")).toBe("18");
+    expect((await readState(redis(), id))?.stock).toBe(18);
   });
 });

@@ -26,7 +26,7 @@ const uploadDir = await vi.hoisted(async () => {
 
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { activityKeys } from "@/lib/flash/keys";
+import { readState } from "@/lib/flash/store";
 import * as productActions from "@/app/(admin)/admin/products/actions";
 import * as activityActions from "@/app/(admin)/admin/activities/actions";
 import * as activitiesRoute from "@/app/api/admin/activities/route";
@@ -142,7 +142,7 @@ async function state() {
     db().auditLog.count(),
     db().product.findUniqueOrThrow({ where: { id: productId } }),
     db().activity.findUniqueOrThrow({ where: { id: activity.id } }),
-    redis().hgetall(activityKeys(activity.id).meta),
+    readState(redis(), activity.id),
   ]);
   return { products, activities, orders, audits, product, row, meta, uploads: readdirSync(uploadDir) };
 }

@@ -3,10 +3,9 @@ import { Redis } from "ioredis";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { FlashCore, type AdmitResult } from "@/lib/flash/core";
-import { activityKeys } from "@/lib/flash/keys";
+import { readState, withScripts } from "@/lib/flash/store";
 import { buyToken } from "@/lib/flash/token";
 import { runControl } from "@/lib/admin/controls";
-import { withAdminScripts } from "@/lib/admin/scripts";
 import { TOKEN_SECRET, createActivity, createCores, createUsers, tokenFor, type TestActivity } from "../support/flash";
 import {
   createAdmin,
@@ -60,7 +59,7 @@ describe("run controls under concurrent buying", () => {
 
       // Both stores say paused, and the tickets admitted before the pause are still answered.
       expect((await db().activity.findUniqueOrThrow({ where: { id: a.id } })).paused).toBe(true);
-      expect(await redis().hget(activityKeys(a.id).meta, "paused")).toBe("1");
+      expect((await readState(redis(), a.id))?.paused).toBe(true);
       await waitUntilServed(a.id);
       expect(await db().order.count({ where: { activityId: a.id } })).toBe(first.filter((c) => c === "OK").length);
 
@@ -69,7 +68,7 @@ describe("run controls under concurrent buying", () => {
         code: "CONFLICT",
       });
       expect(await runControl({ activityId: a.id, action: "resume" }, admin.id)).toMatchObject({ ok: true });
-      expect(await redis().hget(activityKeys(a.id).meta, "paused")).toBe("0");
+      expect((await readState(redis(), a.id))?.paused).toBe(false);
       const after = codes(await Promise.all(range(100, 240).map((i) => buy(i))));
       expect(after.filter((c) => c === "OK")).toHaveLength(60 - first.filter((c) => c === "OK").length);
       expect(after.every((c) => c === "OK" || c === "SOLD_OUT")).toBe(true);
@@ -109,7 +108,7 @@ describe("run controls under concurrent buying", () => {
       // Whether or not the restock landed before the wave ended, enough buyers come to sell all 70.
       const wave1b = await Promise.all(range(150, 200).map((i) => buy(i)));
       expect([...codes(wave1), ...codes(wave1b)].filter((c) => c === "OK")).toHaveLength(70);
-      expect(await redis().hget(activityKeys(a.id).meta, "soldOutAt")).not.toBeNull();
+      expect((await readState(redis(), a.id))?.soldOutAt).not.toBeNull();
 
       // Sold out, and both processes have cached it: a restock must reach them through the event.
       for (const i of [200, 201]) expect(await buy(i)).toEqual({ ok: false, code: "SOLD_OUT" });
@@ -118,7 +117,7 @@ describe("run controls under concurrent buying", () => {
       const row = await db().activity.findUniqueOrThrow({ where: { id: a.id } });
       expect(row.totalStock).toBe(95);
       expect(row.soldOutAt).toBeNull();
-      expect(await redis().hget(activityKeys(a.id).meta, "soldOutAt")).toBeNull();
+      expect((await readState(redis(), a.id))?.soldOutAt).toBeNull();
       await vi.waitFor(() => listeners.forEach((l) => expect(l.events.filter((e) => e === "restock")).toHaveLength(2)));
 
       const wave2 = codes(await Promise.all(range(202, 300).map((i) => buy(i))));
@@ -155,7 +154,7 @@ describe("run controls under concurrent buying", () => {
       const row = await db().activity.findUniqueOrThrow({ where: { id: a.id } });
       expect(row.status).toBe("ENDED");
       expect(row.endAt.getTime()).toBeLessThanOrEqual(Date.now());
-      expect(await redis().hget(activityKeys(a.id).meta, "status")).toBe("ENDED");
+      expect((await readState(redis(), a.id))?.status).toBe("ENDED");
       await waitUntilServed(a.id);
       expect((await expectInvariants(a.id, 100, admitted)).units).toBe(sold);
       expect(await runControl({ activityId: a.id, action: "restock", units: 5 }, admin.id)).toMatchObject({
@@ -192,8 +191,8 @@ describe("run controls under concurrent buying", () => {
       const row = await db().activity.findUniqueOrThrow({ where: { id: a.id } });
       expect(row.status).toBe("LIVE");
       expect(row.startAt.getTime()).toBeLessThanOrEqual(Date.now());
-      expect(Number(await redis().hget(activityKeys(a.id).meta, "start"))).toBe(row.startAt.getTime());
-      await sleep(60); // the core's 50 ms state cache
+      // This core has never read the sale, so nothing stale is cached: its first read sees the new start.
+      expect((await readState(redis(), a.id))?.startMs).toBe(row.startAt.getTime());
       const token = buyToken(TOKEN_SECRET, a.id, row.startAt.getTime(), u!);
       expect(await cores[0]!.admit(a.id, u!, { quantity: 1, idempotencyKey: "early-abcdef", token })).toMatchObject({
         ok: true,
@@ -209,7 +208,7 @@ describe("run controls under concurrent buying", () => {
       const endAt = new Date(row.endAt.getTime() + 3600_000);
       expect(await runControl({ activityId: a.id, action: "extend", endAt }, admin.id)).toMatchObject({ ok: true });
       expect((await db().activity.findUniqueOrThrow({ where: { id: a.id } })).endAt.getTime()).toBe(endAt.getTime());
-      expect(Number(await redis().hget(activityKeys(a.id).meta, "end"))).toBe(endAt.getTime());
+      expect((await readState(redis(), a.id))?.endMs).toBe(endAt.getTime());
       expect(await runControl({ activityId: a.id, action: "start" }, admin.id)).toMatchObject({
         ok: false,
         code: "CONFLICT",
@@ -225,7 +224,7 @@ describe("when Redis fails after PostgreSQL changed", () => {
     const admin = await createAdmin();
     const a = await createActivity({ stock: 5 });
     created.push(a.id);
-    const r = withAdminScripts(redis());
+    const r = withScripts(redis());
     const spy = vi.spyOn(r, "adminMirror").mockRejectedValue(new Error("connection lost"));
     try {
       expect(await runControl({ activityId: a.id, action: "pause" }, admin.id)).toMatchObject({
@@ -236,17 +235,36 @@ describe("when Redis fails after PostgreSQL changed", () => {
       spy.mockRestore();
     }
     expect((await db().activity.findUniqueOrThrow({ where: { id: a.id } })).paused).toBe(false);
-    expect(await redis().hget(activityKeys(a.id).meta, "paused")).toBe("0");
+    expect((await readState(redis(), a.id))?.paused).toBe(false);
     const audit = await db().auditLog.findMany({ where: { activityId: a.id }, orderBy: { createdAt: "asc" } });
     expect(audit.map((e) => e.action)).toEqual(["activity.pause", "activity.pause.reverted"]);
+  });
+
+  it("start early reports a failed preheat to the admin instead of hiding it", async () => {
+    const admin = await createAdmin();
+    const a = await createActivity({ stock: 5, limit: 1, startInMs: 120_000, preheat: false });
+    created.push(a.id);
+    const down = vi.spyOn(redis(), "hset").mockRejectedValueOnce(new Error("connection lost"));
+    try {
+      expect(await runControl({ activityId: a.id, action: "start" }, admin.id)).toMatchObject({
+        ok: true,
+        event: "start",
+        warning: expect.stringContaining("could not be copied to Redis"),
+      });
+      expect(down).toHaveBeenCalledTimes(1);
+    } finally {
+      down.mockRestore();
+    }
+    // The control stands in PostgreSQL; Redis has nothing yet, so the scheduler's next pass preheats it.
+    expect((await db().activity.findUniqueOrThrow({ where: { id: a.id } })).status).toBe("LIVE");
+    expect(await readState(redis(), a.id)).toBeNull();
   });
 
   it("a restock that never reached Redis is undone; one whose reply was lost is kept, once", async () => {
     const admin = await createAdmin();
     const a = await createActivity({ stock: 5 });
     created.push(a.id);
-    const r = withAdminScripts(redis());
-    const meta = activityKeys(a.id).meta;
+    const r = withScripts(redis());
 
     const down = vi.spyOn(r, "adminRestock").mockRejectedValue(new Error("connection lost"));
     try {
@@ -258,11 +276,11 @@ describe("when Redis fails after PostgreSQL changed", () => {
       down.mockRestore();
     }
     let row = await db().activity.findUniqueOrThrow({ where: { id: a.id } });
-    expect([row.totalStock, row.stock, Number(await r.hget(meta, "stock"))]).toEqual([5, 5, 5]);
+    expect([row.totalStock, row.stock, (await readState(r, a.id))?.stock]).toEqual([5, 5, 5]);
 
     // Every attempt applies and then loses its reply: the operation id keeps it to one application.
     // (Applied through a second connection: the shared one's auto-pipelining calls back into the spied method.)
-    const side = withAdminScripts(new Redis(process.env.REDIS_URL!));
+    const side = withScripts(new Redis(process.env.REDIS_URL!));
     const lossy = vi.spyOn(r, "adminRestock").mockImplementation(async (...args: Parameters<Redis["adminRestock"]>) => {
       await side.adminRestock(...args);
       throw new Error("reply lost");
@@ -275,7 +293,7 @@ describe("when Redis fails after PostgreSQL changed", () => {
       side.disconnect();
     }
     row = await db().activity.findUniqueOrThrow({ where: { id: a.id } });
-    expect([row.totalStock, row.stock, Number(await r.hget(meta, "stock"))]).toEqual([12, 12, 12]);
+    expect([row.totalStock, row.stock, (await readState(r, a.id))?.stock]).toEqual([12, 12, 12]);
     const audit = await db().auditLog.findMany({ where: { activityId: a.id }, orderBy: { createdAt: "asc" } });
     expect(audit.map((e) => e.action)).toEqual(["activity.restock", "activity.restock.reverted", "activity.restock"]);
   });

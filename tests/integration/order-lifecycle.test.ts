@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { activityKeys } from "@/lib/flash/keys";
+import { activityKeys } from "@/lib/flash/store";
 import { preheatActivity } from "@/lib/flash/preheat";
 import { expireDue, recordPayment } from "@/lib/orders/lifecycle";
 import { sweepOnce } from "@/lib/orders/sweeper";

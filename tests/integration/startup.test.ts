@@ -2,7 +2,11 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
 function start(entry: string, env: Record<string, string>) {
-  const r = spawnSync("node_modules/.bin/tsx", ["--import", "./scripts/register.mjs", entry], {
+  // An npm script name runs through npm itself (--silent: npm's own banner lines off), as a user types it.
+  const [cmd, args] = entry.startsWith("npm ")
+    ? ["npm", [...entry.slice(4).split(" "), "--silent"]]
+    : ["node_modules/.bin/tsx", ["--import", "./scripts/register.mjs", entry]];
+  const r = spawnSync(cmd, args, {
     env: { ...process.env, ...env },
     encoding: "utf8",
     timeout: 30_000,
@@ -21,5 +25,19 @@ describe("start-up with a bad DATABASE_URL or REDIS_URL", () => {
     expect(r.status).toBe(1);
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(line);
+  });
+});
+
+describe("start-up with a malformed process setting", () => {
+  it.each([
+    ["npm start", { PORT: "abc" }, /^\[web\] PORT: must be a whole number$/],
+    ["npm run worker", { WORKER_CLAIM_IDLE_MS: "x" }, /^\[worker\] WORKER_CLAIM_IDLE_MS: must be a whole number$/],
+    ["scripts/server.ts", { WEB_CONCURRENCY: "0" }, /^\[web\] WEB_CONCURRENCY: must be at least 1$/],
+    // Named before the servers are looked at, so a half-configured machine still hears about the typo.
+    ["scripts/worker.ts", { WORKER_BATCH_SIZE: "2OO", DATABASE_URL: "" }, /^\[worker\] WORKER_BATCH_SIZE: must be a whole number$/],
+  ])("%s stops with one line naming the variable (%j)", (entry, env, line) => {
+    const r = start(entry, env);
+    expect(r.status).not.toBe(0);
+    expect(r.lines).toEqual([expect.stringMatching(line)]);
   });
 });

@@ -5,8 +5,8 @@ import { expect } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import type { FlashCore } from "@/lib/flash/core";
-import { ACTIVE_SET, EVENTS_CHANNEL } from "@/lib/flash/keys";
-import { holdingStatuses } from "@/lib/admin/dashboard";
+import { checkInvariants } from "@/lib/flash/invariants";
+import { EVENTS_CHANNEL, decodeChange, holdingStatuses, retireActivity } from "@/lib/flash/store";
 import { snapshot, startOrderWorkers, waitUntilServed } from "./flash";
 
 const PASSWORD_HASH = "$2b$10$XzRMQlgrsEVf7F.OGrs6QO3sNda36isdusnICrGqqOtJtCglu46wa";
@@ -31,50 +31,26 @@ export async function listenForEvents(core: FlashCore): Promise<{ events: string
   const events: string[] = [];
   await sub.subscribe(EVENTS_CHANNEL);
   sub.on("message", (_c: string, message: string) => {
-    const { activityId, event } = JSON.parse(message) as { activityId: string; event: string };
-    events.push(event);
-    core.states.invalidate(activityId);
+    const change = decodeChange(message);
+    events.push(change?.event ?? "unreadable");
+    core.states.invalidate(change?.activityId);
   });
   return { events, close: () => sub.disconnect() };
 }
 
 /** Workers of later tests should not keep polling this activity's stream. */
 export async function retire(activityId: string): Promise<void> {
-  await redis().srem(ACTIVE_SET, activityId);
+  await retireActivity(redis(), activityId);
 }
 
 /**
- * I1–I4 once every ticket is answered: `offered` = initial sellable stock + units restocked;
- * `admitted` = ticket ids the buys were given.
+ * I1–I4 once every ticket is answered (lib/flash/invariants.ts, shared with the bench):
+ * `offered` = initial sellable stock + units restocked; `admitted` = ticket ids the buys were given.
  */
 export async function expectInvariants(activityId: string, offered: number, admitted: string[]) {
   const s = await snapshot(activityId);
+  expect(checkInvariants(s, { offered, given: admitted, exactly: true }).filter((c) => !c.ok)).toEqual([]);
   const holding = new Set<string>(holdingStatuses(s.activity.deductionMode));
   const held = s.orders.filter((o) => holding.has(o.status));
-  const units = held.reduce((n, o) => n + o.quantity, 0);
-
-  // I1 no oversell: orders never exceed what was offered; no counter below zero.
-  expect(units).toBeLessThanOrEqual(offered);
-  expect(s.activity.stock).toBeGreaterThanOrEqual(0);
-  expect(Number(s.meta.stock)).toBeGreaterThanOrEqual(0);
-
-  // I2 nothing lost: every admitted ticket is final; exactly the confirmed ones became orders.
-  expect(Number(s.meta.seq)).toBe(Number(s.meta.served));
-  expect(new Set(admitted).size).toBe(admitted.length);
-  expect(s.entries.map((e) => e.ticketId).sort()).toEqual([...admitted].sort());
-  expect(s.statuses.every((st) => st === "CONFIRMED" || st === "REJECTED")).toBe(true);
-  const confirmed = s.entries.filter((_, i) => s.statuses[i] === "CONFIRMED").map((e) => e.ticketId);
-  expect(s.orders.map((o) => o.ticketId).sort()).toEqual(confirmed.sort());
-
-  // I3 no duplicates: one order per ticket, no user above the limit, buyers' units match their orders.
-  expect(new Set(s.orders.map((o) => o.ticketId)).size).toBe(s.orders.length);
-  const perUser = new Map<string, number>();
-  for (const o of held) perUser.set(o.userId, (perUser.get(o.userId) ?? 0) + o.quantity);
-  for (const n of perUser.values()) expect(n).toBeLessThanOrEqual(s.activity.perUserLimit);
-  for (const b of s.buyers) expect(b.units).toBe(perUser.get(b.userId) ?? 0);
-
-  // I4 conservation, in both stores: offered = left + in queue (none now) + in orders.
-  expect(s.activity.stock + units).toBe(offered);
-  expect(Number(s.meta.stock) + units).toBe(offered);
-  return { units, orders: held.length, stockLeft: Number(s.meta.stock) };
+  return { units: held.reduce((n, o) => n + o.quantity, 0), orders: held.length, stockLeft: s.state?.stock ?? 0 };
 }

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { FlashCore } from "@/lib/flash/core";
-import { activityKeys } from "@/lib/flash/keys";
+import { readSaleSnapshot, waitForDrain } from "@/lib/flash/invariants";
 import { preheatActivity } from "@/lib/flash/preheat";
 import { buyToken } from "@/lib/flash/token";
 import { OrderWorker } from "@/lib/orders/worker";
@@ -94,15 +94,9 @@ export function startOrderWorkers(n: number, o: { batchSize: number; claimIdleMs
   };
 }
 
-/** Waits until every admitted ticket of the activity has its final answer. */
+/** Waits until every admitted ticket of the activity has its final answer and the workers acknowledged it. */
 export async function waitUntilServed(activityId: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [seq, served] = await redis().hmget(activityKeys(activityId).meta, "seq", "served");
-    if (Number(seq ?? 0) === Number(served ?? 0)) return;
-    if (Date.now() > deadline) throw new Error(`not drained: ${served}/${seq} served`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  if (!(await waitForDrain(redis(), activityId, timeoutMs)).drained) throw new Error(`queue of ${activityId} not drained in ${timeoutMs} ms`);
 }
 
 /** Runs `n` in-process order workers until every admitted ticket of the activity has its final answer. */
@@ -116,17 +110,4 @@ export async function drain(activityId: string, n = 2, timeoutMs = 60_000): Prom
 }
 
 /** Everything the invariants I1–I4 are stated over, read straight from PostgreSQL and Redis. */
-export async function snapshot(activityId: string) {
-  const keys = activityKeys(activityId);
-  const [meta, users, stats] = await Promise.all([
-    redis().hgetall(keys.meta),
-    redis().hgetall(keys.users),
-    redis().hgetall(keys.stats),
-  ]);
-  const activity = await db().activity.findUniqueOrThrow({ where: { id: activityId } });
-  const orders = await db().order.findMany({ where: { activityId } });
-  const buyers = await db().activityBuyer.findMany({ where: { activityId } });
-  const entries = (await redis().xrange(keys.stream, "-", "+")).map(([, f]) => ({ ticketId: f[1]!, userId: f[3]!, qty: Number(f[5]) }));
-  const statuses = await Promise.all(entries.map((e) => redis().hget(keys.ticket(e.ticketId), "st")));
-  return { meta, users, stats, activity, orders, buyers, entries, statuses };
-}
+export const snapshot = (activityId: string) => readSaleSnapshot(db(), redis(), activityId);

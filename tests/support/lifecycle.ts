@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { activityKeys } from "@/lib/flash/keys";
+import { activityKeys } from "@/lib/flash/store";
 import type { FlashCore } from "@/lib/flash/core";
 import { setPaymentProvider } from "@/lib/payments";
 import { startCheckout } from "@/lib/payments/checkout";

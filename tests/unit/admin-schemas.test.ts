@@ -6,7 +6,6 @@ import {
   orderFilterSchema,
   parseInstant,
   productSchema,
-  sellableOf,
   yuanToMinor,
 } from "@/lib/admin/schemas";
 import { csvLine } from "@/lib/admin/csv";
@@ -14,7 +13,7 @@ import { fieldErrorsOf } from "@/lib/admin/results";
 import { slugFrom } from "@/lib/admin/slug";
 import { sniffImage } from "@/lib/admin/uploads";
 import { combineLatency } from "@/lib/admin/dashboard";
-import { sellableUnits } from "@/lib/catalog/activities";
+import { sellableUnits } from "@/lib/catalog/stock";
 
 describe("money", () => {
   it("turns yuan into fen exactly and back", () => {
@@ -91,15 +90,8 @@ describe("the activity schema", () => {
     });
   });
 
-  it("keeps the same sellable rule as the storefront", () => {
-    for (const [total, pct] of [
-      [1, 30],
-      [10, 10],
-      [99, 30],
-      [1000, 7],
-    ] as const)
-      expect(sellableOf(total, pct)).toBe(sellableUnits(total, pct));
-    expect(sellableOf(1, 30)).toBe(1);
+  it("offers the total less the safety share rounded down, so at least one unit", () => {
+    expect([sellableUnits(1, 30), sellableUnits(10, 10), sellableUnits(99, 30), sellableUnits(1000, 7)]).toEqual([1, 9, 70, 930]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEnv } from "@/lib/env";
+import { parseEnv, parseSettings } from "@/lib/env";
 
 const good = {
   DATABASE_URL: "postgresql://u@127.0.0.1:5432/db",
@@ -10,7 +10,23 @@ const good = {
 
 describe("environment", () => {
   it("accepts a complete environment with defaults", () => {
-    expect(parseEnv(good)).toMatchObject({ WORKER_BATCH_SIZE: 200, UPLOAD_DIR: ".data/uploads" });
+    expect(parseEnv(good)).toMatchObject({
+      WORKER_BATCH_SIZE: 200,
+      UPLOAD_DIR: ".data/uploads",
+      PORT: 3000,
+      HOST: "0.0.0.0",
+      WEB_CONCURRENCY: 1,
+      WORKER_CLAIM_IDLE_MS: 15_000,
+      WORKERS: 2,
+      SEED_SHOPPERS: 20,
+    });
+  });
+  it("reads the process settings without servers or secrets, an empty value as unset", () => {
+    expect(parseSettings({ PORT: "8080", WORKER_CLAIM_IDLE_MS: "", EMBEDDED_POSTGRES: "native" })).toMatchObject({
+      PORT: 8080,
+      WORKER_CLAIM_IDLE_MS: 15_000,
+      EMBEDDED_POSTGRES: "native",
+    });
   });
   it.each([
     ["DATABASE_URL", { DATABASE_URL: "mysql://x" }],
@@ -18,6 +34,14 @@ describe("environment", () => {
     ["NEXTAUTH_SECRET", { NEXTAUTH_SECRET: "short" }],
     ["FLASH_TOKEN_SECRET", { FLASH_TOKEN_SECRET: undefined }],
     ["WORKER_BATCH_SIZE", { WORKER_BATCH_SIZE: "0" }],
+    ["PORT", { PORT: "abc" }],
+    ["PORT", { PORT: "3000.5" }],
+    ["WEB_CONCURRENCY", { WEB_CONCURRENCY: "-1" }],
+    ["WORKER_CLAIM_IDLE_MS", { WORKER_CLAIM_IDLE_MS: "15s" }],
+    ["WORKERS", { WORKERS: "many" }],
+    ["SEED_SHOPPERS", { SEED_SHOPPERS: "1e3" }],
+    ["EMBEDDED_POSTGRES", { EMBEDDED_POSTGRES: "yes" }],
+    ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
   ])("names the bad variable %s", (name, patch) => {
     expect(() => parseEnv({ ...good, ...patch })).toThrow(new RegExp(`^${name}: `));
   });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { httpStatus, REFUSAL_CODES, MESSAGES } from "@/lib/flash/codes";
-import { matchFlashRoute } from "@/lib/flash/http";
-import { aheadOf } from "@/lib/flash/core";
-import { parseTicketId } from "@/lib/flash/keys";
-import { buySchema } from "@/lib/flash/schemas";
+import { httpStatus } from "@/lib/flash/codes";
+import { matchFlashRoute, readForm, readJson, type RequestBody } from "@/lib/flash/http";
+import { parseTicketId } from "@/lib/flash/store";
+import { aheadOf } from "@/lib/flash/wire";
+import { buyFormRequest, buyRequest, buySchema } from "@/lib/flash/schemas";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
 
 describe("routes of the hot server", () => {
@@ -18,11 +18,7 @@ describe("routes of the hot server", () => {
     expect(matchFlashRoute("GET", "/activities/x")).toBeNull();
   });
 
-  it("maps every refusal code to an HTTP status and a message", () => {
-    for (const code of REFUSAL_CODES) {
-      expect(httpStatus(code)).toBeGreaterThanOrEqual(400);
-      expect(MESSAGES[code].length).toBeGreaterThan(5);
-    }
+  it("maps refusal codes to their HTTP status", () => {
     expect(httpStatus("UNAUTHENTICATED")).toBe(401);
     expect(httpStatus("RATE_LIMITED")).toBe(429);
     expect(httpStatus("SOLD_OUT")).toBe(410);
@@ -43,6 +39,61 @@ describe("buy input", () => {
     [{ quantity: 1, idempotencyKey: "abcdefgh" }],
   ])("refuses %j", (input) => {
     expect(buySchema.safeParse(input).success).toBe(false);
+  });
+});
+
+describe("one request spec, read the same by every door", () => {
+  const valid = { quantity: 1, idempotencyKey: "abcdefgh", token: "t".repeat(43) };
+  /** A body as a stream that counts how many chunks were pulled from it. */
+  function streamed(text: string, chunkSize: number, contentLength: string | null = null) {
+    const bytes = Buffer.from(text);
+    const pulled = { chunks: 0 };
+    async function* chunks() {
+      for (let i = 0; i < bytes.length; i += chunkSize) {
+        pulled.chunks++;
+        yield bytes.subarray(i, i + chunkSize);
+      }
+    }
+    return { body: { contentLength, chunks: chunks() } satisfies RequestBody, pulled };
+  }
+
+  it("parses a JSON body within the limit", async () => {
+    const { body } = streamed(JSON.stringify(valid), 7);
+    expect(await readJson(buyRequest, body)).toEqual({ ok: true, data: valid });
+  });
+
+  it("refuses a declared Content-Length past the limit before reading a byte", async () => {
+    const { body, pulled } = streamed(JSON.stringify(valid), 100, String(buyRequest.maxBytes + 1));
+    expect(await readJson(buyRequest, body)).toMatchObject({ ok: false, tooLarge: true });
+    expect(pulled.chunks).toBe(0);
+  });
+
+  it("stops reading an undeclared stream as soon as it passes the limit", async () => {
+    const { body, pulled } = streamed("x".repeat(buyRequest.maxBytes * 10), 1024);
+    expect(await readJson(buyRequest, body)).toMatchObject({ ok: false, tooLarge: true });
+    expect(pulled.chunks).toBe(buyRequest.maxBytes / 1024 + 1);
+  });
+
+  it("names the bad fields, and refuses a body that is not JSON", async () => {
+    expect(await readJson(buyRequest, streamed(JSON.stringify({ ...valid, quantity: 0 }), 64).body)).toEqual({
+      ok: false,
+      tooLarge: false,
+      fields: ["quantity"],
+    });
+    expect(await readJson(buyRequest, streamed("{not json", 64).body)).toEqual({ ok: false, tooLarge: false, fields: [] });
+  });
+
+  it("reads a form with the same limit, coercing its strings", () => {
+    const form = new FormData();
+    form.append("activityId", "cabcdefgh12345");
+    form.append("slug", "a-sale");
+    form.append("quantity", "2");
+    expect(readForm(buyFormRequest, form)).toEqual({ ok: true, data: { activityId: "cabcdefgh12345", slug: "a-sale", quantity: 2 } });
+    form.append("pad", "p".repeat(buyFormRequest.maxBytes));
+    expect(readForm(buyFormRequest, form)).toMatchObject({ ok: false, tooLarge: true });
+    const withFile = new FormData();
+    withFile.append("quantity", new Blob(["1"]), "q.txt");
+    expect(readForm(buyFormRequest, withFile)).toEqual({ ok: false, tooLarge: false, fields: ["quantity"] });
   });
 });
 

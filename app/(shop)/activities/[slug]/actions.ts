@@ -1,18 +1,37 @@
 "use server";
 
-import { z } from "zod";
-import { withShopper } from "@/lib/actions/with-shopper";
+import { redirect } from "next/navigation";
+import { withShopper, type ActionResult } from "@/lib/actions/with-shopper";
 import { flash } from "@/lib/flash/instance";
-import { activityIdSchema, buySchema } from "@/lib/flash/schemas";
+import { buyFormRequest } from "@/lib/flash/schemas";
 
-/**
- * The buy door for server-rendered flows: the same core as POST /api/activities/{id}/orders.
- * The storefront button posts to that route instead, which the hot server answers without the
- * Next.js router (see scripts/server.ts).
- */
-export const buy = withShopper(buySchema.extend({ activityId: activityIdSchema }), async (input, user) => {
-  const result = await flash().core.admit(input.activityId, user.id, input);
+type Admitted = ActionResult<{ ticketId: string; sequence: number }>;
+
+const admitFromForm = withShopper(buyFormRequest, async (input, user): Promise<Admitted> => {
+  const { core } = flash();
+  // The token proves the sale had started when it was issued; here the action asks for it itself.
+  const token = await core.issueToken(input.activityId, user.id);
+  if (!token.ok) return { ok: false, code: token.code };
+  const idempotencyKey = input.idempotencyKey ?? crypto.randomUUID();
+  const result = await core.admit(input.activityId, user.id, { quantity: input.quantity, idempotencyKey, token: token.token });
   return result.ok ? { ok: true, ticketId: result.ticketId, sequence: result.sequence } : { ok: false, code: result.code };
 });
 
-export type BuyActionInput = z.input<typeof buySchema> & { activityId: string };
+/**
+ * The buy form without JavaScript: the same core as POST /api/activities/{id}/orders (which the
+ * form uses once JavaScript runs, through the hot server). It answers with a redirect to the
+ * shopper's private result page, so the sale page stays the same for everyone and a reload does
+ * not post the form again.
+ */
+export async function buy(form: FormData): Promise<void> {
+  const slug = buyFormRequest.schema.shape.slug.safeParse(form.get("slug"));
+  const sale = slug.success ? `/activities/${slug.data}` : "/";
+  const result = await admitFromForm(form);
+  if (!result.ok && result.code === "UNAUTHENTICATED") redirect(`/sign-in?callbackUrl=${encodeURIComponent(sale)}`);
+  if (!slug.success) redirect("/");
+  redirect(
+    result.ok
+      ? `${sale}/result?ticket=${encodeURIComponent(result.ticketId)}`
+      : `${sale}/result?refused=${encodeURIComponent(result.code)}`,
+  );
+}

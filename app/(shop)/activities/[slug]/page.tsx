@@ -1,11 +1,13 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { buy } from "@/app/(shop)/activities/[slug]/actions";
 import { BuyPanel } from "@/components/flash/buy-panel";
 import { getActivityBySlug } from "@/lib/catalog/activities";
 import { formatMoney } from "@/lib/format";
 
 // Static per activity: built on first request, cached (CDN-cacheable), and revalidated when an
-// admin edits the activity. Nothing per-user is rendered here; the buy panel loads that after hydration.
+// admin edits the activity. Nothing per-user is rendered here; the buy panel loads that after hydration,
+// and the buy form posted without JavaScript answers on the private result page (./result).
 export const revalidate = 300;
 export const dynamicParams = true;
 
@@ -51,6 +53,7 @@ export default async function ActivityPage({ params }: Params) {
           sellable={a.sellable}
           salePrice={a.salePrice}
           currency={a.product.currency}
+          buyAction={buy}
         />
       </div>
     </article>

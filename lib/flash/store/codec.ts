@@ -1,0 +1,248 @@
+import type { DeductionMode } from "@/lib/generated/prisma/enums";
+import {
+  ENTRY,
+  FLAG_OFF,
+  FLAG_ON,
+  META,
+  STATS,
+  TICKET,
+  TICKET_STATE,
+  counterFor,
+  type TicketState,
+} from "@/lib/flash/store/layout";
+
+// Encoding and decoding of the hashes and stream entries named in layout.ts.
+
+const num = (v: string | null | undefined) => (v ? Number(v) : 0);
+
+/** An activity's hot admission state as {act:ID}:meta holds it (preheated from PostgreSQL). */
+export interface ActivityState {
+  id: string;
+  status: string;
+  startMs: number;
+  endMs: number;
+  /** Sellable units left in Redis. */
+  stock: number;
+  /** PAYMENT mode: orders that may still be admitted. */
+  quota: number;
+  /** What admission may still take: the counter it spends (counterFor the mode). */
+  left: number;
+  limit: number;
+  mode: DeductionMode;
+  paused: boolean;
+  /** Tickets admitted so far (the last sequence number). */
+  admitted: number;
+  /** Tickets with a final answer. */
+  served: number;
+  soldOutAt: number | null;
+  /** The stock field is there: preheat finished writing (mirror.lua and restock.lua check the same). */
+  preheated: boolean;
+  /** Flagged non-payers are refused at admission. */
+  refuseNonPayers: boolean;
+}
+
+/** null: no activity in Redis (never preheated, or forgotten). */
+export function decodeMeta(id: string, h: Record<string, string>): ActivityState | null {
+  const status = h[META.status];
+  if (!status) return null;
+  const mode = (h[META.mode] as DeductionMode | undefined) ?? "ORDER";
+  return {
+    id,
+    status,
+    startMs: num(h[META.start]),
+    endMs: num(h[META.end]),
+    stock: num(h[META.stock]),
+    quota: num(h[META.quota]),
+    left: num(h[counterFor(mode)]),
+    limit: num(h[META.limit]),
+    mode,
+    paused: h[META.paused] === FLAG_ON,
+    admitted: num(h[META.seq]),
+    served: num(h[META.served]),
+    soldOutAt: h[META.soldOutAt] ? Number(h[META.soldOutAt]) : null,
+    preheated: h[META.stock] !== undefined,
+    refuseNonPayers: h[META.nonPayers] === FLAG_ON,
+  };
+}
+
+/** Sold out: the counter admission spends is used up. */
+export function isSoldOut(s: Pick<ActivityState, "left">): boolean {
+  return s.left <= 0;
+}
+
+/** The rules an admin or the preheat writes into meta; counters are written by their own steps. */
+export interface MetaRules {
+  status: string;
+  startMs: number;
+  endMs: number;
+  limit: number;
+  mode: DeductionMode;
+  paused: boolean;
+  price: number;
+  paymentWindowSec: number;
+  refuseNonPayers: boolean;
+}
+
+const RULE_FIELDS: { [K in keyof MetaRules]: (typeof META)[keyof typeof META] } = {
+  status: META.status,
+  startMs: META.start,
+  endMs: META.end,
+  limit: META.limit,
+  mode: META.mode,
+  paused: META.paused,
+  price: META.price,
+  paymentWindowSec: META.paywin,
+  refuseNonPayers: META.nonPayers,
+};
+
+/** Rules as meta fields, for HSET (an object) or a script's ARGV (`Object.entries(…).flat()`). */
+export function encodeRules(rules: Partial<MetaRules>): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(rules) as [keyof MetaRules, MetaRules[keyof MetaRules]][]) {
+    if (v === undefined) continue;
+    out[RULE_FIELDS[k]] = typeof v === "boolean" ? (v ? FLAG_ON : FLAG_OFF) : v;
+  }
+  return out;
+}
+
+/** A ticket as its hash holds it; read the fields in the order of TICKET_FIELDS. */
+export interface TicketRecord {
+  owner: string;
+  sequence: number;
+  quantity: number;
+  state: TicketState;
+  orderId: string | null;
+  payByMs: number | null;
+  code: string | null;
+}
+
+export const TICKET_FIELDS = [
+  TICKET.user,
+  TICKET.seq,
+  TICKET.qty,
+  TICKET.state,
+  TICKET.order,
+  TICKET.payBy,
+  TICKET.code,
+];
+
+/** null: no such ticket. */
+export function decodeTicket(values: (string | null)[]): TicketRecord | null {
+  const [owner, seq, qty, state, orderId, payBy, code] = values;
+  if (!owner) return null;
+  return {
+    owner,
+    sequence: num(seq),
+    quantity: num(qty),
+    state: (state as TicketState | null) ?? TICKET_STATE.queued,
+    orderId: orderId || null,
+    payByMs: payBy ? Number(payBy) : null,
+    code: code || null,
+  };
+}
+
+/** An order request as admission appended it to the activity's stream. */
+export interface StreamEntry {
+  entryId: string;
+  ticketId: string;
+  userId: string;
+  quantity: number;
+  sequence: number;
+}
+
+/** A stream entry from its flat [field, value, …] list (XREADGROUP, XAUTOCLAIM, XRANGE). */
+export function decodeEntry(entryId: string, fields: string[]): StreamEntry {
+  let ticketId = "";
+  let userId = "";
+  let quantity = 0;
+  let sequence = 0;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const v = fields[i + 1]!;
+    switch (fields[i]) {
+      case ENTRY.ticket:
+        ticketId = v;
+        break;
+      case ENTRY.user:
+        userId = v;
+        break;
+      case ENTRY.qty:
+        quantity = Number(v);
+        break;
+      case ENTRY.seq:
+        sequence = Number(v);
+        break;
+    }
+  }
+  return { entryId, ticketId, userId, quantity, sequence };
+}
+
+/** The dashboard's counters in {act:ID}:stats. */
+export interface Counters {
+  admitted: number;
+  admittedUnits: number;
+  confirmed: number;
+  confirmedUnits: number;
+  rejected: number;
+  rejectedUnits: number;
+  refused: Record<string, number>;
+  refusedTotal: number;
+}
+
+export function decodeStats(h: Record<string, string>): Counters {
+  const refused: Record<string, number> = {};
+  for (const [field, value] of Object.entries(h)) {
+    if (field.startsWith(STATS.refused)) refused[field.slice(STATS.refused.length)] = Number(value);
+  }
+  return {
+    admitted: num(h[STATS.admitted]),
+    admittedUnits: num(h[STATS.admittedUnits]),
+    confirmed: num(h[STATS.confirmed]),
+    confirmedUnits: num(h[STATS.confirmedUnits]),
+    rejected: num(h[STATS.rejected]),
+    rejectedUnits: num(h[STATS.rejectedUnits]),
+    refused,
+    refusedTotal: Object.values(refused).reduce((s, x) => s + x, 0),
+  };
+}
+
+export const refusedField = (code: string) => `${STATS.refused}${code}`;
+
+/** One web process's admission latency report in LATENCY_KEY. */
+export interface LatencyReport {
+  p95: number;
+  n: number;
+  at: number;
+}
+
+export const encodeLatency = (r: LatencyReport) => JSON.stringify(r);
+
+/** null: malformed (a report from an older or broken process is skipped). */
+export function decodeLatency(raw: string): LatencyReport | null {
+  try {
+    const e = JSON.parse(raw) as Partial<Record<keyof LatencyReport, unknown>>;
+    if (typeof e.p95 !== "number" || typeof e.at !== "number") return null;
+    return { p95: e.p95, at: e.at, n: typeof e.n === "number" ? e.n : 0 };
+  } catch {
+    return null;
+  }
+}
+
+/** A message on EVENTS_CHANNEL: something about an activity changed, drop what you cached of it. */
+export interface ChangeEvent {
+  activityId: string;
+  event: string;
+}
+
+export const encodeChange = (e: ChangeEvent) => JSON.stringify(e);
+
+/** null: unreadable, so the listener should drop everything it cached. */
+export function decodeChange(message: string): ChangeEvent | null {
+  try {
+    const e = JSON.parse(message) as Partial<ChangeEvent>;
+    return typeof e.activityId === "string" && typeof e.event === "string"
+      ? { activityId: e.activityId, event: e.event }
+      : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,246 @@
+import "server-only";
+import type { ChainableCommander, Redis } from "ioredis";
+import {
+  decodeEntry,
+  decodeMeta,
+  decodeStats,
+  decodeTicket,
+  encodeChange,
+  encodeLatency,
+  encodeRules,
+  refusedField,
+  TICKET_FIELDS,
+  type ActivityState,
+  type Counters,
+  type LatencyReport,
+  type MetaRules,
+  type StreamEntry,
+  type TicketRecord,
+} from "@/lib/flash/store/codec";
+import {
+  ACTIVE_SET,
+  EVENTS_CHANNEL,
+  LATENCY_KEY,
+  META,
+  RESTOCK_VOID,
+  TICKET_STATE,
+  WORKER_GROUP,
+  activityKeys,
+  parseTicketId,
+} from "@/lib/flash/store/layout";
+import { withScripts } from "@/lib/flash/store/scripts";
+
+/*
+ * The Redis contract of the flash sale: names (layout.ts), encoding (codec.ts), the scripts
+ * (scripts.ts), and the few reads and writes other modules need. Everything that touches an
+ * activity's Redis state goes through here; see docs/architecture.md for the whole layout.
+ */
+export * from "@/lib/flash/store/layout";
+export * from "@/lib/flash/store/codec";
+export { withScripts } from "@/lib/flash/store/scripts";
+
+export async function readState(redis: Redis, activityId: string): Promise<ActivityState | null> {
+  return decodeMeta(activityId, await redis.hgetall(activityKeys(activityId).meta));
+}
+
+export async function readStats(redis: Redis, activityId: string): Promise<Counters> {
+  return decodeStats(await redis.hgetall(activityKeys(activityId).stats));
+}
+
+/** Users holding admitted units (the users hash). */
+export function readBuyers(redis: Redis, activityId: string): Promise<string[]> {
+  return redis.hkeys(activityKeys(activityId).users);
+}
+
+/** Units each user holds in Redis (admitted and not refused). */
+export async function readUnitsByUser(redis: Redis, activityId: string): Promise<Map<string, number>> {
+  const h = await redis.hgetall(activityKeys(activityId).users);
+  return new Map(Object.entries(h).map(([u, n]) => [u, Number(n)]));
+}
+
+/** Preheat finished writing: the stock field is there. */
+export async function isPreheated(redis: Redis, activityId: string): Promise<boolean> {
+  return (await redis.hexists(activityKeys(activityId).meta, META.stock)) === 1;
+}
+
+/** null: malformed id or no such ticket. */
+export async function readTicket(
+  redis: Redis,
+  ticketId: string,
+): Promise<(TicketRecord & { activityId: string }) | null> {
+  const parsed = parseTicketId(ticketId);
+  if (!parsed) return null;
+  const t = decodeTicket(await redis.hmget(activityKeys(parsed.activityId).ticket(ticketId), ...TICKET_FIELDS));
+  return t && { ...t, activityId: parsed.activityId };
+}
+
+/** Many tickets of one activity, pipelined; missing ones are absent from the map. */
+export async function readTickets(
+  redis: Redis,
+  activityId: string,
+  ticketIds: string[],
+): Promise<Map<string, TicketRecord>> {
+  const keys = activityKeys(activityId);
+  const out = new Map<string, TicketRecord>();
+  for (let i = 0; i < ticketIds.length; i += 5000) {
+    const part = ticketIds.slice(i, i + 5000);
+    const pipe = redis.pipeline();
+    for (const id of part) pipe.hmget(keys.ticket(id), ...TICKET_FIELDS);
+    const replies = (await pipe.exec()) ?? [];
+    replies.forEach(([err, v], j) => {
+      if (err) throw err;
+      const t = decodeTicket(v as (string | null)[]);
+      if (t) out.set(part[j]!, t);
+    });
+  }
+  return out;
+}
+
+/** Every entry of the activity's stream, oldest first (every admission since the preheat). */
+export async function readStream(redis: Redis, activityId: string): Promise<StreamEntry[]> {
+  const key = activityKeys(activityId).stream;
+  const entries: StreamEntry[] = [];
+  for (let start = "-"; ;) {
+    const batch = await redis.xrange(key, start, "+", "COUNT", 10_000);
+    for (const [id, fields] of batch) entries.push(decodeEntry(id, fields));
+    if (batch.length < 10_000) return entries;
+    start = `(${batch[batch.length - 1]![0]}`;
+  }
+}
+
+/** The order workers' consumer group on an activity's stream; lag is null when Redis cannot tell. */
+export interface WorkerGroup {
+  lag: number | null;
+  pending: number;
+  consumers: number;
+}
+
+/** null: no stream (not preheated, or forgotten) or no group on it. */
+export async function readWorkerGroup(redis: Redis, activityId: string): Promise<WorkerGroup | null> {
+  let groups: unknown[][];
+  try {
+    groups = (await redis.call("XINFO", "GROUPS", activityKeys(activityId).stream)) as unknown[][];
+  } catch (e) {
+    if (String(e).includes("no such key")) return null;
+    throw e;
+  }
+  // One flat [name, value, …] list per group.
+  for (const g of groups) {
+    const f: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < g.length; i += 2) f[String(g[i])] = g[i + 1];
+    if (f.name !== WORKER_GROUP) continue;
+    return {
+      lag: typeof f.lag === "number" ? f.lag : null,
+      pending: Number(f.pending ?? 0),
+      consumers: Number(f.consumers ?? 0),
+    };
+  }
+  return null;
+}
+
+/** Announces a change on EVENTS_CHANNEL: every web process drops its cached state of the activity. */
+export async function publishChange(redis: Redis, activityId: string, event: string): Promise<void> {
+  await redis.publish(EVENTS_CHANNEL, encodeChange({ activityId, event }));
+}
+
+/** The workers' consumer group on the activity's stream (made with the stream; idempotent). */
+export async function ensureWorkerGroup(redis: Redis, activityId: string): Promise<void> {
+  try {
+    await redis.xgroup("CREATE", activityKeys(activityId).stream, WORKER_GROUP, "0", "MKSTREAM");
+  } catch (e) {
+    if (!String(e).includes("BUSYGROUP")) throw e;
+  }
+  await redis.sadd(ACTIVE_SET, activityId);
+}
+
+/** The workers stop reading the activity's stream. */
+export async function retireActivity(redis: Redis, activityId: string): Promise<void> {
+  await redis.srem(ACTIVE_SET, activityId);
+}
+
+/** Drops every Redis key of the activity, tickets included (PostgreSQL keeps the orders). */
+export async function forgetActivity(redis: Redis, activityId: string): Promise<void> {
+  const keys = activityKeys(activityId);
+  const tickets = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
+  for (let i = 0; i < tickets.length; i += 5000) await redis.unlink(...tickets.slice(i, i + 5000));
+  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks);
+}
+
+/** Writes rules into the activity's meta (the preheat, the scheduler's status moves). */
+export async function writeRules(redis: Redis, activityId: string, rules: Partial<MetaRules>): Promise<void> {
+  await redis.hset(activityKeys(activityId).meta, encodeRules(rules));
+}
+
+/** Writes rules into a preheated activity's meta; false if it is not preheated (nothing written). */
+export async function mirrorRules(redis: Redis, activityId: string, rules: Partial<MetaRules>): Promise<boolean> {
+  const argv = Object.entries(encodeRules(rules)).flat();
+  return (await withScripts(redis).adminMirror(activityKeys(activityId).meta, ...argv)) === 1;
+}
+
+/** Forgets an activity nobody was admitted to (so the next preheat copies it afresh); false if someone was. */
+export async function resetUnsold(redis: Redis, activityId: string): Promise<boolean> {
+  return (await withScripts(redis).adminResetUnsold(activityKeys(activityId).meta)) === 1;
+}
+
+export type RestockReply =
+  { kind: "OK"; stock: number } | { kind: "DUP"; stock: number } | { kind: "VOID" } | { kind: "NOT_PREHEATED" };
+
+/** Adds units (and PAYMENT-mode quota) once per operation id; see lib/admin/restock.lua. */
+export async function applyRestock(
+  redis: Redis,
+  activityId: string,
+  opId: string,
+  units: number,
+  quota: number,
+): Promise<RestockReply> {
+  const keys = activityKeys(activityId);
+  const [kind, stock] = await withScripts(redis).adminRestock(keys.meta, keys.restocks, opId, units, quota);
+  if (kind === "OK" || kind === "DUP") return { kind, stock: Number(stock) };
+  return { kind: kind === "VOID" ? "VOID" : "NOT_PREHEATED" };
+}
+
+/** Gives a restock operation up: true if it had not landed (and now never will). */
+export async function voidRestock(redis: Redis, activityId: string, opId: string): Promise<boolean> {
+  return (await redis.hsetnx(activityKeys(activityId).restocks, opId, RESTOCK_VOID)) === 1;
+}
+
+/** A worker's answer for one ticket. */
+export type FinalAnswer =
+  | { ticketId: string; status: typeof TICKET_STATE.confirmed; orderId: string; payBy: Date | null }
+  | { ticketId: string; status: typeof TICKET_STATE.rejected; code: string };
+
+/** Records final answers (lib/orders/finalize.lua); idempotent. Returns how many tickets changed. */
+export function finalizeTickets(redis: Redis, activityId: string, answers: FinalAnswer[]): Promise<number> {
+  const keys = activityKeys(activityId);
+  const ticketKeys = answers.map((x) => keys.ticket(x.ticketId));
+  const argv = answers.flatMap((x) =>
+    x.status === TICKET_STATE.confirmed
+      ? [x.status, x.orderId, x.payBy ? String(x.payBy.getTime()) : ""]
+      : [x.status, x.code, ""],
+  );
+  return withScripts(redis).flashFinalize(
+    3 + ticketKeys.length,
+    keys.meta,
+    keys.users,
+    keys.stats,
+    ...ticketKeys,
+    ...argv,
+  );
+}
+
+/** Queues a web process's metrics on a pipeline: refusals answered in-process, and its latency report. */
+export function queueMetrics(
+  pipe: ChainableCommander,
+  refusals: Map<string, Map<string, number>>,
+  latency: LatencyReport | null,
+): void {
+  for (const [activityId, counts] of refusals) {
+    const stats = activityKeys(activityId).stats;
+    for (const [code, n] of counts) pipe.hincrby(stats, refusedField(code), n);
+  }
+  if (latency) pipe.hset(LATENCY_KEY, String(process.pid), encodeLatency(latency));
+}
+
+export function readLatencies(redis: Redis): Promise<Record<string, string>> {
+  return redis.hgetall(LATENCY_KEY);
+}

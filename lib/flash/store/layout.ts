@@ -1,0 +1,168 @@
+import { randomBytes } from "node:crypto";
+import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
+
+/*
+ * The Redis layout of the flash sale, named once. TypeScript imports these constants; the Lua
+ * scripts get the same names as the header `LUA_HEADER` (below), which the script registry
+ * prepends to every script it loads. A Redis key or field spelled anywhere else is a bug.
+ *
+ * Keys of one activity share the hash tag {act:ID}, so they live on one Redis Cluster slot and a
+ * Lua script touching several of them stays atomic.
+ *
+ *   {act:ID}:meta      hash  META fields: the activity's rules and counters (admission reads it)
+ *   {act:ID}:users     hash  userId -> units admitted and not refused
+ *   {act:ID}:idem      hash  "userId:idempotencyKey" -> "ticketId|sequence" (the first answer)
+ *   {act:ID}:stream    stream  ENTRY fields: one order request per admitted ticket
+ *   {act:ID}:t:TICKET  hash  TICKET fields: one ticket's state and final answer
+ *   {act:ID}:stats     hash  STATS fields: counters for the dashboard
+ *   {act:ID}:restocks  hash  restock operation id -> units, or "void" once given up
+ *   {act:ID}:lifecycle hash  orderId -> "stock:quota:version": what the order lifecycle has applied
+ *                            to the counters for that order (lib/orders/stock-mirror.lua)
+ *   flash:active       set   activity ids whose streams the workers consume
+ *   flash:events       pub/sub channel: change events ({activityId, event}) to every web process
+ *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
+ *   flash:nonpayers    set   user ids flagged as non-payers (mirrored from users.non_payer_since)
+ */
+
+export const activityKeys = (activityId: string) => {
+  const tag = `{act:${activityId}}`;
+  return {
+    meta: `${tag}:meta`,
+    users: `${tag}:users`,
+    idem: `${tag}:idem`,
+    stream: `${tag}:stream`,
+    stats: `${tag}:stats`,
+    restocks: `${tag}:restocks`,
+    lifecycle: `${tag}:lifecycle`,
+    ticket: (ticketId: string) => `${tag}:t:${ticketId}`,
+  };
+};
+export type ActivityKeys = ReturnType<typeof activityKeys>;
+
+/** Activities whose streams the workers consume. */
+export const ACTIVE_SET = "flash:active";
+/** Pub/sub channel on which changes are announced to every web process. */
+export const EVENTS_CHANNEL = "flash:events";
+/** Admission latency reported by each web process (FlashCore.flushMetrics), read by the dashboard. */
+export const LATENCY_KEY = "flash:latency";
+/** Shoppers flagged as non-payers; admission refuses them where the sale's NON_PAYERS flag is on. */
+export const NON_PAYERS_KEY = "flash:nonpayers";
+/** Consumer group of the order workers on every activity stream. */
+export const WORKER_GROUP = "persist";
+
+/** Fields of {act:ID}:meta. Times are epoch milliseconds. */
+export const META = {
+  status: "status", // ActivityStatus, mirrored from PostgreSQL
+  start: "start",
+  end: "end",
+  stock: "stock", // units left to admit; present only once preheated
+  quota: "quota", // PAYMENT mode: orders left to admit (see counterFor)
+  limit: "limit", // units per user
+  mode: "mode", // DeductionMode
+  paused: "paused", // FLAG_ON | FLAG_OFF
+  price: "price", // sale price, minor units
+  paywin: "paywin", // payment window, seconds
+  seq: "seq", // last sequence number handed out = tickets admitted
+  served: "served", // tickets with a final answer
+  soldOutAt: "soldOutAt", // when the counter reached 0; cleared when units come back
+  nonPayers: "nonpay", // FLAG_ON: flagged non-payers are refused (activities.refuse_non_payers)
+} as const;
+
+/** Fields of a ticket hash {act:ID}:t:TICKET. */
+export const TICKET = {
+  user: "u",
+  seq: "s",
+  qty: "q",
+  state: "st", // TICKET_STATE
+  order: "o", // order id, once CONFIRMED
+  payBy: "pb", // pay-by time (ms) or "", once CONFIRMED
+  code: "c", // RejectionCode, once REJECTED
+} as const;
+
+/** Fields of an entry of {act:ID}:stream. */
+export const ENTRY = { ticket: "t", user: "u", qty: "q", seq: "s" } as const;
+
+/** Fields of {act:ID}:stats; `refused` is a prefix: one field per refusal code. */
+export const STATS = {
+  admitted: "admitted",
+  admittedUnits: "admittedUnits",
+  confirmed: "confirmed",
+  confirmedUnits: "confirmedUnits",
+  rejected: "rejected",
+  rejectedUnits: "rejectedUnits",
+  refused: "refused:",
+} as const;
+
+export const TICKET_STATE = { queued: "QUEUED", confirmed: "CONFIRMED", rejected: "REJECTED" } as const;
+export type TicketState = (typeof TICKET_STATE)[keyof typeof TICKET_STATE];
+
+/** Values of boolean meta fields. */
+export const FLAG_ON = "1";
+export const FLAG_OFF = "0";
+/** Value of a restock operation id in {act:ID}:restocks once the operation was given up. */
+export const RESTOCK_VOID = "void";
+
+/*
+ * The deduction-mode rule, written once: PAYMENT mode takes stock only at payment, so admission
+ * spends an order quota (overbooked by PAYMENT_OVERBOOK, since some never pay) instead of stock,
+ * and its orders hold stock only once PAID. Lua has it as `counter_for(mode)` in LUA_HEADER.
+ */
+export const QUOTA_MODE = "PAYMENT" satisfies DeductionMode;
+/** PAYMENT mode admits more orders than units, since some never pay; the late payers are refused. */
+export const PAYMENT_OVERBOOK = 1.5;
+
+export function spendsQuota(mode: string): boolean {
+  return mode === QUOTA_MODE;
+}
+
+/** The meta field admission spends (and a refused ticket returns to). */
+export function counterFor(mode: string): typeof META.stock | typeof META.quota {
+  return spendsQuota(mode) ? META.quota : META.stock;
+}
+
+/**
+ * PAYMENT mode: orders to admit for `units` more units when `sold` are already held. `factor` is the
+ * over-admission (env PAYMENT_OVER_ADMISSION where the caller reads the environment).
+ */
+export function quotaFor(units: number, sold = 0, factor = PAYMENT_OVERBOOK): number {
+  return Math.max(0, Math.ceil((units + sold) * factor) - sold);
+}
+
+/** Order states that hold units of stock (I1, I4): taken at admission, or at payment in PAYMENT mode. */
+export function holdingStatuses(mode: DeductionMode): OrderStatus[] {
+  return spendsQuota(mode) ? ["PAID"] : ["PENDING_PAYMENT", "PAID"];
+}
+
+// A ticket id carries its activity id so the ticket's key (and slot) can be found from the id alone;
+// the random part (128 bits) makes it unguessable.
+export function newTicketId(activityId: string): string {
+  return `${activityId}.${randomBytes(16).toString("base64url")}`;
+}
+
+export function parseTicketId(ticketId: string): { activityId: string } | null {
+  const m = /^([a-z0-9]{8,40})\.([A-Za-z0-9_-]{22})$/.exec(ticketId);
+  return m ? { activityId: m[1]! } : null;
+}
+
+const upperSnake = (name: string) =>
+  name
+    .replace(/([a-z])([A-Z])/g, "$1_$2")
+    .replace(/:$/, "")
+    .toUpperCase();
+const luaLocals = (prefix: string, names: Record<string, string>) =>
+  Object.entries(names).map(([k, v]) => `local ${prefix}${upperSnake(k)} = ${JSON.stringify(v)}`);
+
+/**
+ * The Lua names, generated from the constants above: M_* meta fields, T_* ticket fields, E_* stream
+ * entry fields, S_* stats fields (S_REFUSED is the prefix), ST_* ticket states, FLAG_ON/FLAG_OFF,
+ * RESTOCK_VOID, QUOTA_MODE and counter_for(mode). One line, so a script's error line numbers are off by exactly one.
+ */
+export const LUA_HEADER = [
+  ...luaLocals("M_", META),
+  ...luaLocals("T_", TICKET),
+  ...luaLocals("E_", ENTRY),
+  ...luaLocals("S_", STATS),
+  ...luaLocals("ST_", TICKET_STATE),
+  `local FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE = ${[FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE].map((v) => JSON.stringify(v)).join(", ")}`,
+  "local function counter_for(mode) if mode == QUOTA_MODE then return M_QUOTA end return M_STOCK end",
+].join(" ");

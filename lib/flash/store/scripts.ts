@@ -1,0 +1,64 @@
+import "server-only";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Redis, Result } from "ioredis";
+import { LUA_HEADER } from "@/lib/flash/store/layout";
+
+/*
+ * Every Lua script of the project, registered on a client as a command. The sources sit next to the
+ * code that owns their rule and are read at start-up with LUA_HEADER (the Redis names) prepended;
+ * ioredis runs them with EVALSHA and falls back to EVAL once if the server has not cached them yet.
+ */
+const SCRIPTS = {
+  /** Admission (lib/flash/admission.lua): keys meta, users, idem, stream, ticket, stats. */
+  flashAdmit: { file: "lib/flash/admission.lua", keys: 6 },
+  /** The workers' final answers (lib/orders/finalize.lua): keys meta, users, stats, ticket…. */
+  flashFinalize: { file: "lib/orders/finalize.lua" },
+  adminRestock: { file: "lib/admin/restock.lua", keys: 2 },
+  adminMirror: { file: "lib/admin/mirror.lua", keys: 1 },
+  adminResetUnsold: { file: "lib/admin/reset-unsold.lua", keys: 1 },
+  /** The order lifecycle's stock moves (lib/orders/stock-mirror.lua): keys meta, lifecycle. */
+  orderStockMirror: { file: "lib/orders/stock-mirror.lua", keys: 2 },
+} as const;
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    flashAdmit(
+      meta: string,
+      users: string,
+      idem: string,
+      stream: string,
+      ticket: string,
+      stats: string,
+      userId: string,
+      quantity: number,
+      idempotencyKey: string,
+      nowMs: number,
+      ticketId: string,
+    ): Result<[string, string, number, number?], Context>;
+    flashFinalize(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
+    adminRestock(
+      meta: string,
+      restocks: string,
+      opId: string,
+      units: number,
+      quota: number,
+    ): Result<[string, number], Context>;
+    adminMirror(meta: string, ...fieldsAndValues: (string | number)[]): Result<number, Context>;
+    adminResetUnsold(meta: string): Result<number, Context>;
+    orderStockMirror(meta: string, lifecycle: string, ...args: (string | number)[]): Result<[number, number], Context>;
+  }
+}
+
+const source = (file: string) => `${LUA_HEADER}\n${readFileSync(path.join(process.cwd(), file), "utf8")}`;
+const defined = new WeakSet<Redis>();
+
+/** The client with every script defined on it (once per client). */
+export function withScripts(client: Redis): Redis {
+  if (defined.has(client)) return client;
+  for (const [name, s] of Object.entries(SCRIPTS)) {
+    client.defineCommand(name, { lua: source(s.file), ...("keys" in s ? { numberOfKeys: s.keys } : {}) });
+  }
+  defined.add(client);
+  return client;
+}

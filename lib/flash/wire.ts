@@ -1,0 +1,47 @@
+import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
+
+// What the flash-sale HTTP API answers (README "HTTP API"), shared by the server and the browser:
+// no server-only import here. The server builds these bodies; components/flash reads them.
+
+/** GET /api/activities/{id}/progress: the same for every shopper, cacheable for a second. */
+export interface Progress {
+  activityId: string;
+  status: string;
+  paused: boolean;
+  startAt: string;
+  endAt: string;
+  stockLeft: number;
+  soldOut: boolean;
+  soldOutAt: string | null;
+  admitted: number;
+  served: number;
+  serverTime: string;
+}
+
+/** GET /api/tickets/{ticketId}: the owner's view of a ticket. */
+export type TicketView =
+  | { status: "QUEUED"; sequence: number; ahead: number }
+  | { status: "CONFIRMED"; sequence: number; orderId: string; payBy?: string }
+  | { status: "REJECTED"; sequence: number; code: RejectionCode };
+
+/** Any refused request (4xx/503); `startAt` on NOT_STARTED from the token route. */
+export interface Refusal {
+  code: RefusalCode;
+  startAt?: string;
+}
+
+/** POST /api/activities/{id}/orders, 202. */
+export interface BuyAccepted {
+  ticketId: string;
+  sequence: number;
+}
+
+/** GET /api/activities/{id}/token, 200. */
+export interface TokenGranted {
+  token: string;
+}
+
+/** People ahead of a queued ticket: admitted before it and not yet answered. Never goes up. */
+export function aheadOf(sequence: number, served: number): number {
+  return Math.max(0, sequence - served - 1);
+}

@@ -1,0 +1,33 @@
+-- Records the final state of tickets the workers have written (or refused) in PostgreSQL.
+-- Idempotent: a ticket that is already final is left alone, so a replayed batch changes nothing.
+-- A refused ticket returns its units to the counter admission spent (counter_for the activity's
+-- mode: stock, or the PAYMENT-mode quota) and to the user's allowance.
+-- Names (M_*, T_*, S_*, ST_*, counter_for) come from the header in lib/flash/store/layout.ts.
+-- KEYS[1] meta, KEYS[2] users, KEYS[3] stats, KEYS[4..] ticket hashes
+-- ARGV: per ticket 3 values: outcome (ST_CONFIRMED | ST_REJECTED), detail (orderId or code), payBy ms or ""
+-- Returns the number of tickets that changed state.
+local meta, users, stats = KEYS[1], KEYS[2], KEYS[3]
+local counter = counter_for(redis.call('HGET', meta, M_MODE))
+local changed = 0
+for i = 4, #KEYS do
+  local base = (i - 4) * 3
+  local outcome, detail, payBy = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
+  local t = redis.call('HMGET', KEYS[i], T_STATE, T_USER, T_QTY)
+  if t[1] == ST_QUEUED then
+    changed = changed + 1
+    if outcome == ST_CONFIRMED then
+      redis.call('HSET', KEYS[i], T_STATE, ST_CONFIRMED, T_ORDER, detail, T_PAY_BY, payBy)
+      redis.call('HINCRBY', stats, S_CONFIRMED, 1)
+      redis.call('HINCRBY', stats, S_CONFIRMED_UNITS, tonumber(t[3]))
+    else
+      redis.call('HSET', KEYS[i], T_STATE, ST_REJECTED, T_CODE, detail)
+      redis.call('HINCRBY', stats, S_REJECTED, 1)
+      redis.call('HINCRBY', stats, S_REJECTED_UNITS, tonumber(t[3]))
+      redis.call('HINCRBY', meta, counter, tonumber(t[3]))
+      redis.call('HINCRBY', users, t[2], -tonumber(t[3]))
+      redis.call('HDEL', meta, M_SOLD_OUT_AT)
+    end
+  end
+end
+if changed > 0 then redis.call('HINCRBY', meta, M_SERVED, changed) end
+return changed

@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { fetchProgress, postBuy, requestToken, UnavailableError } from "@/components/flash/api";
+
+const html502 = () =>
+  new Response("<html><body>502 Bad Gateway</body></html>", { status: 502, headers: { "content-type": "text/html" } });
+const json = (status: number, body: unknown) => Response.json(body, { status });
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("the browser's flash API helpers", () => {
+  it("turn a proxy's HTML 502 into UNAVAILABLE rather than a JSON parse error", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => html502()),
+    );
+    await expect(fetchProgress("cabcdefgh12345")).rejects.toBeInstanceOf(UnavailableError);
+    expect(await requestToken("cabcdefgh12345", { attempts: 1 })).toEqual({ code: "UNAVAILABLE" });
+  });
+
+  it("retry an unavailable answer and report each retry; a refusal from the shop is not retried", async () => {
+    const fetch = vi
+      .fn()
+      .mockResolvedValueOnce(html502())
+      .mockRejectedValueOnce(new TypeError("network"))
+      .mockResolvedValueOnce(json(200, { token: "t" }));
+    vi.stubGlobal("fetch", fetch);
+    const onRetry = vi.fn();
+    expect(await requestToken("cabcdefgh12345", { onRetry })).toEqual({ token: "t" });
+    expect(onRetry.mock.calls).toEqual([[1], [2]]);
+
+    const refused = vi.fn(async () => json(409, { code: "LIMIT_REACHED" }));
+    vi.stubGlobal("fetch", refused);
+    expect(await postBuy("cabcdefgh12345", { quantity: 1, idempotencyKey: "abcdefgh", token: "t" })).toEqual({
+      code: "LIMIT_REACHED",
+    });
+    expect(refused).toHaveBeenCalledTimes(1);
+  });
+});

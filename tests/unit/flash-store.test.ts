@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ENTRY, LUA_HEADER, META, decodeEntry, decodeMeta, encodeRules, isSoldOut } from "@/lib/flash/store";
+
+const LUA_FILES = [
+  "lib/flash/admission.lua",
+  "lib/orders/finalize.lua",
+  "lib/admin/mirror.lua",
+  "lib/admin/restock.lua",
+  "lib/admin/reset-unsold.lua",
+];
+
+describe("the Lua header", () => {
+  const declared = new Set(
+    [...LUA_HEADER.matchAll(/local (?:function )?([A-Za-z_, ]+?)(?: =|\()/g)].flatMap((m) => m[1]!.split(", ")),
+  );
+
+  it.each(LUA_FILES)("declares every Redis name %s uses", (file) => {
+    const lua = readFileSync(file, "utf8").replace(/--.*$/gm, "");
+    const used = new Set(lua.match(/\b(?:M|T|E|S|ST)_[A-Z_]+\b|\b(?:FLAG_ON|FLAG_OFF|RESTOCK_VOID|counter_for)\b/g));
+    expect(used.size).toBeGreaterThan(0);
+    expect([...used].filter((name) => !declared.has(name))).toEqual([]);
+  });
+
+  it("names every meta field, and scripts spell no field name of their own", () => {
+    for (const field of Object.values(META)) expect(LUA_HEADER).toContain(`= ${JSON.stringify(field)}`);
+    for (const file of LUA_FILES) {
+      const lua = readFileSync(file, "utf8").replace(/--.*$/gm, "");
+      expect(lua.match(/redis\.call\('H\w+', \w+, '/g) ?? []).toEqual([]);
+    }
+  });
+});
+
+describe("meta, entries", () => {
+  it("read back what the rules encode, and count sold out on the counter the mode spends", () => {
+    const shown = { status: "LIVE", startMs: 1000, endMs: 2000, limit: 2, mode: "PAYMENT", paused: true } as const;
+    const encoded = encodeRules({ ...shown, price: 990, paymentWindowSec: 600 });
+    const h = Object.fromEntries(Object.entries(encoded).map(([k, v]) => [k, String(v)]));
+    const s = decodeMeta("a1", { ...h, [META.stock]: "5", [META.quota]: "0" })!;
+    expect(s).toMatchObject({ ...shown, stock: 5, quota: 0, left: 0, preheated: true });
+    expect(isSoldOut(s)).toBe(true);
+    expect(isSoldOut(decodeMeta("a1", { ...h, [META.mode]: "ORDER", [META.stock]: "5", [META.quota]: "0" })!)).toBe(
+      false,
+    );
+    expect(decodeMeta("a1", {})).toBeNull();
+  });
+
+  it("decode a stream entry by field name, not position", () => {
+    expect(decodeEntry("1-0", [ENTRY.seq, "7", ENTRY.qty, "2", ENTRY.user, "u1", ENTRY.ticket, "a.b"])).toEqual({
+      entryId: "1-0",
+      ticketId: "a.b",
+      userId: "u1",
+      quantity: 2,
+      sequence: 7,
+    });
+  });
+});

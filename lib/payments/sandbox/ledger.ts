@@ -18,8 +18,10 @@ import { SIGNATURE_HEADER, sandboxSecretFrom, signPayload } from "@/lib/payments
 const sandboxLog = log.child({ component: "sandbox-provider" });
 
 /** The secret shared by the sandbox and the shop's notification endpoint. */
+let secret: string | undefined;
 export function sandboxSecret(): string {
-  return sandboxSecretFrom(env());
+  secret ??= sandboxSecretFrom(env());
+  return secret;
 }
 
 export function toEntry(c: SandboxCharge): LedgerEntry {

@@ -119,27 +119,23 @@ export async function closeSaleOrders(prisma: PrismaClient, activityId: string):
   const reason: CloseReason = "SALE_CANCELLED";
   return prisma.$transaction(async (tx) => {
     const now = new Date();
-    const pending = await tx.$queryRaw<Omit<Closed, "from">[]>`
+    // Both transitions in one conditional statement: PENDING_PAYMENT → CANCELLED, PAID → REFUNDED.
+    const rows = await tx.$queryRaw<(Omit<Closed, "from"> & { status: OrderStatus })[]>`
       UPDATE orders o
-      SET status = 'CANCELLED', closed_at = ${now}, close_reason = ${reason}, redis_owed = true, updated_at = now()
+      SET status = CASE o.status WHEN 'PAID' THEN 'REFUNDED'::"OrderStatus" ELSE 'CANCELLED'::"OrderStatus" END,
+          closed_at = ${now}, close_reason = ${reason}, redis_owed = true, updated_at = now()
       FROM activities a
-      WHERE o.activity_id = ${activityId} AND a.id = o.activity_id AND o.status = 'PENDING_PAYMENT'
-      RETURNING o.id, o.activity_id AS "activityId", o.user_id AS "userId", o.quantity, a.deduction_mode::text AS mode`;
-    const paid = await tx.$queryRaw<Omit<Closed, "from">[]>`
-      UPDATE orders o
-      SET status = 'REFUNDED', closed_at = ${now}, close_reason = ${reason}, redis_owed = true, updated_at = now()
-      FROM activities a
-      WHERE o.activity_id = ${activityId} AND a.id = o.activity_id AND o.status = 'PAID'
-      RETURNING o.id, o.activity_id AS "activityId", o.user_id AS "userId", o.quantity, a.deduction_mode::text AS mode`;
+      WHERE o.activity_id = ${activityId} AND a.id = o.activity_id AND o.status IN ('PENDING_PAYMENT', 'PAID')
+      RETURNING o.id, o.activity_id AS "activityId", o.user_id AS "userId", o.quantity, a.deduction_mode::text AS mode,
+                o.status::text AS status`;
+    const pending = rows.filter((r) => r.status === "CANCELLED");
+    const paid = rows.filter((r) => r.status === "REFUNDED");
     if (paid.length > 0) {
       await tx.$executeRaw`
         UPDATE payments SET refund_reason = 'SALE_CANCELLED', updated_at = now()
         WHERE order_id = ANY(${paid.map((p) => p.id)}::text[]) AND status = 'SUCCEEDED' AND refund_reason IS NULL`;
     }
-    const orders = [
-      ...pending.map((r) => ({ ...r, from: "PENDING_PAYMENT" as const })),
-      ...paid.map((r) => ({ ...r, from: "PAID" as const })),
-    ];
+    const orders = rows.map(({ status, ...r }) => ({ ...r, from: status === "REFUNDED" ? ("PAID" as const) : ("PENDING_PAYMENT" as const) }));
     await returnStock(tx, orders);
     return { cancelled: pending.length, refunded: paid.length, orders };
   });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { activityKeys } from "@/lib/flash/store";
@@ -6,18 +6,11 @@ import { preheatActivity } from "@/lib/flash/preheat";
 import { expireDue, recordPayment } from "@/lib/orders/lifecycle";
 import { sweepOnce } from "@/lib/orders/sweeper";
 import { settleCharge } from "@/lib/payments/sandbox/ledger";
-import { createActivity, createCores, createUsers } from "../support/flash";
-import { buyOne, expectInvariants, openCheckout, pay, payOpened, inProcessSandbox } from "../support/lifecycle";
+import { createActivity, createUsers } from "../support/flash";
+import { buyOne, expectInvariants, openCheckout, pay, payOpened, lifecycleTestSetup } from "../support/lifecycle";
 
-const { cores, close } = createCores(2);
-let sandbox: ReturnType<typeof inProcessSandbox>;
-beforeAll(() => {
-  sandbox = inProcessSandbox();
-});
-afterAll(() => {
-  sandbox.restore();
-  close();
-});
+const sandbox = lifecycleTestSetup(2);
+const cores = sandbox.cores;
 
 /** A sweep as if the clock stood just after every pay-by so far: deterministic, no waiting. */
 const sweepAfterPayBy = async (activityId: string) => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { runControl } from "@/lib/admin/controls";
@@ -8,21 +8,14 @@ import { reconcile } from "@/lib/payments/reconcile";
 import { buildNotification, getCharge, sandboxSecret, settleCharge, settleDeliveries } from "@/lib/payments/sandbox/ledger";
 import { SIGNATURE_HEADER, signPayload } from "@/lib/payments/sandbox/signature";
 import { sweepOnce } from "@/lib/orders/sweeper";
-import { createActivity, createCores, createUsers } from "../support/flash";
-import { buyOne, expectInvariants, openCheckout, pay, inProcessSandbox } from "../support/lifecycle";
+import { createActivity, createUsers } from "../support/flash";
+import { buyOne, expectInvariants, openCheckout, pay, lifecycleTestSetup } from "../support/lifecycle";
 
 // The active query may ask at once in tests (the interval is what is configured, not what is tested).
 process.env.PAYMENT_QUERY_AFTER_SEC = "0";
 
-const { cores, close } = createCores(1);
-let sandbox: ReturnType<typeof inProcessSandbox>;
-beforeAll(() => {
-  sandbox = inProcessSandbox();
-});
-afterAll(() => {
-  sandbox.restore();
-  close();
-});
+const sandbox = lifecycleTestSetup(1);
+const cores = sandbox.cores;
 
 async function oneOrder(stock = 5) {
   const a = await createActivity({ stock, limit: 1 });

@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { activityKeys } from "@/lib/flash/store";
@@ -9,7 +9,26 @@ import { handleNotification, settlePayments } from "@/lib/payments/notifications
 import { settleCharge, setSandboxTransport, settleDeliveries } from "@/lib/payments/sandbox/ledger";
 import { sandboxProvider } from "@/lib/payments/sandbox/provider";
 import type { SandboxDelivery } from "@/lib/payments/types";
-import { drain, tokenFor, type TestActivity } from "./flash";
+import { createCores, drain, tokenFor, type TestActivity } from "./flash";
+
+/**
+ * For a test file: the sandbox provider delivering in-process (installed before its tests, removed
+ * after), and `cores` flash cores. Read `provider` inside tests.
+ */
+export function lifecycleTestSetup(cores = 1) {
+  const flash = createCores(cores);
+  const state = { provider: undefined as unknown as ReturnType<typeof inProcessSandbox>["provider"], cores: flash.cores };
+  let sandbox: ReturnType<typeof inProcessSandbox> | undefined;
+  beforeAll(() => {
+    sandbox = inProcessSandbox();
+    state.provider = sandbox.provider;
+  });
+  afterAll(() => {
+    sandbox?.restore();
+    flash.close();
+  });
+  return state;
+}
 
 /** The sandbox provider, delivering its notifications in-process to the shop's handler. */
 export function inProcessSandbox() {

@@ -69,34 +69,21 @@ CREATE INDEX "orders_status_pay_by_idx" ON "orders"("status", "pay_by");
 CREATE INDEX "payments_status_refund_reason_idx" ON "payments"("status", "refund_reason");
 
 -- Order lifecycle enforced by the database (hand-written; lib/orders/lifecycle.ts is the only writer).
--- PENDING_PAYMENT -> PAID | EXPIRED | CANCELLED, PAID -> REFUNDED; any other status change is refused,
--- so a bug in TypeScript cannot, say, un-expire an order whose units went back on sale.
-CREATE FUNCTION "orders_status_transition"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A status may change only along the transitions its trigger lists ("FROM>TO"), so a bug in
+-- TypeScript cannot, say, un-expire an order whose units went back on sale.
+CREATE FUNCTION "guard_status_transition"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.status = OLD.status
-     OR (OLD.status::text = 'PENDING_PAYMENT' AND NEW.status::text IN ('PAID', 'EXPIRED', 'CANCELLED'))
-     OR (OLD.status::text = 'PAID' AND NEW.status::text = 'REFUNDED') THEN
+  IF NEW.status = OLD.status OR (OLD.status::text || '>' || NEW.status::text) = ANY (TG_ARGV) THEN
     RETURN NEW;
   END IF;
-  RAISE EXCEPTION 'illegal order transition % -> %', OLD.status, NEW.status USING ERRCODE = 'check_violation';
+  RAISE EXCEPTION 'illegal % status change % -> %', TG_TABLE_NAME, OLD.status, NEW.status USING ERRCODE = 'check_violation';
 END $$;
 
-CREATE TRIGGER "orders_status_transition" BEFORE UPDATE OF "status" ON "orders"
-  FOR EACH ROW EXECUTE FUNCTION "orders_status_transition"();
+CREATE TRIGGER "orders_status_transition" BEFORE UPDATE OF "status" ON "orders" FOR EACH ROW
+  EXECUTE FUNCTION "guard_status_transition"('PENDING_PAYMENT>PAID', 'PENDING_PAYMENT>EXPIRED', 'PENDING_PAYMENT>CANCELLED', 'PAID>REFUNDED');
 
--- Payments: PENDING -> SUCCEEDED | FAILED, SUCCEEDED -> REFUNDED.
-CREATE FUNCTION "payments_status_transition"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NEW.status = OLD.status
-     OR (OLD.status = 'PENDING' AND NEW.status IN ('SUCCEEDED', 'FAILED'))
-     OR (OLD.status = 'SUCCEEDED' AND NEW.status = 'REFUNDED') THEN
-    RETURN NEW;
-  END IF;
-  RAISE EXCEPTION 'illegal payment transition % -> %', OLD.status, NEW.status USING ERRCODE = 'check_violation';
-END $$;
-
-CREATE TRIGGER "payments_status_transition" BEFORE UPDATE OF "status" ON "payments"
-  FOR EACH ROW EXECUTE FUNCTION "payments_status_transition"();
+CREATE TRIGGER "payments_status_transition" BEFORE UPDATE OF "status" ON "payments" FOR EACH ROW
+  EXECUTE FUNCTION "guard_status_transition"('PENDING>SUCCEEDED', 'PENDING>FAILED', 'SUCCEEDED>REFUNDED');
 
 ALTER TABLE "orders"
     ADD CONSTRAINT "orders_paid_has_time" CHECK ("status"::text NOT IN ('PAID', 'REFUNDED') OR "paid_at" IS NOT NULL),

@@ -38,7 +38,12 @@ test.describe("after the order: pay, expire", () => {
   });
 
   test("an unpaid hold expires and its unit returns to sale in another shopper's browser", async ({ browser }) => {
-    const activity = await createActivity({ startInMs: 2_000, stock: 1, deductionMode: "RESERVE", paymentWindowSec: 600 });
+    const activity = await createActivity({
+      startInMs: 2_000,
+      stock: 1,
+      deductionMode: "RESERVE",
+      paymentWindowSec: 600,
+    });
     const buyer = await browser.newContext({ storageState: STORAGE.shopper2 });
     const page = await buyer.newPage();
     await buyAndOpenOrder(page, activity.slug);
@@ -50,7 +55,10 @@ test.describe("after the order: pay, expire", () => {
 
     // Nobody pays, and the pay-by time comes (moved forward here rather than waited for): the sweeper releases the hold.
     await expect(page.getByTestId("hold-timer")).toBeVisible();
-    await testDb().order.updateMany({ where: { activityId: activity.id }, data: { payBy: new Date(Date.now() - 1000) } });
+    await testDb().order.updateMany({
+      where: { activityId: activity.id },
+      data: { payBy: new Date(Date.now() - 1000) },
+    });
     await expect(page.getByTestId("order-status")).toHaveText("Expired");
     await expect(page.getByTestId("order-reason")).toContainText("not paid by the pay-by time");
     await expect(page.getByTestId("pay-button")).toHaveCount(0);
@@ -61,7 +69,12 @@ test.describe("after the order: pay, expire", () => {
   });
 
   test("a RESERVE sale shows the running hold timer", async ({ browser }) => {
-    const activity = await createActivity({ startInMs: 2_000, stock: 2, deductionMode: "RESERVE", paymentWindowSec: 600 });
+    const activity = await createActivity({
+      startInMs: 2_000,
+      stock: 2,
+      deductionMode: "RESERVE",
+      paymentWindowSec: 600,
+    });
     const context = await browser.newContext({ storageState: STORAGE.shopper1 });
     const page = await context.newPage();
     await buyAndOpenOrder(page, activity.slug);

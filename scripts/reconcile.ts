@@ -15,7 +15,9 @@ if (!Number.isFinite(days) || days <= 0) {
 }
 await preflight("reconcile");
 const run = await reconcile(paymentProvider(), { since: new Date(Date.now() - days * 86_400_000) });
-console.log(`[reconcile] ${paymentProvider().name}: ${run.checked} provider records, ${run.repaired} repaired, ${run.issues.length} to look at`);
+console.log(
+  `[reconcile] ${paymentProvider().name}: ${run.checked} provider records, ${run.repaired} repaired, ${run.issues.length} to look at`,
+);
 for (const i of run.issues) console.log(`  ${i.kind}  ${i.ref}  ${i.detail}`);
 await db().$disconnect();
 process.exit(run.issues.length > 0 ? 1 : 0);

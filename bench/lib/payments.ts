@@ -66,7 +66,10 @@ export async function runPaymentPhase(o: {
       return {
         ...req,
         body,
-        headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signPayload(secret, body, Math.floor(Date.now() / 1000)) },
+        headers: {
+          "content-type": "application/json",
+          [SIGNATURE_HEADER]: signPayload(secret, body, Math.floor(Date.now() / 1000)),
+        },
       };
     },
     onResponse: (status: number, text: string) => {
@@ -76,7 +79,13 @@ export async function runPaymentPhase(o: {
   };
   await new Promise<Result>((resolve, reject) => {
     autocannon<object>(
-      { url: o.baseUrl, connections: Math.min(o.connections, queue.length), amount: queue.length, timeout: 30, requests: [notify] },
+      {
+        url: o.baseUrl,
+        connections: Math.min(o.connections, queue.length),
+        amount: queue.length,
+        timeout: 30,
+        requests: [notify],
+      },
       (err, res) => (err ? reject(err) : resolve(res)),
     );
   });
@@ -95,12 +104,42 @@ export async function runPaymentPhase(o: {
   const kept = after.map((x) => x.payments.filter((p) => p.status === "SUCCEEDED" && !p.refundReason).length);
   const payments = after.reduce((n, x) => n + x.payments.length, 0);
   const checks: Check[] = [
-    { invariant: "RUN", name: "every notification accepted", ok: Object.keys(refused).length === 0 && queue.length > 0, detail: `${queue.length} sent, refused ${JSON.stringify(refused)}` },
-    { invariant: "I6", name: "every order paid exactly once", ok: after.every((x, i) => x.status === "PAID" && kept[i] === 1), detail: `${after.filter((x) => x.status === "PAID").length}/${after.length} paid` },
-    { invariant: "I6", name: "duplicates made no payment", ok: payments === orders.length, detail: `${payments} payments for ${orders.length} orders (${duplicates} duplicates sent)` },
-    { invariant: "I4", name: "paying moved no stock (ORDER mode)", ok: activity.stock + (held._sum.quantity ?? 0) === o.activity.stock, detail: `stock ${activity.stock} + held ${held._sum.quantity ?? 0} = ${o.activity.stock}` },
+    {
+      invariant: "RUN",
+      name: "every notification accepted",
+      ok: Object.keys(refused).length === 0 && queue.length > 0,
+      detail: `${queue.length} sent, refused ${JSON.stringify(refused)}`,
+    },
+    {
+      invariant: "I6",
+      name: "every order paid exactly once",
+      ok: after.every((x, i) => x.status === "PAID" && kept[i] === 1),
+      detail: `${after.filter((x) => x.status === "PAID").length}/${after.length} paid`,
+    },
+    {
+      invariant: "I6",
+      name: "duplicates made no payment",
+      ok: payments === orders.length,
+      detail: `${payments} payments for ${orders.length} orders (${duplicates} duplicates sent)`,
+    },
+    {
+      invariant: "I4",
+      name: "paying moved no stock (ORDER mode)",
+      ok: activity.stock + (held._sum.quantity ?? 0) === o.activity.stock,
+      detail: `stock ${activity.stock} + held ${held._sum.quantity ?? 0} = ${o.activity.stock}`,
+    },
   ];
   const perSec = Math.round(queue.length / seconds);
-  o.log(`payment: ${queue.length} notifications in ${seconds.toFixed(2)} s = ${perSec}/s; ${checks.filter((c) => !c.ok).length} violations`);
-  return { orders: orders.length, notifications: queue.length, duplicates, seconds: Number(seconds.toFixed(3)), perSec, refused, checks };
+  o.log(
+    `payment: ${queue.length} notifications in ${seconds.toFixed(2)} s = ${perSec}/s; ${checks.filter((c) => !c.ok).length} violations`,
+  );
+  return {
+    orders: orders.length,
+    notifications: queue.length,
+    duplicates,
+    seconds: Number(seconds.toFixed(3)),
+    perSec,
+    refused,
+    checks,
+  };
 }

@@ -70,7 +70,8 @@ export function OrderDetail({ initial, delivery }: { initial: OrderView; deliver
         </strong>
       </p>
       <p className="muted">
-        {o.quantity} × {formatMoney(o.amount / o.quantity, o.currency)} = <strong>{formatMoney(o.amount, o.currency)}</strong> ·{" "}
+        {o.quantity} × {formatMoney(o.amount / o.quantity, o.currency)} ={" "}
+        <strong>{formatMoney(o.amount, o.currency)}</strong> ·{" "}
         <Link href={`/activities/${o.slug}`}>back to the sale</Link>
       </p>
 
@@ -82,8 +83,7 @@ export function OrderDetail({ initial, delivery }: { initial: OrderView; deliver
           <time dateTime={o.payBy} suppressHydrationWarning>
             {longTime(o.payBy)}
           </time>
-          .
-          {o.mode === "PAYMENT" && " Stock is taken when you pay: if others pay first, your payment is returned."}
+          .{o.mode === "PAYMENT" && " Stock is taken when you pay: if others pay first, your payment is returned."}
         </div>
       )}
 

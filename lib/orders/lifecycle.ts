@@ -18,7 +18,8 @@ type Tx = Prisma.TransactionClient;
 
 export const CLOSE_REASONS = ["PAY_BY_PASSED", "SALE_CANCELLED", "SOLD_OUT_AT_PAYMENT"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
-export type RefundReason = "ORDER_EXPIRED" | "ORDER_CANCELLED" | "ALREADY_PAID" | "SOLD_OUT_AT_PAYMENT" | "SALE_CANCELLED";
+export type RefundReason =
+  "ORDER_EXPIRED" | "ORDER_CANCELLED" | "ALREADY_PAID" | "SOLD_OUT_AT_PAYMENT" | "SALE_CANCELLED";
 
 /** Units an order gives back to activities.stock when it leaves `from`: the stock it holds in PostgreSQL. */
 export function heldUnits(mode: DeductionMode, from: OrderStatus, quantity: number): number {
@@ -33,7 +34,11 @@ export function heldUnits(mode: DeductionMode, from: OrderStatus, quantity: numb
  * `stock` (ORDER, RESERVE) or `quota` (PAYMENT); the lifecycle moves the rest. The Redis mirror
  * applies the difference between this target and what it applied before, so it is idempotent.
  */
-export function redisTarget(mode: DeductionMode, status: OrderStatus, quantity: number): { stock: number; quota: number } {
+export function redisTarget(
+  mode: DeductionMode,
+  status: OrderStatus,
+  quantity: number,
+): { stock: number; quota: number } {
   const closed = status === "EXPIRED" || status === "CANCELLED" || status === "REFUNDED";
   if (mode !== "PAYMENT") return { stock: closed ? quantity : 0, quota: 0 };
   if (status === "PAID") return { stock: -quantity, quota: 0 };
@@ -135,7 +140,10 @@ export async function closeSaleOrders(prisma: PrismaClient, activityId: string):
         UPDATE payments SET refund_reason = 'SALE_CANCELLED', updated_at = now()
         WHERE order_id = ANY(${paid.map((p) => p.id)}::text[]) AND status = 'SUCCEEDED' AND refund_reason IS NULL`;
     }
-    const orders = rows.map(({ status, ...r }) => ({ ...r, from: status === "REFUNDED" ? ("PAID" as const) : ("PENDING_PAYMENT" as const) }));
+    const orders = rows.map(({ status, ...r }) => ({
+      ...r,
+      from: status === "REFUNDED" ? ("PAID" as const) : ("PENDING_PAYMENT" as const),
+    }));
     await returnStock(tx, orders);
     return { cancelled: pending.length, refunded: paid.length, orders };
   });
@@ -182,7 +190,15 @@ export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]
   return prisma.$transaction(async (tx) => {
     const ids = [...new Set(notices.map((n) => n.orderId))].sort();
     const rows = await tx.$queryRaw<
-      { id: string; status: OrderStatus; amount: number; quantity: number; activityId: string; mode: DeductionMode; currency: string }[]
+      {
+        id: string;
+        status: OrderStatus;
+        amount: number;
+        quantity: number;
+        activityId: string;
+        mode: DeductionMode;
+        currency: string;
+      }[]
     >`
       SELECT o.id, o.status::text AS status, o.amount, o.quantity, o.activity_id AS "activityId",
              a.deduction_mode::text AS mode, p.currency
@@ -199,13 +215,17 @@ export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]
       const o = orders.get(n.orderId);
       if (!o) return void (outcomes[i] = { kind: "UNKNOWN_ORDER" });
       if (o.amount !== n.amount || o.currency.toUpperCase() !== n.currency.toUpperCase()) {
-        return void (outcomes[i] = { kind: "MISMATCH", detail: `${n.amount} ${n.currency} for an order of ${o.amount} ${o.currency}` });
+        return void (outcomes[i] = {
+          kind: "MISMATCH",
+          detail: `${n.amount} ${n.currency} for an order of ${o.amount} ${o.currency}`,
+        });
       }
       if (seenRefs.has(n.ref)) return; // the same notification twice in one batch
       seenRefs.add(n.ref);
       let reason: RefundReason | null = null;
       if (o.status !== "PENDING_PAYMENT") reason = REFUND_FOR[o.status] ?? "ORDER_CANCELLED";
-      else if (payingOrders.has(o.id)) reason = "ALREADY_PAID"; // two sessions of one order paid together
+      else if (payingOrders.has(o.id))
+        reason = "ALREADY_PAID"; // two sessions of one order paid together
       else payingOrders.add(o.id);
       claims.push({ i, n, reason });
     });
@@ -232,7 +252,14 @@ export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]
     // PAYMENT mode: stock leaves now, in batch order, as far as it goes (activity rows locked, CHECK stock >= 0).
     const takes = new Map<string, number>();
     const stockLeft = new Map<string, number>();
-    const paymentActivities = [...new Set(claims.map((c) => orders.get(c.n.orderId)!).filter((o) => o.mode === "PAYMENT").map((o) => o.activityId))].sort();
+    const paymentActivities = [
+      ...new Set(
+        claims
+          .map((c) => orders.get(c.n.orderId)!)
+          .filter((o) => o.mode === "PAYMENT")
+          .map((o) => o.activityId),
+      ),
+    ].sort();
     if (paymentActivities.length) {
       const stocks = await tx.$queryRaw<{ id: string; stock: number }[]>`
         SELECT id, stock FROM activities WHERE id = ANY(${paymentActivities}::text[]) ORDER BY id FOR UPDATE`;

@@ -47,7 +47,10 @@ export class NonPayerCache {
         .finally(() => (this.pending = null));
       // The first read waits; later ones answer from the copy while it refreshes.
       if (this.fetchedAt === 0) await this.pending;
-      else this.pending.catch((e: unknown) => log.warn({ err: errorText(e) }, "non-payer flags not refreshed; using the last copy"));
+      else
+        this.pending.catch((e: unknown) =>
+          log.warn({ err: errorText(e) }, "non-payer flags not refreshed; using the last copy"),
+        );
     }
     return this.ids.has(userId);
   }

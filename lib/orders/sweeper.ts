@@ -36,7 +36,11 @@ export async function sweepOnce(
       nonPayerThreshold: e.NONPAYER_THRESHOLD,
     });
     expired += closed.length;
-    await publishFlags(prisma, redis, closed.map((c) => c.userId));
+    await publishFlags(
+      prisma,
+      redis,
+      closed.map((c) => c.userId),
+    );
     if (closed.length < e.EXPIRY_BATCH_SIZE) break;
   }
   // Orders written after their sale was cancelled (tickets still queued at the cancel) follow it.
@@ -55,7 +59,9 @@ export function startSweeper(prisma: PrismaClient, redis: Redis, everyMs = 1_000
   const sweepLog = log.child({ component: "sweeper" });
   let busy = false;
   let lastReconcile = Date.now();
-  void rebuildFlags(prisma, redis).catch((e: unknown) => sweepLog.error({ err: errorText(e) }, "non-payer flags not rebuilt"));
+  void rebuildFlags(prisma, redis).catch((e: unknown) =>
+    sweepLog.error({ err: errorText(e) }, "non-payer flags not rebuilt"),
+  );
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;

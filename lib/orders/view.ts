@@ -20,7 +20,14 @@ export interface OrderView {
   /** The payment that paid the order (the receipt). */
   receipt: { ref: string; provider: string; amount: number; currency: string; paidAt: string } | null;
   /** Payments that were or are being returned. */
-  refunds: { ref: string; amount: number; currency: string; reason: string; refunded: boolean; refundedAt: string | null }[];
+  refunds: {
+    ref: string;
+    amount: number;
+    currency: string;
+    reason: string;
+    refunded: boolean;
+    refundedAt: string | null;
+  }[];
   serverTime: string;
 }
 
@@ -51,7 +58,13 @@ export async function orderView(userId: string, orderId: string): Promise<OrderV
     closedAt: iso(o.closedAt),
     closeReason: o.closeReason,
     receipt: kept
-      ? { ref: kept.providerRef, provider: kept.provider, amount: kept.amount, currency: kept.currency, paidAt: iso(kept.paidAt)! }
+      ? {
+          ref: kept.providerRef,
+          provider: kept.provider,
+          amount: kept.amount,
+          currency: kept.currency,
+          paidAt: iso(kept.paidAt)!,
+        }
       : null,
     refunds: o.payments
       .filter((p) => p.refundReason)

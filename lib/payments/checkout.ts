@@ -22,7 +22,13 @@ export async function startCheckout(
   const provider = opts.provider ?? paymentProvider();
   const o = await db().order.findUnique({
     where: { id: orderId },
-    select: { userId: true, status: true, payBy: true, amount: true, activity: { select: { title: true, product: { select: { currency: true } } } } },
+    select: {
+      userId: true,
+      status: true,
+      payBy: true,
+      amount: true,
+      activity: { select: { title: true, product: { select: { currency: true } } } },
+    },
   });
   if (!o || o.userId !== userId) return { ok: false, code: "NOT_FOUND" };
   if (o.status !== "PENDING_PAYMENT" || (o.payBy && o.payBy <= new Date())) return { ok: false, code: "NOT_PAYABLE" };
@@ -41,7 +47,14 @@ export async function startCheckout(
     ...(opts.delivery ? { delivery: opts.delivery } : {}),
   });
   await db().payment.create({
-    data: { orderId, provider: provider.name, providerRef: checkout.ref, amount: o.amount, currency, checkoutUrl: checkout.url },
+    data: {
+      orderId,
+      provider: provider.name,
+      providerRef: checkout.ref,
+      amount: o.amount,
+      currency,
+      checkoutUrl: checkout.url,
+    },
   });
   return { ok: true, url: checkout.url };
 }

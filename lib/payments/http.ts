@@ -39,7 +39,10 @@ export function serveNotification(req: http.IncomingMessage, res: http.ServerRes
         return { status: 503, body: "retry", contentType: "text/plain" };
       })
       .then((reply) => {
-        res.writeHead(reply.status, { "content-type": reply.contentType, "content-length": Buffer.byteLength(reply.body) });
+        res.writeHead(reply.status, {
+          "content-type": reply.contentType,
+          "content-length": Buffer.byteLength(reply.body),
+        });
         res.end(reply.body);
       });
   });

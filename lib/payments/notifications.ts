@@ -36,7 +36,11 @@ export function settlePayments(): Promise<void> {
   return batcher().idle();
 }
 
-export async function applyPaid(provider: PaymentProvider, entry: LedgerEntry, source: string): Promise<PaymentOutcome> {
+export async function applyPaid(
+  provider: PaymentProvider,
+  entry: LedgerEntry,
+  source: string,
+): Promise<PaymentOutcome> {
   const outcome = await batcher().submit({
     provider: provider.name,
     ref: entry.ref,
@@ -46,8 +50,13 @@ export async function applyPaid(provider: PaymentProvider, entry: LedgerEntry, s
     paidAt: entry.paidAt ?? new Date(),
     payload: { source },
   });
-  if (outcome.kind === "MISMATCH") payLog.error({ ref: entry.ref, order: entry.orderId, detail: outcome.detail }, "payment does not match its order; nothing changed");
-  if (outcome.kind === "UNKNOWN_ORDER") payLog.error({ ref: entry.ref, order: entry.orderId }, "payment for an unknown order; nothing changed");
+  if (outcome.kind === "MISMATCH")
+    payLog.error(
+      { ref: entry.ref, order: entry.orderId, detail: outcome.detail },
+      "payment does not match its order; nothing changed",
+    );
+  if (outcome.kind === "UNKNOWN_ORDER")
+    payLog.error({ ref: entry.ref, order: entry.orderId }, "payment for an unknown order; nothing changed");
   if (outcome.kind === "REFUND_OWED") {
     payLog.warn({ ref: entry.ref, order: entry.orderId, reason: outcome.reason }, "payment refused; refunding");
     await settleRefund(provider, outcome.paymentId).catch((e: unknown) =>
@@ -63,7 +72,11 @@ export async function applyPaid(provider: PaymentProvider, entry: LedgerEntry, s
  * that does not parse, or an amount or currency that differs from the order's is refused and changes
  * nothing; a duplicate is accepted (the provider stops retrying) and changes nothing.
  */
-export async function handleNotification(provider: PaymentProvider, rawBody: string, headers: Headers): Promise<ProviderReply> {
+export async function handleNotification(
+  provider: PaymentProvider,
+  rawBody: string,
+  headers: Headers,
+): Promise<ProviderReply> {
   const verified = await provider.verifyNotification(rawBody, headers);
   if (!verified.ok) {
     payLog.warn({ provider: provider.name, reason: verified.reason }, "notification refused");

@@ -7,7 +7,13 @@ import { settleOwedRefunds } from "@/lib/payments/refunds";
 import type { LedgerEntry, PaymentProvider } from "@/lib/payments/types";
 
 export interface ReconcileIssue {
-  kind: "AMOUNT_MISMATCH" | "UNKNOWN_ORDER" | "PAID_AFTER_DECLINE" | "REFUNDED_AT_PROVIDER_ONLY" | "SHOP_PAID_PROVIDER_NOT" | "MISSING_AT_PROVIDER";
+  kind:
+    | "AMOUNT_MISMATCH"
+    | "UNKNOWN_ORDER"
+    | "PAID_AFTER_DECLINE"
+    | "REFUNDED_AT_PROVIDER_ONLY"
+    | "SHOP_PAID_PROVIDER_NOT"
+    | "MISSING_AT_PROVIDER";
   ref: string;
   detail: string;
 }
@@ -27,7 +33,12 @@ export interface ReconcileRun {
 export async function reconcile(provider: PaymentProvider, opts: { since: Date }): Promise<ReconcileRun> {
   const entries = await provider.listSince(opts.since);
   const payments = await db().payment.findMany({
-    where: { OR: [{ providerRef: { in: entries.map((e) => e.ref) } }, { provider: provider.name, createdAt: { gte: opts.since } }] },
+    where: {
+      OR: [
+        { providerRef: { in: entries.map((e) => e.ref) } },
+        { provider: provider.name, createdAt: { gte: opts.since } },
+      ],
+    },
   });
   const byRef = new Map(payments.map((p) => [p.providerRef, p]));
   const issues: ReconcileIssue[] = [];
@@ -36,7 +47,8 @@ export async function reconcile(provider: PaymentProvider, opts: { since: Date }
   const repairPaid = async (e: LedgerEntry) => {
     const outcome = await applyPaid(provider, { ...e, status: "paid" }, "reconciliation");
     if (outcome.kind === "MISMATCH") issues.push({ kind: "AMOUNT_MISMATCH", ref: e.ref, detail: outcome.detail });
-    else if (outcome.kind === "UNKNOWN_ORDER") issues.push({ kind: "UNKNOWN_ORDER", ref: e.ref, detail: `order ${e.orderId}` });
+    else if (outcome.kind === "UNKNOWN_ORDER")
+      issues.push({ kind: "UNKNOWN_ORDER", ref: e.ref, detail: `order ${e.orderId}` });
     else if (outcome.kind !== "DUPLICATE") repaired++;
   };
 
@@ -44,15 +56,19 @@ export async function reconcile(provider: PaymentProvider, opts: { since: Date }
     const p = byRef.get(e.ref);
     if (e.status === "paid" || e.status === "refunded") {
       if (!p || p.status === "PENDING") await repairPaid(e);
-      else if (p.status === "FAILED") issues.push({ kind: "PAID_AFTER_DECLINE", ref: e.ref, detail: `order ${e.orderId}` });
-      else if (p.amount !== e.amount) issues.push({ kind: "AMOUNT_MISMATCH", ref: e.ref, detail: `shop ${p.amount}, provider ${e.amount}` });
+      else if (p.status === "FAILED")
+        issues.push({ kind: "PAID_AFTER_DECLINE", ref: e.ref, detail: `order ${e.orderId}` });
+      else if (p.amount !== e.amount)
+        issues.push({ kind: "AMOUNT_MISMATCH", ref: e.ref, detail: `shop ${p.amount}, provider ${e.amount}` });
       if (e.status === "refunded" && p?.status === "SUCCEEDED") {
         if (p.refundReason && (await recordRefunded(db(), p.id, `${e.ref}:reconciled`))) repaired++;
-        else if (!p.refundReason) issues.push({ kind: "REFUNDED_AT_PROVIDER_ONLY", ref: e.ref, detail: `order ${e.orderId}` });
+        else if (!p.refundReason)
+          issues.push({ kind: "REFUNDED_AT_PROVIDER_ONLY", ref: e.ref, detail: `order ${e.orderId}` });
       }
     } else if (e.status === "declined" || e.status === "expired") {
       if (p?.status === "PENDING" && (await recordDeclined(db(), e.ref))) repaired++;
-      if (p?.status === "SUCCEEDED") issues.push({ kind: "SHOP_PAID_PROVIDER_NOT", ref: e.ref, detail: `provider says ${e.status}` });
+      if (p?.status === "SUCCEEDED")
+        issues.push({ kind: "SHOP_PAID_PROVIDER_NOT", ref: e.ref, detail: `provider says ${e.status}` });
     }
   }
   const listed = new Set(entries.map((e) => e.ref));
@@ -60,7 +76,8 @@ export async function reconcile(provider: PaymentProvider, opts: { since: Date }
     if (listed.has(p.providerRef) || p.status === "PENDING" || p.status === "FAILED") continue;
     const e = await provider.retrieve(p.providerRef);
     if (!e) issues.push({ kind: "MISSING_AT_PROVIDER", ref: p.providerRef, detail: `payment ${p.id}` });
-    else if (e.status !== "paid" && e.status !== "refunded") issues.push({ kind: "SHOP_PAID_PROVIDER_NOT", ref: p.providerRef, detail: `provider says ${e.status}` });
+    else if (e.status !== "paid" && e.status !== "refunded")
+      issues.push({ kind: "SHOP_PAID_PROVIDER_NOT", ref: p.providerRef, detail: `provider says ${e.status}` });
   }
   repaired += await settleOwedRefunds(provider);
 

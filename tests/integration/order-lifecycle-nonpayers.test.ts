@@ -38,7 +38,9 @@ describe("non-payers", () => {
     await preheatActivity(db(), redis(), lenient.id);
     expect(await buy(shopper!, lenient, "np-lenient-1")).toMatchObject({ ok: true });
 
-    const admin = await db().user.create({ data: { email: `np-admin-${strict.id}@flash.test`, name: "A", passwordHash: "x", role: "ADMIN" } });
+    const admin = await db().user.create({
+      data: { email: `np-admin-${strict.id}@flash.test`, name: "A", passwordHash: "x", role: "ADMIN" },
+    });
     expect(await clearNonPayer(shopper!, admin.id)).toMatchObject({ ok: true });
     expect(await clearNonPayer(shopper!, admin.id)).toMatchObject({ ok: false, code: "CONFLICT" });
     expect(await db().auditLog.count({ where: { actorId: admin.id, action: "user.nonpayer.clear" } })).toBe(1);

@@ -128,7 +128,14 @@ describe("expiry and a payment for the same order at the same moment", () => {
           await settleCharge(ref, "PAID"); // paid at the provider; its notification is what races the expiry
           const [closed, paid] = await Promise.all([
             expireDue(db(), { now: after, limit: 1, nonPayerThreshold: 100 }).then(() => undefined),
-            recordPayment(db(), { provider: "sandbox", ref, orderId: o.id, amount: o.amount, currency: "CNY", paidAt: new Date() }),
+            recordPayment(db(), {
+              provider: "sandbox",
+              ref,
+              orderId: o.id,
+              amount: o.amount,
+              currency: "CNY",
+              paidAt: new Date(),
+            }),
           ]);
           return { closed, paid };
         }),
@@ -139,7 +146,8 @@ describe("expiry and a payment for the same order at the same moment", () => {
       const paid = s.orders.filter((o) => o.status === "PAID");
       const expired = s.orders.filter((o) => o.status === "EXPIRED");
       expect(paid.length + expired.length).toBe(30);
-      for (const o of expired) expect(o.payments.map((p) => [p.status, p.refundReason])).toEqual([["REFUNDED", "ORDER_EXPIRED"]]);
+      for (const o of expired)
+        expect(o.payments.map((p) => [p.status, p.refundReason])).toEqual([["REFUNDED", "ORDER_EXPIRED"]]);
       expect(outcomes.filter((x) => x.paid.kind === "PAID")).toHaveLength(paid.length);
       expect(s.activity.stock).toBe(mode === "PAYMENT" ? 30 - paid.length : expired.length);
     }
@@ -154,11 +162,18 @@ describe("the database refuses illegal transitions", () => {
     await pay(one!);
     await expireDue(db(), { now: new Date(two!.payBy!.getTime() + 1), limit: 100_000, nonPayerThreshold: 100 });
     await expect(db().order.update({ where: { id: two!.id }, data: { status: "PENDING_PAYMENT" } })).rejects.toThrow();
-    await expect(db().order.update({ where: { id: two!.id }, data: { status: "PAID", paidAt: new Date() } })).rejects.toThrow();
     await expect(
-      db().order.update({ where: { id: one!.id }, data: { status: "EXPIRED", closedAt: new Date(), closeReason: "X" } }),
+      db().order.update({ where: { id: two!.id }, data: { status: "PAID", paidAt: new Date() } }),
     ).rejects.toThrow();
-    await expect(db().payment.updateMany({ where: { orderId: one!.id }, data: { status: "PENDING" } })).rejects.toThrow();
+    await expect(
+      db().order.update({
+        where: { id: one!.id },
+        data: { status: "EXPIRED", closedAt: new Date(), closeReason: "X" },
+      }),
+    ).rejects.toThrow();
+    await expect(
+      db().payment.updateMany({ where: { orderId: one!.id }, data: { status: "PENDING" } }),
+    ).rejects.toThrow();
     expect((await db().order.findUniqueOrThrow({ where: { id: two!.id } })).status).toBe("EXPIRED");
   });
 });

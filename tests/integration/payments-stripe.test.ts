@@ -56,7 +56,9 @@ describe("stripe provider (official SDK against a local Stripe-speaking server)"
   it("a Checkout Session per order; the signed webhook, sent 50 times, pays it once", async () => {
     const { a, orders, refs } = await checkout(1);
     const payload = fake.pay(refs[0]!);
-    const replies = await Promise.all(Array.from({ length: 50 }, () => handleNotification(provider, payload, sign(payload))));
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, () => handleNotification(provider, payload, sign(payload))),
+    );
     expect(replies.every((r) => r.status === 200 && r.body === '{"received":true}')).toBe(true);
     const o = await db().order.findUniqueOrThrow({ where: { id: orders[0]!.id }, include: { payments: true } });
     expect(o.status).toBe("PAID");
@@ -71,8 +73,12 @@ describe("stripe provider (official SDK against a local Stripe-speaking server)"
       "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload, secret: "whsec_someone_else" }),
     });
     expect((await handleNotification(provider, payload, forged)).status).toBe(400);
-    expect((await handleNotification(provider, payload, sign(payload, Math.floor(Date.now() / 1000) - 3600))).status).toBe(400);
-    expect(await db().payment.findUniqueOrThrow({ where: { providerRef: refs[0]! } })).toMatchObject({ status: "PENDING" });
+    expect(
+      (await handleNotification(provider, payload, sign(payload, Math.floor(Date.now() / 1000) - 3600))).status,
+    ).toBe(400);
+    expect(await db().payment.findUniqueOrThrow({ where: { providerRef: refs[0]! } })).toMatchObject({
+      status: "PENDING",
+    });
 
     await sweepOnce(db(), redis(), { now: new Date(orders[1]!.payBy!.getTime() + 1000), provider });
     const late = fake.pay(refs[1]!);

@@ -5,7 +5,13 @@ import { runControl } from "@/lib/admin/controls";
 import { markReturned, queryIfDue } from "@/lib/payments/checkout";
 import { handleNotification } from "@/lib/payments/notifications";
 import { reconcile } from "@/lib/payments/reconcile";
-import { buildNotification, getCharge, sandboxSecret, settleCharge, settleDeliveries } from "@/lib/payments/sandbox/ledger";
+import {
+  buildNotification,
+  getCharge,
+  sandboxSecret,
+  settleCharge,
+  settleDeliveries,
+} from "@/lib/payments/sandbox/ledger";
 import { SIGNATURE_HEADER, signPayload } from "@/lib/payments/sandbox/signature";
 import { sweepOnce } from "@/lib/orders/sweeper";
 import { createActivity, createUsers } from "../support/flash";
@@ -33,7 +39,11 @@ function signed(body: object, opts: { secret?: string; at?: number } = {}) {
 
 const state = async (orderId: string) => ({
   order: await db().order.findUniqueOrThrow({ where: { id: orderId }, select: { status: true, paidAt: true } }),
-  payments: await db().payment.findMany({ where: { orderId }, select: { status: true, refundReason: true }, orderBy: { createdAt: "asc" } }),
+  payments: await db().payment.findMany({
+    where: { orderId },
+    select: { status: true, refundReason: true },
+    orderBy: { createdAt: "asc" },
+  }),
 });
 
 describe("payment notifications", () => {
@@ -89,7 +99,10 @@ describe("payment notifications", () => {
     const ref = await openCheckout(second.order);
     await settleCharge(ref, "DECLINED");
     await settleDeliveries();
-    expect(await state(second.order.id)).toMatchObject({ order: { status: "PENDING_PAYMENT" }, payments: [{ status: "FAILED" }] });
+    expect(await state(second.order.id)).toMatchObject({
+      order: { status: "PENDING_PAYMENT" },
+      payments: [{ status: "FAILED" }],
+    });
   });
 
   it("active query: a shopper back from the pay page sees 'paid' although the notification never came", async () => {
@@ -125,7 +138,9 @@ describe("payment notifications", () => {
     expect((await state(order.id)).order.status).toBe("PAID");
     expect((await state(odd.order.id)).order.status).toBe("PENDING_PAYMENT");
     await expectInvariants(a.id, 5);
-    expect(await db().reconciliationRun.findUnique({ where: { id: run.id } })).toMatchObject({ repaired: run.repaired });
+    expect(await db().reconciliationRun.findUnique({ where: { id: run.id } })).toMatchObject({
+      repaired: run.repaired,
+    });
     // A second run finds the ledgers agreeing on the repaired payment.
     const again = await reconcile(sandbox.provider, { since });
     expect(again.issues.filter((i) => i.ref === ref)).toEqual([]);
@@ -144,7 +159,14 @@ describe("cancelling a sale", () => {
     const r = await runControl({ action: "cancel", activityId: a.id }, admin.id);
     expect(r.ok).toBe(true);
     const s = await expectInvariants(a.id, 6);
-    expect(s.orders.map((o) => o.status).sort()).toEqual(["CANCELLED", "CANCELLED", "CANCELLED", "REFUNDED", "REFUNDED", "REFUNDED"]);
+    expect(s.orders.map((o) => o.status).sort()).toEqual([
+      "CANCELLED",
+      "CANCELLED",
+      "CANCELLED",
+      "REFUNDED",
+      "REFUNDED",
+      "REFUNDED",
+    ]);
     expect(s.activity.stock).toBe(6);
     for (const o of s.orders.filter((x) => x.status === "REFUNDED")) {
       expect(o.payments.map((p) => [p.status, p.refundReason])).toEqual([["REFUNDED", "SALE_CANCELLED"]]);

@@ -24,7 +24,10 @@ export interface FakeSession {
 
 export async function startFakeStripe() {
   const sessions = new Map<string, FakeSession>();
-  const refunds = new Map<string, { id: string; object: "refund"; amount: number; payment_intent: string; status: "succeeded" }>();
+  const refunds = new Map<
+    string,
+    { id: string; object: "refund"; amount: number; payment_intent: string; status: "succeeded" }
+  >();
   const id = (prefix: string) => `${prefix}_test_${randomBytes(12).toString("hex")}`;
 
   const server = http.createServer((req, res) => {
@@ -37,15 +40,19 @@ export async function startFakeStripe() {
         res.writeHead(status, { "content-type": "application/json", "request-id": id("req") });
         res.end(JSON.stringify(json));
       };
-      const notFound = () => send(404, { error: { type: "invalid_request_error", message: "No such resource", code: "resource_missing" } });
-      if (!req.headers.authorization?.startsWith("Bearer sk_test_")) return send(401, { error: { type: "invalid_request_error", message: "bad key" } });
+      const notFound = () =>
+        send(404, { error: { type: "invalid_request_error", message: "No such resource", code: "resource_missing" } });
+      if (!req.headers.authorization?.startsWith("Bearer sk_test_"))
+        return send(401, { error: { type: "invalid_request_error", message: "bad key" } });
 
       if (req.method === "POST" && url.pathname === "/v1/checkout/sessions") {
         const s: FakeSession = {
           id: id("cs"),
           object: "checkout.session",
           url: "",
-          amount_total: Number(form.get("line_items[0][price_data][unit_amount]")) * Number(form.get("line_items[0][quantity]") ?? 1),
+          amount_total:
+            Number(form.get("line_items[0][price_data][unit_amount]")) *
+            Number(form.get("line_items[0][quantity]") ?? 1),
           currency: form.get("line_items[0][price_data][currency]") ?? "",
           client_reference_id: form.get("client_reference_id"),
           metadata: { orderId: form.get("metadata[orderId]") ?? "" },
@@ -75,7 +82,13 @@ export async function startFakeStripe() {
         const intent = form.get("payment_intent") ?? "";
         const paid = [...sessions.values()].find((s) => s.payment_intent === intent);
         if (!paid) return notFound();
-        const r = { id: id("re"), object: "refund" as const, amount: Number(form.get("amount")), payment_intent: intent, status: "succeeded" as const };
+        const r = {
+          id: id("re"),
+          object: "refund" as const,
+          amount: Number(form.get("amount")),
+          payment_intent: intent,
+          status: "succeeded" as const,
+        };
         refunds.set(key, r);
         return send(200, r);
       }

@@ -17,7 +17,10 @@ import { createCores, drain, tokenFor, type TestActivity } from "./flash";
  */
 export function lifecycleTestSetup(cores = 1) {
   const flash = createCores(cores);
-  const state = { provider: undefined as unknown as ReturnType<typeof inProcessSandbox>["provider"], cores: flash.cores };
+  const state = {
+    provider: undefined as unknown as ReturnType<typeof inProcessSandbox>["provider"],
+    cores: flash.cores,
+  };
   let sandbox: ReturnType<typeof inProcessSandbox> | undefined;
   beforeAll(() => {
     sandbox = inProcessSandbox();
@@ -50,7 +53,9 @@ export function inProcessSandbox() {
 /** Each user buys one unit; returns the orders that were written, oldest first. */
 export async function buyOne(core: FlashCore, a: TestActivity, users: string[], tag: string) {
   const results = await Promise.all(
-    users.map((u, i) => core.admit(a.id, u, { quantity: 1, idempotencyKey: `${tag}-${i}`.padEnd(8, "0"), token: tokenFor(a, u) })),
+    users.map((u, i) =>
+      core.admit(a.id, u, { quantity: 1, idempotencyKey: `${tag}-${i}`.padEnd(8, "0"), token: tokenFor(a, u) }),
+    ),
   );
   await drain(a.id, 2);
   const tickets = results.flatMap((r) => (r.ok ? [r.ticketId] : []));
@@ -97,7 +102,8 @@ export async function expectInvariants(activityId: string, sellable: number) {
   expect(held + a.stock).toBe(sellable); // I1 + I4 in PostgreSQL
   expect(Number(meta.stock)).toBe(a.stock); // Redis agrees once mirrored
   const users = new Map<string, number>();
-  for (const o of orders.filter((x) => holding.includes(x.status))) users.set(o.userId, (users.get(o.userId) ?? 0) + o.quantity);
+  for (const o of orders.filter((x) => holding.includes(x.status)))
+    users.set(o.userId, (users.get(o.userId) ?? 0) + o.quantity);
   expect(Math.max(0, ...users.values())).toBeLessThanOrEqual(a.perUserLimit); // I3
   for (const o of orders) {
     const kept = o.payments.filter((p) => p.status === "SUCCEEDED" && !p.refundReason);

@@ -17,7 +17,9 @@ const payRequest = {
 
 const pay = withShopper(payRequest, async (input, user) => {
   const r = await startCheckout(user.id, input.orderId, input.delivery ? { delivery: input.delivery } : {});
-  return r.ok ? { ok: true as const, url: r.url } : { ok: false as const, code: r.code === "NOT_FOUND" ? "NOT_FOUND" : "ENDED" };
+  return r.ok
+    ? { ok: true as const, url: r.url }
+    : { ok: false as const, code: r.code === "NOT_FOUND" ? "NOT_FOUND" : "ENDED" };
 });
 
 export type PayState = { code: string } | null;

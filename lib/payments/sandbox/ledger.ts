@@ -48,7 +48,11 @@ export function getCharge(id: string): Promise<SandboxCharge | null> {
 }
 
 /** The shopper pressed "Pay" (or "Decline") on the pay page: OPEN → PAID | DECLINED once, then notify. */
-export async function settleCharge(id: string, outcome: "PAID" | "DECLINED", delivery?: SandboxDelivery): Promise<SandboxCharge | null> {
+export async function settleCharge(
+  id: string,
+  outcome: "PAID" | "DECLINED",
+  delivery?: SandboxDelivery,
+): Promise<SandboxCharge | null> {
   const n = await db().sandboxCharge.updateMany({
     where: { id, status: "OPEN" },
     data: { status: outcome, ...(outcome === "PAID" ? { paidAt: new Date() } : {}), ...(delivery ? { delivery } : {}) },
@@ -59,7 +63,10 @@ export async function settleCharge(id: string, outcome: "PAID" | "DECLINED", del
 }
 
 export async function refundCharge(id: string): Promise<SandboxCharge | null> {
-  await db().sandboxCharge.updateMany({ where: { id, status: "PAID" }, data: { status: "REFUNDED", refundedAt: new Date() } });
+  await db().sandboxCharge.updateMany({
+    where: { id, status: "PAID" },
+    data: { status: "REFUNDED", refundedAt: new Date() },
+  });
   return getCharge(id);
 }
 
@@ -78,10 +85,17 @@ export function buildNotification(c: SandboxCharge, nowSec = Math.floor(Date.now
     currency: c.currency,
     paid_at: c.paidAt?.toISOString() ?? null,
   });
-  return { body, headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signPayload(sandboxSecret(), body, nowSec) } };
+  return {
+    body,
+    headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signPayload(sandboxSecret(), body, nowSec) },
+  };
 }
 
-type Transport = (url: string, body: string, headers: Record<string, string>) => Promise<{ status: number; body: string }>;
+type Transport = (
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+) => Promise<{ status: number; body: string }>;
 
 const httpTransport: Transport = async (url, body, headers) => {
   const res = await fetch(url, { method: "POST", body, headers, signal: AbortSignal.timeout(10_000) });

@@ -2,7 +2,14 @@ import "server-only";
 import { z } from "zod";
 import { env } from "@/lib/env";
 import type { PaymentProvider, Verified } from "@/lib/payments/types";
-import { createCharge, getCharge, listCharges, refundCharge, sandboxSecret, toEntry } from "@/lib/payments/sandbox/ledger";
+import {
+  createCharge,
+  getCharge,
+  listCharges,
+  refundCharge,
+  sandboxSecret,
+  toEntry,
+} from "@/lib/payments/sandbox/ledger";
 import { SIGNATURE_HEADER, checkSignature } from "@/lib/payments/sandbox/signature";
 
 const eventSchema = z.object({
@@ -26,7 +33,12 @@ export function sandboxProvider(baseUrl: string): PaymentProvider {
       return { ref: c.id, url: `${baseUrl}/pay/sandbox/${c.id}${query}` };
     },
     async verifyNotification(rawBody, headers): Promise<Verified> {
-      const check = checkSignature(sandboxSecret(), rawBody, headers.get(SIGNATURE_HEADER), env().PAYMENT_WEBHOOK_TOLERANCE_SEC);
+      const check = checkSignature(
+        sandboxSecret(),
+        rawBody,
+        headers.get(SIGNATURE_HEADER),
+        env().PAYMENT_WEBHOOK_TOLERANCE_SEC,
+      );
       if (check !== "OK") return { ok: false, reason: check };
       let json: unknown;
       try {
@@ -37,7 +49,8 @@ export function sandboxProvider(baseUrl: string): PaymentProvider {
       const e = eventSchema.safeParse(json);
       if (!e.success) return { ok: false, reason: "BAD_INPUT" };
       const ev = e.data;
-      if (ev.type === "charge.declined") return { ok: true, notice: { kind: "declined", ref: ev.session, eventId: ev.id } };
+      if (ev.type === "charge.declined")
+        return { ok: true, notice: { kind: "declined", ref: ev.session, eventId: ev.id } };
       const entry = {
         ref: ev.session,
         orderId: ev.reference,
@@ -59,7 +72,8 @@ export function sandboxProvider(baseUrl: string): PaymentProvider {
     },
     async refund(ref) {
       const c = await refundCharge(ref);
-      if (!c || c.status !== "REFUNDED") throw new Error(`sandbox refund of ${ref} refused (${c?.status ?? "unknown"})`);
+      if (!c || c.status !== "REFUNDED")
+        throw new Error(`sandbox refund of ${ref} refused (${c?.status ?? "unknown"})`);
       return { refundRef: `sbx_re_${c.id.slice("sbx_cs_".length)}` };
     },
     async listSince(since) {

@@ -62,7 +62,11 @@ export function stripeProvider(opts?: StripeOptions): PaymentProvider {
         line_items: [
           {
             quantity: 1,
-            price_data: { currency: req.currency.toLowerCase(), unit_amount: req.amount, product_data: { name: req.description } },
+            price_data: {
+              currency: req.currency.toLowerCase(),
+              unit_amount: req.amount,
+              product_data: { name: req.description },
+            },
           },
         ],
         success_url: req.returnUrl,

@@ -28,8 +28,8 @@ export default async function PaymentsPage() {
       ) : (
         <>
           <p data-testid="reconcile-latest">
-            Last run {utc(latest.startedAt)} ({latest.provider}): {latest.checked} provider records checked, {latest.repaired}{" "}
-            repaired, {latest.issues.length} to look at.
+            Last run {utc(latest.startedAt)} ({latest.provider}): {latest.checked} provider records checked,{" "}
+            {latest.repaired} repaired, {latest.issues.length} to look at.
           </p>
           {latest.issues.length > 0 && (
             <table>
@@ -54,13 +54,19 @@ export default async function PaymentsPage() {
             </table>
           )}
           <p className="muted">
-            Earlier: {runs.slice(1).map((r) => `${utc(r.startedAt)} · ${r.repaired} repaired · ${r.issues.length} open`).join("; ") || "none"}
+            Earlier:{" "}
+            {runs
+              .slice(1)
+              .map((r) => `${utc(r.startedAt)} · ${r.repaired} repaired · ${r.issues.length} open`)
+              .join("; ") || "none"}
           </p>
         </>
       )}
 
       <h2>Non-payers</h2>
-      <p className="muted">Shoppers who let too many orders expire. Sales that refuse non-payers turn them away at admission.</p>
+      <p className="muted">
+        Shoppers who let too many orders expire. Sales that refuse non-payers turn them away at admission.
+      </p>
       {nonPayers.length === 0 ? (
         <p className="muted">Nobody is flagged.</p>
       ) : (

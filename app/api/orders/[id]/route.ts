@@ -9,7 +9,8 @@ export async function GET(req: Request, ctx: RouteContext<"/api/orders/[id]">) {
   const user = await readClaims(req);
   if (!user) return Response.json({ code: "UNAUTHENTICATED" }, { status: 401, headers: NO_STORE });
   const { id } = await ctx.params;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return Response.json({ code: "NOT_FOUND" }, { status: 404, headers: NO_STORE });
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
+    return Response.json({ code: "NOT_FOUND" }, { status: 404, headers: NO_STORE });
   let view = await orderView(user.userId, id);
   if (view?.status === "PENDING_PAYMENT" && (await queryIfDue(id)) > 0) view = await orderView(user.userId, id);
   if (!view) return Response.json({ code: "NOT_FOUND" }, { status: 404, headers: NO_STORE });

@@ -13,7 +13,11 @@ const schema = z.object({
 /** The sandbox provider's pay page buttons: settle the charge, notify the shop (asynchronously), send the shopper back. */
 export async function settleSandboxCharge(form: FormData): Promise<void> {
   const delivery = form.get("delivery");
-  const input = schema.safeParse({ sessionId: form.get("sessionId"), outcome: form.get("outcome"), ...(delivery ? { delivery } : {}) });
+  const input = schema.safeParse({
+    sessionId: form.get("sessionId"),
+    outcome: form.get("outcome"),
+    ...(delivery ? { delivery } : {}),
+  });
   if (!input.success) redirect("/");
   const charge = await settleCharge(input.data.sessionId, input.data.outcome, input.data.delivery);
   if (!charge) redirect("/");

@@ -2,11 +2,11 @@ import "server-only";
 import type { ChainableCommander, Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
-import { META, activityKeys, publishChange, quotaFor, spendsQuota, withScripts } from "@/lib/flash/store";
+import { META, activityKeys, mirrorLifecycle, quotaFor, spendsQuota } from "@/lib/flash/store";
 import { redisTarget } from "@/lib/orders/lifecycle";
 import { env } from "@/lib/env";
 
-// The one place the order lifecycle touches Redis: stock-mirror.lua through the store's script registry.
+// The order lifecycle's side of Redis: which target each order has (PostgreSQL decides), mirrored by the store.
 
 interface Owed {
   id: string;
@@ -35,17 +35,14 @@ export async function mirrorOwedStock(
     WHERE o.redis_owed AND (${only}::text[] IS NULL OR o.id = ANY(${only}::text[]))
     LIMIT ${opts.limit ?? 1000}`;
   if (owed.length === 0) return 0;
-  const r = withScripts(client);
   const byActivity = new Map<string, Owed[]>();
   for (const o of owed) byActivity.set(o.activityId, [...(byActivity.get(o.activityId) ?? []), o]);
   for (const [activityId, orders] of byActivity) {
-    const args = orders.flatMap((o) => {
-      const t = redisTarget(o.mode, o.status, o.quantity);
-      return [o.id, o.version, t.stock, t.quota];
-    });
-    const keys = activityKeys(activityId);
-    const [changed] = await r.orderStockMirror(keys.meta, keys.lifecycle, ...args);
-    if (changed > 0) await publishChange(r, activityId, "stock");
+    await mirrorLifecycle(
+      client,
+      activityId,
+      orders.map((o) => ({ orderId: o.id, version: o.version, ...redisTarget(o.mode, o.status, o.quantity) })),
+    );
   }
   await prisma.$executeRaw`
     UPDATE orders o SET redis_owed = false

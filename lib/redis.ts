@@ -1,15 +1,20 @@
 import "server-only";
 import { Redis } from "ioredis";
 import { env } from "@/lib/env";
+import { withScripts } from "@/lib/flash/store/scripts";
 
 // One connection per process (ioredis pipelines concurrent commands on it); hot-reload safe.
 const globalForRedis = globalThis as unknown as { redis?: Redis };
 
 export function redis(): Redis {
-  globalForRedis.redis ??= new Redis(env().REDIS_URL, {
-    maxRetriesPerRequest: 2,
-    enableAutoPipelining: true,
-  });
+  // The scripts are defined before the first command: defined later, an auto-pipeline already open
+  // lacks them ("pipeline[functionName] is not a function", then "results[i] is not iterable").
+  globalForRedis.redis ??= withScripts(
+    new Redis(env().REDIS_URL, {
+      maxRetriesPerRequest: 2,
+      enableAutoPipelining: true,
+    }),
+  );
   return globalForRedis.redis;
 }
 

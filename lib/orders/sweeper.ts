@@ -11,6 +11,9 @@ import { reconcile } from "@/lib/payments/reconcile";
 import { settleOwedRefunds } from "@/lib/payments/refunds";
 import type { PaymentProvider } from "@/lib/payments/types";
 
+/** Orders whose Redis mirror one pass of mirrorOwedStock handles; the sweep repeats until none is owed. */
+const MIRROR_BATCH = 1000;
+
 export interface SweepResult {
   expired: number;
   mirrored: number;
@@ -49,7 +52,11 @@ export async function sweepOnce(
     WHERE a.status = 'CANCELLED'
       AND EXISTS (SELECT 1 FROM orders o WHERE o.activity_id = a.id AND o.status IN ('PENDING_PAYMENT', 'PAID'))`;
   for (const { id } of late) await closeSaleOrders(prisma, id);
-  const mirrored = await mirrorOwedStock(prisma, redis);
+  let mirrored = 0;
+  for (let i = 0, n = -1; i < (opts.maxBatches ?? 20) && n !== 0; i++) {
+    n = await mirrorOwedStock(prisma, redis, { limit: MIRROR_BATCH });
+    mirrored += n;
+  }
   const refunded = await settleOwedRefunds(opts.provider ?? paymentProvider());
   return { expired, mirrored, refunded };
 }

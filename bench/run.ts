@@ -3,7 +3,7 @@
 // the buy path and the waiting shoppers' polling with autocannon over loopback, then reads
 // PostgreSQL and Redis back and checks invariants I1–I4 (docs/architecture.md). Exits 1 on any violation.
 // `--ci` is the short version `npm test` runs: it fails only on a violation, never on speed.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
@@ -13,15 +13,37 @@ import { ROOT, stopProcesses, waitForHttp } from "@/scripts/lib/procs";
 import { formatStartupError } from "@/scripts/services/index";
 import { createBenchActivity, retireBenchActivities } from "@/bench/lib/activity";
 import { parseOptions, OptionError, type BenchOptions } from "@/bench/lib/options";
+import { runPaths, type PathsPhase } from "@/bench/lib/paths";
 import { resumeWorkers, runSale, type SalePhase } from "@/bench/lib/phases";
 import { runPaymentPhase, type PaymentPhase } from "@/bench/lib/payments";
+import { pinGenerator, type Pinning } from "@/bench/lib/pin";
 import { pollLevel, type PollLevel } from "@/bench/lib/polling";
 import { CostMeter, machineInfo, waitForQuiet, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
-import { headline, printChecks, printHeadline, printPolling, printSale } from "@/bench/lib/report";
+import {
+  REFERENCE_PATHS,
+  runReference,
+  startReference,
+  type Reference,
+  type ReferencePath,
+  type ReferenceRun,
+} from "@/bench/lib/reference";
+import {
+  headline,
+  printChecks,
+  printHeadline,
+  printPaths,
+  printPolling,
+  printRatios,
+  printReference,
+  printSale,
+} from "@/bench/lib/report";
 import { loadShoppers, mintSessions, signInThroughNextAuth, type Shopper } from "@/bench/lib/sessions";
-import { startStack, type Stack } from "@/bench/lib/stack";
+import { freePort, startStack, type Stack } from "@/bench/lib/stack";
+import { ratios, renderReport, writeReport, type BenchResult } from "@/bench/lib/table";
 
 const log = (line: string) => console.log(`[bench] ${line}`);
+/** The READMEs whose bench:begin/bench:end block `--report` rewrites. */
+const README_FILES = [path.join(ROOT, "README.md"), path.join(ROOT, "bench", "README.md")];
 const started = Date.now();
 
 let o: BenchOptions;
@@ -32,13 +54,28 @@ try {
   process.exit(2);
 }
 
+if (o.reportFrom) {
+  // Renders the table of an earlier run without running anything.
+  const table = renderReport(JSON.parse(readFileSync(o.reportFrom, "utf8")) as BenchResult);
+  const files = writeReport(table, README_FILES);
+  console.log(table);
+  console.log(
+    `\n${files.length ? `written into ${files.map((f) => path.relative(ROOT, f)).join(", ")}` : "no README has the bench:begin/bench:end markers"}`,
+  );
+  process.exit(0);
+}
+
 let stack: Stack | undefined;
 let edge: ChildProcess | undefined;
+let edgeUrl: string | undefined;
+let reference: Reference | undefined;
+let pinning: Pinning | undefined;
 let redis: Redis | undefined;
 let interrupted = false;
 async function cleanUp() {
   resumeWorkers();
   if (edge) await stopProcesses([edge]);
+  await reference?.stop().catch((e: unknown) => log(`reference: ${String(e)}`));
   redis?.disconnect();
   if (stack) {
     // lib/'s clients (preheat, invariants) would otherwise reconnect to services that are going away.
@@ -82,6 +119,34 @@ async function main(o: BenchOptions): Promise<number> {
   };
   const machine = { ...(await machineInfo(redis)), postgres: await postgresVersion() };
   const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.info("server"))?.[1]) || undefined;
+  let pinned = "on the same cores as the servers (no --pin)";
+  if (o.pin) {
+    const p = pinGenerator(log);
+    if (typeof p === "string") {
+      log(`--pin: ${p}`);
+      pinned = p;
+    } else {
+      pinning = p;
+      // INFO's process_id is a local pid only when Redis runs here (REDIS_URL may point elsewhere).
+      const localRedis =
+        redisPid &&
+        existsSync(`/proc/${redisPid}/comm`) &&
+        readFileSync(`/proc/${redisPid}/comm`, "utf8").startsWith("redis");
+      pinning.servers(procs.web, ...procs.workers, procs.database, localRedis ? redisPid : undefined);
+      pinned = `pinned to core ${p.generatorCores}, servers on ${p.serverCores} (taskset)`;
+    }
+  }
+  // The reference server starts (a few seconds of tsx) while shoppers sign in and the warm-up runs.
+  if (o.reference) reference = startReference(redis, stack.redisUrl, await freePort(o.port + 10));
+  const referenceReady = reference?.ready.then(
+    () => pinning?.servers(reference?.child.pid),
+    async (e: unknown) => {
+      // Not an invariant: without the reference the run goes on, only without ratios.
+      log(`reference server did not start, no ratios this run: ${e instanceof Error ? e.message : String(e)}`);
+      await reference?.stop();
+      reference = undefined;
+    },
+  );
   const retired = await retireBenchActivities();
   if (retired) log(`ended ${retired} sale(s) left over by earlier bench runs`);
 
@@ -125,8 +190,11 @@ async function main(o: BenchOptions): Promise<number> {
     await retireBenchActivities([w.activity.id]);
   }
 
+  await referenceReady;
   const runs: SalePhase[][] = [];
   const payments: PaymentPhase[] = [];
+  const pathRuns: PathsPhase[] = [];
+  const referenceRuns: ReferenceRun[] = [];
   for (let run = 1; run <= o.runs; run++) {
     // Fresh cookies every run, so the server's session cache starts cold as it would for a new crowd.
     const t1 = Date.now();
@@ -136,10 +204,38 @@ async function main(o: BenchOptions): Promise<number> {
       `run ${run}/${o.runs}: minted ${minted.length} session cookies with next-auth's encode() in ${Date.now() - t1} ms`,
     );
     const phases: SalePhase[] = [];
+    // The reference is driven next to the figures it divides, so a change of the machine's other load
+    // between them moves the ratio less: hello and sold-out after the flash sale, the Lua after the rest.
+    const refFigures: ReferenceRun["figures"] = {};
+    const referencePass = async (routes: ReferencePath[]) => {
+      if (!reference || !routes.length) return;
+      if (o.waitQuiet > 0) await quiet(o, procs, redisPid);
+      log(`reference: ${routes.join(", ")}, ${o.referenceSeconds} s each`);
+      const r = await runReference(reference, { connections: o.connections, seconds: o.referenceSeconds, routes });
+      printReference(r);
+      Object.assign(refFigures, r.figures);
+    };
     const sale = async (kind: "flash" | "admit" | "split", s: Parameters<typeof runSale>[2]) => {
       const p = await runSale(common, kind, s);
+      if (p.soldOut && s.soldOutSeconds) {
+        // What the same crowd costs when it learns "sold out" from the shared progress at an edge
+        // (the buy panel disables its button on `soldOut`) instead of posting to the origin.
+        log(`${kind}: the refused crowd reads the shared progress through the edge cache for ${s.soldOutSeconds} s`);
+        const e = await ensureEdge(stack!.baseUrl, o.port + 1);
+        p.soldOutEdge = await pollLevel({
+          url: `${e.url}/api/activities/${p.activity.id}/progress`,
+          pollers: Math.max(1, s.buyers - s.stock),
+          seconds: s.soldOutSeconds,
+          via: "edge",
+          redis: redis!,
+          procs,
+          edge: { statsUrl: `${e.url}/__edge/stats`, pid: e.pid },
+          closedLoop: { connections: o.connections },
+        });
+      }
       printSale(p);
       phases.push(p);
+      if (kind === "flash") await referencePass(["hello", "soldout"]);
     };
     if (o.scenarios.includes("flash")) {
       const soldOutSeconds = o.scenarios.includes("soldout") ? Math.min(o.duration, o.ci ? 2 : 10) : undefined;
@@ -165,6 +261,24 @@ async function main(o: BenchOptions): Promise<number> {
     }
     runs.push(phases);
     await retireBenchActivities(phases.map((p) => p.activity.id));
+    if (o.scenarios.includes("paths")) {
+      if (o.waitQuiet > 0) await quiet(o, procs, redisPid);
+      const p = await runPaths({
+        baseUrl: stack.baseUrl,
+        redis,
+        procs,
+        shoppers: common.shoppers.slice(0, o.ci ? 1000 : 20_000),
+        connections: o.connections,
+        seconds: o.pathSeconds,
+        log,
+      });
+      printPaths(p);
+      pathRuns.push(p);
+      await retireBenchActivities([p.activity.id]);
+    }
+    await referencePass(REFERENCE_PATHS.filter((route) => !refFigures[route]));
+    if (reference)
+      referenceRuns.push({ connections: o.connections, secondsPerPath: o.referenceSeconds, figures: refFigures });
   }
 
   let polling: { idle: OriginCost | null; levels: PollLevel[] } | undefined;
@@ -175,8 +289,13 @@ async function main(o: BenchOptions): Promise<number> {
 
   const rows = headline(runs);
   if (rows.length) printHeadline(rows);
+  const ratioRows = ratios(runs, pathRuns, referenceRuns);
+  printRatios(ratioRows);
   const checks = [
-    ...[...warmups, ...runs.flat()].flatMap((p) => p.checks.map((c) => ({ ...c, phase: p.kind, activity: p.activity.id }))),
+    ...[...warmups, ...runs.flat()].flatMap((p) =>
+      p.checks.map((c) => ({ ...c, phase: p.kind as string, activity: p.activity.id })),
+    ),
+    ...pathRuns.flatMap((p) => p.checks.map((c) => ({ ...c, phase: "paths", activity: p.activity.id }))),
     ...payments.flatMap((p) => p.checks.map((c) => ({ ...c, phase: "payment", activity: "" }))),
   ];
   const violations = checks.filter((c) => !c.ok);
@@ -184,6 +303,7 @@ async function main(o: BenchOptions): Promise<number> {
   const result = {
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date().toISOString(),
+    command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
     mode: o.ci ? "ci" : "full",
     settings: { ...o, dataDir: path.relative(ROOT, o.dataDir), workerBatchSize: o.batchSize },
     machine,
@@ -192,11 +312,15 @@ async function main(o: BenchOptions): Promise<number> {
     captcha: "not enabled",
     headline: rows,
     warmup: warmups[0] ?? null,
+    pinned,
     runs,
     payments,
+    paths: pathRuns,
+    reference: referenceRuns,
+    ratios: ratioRows,
     polling,
     violations,
-  };
+  } satisfies BenchResult & Record<string, unknown>;
   const out =
     o.out ??
     path.join(
@@ -218,6 +342,16 @@ async function main(o: BenchOptions): Promise<number> {
     `Sessions: ${signedIn.length} signed in through next-auth's credentials flow, ${seedShoppers - signedIn.length} minted with next-auth's encode(). Captcha: not enabled.`,
   );
   console.log(`Results: ${path.relative(ROOT, out)} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
+  if (o.report) {
+    const table = renderReport(result);
+    const files = writeReport(table, README_FILES);
+    console.log(`\n${table}\n`);
+    log(
+      files.length
+        ? `table written into ${files.map((f) => path.relative(ROOT, f)).join(", ")}`
+        : "no README has the bench:begin/bench:end markers; paste the table above",
+    );
+  }
   if (violations.length) {
     console.error(`\n✗ ${violations.length} invariant violation(s):`);
     printChecks(violations);
@@ -238,20 +372,11 @@ async function runPolling(o: BenchOptions, stack: Stack, r: Redis, procs: Proces
   await new Promise((res) => setTimeout(res, 2000));
   const idle = await idleMeter.stop();
 
-  const edgePort = o.port + 1;
-  edge = spawn(
-    process.execPath,
-    ["--import", "tsx", "bench/edge-cache.ts", "--origin", stack.baseUrl, "--port", String(edgePort)],
-    {
-      cwd: ROOT,
-      stdio: ["ignore", "inherit", "inherit"],
-    },
-  );
-  await waitForHttp(`http://127.0.0.1:${edgePort}/__edge/stats`, 30_000, edge);
+  const e = await ensureEdge(stack.baseUrl, o.port + 1);
   const levels: PollLevel[] = [];
   for (const pollers of o.pollers) {
     for (const via of ["origin", "edge"] as const) {
-      const base = via === "origin" ? stack.baseUrl : `http://127.0.0.1:${edgePort}`;
+      const base = via === "origin" ? stack.baseUrl : e.url;
       log(`polling: ${pollers} waiting shoppers via ${via} for ${o.pollSeconds} s`);
       levels.push(
         await pollLevel({
@@ -261,7 +386,7 @@ async function runPolling(o: BenchOptions, stack: Stack, r: Redis, procs: Proces
           via,
           redis: r,
           procs,
-          ...(via === "edge" ? { edge: { statsUrl: `http://127.0.0.1:${edgePort}/__edge/stats`, pid: edge.pid } } : {}),
+          ...(via === "edge" ? { edge: { statsUrl: `${e.url}/__edge/stats`, pid: e.pid } } : {}),
         }),
       );
     }
@@ -269,6 +394,24 @@ async function runPolling(o: BenchOptions, stack: Stack, r: Redis, procs: Proces
   printPolling(idle, levels);
   await retireBenchActivities([activityId]);
   return { idle, levels };
+}
+
+/** The edge cache in front of the origin (bench/edge-cache.ts), started once when first needed. */
+async function ensureEdge(origin: string, port: number): Promise<{ url: string; pid?: number }> {
+  if (!edge || !edgeUrl) {
+    edge = spawn(
+      process.execPath,
+      ["--import", "tsx", "bench/edge-cache.ts", "--origin", origin, "--port", String(port)],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
+    edgeUrl = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${edgeUrl}/__edge/stats`, 30_000, edge);
+    pinning?.servers(edge.pid);
+  }
+  return { url: edgeUrl, pid: edge.pid };
 }
 
 async function quiet(o: BenchOptions, procs: ProcessSet, redisPid: number | undefined) {

@@ -7,8 +7,8 @@ import { withScripts } from "@/lib/flash/store/scripts";
 const globalForRedis = globalThis as unknown as { redis?: Redis };
 
 export function redis(): Redis {
-  // The scripts are defined before the first command: defined later, an auto-pipeline already open
-  // lacks them ("pipeline[functionName] is not a function", then "results[i] is not iterable").
+  // Scripts are defined before the first command: an auto-pipeline already open when a script is
+  // defined lacks it ("pipeline[functionName] is not a function" under load).
   globalForRedis.redis ??= withScripts(
     new Redis(env().REDIS_URL, {
       maxRetriesPerRequest: 2,

@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
-export type Scenario = "flash" | "soldout" | "payment" | "admit" | "split" | "polling";
-export const SCENARIOS: Scenario[] = ["flash", "soldout", "payment", "admit", "split", "polling"];
+export type Scenario = "flash" | "soldout" | "payment" | "admit" | "split" | "paths" | "polling";
+export const SCENARIOS: Scenario[] = ["flash", "soldout", "payment", "admit", "split", "paths", "polling"];
 
 /** Every setting of a run; printed and written with the results so a figure can be reproduced. */
 export interface BenchOptions {
@@ -46,19 +46,32 @@ export interface BenchOptions {
   cpuProf: boolean;
   keepServices: boolean;
   waitQuiet: number;
+  /** The in-run reference server (bench/reference/server.ts) and the seconds it is driven per route. */
+  reference: boolean;
+  referenceSeconds: number;
+  /** Seconds each hot path is driven alone in the paths scenario. */
+  pathSeconds: number;
+  /** Load generator on its own core, servers on the others (taskset). */
+  pin: boolean;
+  /** Write the performance table into the marked block of README.md and bench/README.md. */
+  report: boolean;
+  /** Render the table from this results file instead of running. */
+  reportFrom?: string;
 }
 
 const HELP = `npm run bench -- [options]
 
   --ci                   seconds, not minutes: stock 100, 2,000 shoppers; fails only on an invariant violation.
                          Reuses .next when it has a BUILD_ID (BENCH_REUSE_BUILD=1 forces, =0 forbids)
-  --scenarios LIST       flash,soldout,payment,admit,split,polling (default: all)
+  --scenarios LIST       flash,soldout,payment,admit,split,paths,polling (default: all; CI: all but paths)
                            flash    the crowd clicks once at the start of a small sale (1,000 units)
                            soldout  then the refused crowd keeps clicking (sold-out answers)
                            payment  a signed notification for every order of the run's biggest sale, 10% twice
                            admit    every click admitted (stock = shoppers), workers persisting alongside
                            split    the same with the workers paused (SIGSTOP) during the load: admission
                                     alone, then the workers alone draining the backlog
+                           paths    CPU per request of each hot path alone: token, order admitted, order
+                                    refused (limit), progress, ticket
                            polling  waiting shoppers polling the shared progress, at the origin and via an edge cache
   --stock N              units of the flash-crowd sale (default 1000)
   --shoppers N           shoppers in the flash crowd, each clicks once (default 100000)
@@ -84,6 +97,13 @@ const HELP = `npm run bench -- [options]
   --out FILE             results JSON (default bench/results/<time>.json)
   --cpu-prof             write a V8 CPU profile of the web process(es) to <data-dir>/profiles
   --keep-services        leave PostgreSQL and Redis running for the next run
+  --no-reference         skip the in-run reference server (bench/reference/server.ts); no ratios then
+  --reference-seconds S  seconds the reference is driven per route (default 5, CI 1)
+  --path-seconds S       seconds each hot path is driven in the paths scenario (default 5, CI 1)
+  --pin                  load generator on the last core, servers on the others (taskset, util-linux)
+  --report               after the run, write the performance table (ratios first) into the marked block
+                         of README.md and bench/README.md
+  --report-from FILE     write that table from a results JSON, without running
   --wait-quiet S         before each sale, wait up to S seconds until other processes on the machine
                          use < 20% of a core (for shared machines; default 0: don't wait)
 `;
@@ -119,6 +139,12 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       "cpu-prof": { type: "boolean" },
       "keep-services": { type: "boolean" },
       "wait-quiet": { type: "string" },
+      "no-reference": { type: "boolean" },
+      "reference-seconds": { type: "string" },
+      "path-seconds": { type: "string" },
+      pin: { type: "boolean" },
+      report: { type: "boolean" },
+      "report-from": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -133,7 +159,10 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       throw new OptionError(`--${name}: expected a whole number from ${min} to ${max}`);
     return n;
   };
-  const scenarios = (values.scenarios ?? SCENARIOS.join(",")).split(",").map((s) => s.trim()) as Scenario[];
+  // CI leaves out the per-path measurement (≈ 10 s more on 2 cores); the short reference pass stays (≈ 3 s).
+  const scenarios = (values.scenarios ?? SCENARIOS.filter((s) => !ci || s !== "paths").join(","))
+    .split(",")
+    .map((s) => s.trim()) as Scenario[];
   for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new OptionError(`--scenarios: unknown "${s}"`);
   if (scenarios.includes("soldout") && !scenarios.includes("flash"))
     throw new OptionError("--scenarios: soldout runs after flash");
@@ -182,6 +211,12 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     cpuProf: values["cpu-prof"] ?? false,
     keepServices: values["keep-services"] ?? false,
     waitQuiet: int("wait-quiet", values["wait-quiet"], 0, 0, 3600),
+    reference: !values["no-reference"],
+    referenceSeconds: int("reference-seconds", values["reference-seconds"], ci ? 1 : 5, 1, 120),
+    pathSeconds: int("path-seconds", values["path-seconds"], ci ? 1 : 5, 1, 120),
+    pin: values.pin ?? false,
+    report: values.report ?? false,
+    reportFrom: values["report-from"] ? path.resolve(values["report-from"]) : undefined,
   };
   if (opts.quantity > opts.limit) throw new OptionError("--quantity cannot exceed --limit");
   if (opts.signInSample > opts.shoppers) opts.signInSample = opts.shoppers;

@@ -5,6 +5,7 @@ import { createBenchActivity, type BenchActivity } from "@/bench/lib/activity";
 import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";
 import { checkBenchInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
 import { CostMeter, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
+import type { PollLevel } from "@/bench/lib/polling";
 import { CounterSampler, type Persistence } from "@/bench/lib/sampler";
 import type { Shopper } from "@/bench/lib/sessions";
 import { WaitingBrowsers, type WatchSummary } from "@/bench/lib/watchers";
@@ -23,6 +24,8 @@ export interface SalePhase {
   buy: BuyResult;
   /** The sold-out crowd hammering Buy after the sale sold out (flash only). */
   soldOut?: BuyResult;
+  /** The same crowd learning "sold out" from the shared progress through an edge cache instead (flash only). */
+  soldOutEdge?: PollLevel;
   watchers: WatchSummary;
   /** Milliseconds from the sale's start. */
   timeline: { soldOutMs: number | null; allAnsweredMs: number | null; lastOrderCreatedMs: number | null };

@@ -32,6 +32,8 @@ export async function pollLevel(o: {
   redis: Redis;
   procs: ProcessSet;
   edge?: { statsUrl: string; pid?: number };
+  /** Closed loop over this many connections (as fast as answers come) instead of N polls a second. */
+  closedLoop?: { connections: number };
 }): Promise<PollLevel> {
   const meter = new CostMeter(o.redis, o.procs);
   const edgeBefore = o.edge ? await edgeStats(o.edge.statsUrl) : undefined;
@@ -45,8 +47,9 @@ export async function pollLevel(o: {
     const inst = autocannon(
       {
         url: o.url,
-        connections: Math.min(100, o.pollers),
-        overallRate: o.pollers,
+        ...(o.closedLoop
+          ? { connections: o.closedLoop.connections }
+          : { connections: Math.min(100, o.pollers), overallRate: o.pollers }),
         duration: o.seconds + 0.3,
         timeout: 10,
         sampleInt: 100,
@@ -64,7 +67,7 @@ export async function pollLevel(o: {
   return {
     pollers: o.pollers,
     via: o.via,
-    offeredPerSec: o.pollers,
+    offeredPerSec: o.closedLoop ? round(inWindow / o.seconds, 0) : o.pollers,
     achievedPerSec: round(inWindow / o.seconds, 0),
     latency: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
     non2xx: result.non2xx,

@@ -12,9 +12,8 @@ const TICKS = (() => {
   }
 })();
 
-/** CPU seconds (user + system) of a process and all its descendants, living or reaped, from /proc. */
-export function treeCpuSeconds(rootPid: number | undefined): number {
-  if (!rootPid) return 0;
+/** Every process's parent and CPU seconds (user + system, plus its reaped children's), from /proc. */
+export function processTable(): { parent: Map<number, number>; cpu: Map<number, number> } {
   const parent = new Map<number, number>();
   const cpu = new Map<number, number>();
   for (const name of readdirSync("/proc")) {
@@ -31,15 +30,27 @@ export function treeCpuSeconds(rootPid: number | undefined): number {
       // the process ended while we looked
     }
   }
+  return { parent, cpu };
+}
+
+/** A process and all its descendants. */
+export function processTree(rootPid: number): number[] {
+  const { parent } = processTable();
+  return [...parent.keys()].filter((pid) => isInTree(parent, pid, rootPid));
+}
+
+function isInTree(parent: Map<number, number>, pid: number, rootPid: number): boolean {
+  for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = parent.get(p), hops++)
+    if (p === rootPid) return true;
+  return false;
+}
+
+/** CPU seconds (user + system) of a process and all its descendants, living or reaped, from /proc. */
+export function treeCpuSeconds(rootPid: number | undefined): number {
+  if (!rootPid) return 0;
+  const { parent, cpu } = processTable();
   let total = 0;
-  for (const [pid, seconds] of cpu) {
-    for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = parent.get(p), hops++) {
-      if (p === rootPid) {
-        total += seconds;
-        break;
-      }
-    }
-  }
+  for (const [pid, seconds] of cpu) if (isInTree(parent, pid, rootPid)) total += seconds;
   return total;
 }
 

@@ -1,7 +1,10 @@
 import os from "node:os";
 import type { Check } from "@/bench/lib/invariants";
 import type { BuyResult, SalePhase } from "@/bench/lib/phases";
+import type { PathsPhase } from "@/bench/lib/paths";
 import type { PollLevel } from "@/bench/lib/polling";
+import type { ReferenceRun } from "@/bench/lib/reference";
+import type { RatioRow } from "@/bench/lib/table";
 import type { OriginCost } from "@/bench/lib/probes";
 import { median, round, type LatencySummary } from "@/bench/lib/stats";
 
@@ -41,6 +44,12 @@ export function printSale(p: SalePhase) {
   console.log(`\n${title}`);
   printBuy("buy path (GET token, POST order)", p.buy);
   if (p.soldOut) printBuy("sold-out crowd (POST order again and again)", p.soldOut);
+  const e = p.soldOutEdge;
+  if (e)
+    console.log(
+      `  via an edge   the same crowd reading the shared progress (soldOut: true) through the edge cache: ${n(e.achievedPerSec)} req/s served, ` +
+        `${n(e.originRequestsPerSec, 1)} req/s reached the origin (web ${e.origin.cpu.web}% of a core, edge ${e.edgeCpu ?? "-"}%), p99 ${e.latency.p99} ms, errors ${e.errors + e.non2xx}`,
+    );
   console.log(
     `  timeline      sold out ${n(p.timeline.soldOutMs)} ms after the start · every ticket answered (orders committed) ${n(p.timeline.allAnsweredMs)} ms · last order row created ${n(p.timeline.lastOrderCreatedMs)} ms`,
   );
@@ -117,6 +126,39 @@ export function headline(runs: SalePhase[][]) {
   return rows
     .filter(([, v]) => v.length > 0)
     .map(([name, values, unit]) => ({ name, unit, median: round(median(values), 1), runs: values }));
+}
+
+export function printPaths(p: PathsPhase) {
+  console.log(
+    `\nHot paths one at a time: ${n(p.activity.shoppers)} shoppers on a ${n(p.activity.stock)}-unit sale (workers persisting)`,
+  );
+  console.log("  path           req/s  web µs/req  web CPU%  p99 ms  answers");
+  for (const f of p.figures)
+    console.log(
+      `  ${f.path.padEnd(13)} ${n(f.requestsPerSec).padStart(6)}  ${n(f.webMicrosPerRequest).padStart(10)}  ${String(f.cost.cpu.web).padStart(8)}  ${String(f.latency.p99).padStart(6)}  ${JSON.stringify(f.answers)}${f.unexpected || f.socketErrors ? ` ✗ unexpected ${f.unexpected}, socket ${f.socketErrors}` : ""}`,
+    );
+  printChecks(p.checks);
+}
+
+export function printReference(r: ReferenceRun) {
+  console.log(
+    `\nReference server (bare node:http + ioredis, the admission Lua), ${r.connections} connections, ${r.secondsPerPath} s per route`,
+  );
+  for (const f of Object.values(r.figures).filter((x) => x !== undefined))
+    console.log(
+      `  ${f.path.padEnd(8)} ${n(f.requestsPerSec).padStart(7)} req/s · ${n(f.cpuMicrosPerRequest, 1).padStart(5)} µs of CPU per request (${f.cpuPercent}% of a core) · p99 ${f.latency.p99} ms · errors ${f.errors}`,
+    );
+}
+
+export function printRatios(rows: RatioRow[]) {
+  if (!rows.length) return;
+  console.log("\nOurs ÷ the reference of the same run (median over runs)");
+  for (const r of rows) {
+    const target = r.target === null ? "" : `  (target ${r.better === "higher" ? "≥" : "≤"} ${r.target})`;
+    console.log(
+      `  ${`${r.figure} vs ${r.reference.what}`.padEnd(92)} ${r.median.toFixed(2).padStart(6)}×   ours ${n(r.ours.median, 1)} ${r.ours.unit}, reference ${n(r.reference.median, 1)} ${r.reference.unit}${target}`,
+    );
+  }
 }
 
 export function printHeadline(rows: ReturnType<typeof headline>) {

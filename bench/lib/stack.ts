@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import net from "node:net";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
-import { launchServices } from "@/scripts/services/index";
+import { ensureServices } from "@/scripts/services/index";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
 import { ROOT, run, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 import type { BenchOptions } from "@/bench/lib/options";
@@ -31,8 +31,8 @@ const NODE_TSX = ["--import", "tsx", "--import", "./scripts/register.mjs"];
  */
 export async function startStack(o: BenchOptions, seedShoppers: number): Promise<Stack> {
   const external = Boolean(process.env.DATABASE_URL);
-  // ensureServices() plus the servers behind it, so the bench can meter the database's CPU too.
-  const services = await launchServices({
+  // Services come with the servers behind them, so the bench can meter the database's CPU too.
+  const services = await ensureServices({
     dataDir: o.dataDir,
     postgres: o.postgres,
     log: (l) => log(`services: ${l}`),

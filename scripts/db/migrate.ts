@@ -1,42 +1,31 @@
-// Offline `prisma migrate`: deploy / create / status through Prisma's WASM schema engine.
-//
-//   tsx scripts/db/migrate.ts deploy                 apply pending migrations (prisma migrate deploy)
-//   tsx scripts/db/migrate.ts create <name> [--apply] [--empty]
-//                                                    new migration from schema changes (prisma migrate dev --create-only)
-//   tsx scripts/db/migrate.ts status                 applied / pending migrations; exit 1 unless up to date
-//   tsx scripts/db/migrate.ts resolve --rolled-back|--applied <migration>
-//                                                    after a failed migration (prisma migrate resolve)
-//
-// DATABASE_URL comes from the environment; when unset, the project's local services provide one.
+// Offline `prisma migrate` (deploy, create, status, resolve: see USAGE) through Prisma's WASM schema
+// engine. DATABASE_URL comes from the environment; when unset, the project's local services provide one.
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import slugify from "@sindresorhus/slugify";
 import { parseSettings } from "../../lib/env.js";
 import config from "../../prisma.config.js";
 import { ensureServices } from "../services/index.js";
+import { ROOT } from "../lib/procs.js";
+import type { MigrationList, SchemaFilter, SchemasContainer } from "@prisma/schema-engine-wasm";
 import {
-  NO_FILTER,
   SchemaEngine,
   ensureDatabaseExists,
   engineVersion,
   migrationLockToml,
   readMigrationsList,
-  readSchemaFiles,
   translateError,
-  type SchemaFilter,
-  type SchemasContainer,
 } from "./schema-engine.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SCHEMA_PATH = path.resolve(ROOT, config.schema ?? "prisma/schema.prisma");
 const MIGRATIONS_DIR = path.resolve(ROOT, config.migrations?.path ?? "prisma/migrations");
 const MIGRATIONS_LABEL = path.relative(process.cwd(), MIGRATIONS_DIR) || ".";
 const FILTERS: SchemaFilter = {
-  externalTables: config.tables?.external ?? NO_FILTER.externalTables,
-  externalEnums: config.enums?.external ?? NO_FILTER.externalEnums,
+  externalTables: config.tables?.external ?? [],
+  externalEnums: config.enums?.external ?? [],
 };
+const readList = () => readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb);
 
 const USAGE = `Usage: tsx scripts/db/migrate.ts <command>
 
@@ -68,13 +57,15 @@ const tree = (names: string[]) => names.map((n) => `  └─ ${n}/\n    └─ m
 
 // ---------------------------------------------------------------------------------------------
 
+const found = (n: number) =>
+  n ? `${n} migration${n > 1 ? "s" : ""} found in ${MIGRATIONS_LABEL}` : `No migration found in ${MIGRATIONS_LABEL}`;
+const apply = (engine: SchemaEngine, migrationsList: MigrationList) =>
+  engine.run((e) => e.applyMigrations({ migrationsList, filters: FILTERS }));
+
 async function deploy(engine: SchemaEngine): Promise<number> {
-  const list = await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb);
-  const n = list.migrationDirectories.length;
-  console.log(
-    n ? `${n} migration${n > 1 ? "s" : ""} found in ${MIGRATIONS_LABEL}` : `No migration found in ${MIGRATIONS_LABEL}`,
-  );
-  const { appliedMigrationNames } = await engine.applyMigrations(list, FILTERS);
+  const list = await readList();
+  console.log(found(list.migrationDirectories.length));
+  const { appliedMigrationNames } = await apply(engine, list);
   if (appliedMigrationNames.length === 0) {
     console.log("\nNo pending migrations to apply.");
   } else {
@@ -86,9 +77,11 @@ async function deploy(engine: SchemaEngine): Promise<number> {
 }
 
 async function status(engine: SchemaEngine): Promise<number> {
-  const list = await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb);
-  const local = list.migrationDirectories.map((d) => d.path);
-  const diag = await engine.diagnoseMigrationHistory(list, FILTERS);
+  const migrationsList = await readList();
+  const local = migrationsList.migrationDirectories.map((d) => d.path);
+  const diag = await engine.run((e) =>
+    e.diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters: FILTERS }),
+  );
   const history = diag.history;
   const pending =
     history && history.diagnostic !== "migrationsDirectoryIsBehind" ? history.unappliedMigrationNames : [];
@@ -96,11 +89,7 @@ async function status(engine: SchemaEngine): Promise<number> {
   const failed = diag.failedMigrationNames;
   const edited = new Set(diag.editedMigrationNames);
 
-  console.log(
-    local.length
-      ? `${local.length} migration${local.length > 1 ? "s" : ""} found in ${MIGRATIONS_LABEL}\n`
-      : `No migration found in ${MIGRATIONS_LABEL}\n`,
-  );
+  console.log(`${found(local.length)}\n`);
   for (const name of local) {
     const state = failed.includes(name) ? "failed" : pending.includes(name) ? "pending" : "applied";
     console.log(
@@ -155,33 +144,28 @@ async function create(
 ): Promise<number> {
   const migrationName = slugifyMigrationName(rawName);
   if (!migrationName) throw new UsageError(`"${rawName}" is not a usable migration name`);
-  let list = await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb);
+  const migrationsList = await readList();
+  const input = { migrationsList, filters: FILTERS };
 
   // The same engine calls, in the same order, as `prisma migrate dev --create-only`.
-  const dev = await engine.devDiagnostic(list, FILTERS);
+  const dev = await engine.run((e) => e.devDiagnostic(input));
   if (dev.action.tag === "reset") {
     console.error(`${dev.action.reason}\n\nThe database must be reset first; this tool never drops data. Aborting.`);
     return 1;
   }
-  const before = await engine.applyMigrations(list, FILTERS);
+  const before = await apply(engine, migrationsList);
   if (before.appliedMigrationNames.length) {
     console.log(`The following migration(s) have been applied:\n\n${tree(before.appliedMigrationNames)}\n`);
     // The WASM engine's evaluateDataLoss/createMigration reuse the shadow schema that devDiagnostic
     // cached for the migrations applied at the time (they cannot open a shadow database): refresh it.
-    await engine.devDiagnostic(list, FILTERS);
+    await engine.run((e) => e.devDiagnostic(input));
   }
-  const loss = await engine.evaluateDataLoss(list, schema, FILTERS);
+  const loss = await engine.run((e) => e.evaluateDataLoss({ ...input, schema }));
   for (const step of loss.unexecutableSteps)
     console.error(`⚠️  Cannot be executed as is (step ${step.stepIndex}): ${step.message}`);
   for (const warning of loss.warnings) console.error(`⚠️  ${warning.message}`);
 
-  const out = await engine.createMigration({
-    migrationName,
-    draft: opts.empty,
-    migrationsList: list,
-    schema,
-    filters: FILTERS,
-  });
+  const out = await engine.run((e) => e.createMigration({ ...input, migrationName, draft: opts.empty, schema }));
   if (out.migrationScript === null) {
     console.log("No schema changes: the schema matches the migrations. Nothing created.");
     return 0;
@@ -190,7 +174,11 @@ async function create(
   if (existsSync(dir)) throw new Error(`The migration directory already exists at ${dir}`);
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, `migration.${out.extension}`), out.migrationScript, "utf8");
-  await writeFile(path.join(MIGRATIONS_DIR, list.lockfile.path), migrationLockToml(out.connectorType), "utf8");
+  await writeFile(
+    path.join(MIGRATIONS_DIR, migrationsList.lockfile.path),
+    migrationLockToml(out.connectorType),
+    "utf8",
+  );
   console.log(`Created ${path.relative(process.cwd(), dir)}/migration.${out.extension}`);
 
   if (opts.apply && (loss.warnings.length || loss.unexecutableSteps.length)) {
@@ -199,8 +187,7 @@ async function create(
     return 1;
   }
   if (opts.apply) {
-    list = await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb);
-    const { appliedMigrationNames } = await engine.applyMigrations(list, FILTERS);
+    const { appliedMigrationNames } = await apply(engine, await readList());
     console.log(`\nApplied:\n\n${tree(appliedMigrationNames)}`);
   } else {
     console.log("Edit it if needed, then apply it with: tsx scripts/db/migrate.ts deploy");
@@ -209,14 +196,12 @@ async function create(
 }
 
 async function resolve(engine: SchemaEngine, migrationName: string, as: "applied" | "rolled-back"): Promise<number> {
-  if (as === "applied") {
-    await engine.markMigrationApplied(
-      migrationName,
-      await readMigrationsList(MIGRATIONS_DIR, config.migrations?.initShadowDb),
-    );
-  } else {
-    await engine.markMigrationRolledBack(migrationName);
-  }
+  const migrationsList = await readList();
+  await engine.run((e) =>
+    as === "applied"
+      ? e.markMigrationApplied({ migrationName, migrationsList })
+      : e.markMigrationRolledBack({ migrationName }),
+  );
   console.log(`Migration ${migrationName} marked as ${as.replace("-", " ")}.`);
   return 0;
 }
@@ -250,8 +235,8 @@ async function main(argv: string[]): Promise<number> {
     if (await ensureDatabaseExists(url)) console.log(`Created ${target}`);
   }
   console.log(`Datasource: ${target} (schema engine ${(await engineVersion()).slice(0, 12)}, wasm)\n`);
-  const schema = await readSchemaFiles(SCHEMA_PATH);
-  const engine = await SchemaEngine.open({ databaseUrl: url, schema });
+  const schema = { files: [{ path: SCHEMA_PATH, content: await readFile(SCHEMA_PATH, "utf8") }] };
+  const engine = (opened = await SchemaEngine.open(url, schema, (line) => console.error(line)));
   try {
     if (command === "deploy") return await deploy(engine);
     if (command === "status") return await status(engine);
@@ -265,20 +250,17 @@ async function main(argv: string[]): Promise<number> {
 
 // An engine panic inside a WASM callback arrives here rather than as a rejected call: still drop
 // the shadow databases and close connections before exiting.
-let crashed = false;
+let opened: SchemaEngine | undefined;
 process.on("uncaughtException", (err) => {
   console.error(translateError(err).message);
-  if (crashed) return;
-  crashed = true;
-  void SchemaEngine.closeAll().finally(() => process.exit(1));
+  void (opened?.close() ?? Promise.resolve()).finally(() => process.exit(1));
 });
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
-    else if (err instanceof Error && ["Error", "SchemaEngineError", "SchemaConnectorError"].includes(err.name))
-      console.error(err.message);
+    else if (err instanceof Error && ["Error", "SchemaConnectorError"].includes(err.name)) console.error(err.message);
     else console.error(err);
     process.exit(1);
   },

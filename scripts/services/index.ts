@@ -1,50 +1,49 @@
 // Local services launcher: lets a fresh clone run with no configured servers.
-//   ensureServices()  PostgreSQL + Redis for dev/demo, reusing ones an earlier run left running
+//   ensureServices()  PostgreSQL + Redis for dev/demo/bench/CLI, reusing ones an earlier run left running
 //   testServices()    private throwaway instances for the test suite
 //   DATABASE_URL / REDIS_URL, when set, are used instead (after checking they answer).
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseSettings } from "../../lib/env.js";
+import { ROOT } from "../lib/procs.js";
 import { findPgBinDir, nativeUnavailable, startNativePostgres, stopNativeDir } from "./native-pg.js";
 import { startPglite, stopPgliteDir } from "./pglite.js";
 import { REDIS_MISSING, findRedisServer, startRedis, stopRedisDir } from "./redis.js";
-import { REPO_ROOT, StartupError, isPidAlive, maskUrl, pgPing, redisPing, shortReason, type Log, type ServerHandle } from "./util.js";
-
-export { StartupError, type ServerHandle };
+import {
+  StartupError,
+  isPidAlive,
+  maskUrl,
+  pgPing,
+  redisPing,
+  shortReason,
+  type Log,
+  type ServerHandle,
+} from "./util.js";
 
 export interface Services {
   databaseUrl: string;
   redisUrl: string;
+  /** The servers behind the URLs that this process found or started (the CLI and the bench look at them). */
+  servers: ServerHandle[];
+  /** Stops only the servers this call started; reused ones belong to whoever started them. */
   stop(): Promise<void>;
 }
 
-export type PostgresMode = "pglite" | "native";
-
-export interface EnsureServicesOptions {
-  /** default <repo>/.data */
-  dataDir?: string;
-  /** default both */
-  only?: ("postgres" | "redis")[];
-  /** default from env EMBEDDED_POSTGRES, else "pglite" */
-  postgres?: PostgresMode;
-  /** default: console.log with a "[services]" prefix */
-  log?: Log;
-  /** Throwaway instance: no fixed ports, no durability, tied to this process. */
-  ephemeral?: boolean;
-}
-
-/** What launchServices() returns: Services plus the servers behind it (for the CLI and the bench). */
-export interface LaunchedServices extends Services {
-  servers: ServerHandle[];
-}
+type PostgresMode = "pglite" | "native";
 
 // Fixed ports when free, so URLs stay the same between runs; any free port otherwise.
 const PREFERRED_PORT = { pglite: 54329, native: 54330, redis: 63790 } as const;
 
-export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, ".data");
+export const DEFAULT_DATA_DIR = path.join(ROOT, ".data");
 
 const defaultLog: Log = (line) => console.log(`[services] ${line}`);
+
+/** `fn` run at most once, however often the result is called. */
+const once = (fn: () => Promise<void>) => {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+};
 
 /** The given server after a SELECT 1 / PING with a 3 s timeout. */
 async function checkUrl(name: string, url: string, ping: (url: string, ms: number) => Promise<void>): Promise<string> {
@@ -54,8 +53,23 @@ async function checkUrl(name: string, url: string, ping: (url: string, ms: numbe
   return url;
 }
 
-/** ensureServices() plus the servers behind it; exported for the CLI and the bench. */
-export async function launchServices(opts: EnsureServicesOptions = {}): Promise<LaunchedServices> {
+/**
+ * PostgreSQL and Redis URLs for this checkout. Uses DATABASE_URL / REDIS_URL when set; otherwise
+ * starts (or reuses) embedded PGlite or a native cluster (`postgres`, default EMBEDDED_POSTGRES, else
+ * PGlite), and a private redis-server, with data under `dataDir` (default <repo>/.data). Servers
+ * started here keep running if this process exits without stop(), and the next call reuses them.
+ * `ephemeral`: throwaway instances, with no fixed ports and no durability.
+ * Failures are StartupErrors with a one-line message: see formatStartupError().
+ */
+export async function ensureServices(
+  opts: {
+    dataDir?: string;
+    only?: ("postgres" | "redis")[];
+    postgres?: PostgresMode;
+    log?: Log;
+    ephemeral?: boolean;
+  } = {},
+): Promise<Services> {
   const log = opts.log ?? defaultLog;
   const dataDir = path.resolve(opts.dataDir ?? DEFAULT_DATA_DIR);
   const only = new Set(opts.only ?? ["postgres", "redis"]);
@@ -66,21 +80,28 @@ export async function launchServices(opts: EnsureServicesOptions = {}): Promise<
   const port = (p: number) => (opts.ephemeral ? undefined : p);
   const mode = only.has("postgres") && !envDb ? (opts.postgres ?? settings.EMBEDDED_POSTGRES ?? "pglite") : undefined;
   const startsRedis = only.has("redis") && !envRedis;
-  const missing = [mode === "native" ? await nativeUnavailable() : null, startsRedis && !findRedisServer() ? REDIS_MISSING : null];
+  const missing = [
+    mode === "native" ? await nativeUnavailable() : null,
+    startsRedis && !findRedisServer() ? REDIS_MISSING : null,
+  ];
   if (missing.some(Boolean)) throw new StartupError(missing.filter(Boolean).join("; "));
 
+  const start = (kind: "native" | "pglite" | "redis", subdir: string) => {
+    const run = kind === "native" ? startNativePostgres : kind === "pglite" ? startPglite : startRedis;
+    return run({
+      dir: path.join(dataDir, subdir),
+      preferredPort: port(PREFERRED_PORT[kind]),
+      ephemeral: opts.ephemeral,
+      log,
+    });
+  };
   const pgTask = async (): Promise<string | ServerHandle> => {
     if (envDb) return checkUrl("DATABASE_URL", envDb, pgPing);
-    if (!mode) return "";
-    const dir = path.join(dataDir, mode === "native" ? "postgres" : "pglite");
-    return mode === "native"
-      ? startNativePostgres({ dir, preferredPort: port(PREFERRED_PORT.native), ephemeral: opts.ephemeral, log })
-      : startPglite({ dir, preferredPort: port(PREFERRED_PORT.pglite), parentPid: opts.ephemeral ? process.pid : undefined, log });
+    return mode ? start(mode, mode === "native" ? "postgres" : "pglite") : "";
   };
   const redisTask = async (): Promise<string | ServerHandle> => {
     if (envRedis) return checkUrl("REDIS_URL", envRedis, redisPing);
-    if (!startsRedis) return "";
-    return startRedis({ dir: path.join(dataDir, "redis"), preferredPort: port(PREFERRED_PORT.redis), ephemeral: opts.ephemeral, log });
+    return startsRedis ? start("redis", "redis") : "";
   };
 
   // Both at once: a first PGlite start takes seconds, redis milliseconds.
@@ -92,33 +113,17 @@ export async function launchServices(opts: EnsureServicesOptions = {}): Promise<
     await Promise.allSettled(servers.map((s) => s.stop()));
     throw new StartupError(failures.join("; "));
   }
-  const urlOf = (r: (typeof results)[number]) => (r.status === "fulfilled" ? (typeof r.value === "string" ? r.value : r.value.url) : "");
-
-  let stopping: Promise<void> | undefined;
+  const urlOf = (r: (typeof results)[number]) =>
+    r.status === "fulfilled" ? (typeof r.value === "string" ? r.value : r.value.url) : "";
   return {
     databaseUrl: urlOf(results[0]),
     redisUrl: urlOf(results[1]),
     servers,
-    stop() {
-      // Only servers this call started; reused ones belong to whoever started them.
-      stopping ??= (async () => {
-        for (const s of [...servers].reverse())
-          await s.stop().catch((err) => log(`${s.name}: stop failed: ${formatStartupError(err)}`));
-      })();
-      return stopping;
-    },
+    stop: once(async () => {
+      for (const s of [...servers].reverse())
+        await s.stop().catch((err) => log(`${s.name}: stop failed: ${formatStartupError(err)}`));
+    }),
   };
-}
-
-/**
- * PostgreSQL and Redis URLs for this checkout. Uses DATABASE_URL / REDIS_URL when set (after a
- * SELECT 1 / PING with a 3s timeout); otherwise starts (or reuses) embedded PGlite or a native
- * cluster, and a private redis-server, with data under `dataDir`. Servers started here keep running
- * if this process exits without stop(), and the next call reuses them.
- * Failures are StartupErrors with a one-line message: see formatStartupError().
- */
-export function ensureServices(opts: Omit<EnsureServicesOptions, "ephemeral"> = {}): Promise<Services> {
-  return launchServices(opts);
 }
 
 /**
@@ -127,16 +132,16 @@ export function ensureServices(opts: Omit<EnsureServicesOptions, "ephemeral"> = 
  * Postgres is native when initdb/pg_ctl exist (real multi-process concurrency, faster), else PGlite;
  * EMBEDDED_POSTGRES=pglite|native overrides. Instances die with this process even without stop().
  */
-export async function testServices(opts: { log?: Log } = {}): Promise<Services> {
-  const log = opts.log ?? (() => {});
+export async function testServices(): Promise<Services> {
+  const log = () => {};
   await cleanupStaleTestDirs(DEFAULT_DATA_DIR, log);
   const { DATABASE_URL, REDIS_URL, EMBEDDED_POSTGRES } = parseSettings();
-  if (DATABASE_URL && REDIS_URL) return launchServices({ log });
+  if (DATABASE_URL && REDIS_URL) return ensureServices({ log });
 
   const dir = path.join(DEFAULT_DATA_DIR, `test-${process.pid}-${randomBytes(3).toString("hex")}`);
   const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
-  const launch = (postgres: PostgresMode) => launchServices({ dataDir: dir, postgres, log, ephemeral: true });
-  let launched: LaunchedServices;
+  const launch = (postgres: PostgresMode) => ensureServices({ dataDir: dir, postgres, log, ephemeral: true });
+  let launched: Services;
   try {
     launched = await launch(EMBEDDED_POSTGRES ?? (findPgBinDir() ? "native" : "pglite")).catch((err: unknown) => {
       // Native was only preferred, not asked for: where it cannot run (e.g. the postgres user cannot
@@ -155,23 +160,16 @@ export async function testServices(opts: { log?: Log } = {}): Promise<Services> 
     removeDir();
   };
   process.once("exit", onExit);
-  let stopping: Promise<void> | undefined;
-  return {
-    databaseUrl: launched.databaseUrl,
-    redisUrl: launched.redisUrl,
-    stop() {
-      stopping ??= (async () => {
-        process.off("exit", onExit);
-        await launched.stop();
-        removeDir();
-      })();
-      return stopping;
-    },
-  };
+  const stop = once(async () => {
+    process.off("exit", onExit);
+    await launched.stop();
+    removeDir();
+  });
+  return { ...launched, stop };
 }
 
 /** Stops servers and deletes test-<pid>-* directories whose test process is gone (e.g. after a SIGKILL). */
-export async function cleanupStaleTestDirs(root: string = DEFAULT_DATA_DIR, log: Log = defaultLog): Promise<number> {
+export async function cleanupStaleTestDirs(root: string, log: Log): Promise<number> {
   const stale = (fs.existsSync(root) ? fs.readdirSync(root) : []).filter((name) => {
     const pid = Number(/^test-(\d+)-/.exec(name)?.[1] ?? 0);
     return pid > 0 && pid !== process.pid && !isPidAlive(pid);
@@ -186,7 +184,7 @@ export async function cleanupStaleTestDirs(root: string = DEFAULT_DATA_DIR, log:
 }
 
 /** Stops every server recorded under a data directory, whoever started it. Returns how many were running. */
-export async function stopDataDir(dataDir: string = DEFAULT_DATA_DIR, log: Log = defaultLog): Promise<number> {
+export async function stopDataDir(dataDir: string, log: Log): Promise<number> {
   const stopped = await Promise.all([
     stopPgliteDir(path.join(dataDir, "pglite"), log),
     stopNativeDir(path.join(dataDir, "postgres"), log),

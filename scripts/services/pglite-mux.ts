@@ -1,86 +1,47 @@
-// Makes @electric-sql/pglite-socket 0.2.17's connection multiplexer safe for concurrent clients.
-//
-// How the library multiplexes: every client connection shares the ONE PGlite backend. Each wire
-// message is queued separately on a global FIFO and run one at a time; the queue sticks to the
-// same client only while `db.isInTransaction()` is true (an explicit BEGIN ... COMMIT block).
-//
-// Why that is not enough: the extended query protocol (what pg / Prisma use for parameterised
-// queries) is a batch Parse, Bind, Describe, Execute, Sync, and the backend keeps its unnamed
-// statement/portal between those messages while isInTransaction() is still false. When a batch
-// reaches the server in more than one TCP read (large parameters, a busy socket), another
-// client's Parse/Bind can slip in between and the first client gets the other's result: measured
-// 19 wrong rows out of 100 with 20 clients sending 300 kB parameters. Also, if running a message
-// throws, the library's queue stays marked "processing" forever and the server stops answering.
-//
-// The fix, without forking the library: hand PGLiteSocketServer a proxy of the PGlite instance
-// whose isInTransaction() is also true until the backend has sent ReadyForQuery for the current
-// client's cycle (tracked by framing the response stream), which is exactly when a real server
-// would accept the next query cycle. Errors are answered as protocol errors instead of thrown.
+// Makes @electric-sql/pglite-socket 0.2.17's connection multiplexer safe for concurrent clients (the
+// bugs, measurements and the patch offered upstream: docs/pglite-socket-mux.md). The server gets a proxy
+// of the PGlite instance that stays "in transaction" until the backend has sent ReadyForQuery for the
+// current client's query cycle, and that answers a failed message with an error instead of throwing.
 import type { PGlite } from "@electric-sql/pglite";
 import { protocol } from "@electric-sql/pglite";
 
-const Z = 0x5a; // ReadyForQuery
-const G = 0x47; // CopyInResponse: the backend now waits for this client's CopyData
-
-/** Follows backend message framing across chunks and remembers the type of the last complete message. */
+/** Follows the backend's replies across chunks (pglite's own wire parser) and keeps the last message's name. */
 class ResponseTracker {
-  private header = new Uint8Array(5);
-  private headerLen = 0;
-  private remaining = 0;
-  private lastType = Z; // nothing run yet: as good as ready
+  private parser = new protocol.Parser();
+  private last = "readyForQuery"; // nothing run yet: as good as ready
 
   feed(chunk: Uint8Array): void {
-    let i = 0;
-    while (i < chunk.length) {
-      if (this.remaining > 0) {
-        const n = Math.min(this.remaining, chunk.length - i);
-        this.remaining -= n;
-        i += n;
-        continue;
-      }
-      this.header[this.headerLen++] = chunk[i++]!;
-      if (this.headerLen === 5) {
-        this.lastType = this.header[0]!;
-        const len = new DataView(this.header.buffer).getInt32(1);
-        this.remaining = Math.max(0, len - 4);
-        this.headerLen = 0;
-      }
-    }
+    this.parser.parse(chunk, (message) => (this.last = message.name));
   }
 
-  /** The backend finished the client's query cycle (its last message was ReadyForQuery). */
+  /** The backend finished the client's query cycle. */
   get ready(): boolean {
-    return this.headerLen === 0 && this.remaining === 0 && this.lastType === Z;
+    return this.last === "readyForQuery";
   }
 
+  /** The backend now waits for this client's CopyData. */
   get inCopyIn(): boolean {
-    return this.headerLen === 0 && this.remaining === 0 && this.lastType === G;
+    return this.last === "copyInResponse";
   }
 
   reset(): void {
-    this.headerLen = 0;
-    this.remaining = 0;
-    this.lastType = Z;
+    this.parser = new protocol.Parser();
+    this.last = "readyForQuery";
   }
 }
 
 /** ErrorResponse (+ ReadyForQuery) so a client whose message blew up gets an error rather than silence. */
+// By hand: pg-protocol and PGlite's copy of it serialise only frontend messages.
 function errorReply(message: string, status: "I" | "T" | null): Uint8Array {
-  const enc = new TextEncoder();
-  const fields = `SERROR\0VERROR\0CXX000\0M${message.split("\n")[0]!.slice(0, 500)}\0`;
-  const body = enc.encode(fields + "\0");
-  const out = new Uint8Array(1 + 4 + body.length + (status ? 6 : 0));
-  const view = new DataView(out.buffer);
-  out[0] = 0x45; // 'E'
-  view.setInt32(1, 4 + body.length);
-  out.set(body, 5);
-  if (status) {
-    const at = 5 + body.length;
-    out[at] = Z;
-    view.setInt32(at + 1, 5);
-    out[at + 5] = status.charCodeAt(0);
-  }
-  return out;
+  const frame = (type: string, body: string) => {
+    const out = Buffer.alloc(5 + Buffer.byteLength(body));
+    out.write(type);
+    out.writeInt32BE(out.length - 1, 1);
+    out.write(body, 5);
+    return out;
+  };
+  const error = frame("E", `SERROR\0VERROR\0CXX000\0M${message.split("\n")[0]!.slice(0, 500)}\0\0`);
+  return status ? Buffer.concat([error, frame("Z", status)]) : error;
 }
 
 type StreamOptions = Parameters<PGlite["execProtocolRawStream"]>[1];

@@ -1,8 +1,7 @@
 // Child process that owns one embedded PostgreSQL (PGlite, in-process WASM) and serves it over TCP.
 // It runs on its own so the app/worker processes don't carry the WASM heap and the database
 // outlives whoever started it. Started by index.ts; usable by hand:
-//   node --import tsx scripts/services/pglite-server.ts --dir .data/pglite [--port 54329]
-//        [--max-connections 100] [--parent-pid N]
+//   node --import tsx scripts/services/pglite-server.ts --dir .data/pglite [--port 54329] [--parent-pid N]
 // Writes <dir>/server.json {pid, port} once it accepts connections; stops cleanly on SIGTERM/SIGINT.
 import fs from "node:fs";
 import path from "node:path";
@@ -10,7 +9,6 @@ import { parseArgs } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { asyncExitHook, gracefulExit } from "exit-hook";
-import getPort from "get-port";
 import writeFileAtomic from "write-file-atomic";
 import { multiplexSafe } from "./pglite-mux.js";
 import { isPidAlive, readJson } from "./util.js";
@@ -18,13 +16,12 @@ import { isPidAlive, readJson } from "./util.js";
 const { values } = parseArgs({
   options: {
     dir: { type: "string" },
-    port: { type: "string", default: "54329" },
-    "max-connections": { type: "string", default: "100" },
+    port: { type: "string", default: "0" },
     "parent-pid": { type: "string" },
   },
 });
 if (!values.dir) {
-  console.error("usage: pglite-server.ts --dir <dir> [--port N] [--max-connections N] [--parent-pid N]");
+  console.error("usage: pglite-server.ts --dir <dir> [--port N] [--parent-pid N]");
   process.exit(2);
 }
 
@@ -79,20 +76,18 @@ try {
   db = await PGlite.create(dataDir);
   log(`database ready in ${Date.now() - t0} ms (${dataDir})`);
 
-  const maxConnections = Number(values["max-connections"]);
-  // Another program can take the port between the check and the listen: the library's server cannot
-  // listen twice, so the retry builds a fresh one on any free port.
-  const makeServer = async (port?: number) =>
-    new PGLiteSocketServer({ db: multiplexSafe(db!, log), host: "127.0.0.1", port: await getPort({ port, host: "127.0.0.1" }), maxConnections });
-  server = await makeServer(Number(values.port) || undefined);
+  // The preferred port when free, else one the system picks (the library's server cannot listen twice: a fresh one).
+  const makeServer = (port: number) =>
+    new PGLiteSocketServer({ db: multiplexSafe(db!, log), host: "127.0.0.1", port, maxConnections: 100 });
+  server = makeServer(Number(values.port));
   await server.start().catch(async (err: NodeJS.ErrnoException) => {
     if (err.code !== "EADDRINUSE") throw err;
-    server = await makeServer();
+    server = makeServer(0);
     await server.start();
   });
   const port = Number(server.getServerConn().split(":").pop());
-  await writeFileAtomic(stateFile, JSON.stringify({ pid: process.pid, port, host: "127.0.0.1", startedAt: new Date() }));
-  log(`listening on 127.0.0.1:${port} (max ${maxConnections} connections)`);
+  await writeFileAtomic(stateFile, JSON.stringify({ pid: process.pid, port, startedAt: new Date() }));
+  log(`listening on 127.0.0.1:${port}`);
 } catch (err) {
   log(`failed to start: ${(err as Error)?.stack ?? String(err)}`);
   console.error(`failed to start: ${String((err as Error)?.message ?? err).split("\n")[0]}`);

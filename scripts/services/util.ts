@@ -1,7 +1,8 @@
-// Shared helpers for the local-services launcher: errors, pids, locks, pings, server handles.
+// Shared helpers for the local-services launcher: errors, pids, locks, pings, server processes and handles.
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import pg from "pg";
 import lockfile from "proper-lockfile";
@@ -16,10 +17,19 @@ export class StartupError extends Error {
 
 export type Log = (line: string) => void;
 
-/** <repo>: this file lives in <repo>/scripts/services. */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** What a server records in <dir>/server.json, and what a postmaster.pid says. */
+export interface ServerState {
+  pid: number;
+  port: number;
+}
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** How the launcher starts a server of any kind; `ephemeral`: a throwaway test instance, tied to this process. */
+export interface StartOptions {
+  dir: string;
+  preferredPort?: number;
+  ephemeral?: boolean;
+  log: Log;
+}
 
 /** Hides the password of a connection URL so it can be printed. */
 export function maskUrl(url: string): string {
@@ -32,7 +42,9 @@ export function shortReason(err: unknown): string {
   // net.connect to a name that resolves to several addresses fails with an AggregateError without a message.
   const inner = Array.isArray(e?.errors) ? (e.errors[0] as typeof e) : undefined;
   const code = e?.code ?? inner?.code;
-  const msg = String(e?.message || inner?.message || err).split("\n")[0]!.trim();
+  const msg = String(e?.message || inner?.message || err)
+    .split("\n")[0]!
+    .trim();
   if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
   return typeof code === "string" && code ? `${code} ${msg}` : msg;
 }
@@ -69,8 +81,15 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
   return true;
 }
 
-/** Sends `signal`, waits up to `timeoutMs` for the process to go, then SIGKILLs it. Returns true on a clean exit. */
-export async function terminate(pid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
+/** Each kind's fast clean shutdown: SIGINT for a postmaster; redis flushes its AOF and the PGlite server checkpoints on SIGTERM. */
+const stopSignal = (what: string) => (what === "postgres" ? "SIGINT" : "SIGTERM");
+
+/** Whether the promise fulfils: for "does it answer yet?" polls. */
+export const fulfils = (p: Promise<unknown>) => p.then(() => true).catch(() => false);
+
+/** Sends the stop signal, SIGKILLs the process if it is still there after `timeoutMs`, and logs which. */
+// Not fkill: its ps-based liveness check counts this sandbox's unreaped zombies as running.
+export async function stopPid(what: string, pid: number, timeoutMs: number, log: Log, where = ""): Promise<void> {
   const signalled = (s: NodeJS.Signals) => {
     try {
       return process.kill(pid, s);
@@ -78,10 +97,13 @@ export async function terminate(pid: number, signal: NodeJS.Signals, timeoutMs: 
       return false; // already gone
     }
   };
-  if (!signalled(signal) || (await waitFor(() => !isPidAlive(pid), timeoutMs))) return true;
+  if (!signalled(stopSignal(what)) || (await waitFor(() => !isPidAlive(pid), timeoutMs))) {
+    log(`${what}: stopped pid ${pid}${where}`);
+    return;
+  }
   signalled("SIGKILL");
   await waitFor(() => !isPidAlive(pid), 5000);
-  return false;
+  log(`${what}: pid ${pid} did not stop in ${timeoutMs / 1000}s and was killed`);
 }
 
 export function readJson<T>(file: string): T | null {
@@ -110,13 +132,80 @@ export async function withStartLock<T>(dir: string, what: string, log: Log, fn: 
   const release = await lockfile
     .lock(dir, { ...lockOpts, retries: { retries: 1800, minTimeout: 100, maxTimeout: 100 } })
     .catch(() => {
-      throw new StartupError(`${what}: another launcher has been starting it for 3 minutes (lock ${lockOpts.lockfilePath})`);
+      throw new StartupError(
+        `${what}: another launcher has been starting it for 3 minutes (lock ${lockOpts.lockfilePath})`,
+      );
     });
   try {
     return await fn();
   } finally {
     await release();
   }
+}
+
+/**
+ * The server recorded in <dir>/server.json if its process (a `<what>-server` command line) is alive
+ * and `serves` says it is ours. It gets several tries, as a busy or loading server can be slow; a
+ * live one that never answers is an error, as starting a second one would corrupt the data.
+ */
+export async function findRecorded(what: string, dir: string, serves: (port: number) => Promise<boolean>) {
+  const st = readJson<ServerState>(path.join(dir, "server.json"));
+  let lastErr: unknown;
+  for (let i = 0; st && i < 4; i++) {
+    if (!isPidAlive(st.pid, `${what}-server`)) return null;
+    try {
+      return (await serves(st.port)) ? st : null;
+    } catch (err) {
+      lastErr = err;
+      await sleep(500);
+    }
+  }
+  if (!st) return null;
+  throw new StartupError(
+    `${what}: server pid ${st.pid} holds ${dir} but does not answer on port ${st.port} (${shortReason(lastErr)}); ` +
+      `stop it with "npm run services -- down"`,
+  );
+}
+
+/**
+ * Starts a server in its own process group (a Ctrl-C at the terminal reaches the launcher, which
+ * stops it in order), output appended to `logFile`, free to outlive us for the next run to reuse.
+ * Resolves with its pid once `ready`; null if it exited with a log line matching `retryOn`;
+ * otherwise a StartupError quoting the log.
+ */
+export async function spawnServer(o: {
+  what: string;
+  cmd: string;
+  args: string[];
+  cwd: string;
+  logFile: string;
+  timeoutMs: number;
+  ready: (pid: number) => boolean | Promise<boolean>;
+  /** Runs at once, before waiting (e.g. to record the pid so an interrupted launcher leaves it findable). */
+  spawned?: (pid: number) => Promise<void>;
+  retryOn?: RegExp;
+}): Promise<number | null> {
+  const fd = fs.openSync(o.logFile, "a");
+  const child = spawn(o.cmd, o.args, { cwd: o.cwd, detached: true, stdio: ["ignore", fd, fd] });
+  fs.closeSync(fd);
+  child.unref();
+  const pid = child.pid ?? 0;
+  let spawnError: Error | undefined;
+  child.on("error", (err) => (spawnError = err));
+  const exited = () => Boolean(spawnError) || child.exitCode !== null || child.signalCode !== null;
+  await o.spawned?.(pid);
+  const up = await waitFor(async () => exited() || (await o.ready(pid)), o.timeoutMs);
+  if (exited()) {
+    const why = spawnError?.message ?? tailFile(o.logFile, 1);
+    if (o.retryOn?.test(why)) return null;
+    const code = child.exitCode ?? child.signalCode ?? -1;
+    throw new StartupError(`${o.what} exited (code ${code}): ${why || "no output"} (log: ${o.logFile})`);
+  }
+  if (!up) {
+    child.kill("SIGKILL");
+    throw new StartupError(`${o.what} did not answer within ${o.timeoutMs / 1000}s (log: ${o.logFile})`);
+  }
+  return pid;
 }
 
 /** Connects, runs SELECT 1, disconnects; rejects within about `timeoutMs`. */
@@ -131,8 +220,11 @@ export async function pgPing(url: string, timeoutMs = 3000): Promise<void> {
   }
 }
 
-/** A one-shot ioredis client that fails instead of retrying: for pings and commands to our own servers. */
-export function redisClient(url: string, timeoutMs = 3000): Redis {
+/**
+ * Connects a one-shot ioredis client that fails instead of retrying, runs `fn`, disconnects; rejects
+ * within about `timeoutMs` with the socket's error (ioredis itself only says "Connection is closed.").
+ */
+export async function withRedis<T>(url: string, fn: (client: Redis) => Promise<T>, timeoutMs = 3000): Promise<T> {
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
@@ -141,19 +233,11 @@ export function redisClient(url: string, timeoutMs = 3000): Redis {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  client.on("error", () => {}); // reported by the command that fails
-  return client;
-}
-
-/** PING through ioredis (handles auth, db index and rediss:// in the URL); rejects within about `timeoutMs`. */
-export async function redisPing(url: string, timeoutMs = 3000): Promise<void> {
-  const client = redisClient(url, timeoutMs);
-  // ioredis rejects connect() with a generic "Connection is closed."; the socket error says why.
   let socketErr: Error | undefined;
   client.on("error", (err: Error) => (socketErr ??= err));
   try {
     await client.connect();
-    await client.ping();
+    return await fn(client);
   } catch (err) {
     throw socketErr ?? err;
   } finally {
@@ -161,41 +245,35 @@ export async function redisPing(url: string, timeoutMs = 3000): Promise<void> {
   }
 }
 
+/** PING through ioredis (handles auth, db index and rediss:// in the URL). */
+export const redisPing = (url: string, timeoutMs = 3000) => withRedis(url, (c) => c.ping(), timeoutMs).then(() => {});
+
 /** A server this launcher found or started. */
-export interface ServerHandle {
+export interface ServerHandle extends ServerState {
   name: "pglite" | "postgres" | "redis";
   url: string;
-  pid: number;
-  port: number;
   /** Started by this call: stop() stops it. A reused server is left alone. */
   started: boolean;
   stop(): Promise<void>;
   /** Synchronous stop for process 'exit' hooks: the signal, then up to 5 s for the process to go. */
   killNow(): void;
   /** Called if a server we started exits while we did not ask it to. */
-  onExit(cb: (code: number | null) => void): void;
+  onExit(cb: () => void): void;
 }
 
 /**
- * The handle of a server process, shared by the three kinds: stop() runs the kind's own graceful
- * stop once, killNow() sends `killSignal`, and unexpected exits (polled: the server is not always our child) reach onExit.
+ * The handle of a server process, shared by the three kinds: stop() runs the kind's own graceful stop
+ * once, killNow() sends the kind's stop signal, and unexpected exits (polled: the server is not always our child) reach onExit.
  */
-export function serverHandle(o: {
-  name: ServerHandle["name"];
-  url: string;
-  pid: number;
-  port: number;
-  started: boolean;
-  killSignal: NodeJS.Signals;
-  gracefulStop: () => Promise<void>;
-}): ServerHandle {
-  const exitCbs: ((code: number | null) => void)[] = [];
+type HandleInfo = Omit<ServerHandle, "stop" | "killNow" | "onExit">;
+export function serverHandle(o: HandleInfo, gracefulStop: () => Promise<void>): ServerHandle {
+  const exitCbs: (() => void)[] = [];
   let stopping = !o.started;
   if (o.started) {
     const timer = setInterval(() => {
       if (stopping || isPidAlive(o.pid)) return;
       clearInterval(timer);
-      for (const cb of exitCbs) cb(null);
+      for (const cb of exitCbs) cb();
     }, 500);
     timer.unref();
   }
@@ -204,18 +282,19 @@ export function serverHandle(o: {
     async stop() {
       if (stopping) return;
       stopping = true;
-      await o.gracefulStop();
+      await gracefulStop();
     },
     killNow() {
       if (stopping) return;
       stopping = true;
       try {
-        process.kill(o.pid, o.killSignal);
+        process.kill(o.pid, stopSignal(o.name));
       } catch {
         return; // already gone
       }
       // Sleeps without the event loop: 'exit' hooks cannot await.
-      for (let i = 0; i < 100 && isPidAlive(o.pid); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      for (let i = 0; i < 100 && isPidAlive(o.pid); i++)
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
     },
     onExit(cb) {
       exitCbs.push(cb);

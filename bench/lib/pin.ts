@@ -1,0 +1,47 @@
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import which from "which";
+import { processTree } from "@/bench/lib/probes";
+
+/**
+ * `--pin`: the load generator (this process, autocannon runs in it) gets the last core to itself and
+ * every server the bench measures gets the others, with util-linux's `taskset`, so the servers' CPU
+ * share is not taken by the generator. Children inherit their parent's affinity, so processes
+ * started after the bench pinned itself are pinned explicitly as they come.
+ */
+export interface Pinning {
+  generatorCores: string;
+  serverCores: string;
+  /** Pins these processes and every descendant (all threads) to the server cores. */
+  servers(...pids: (number | undefined)[]): void;
+}
+
+/** The pinning, or the reason there is none (no taskset, or a single core). */
+export function pinGenerator(log: (line: string) => void): Pinning | string {
+  const taskset = which.sync("taskset", { nothrow: true });
+  if (!taskset) return "taskset not found (util-linux); not pinned";
+  const cores = os.cpus().length;
+  if (cores < 2) return "one core only; not pinned";
+  const generatorCores = String(cores - 1);
+  const serverCores = cores === 2 ? "0" : `0-${cores - 2}`;
+  const pin = (cpus: string, pid: number) =>
+    execFileSync(taskset, ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+  pin(generatorCores, process.pid);
+  log(`--pin: load generator (pid ${process.pid}) on core ${generatorCores}, servers on cores ${serverCores}`);
+  return {
+    generatorCores,
+    serverCores,
+    servers(...pids) {
+      for (const root of pids) {
+        if (!root) continue;
+        for (const pid of processTree(root)) {
+          try {
+            pin(serverCores, pid);
+          } catch (e) {
+            log(`--pin: could not pin pid ${pid}: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import autocannon, { type Result } from "autocannon";
+import type { Redis } from "ioredis";
+import { META, FLAG_OFF, activityKeys } from "@/lib/flash/store";
+import { ROOT, waitForHttp } from "@/scripts/lib/procs";
+import { treeCpuSeconds } from "@/bench/lib/probes";
+import { round } from "@/bench/lib/stats";
+
+/** The reference's routes (bench/reference/server.ts). */
+export type ReferencePath = "hello" | "soldout" | "admit";
+export const REFERENCE_PATHS: ReferencePath[] = ["hello", "soldout", "admit"];
+
+export interface ReferenceFigure {
+  path: ReferencePath;
+  seconds: number;
+  requests: number;
+  requestsPerSec: number;
+  latency: { p50: number; p99: number; max: number };
+  /** Non-2xx answers other than the expected one, socket errors and timeouts. */
+  errors: number;
+  /** CPU of the reference process in % of a core, and per request. */
+  cpuPercent: number;
+  cpuMicrosPerRequest: number;
+  /** The load generator's (this process's) CPU per request, for comparison with ours. */
+  generatorMicrosPerRequest: number;
+}
+
+export interface ReferenceRun {
+  connections: number;
+  secondsPerPath: number;
+  figures: Partial<Record<ReferencePath, ReferenceFigure>>;
+}
+
+export interface Reference {
+  child: ChildProcess;
+  url: string;
+  activityId: string;
+  /** Resolves once the server answers; the caller holds `stop` from the start, so a failed start is cleaned up too. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const NODE_TSX = ["--import", "tsx", "--import", "./scripts/register.mjs"];
+
+/**
+ * Starts the reference server on `port`, with a scratch activity in Redis: live, a billion units,
+ * limit 1, not in the workers' active set, so nothing but the reference touches it.
+ */
+export function startReference(redis: Redis, redisUrl: string, port: number): Reference {
+  const activityId = `benchref${randomBytes(6).toString("hex")}`;
+  const now = Date.now();
+  const scratch = redis.hset(activityKeys(activityId).meta, {
+    [META.status]: "LIVE",
+    [META.start]: now - 1000,
+    [META.end]: now + 24 * 3600_000,
+    [META.stock]: 1_000_000_000,
+    [META.limit]: 1,
+    [META.mode]: "ORDER",
+    [META.paused]: FLAG_OFF,
+    [META.seq]: 0,
+    [META.served]: 0,
+  });
+  const child = spawn(
+    process.execPath,
+    [...NODE_TSX, "bench/reference/server.ts", "--redis", redisUrl, "--port", String(port), "--activity", activityId],
+    { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      });
+    }
+    await dropScratch(redis, activityId);
+  };
+  const ready = scratch.then(() => waitForHttp(`${url}/hello`, 60_000, child));
+  return { child, url, activityId, ready, stop };
+}
+
+/** Deletes the scratch activity's keys (meta, users, idem, stream, stats and every ticket hash). */
+export async function dropScratch(redis: Redis, activityId: string): Promise<number> {
+  let cursor = "0";
+  let dropped = 0;
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", `{act:${activityId}}:*`, "COUNT", 5000);
+    cursor = next;
+    if (found.length) dropped += await redis.unlink(...found);
+  } while (cursor !== "0");
+  return dropped;
+}
+
+/**
+ * Drives each route of the reference with the storefront's load-generator settings (connections,
+ * keep-alive, closed loop) for `seconds`, metering the reference process's CPU from /proc.
+ */
+export async function runReference(
+  ref: Reference,
+  o: { connections: number; seconds: number; routes?: ReferencePath[] },
+): Promise<ReferenceRun> {
+  const figures: ReferenceRun["figures"] = {};
+  // The same body shape (and about the same size) as the buy button's POST.
+  const token = randomBytes(48).toString("base64url");
+  for (const path of o.routes ?? REFERENCE_PATHS) {
+    const post = path !== "hello";
+    const expected = { hello: 200, soldout: 410, admit: 202 }[path];
+    let unexpected = 0;
+    let responses = 0;
+    let first = 0;
+    let last = 0;
+    const cpu0 = treeCpuSeconds(ref.child.pid);
+    const self0 = process.cpuUsage();
+    const result = await new Promise<Result>((resolve, reject) => {
+      const inst = autocannon(
+        {
+          url: ref.url,
+          connections: o.connections,
+          duration: o.seconds,
+          timeout: 10,
+          sampleInt: 100,
+          requests: [
+            {
+              method: post ? "POST" : "GET",
+              path: `/${path}`,
+              setupRequest: (req) => {
+                if (!first) first = performance.now();
+                return post
+                  ? {
+                      ...req,
+                      headers: { "content-type": "application/json" },
+                      body: JSON.stringify({ quantity: 1, idempotencyKey: randomUUID(), token }),
+                    }
+                  : req;
+              },
+              onResponse: (status) => {
+                responses++;
+                last = performance.now();
+                if (status !== expected) unexpected++;
+              },
+            },
+          ],
+        },
+        (err, res) => (err ? reject(err) : resolve(res)),
+      );
+      void inst;
+    });
+    const seconds = last > first ? (last - first) / 1000 : result.duration;
+    const cpu = treeCpuSeconds(ref.child.pid) - cpu0;
+    const self = process.cpuUsage(self0);
+    figures[path] = {
+      path,
+      seconds: round(seconds, 3),
+      requests: responses,
+      requestsPerSec: round(responses / seconds, 0),
+      latency: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+      errors: unexpected + result.errors + result.timeouts,
+      cpuPercent: round((cpu / seconds) * 100, 1),
+      cpuMicrosPerRequest: responses ? round((cpu * 1e6) / responses, 1) : 0,
+      generatorMicrosPerRequest: responses ? round((self.user + self.system) / responses, 1) : 0,
+    };
+  }
+  return { connections: o.connections, secondsPerPath: o.seconds, figures };
+}

@@ -1,0 +1,307 @@
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import type { SalePhase } from "@/bench/lib/phases";
+import type { PathName, PathsPhase } from "@/bench/lib/paths";
+import type { ReferenceRun } from "@/bench/lib/reference";
+import { median, round } from "@/bench/lib/stats";
+
+/** What the report reads of a results file (bench/run.ts writes it). */
+export interface BenchResult {
+  startedAt: string;
+  command: string;
+  mode: string;
+  settings: { connections: number; web: number; workers: number; pin: boolean; [k: string]: unknown };
+  machine: {
+    cpuModel: string;
+    cores: number;
+    memoryGiB: number;
+    node: string;
+    redis: string;
+    postgres: string;
+    loadAverageAtStart: number[];
+  };
+  database: string;
+  pinned: string;
+  runs: SalePhase[][];
+  paths: PathsPhase[];
+  reference: ReferenceRun[];
+  ratios: RatioRow[];
+  violations: unknown[];
+}
+
+/** One figure of ours over the reference's, per run and the median. */
+export interface RatioRow {
+  figure: string;
+  /** "higher" for throughput (more is better), "lower" for CPU per request. */
+  better: "higher" | "lower";
+  target: number | null;
+  median: number;
+  runs: number[];
+  ours: { median: number; unit: string };
+  reference: { median: number; unit: string; what: string };
+}
+
+const PATH_LABEL: Record<PathName, string> = {
+  token: "token (GET …/token)",
+  orderAdmitted: "order, admitted (POST …/orders)",
+  orderRefused: "order, refused in Lua (limit reached)",
+  progress: "progress (GET …/progress, shared)",
+  ticket: "ticket (GET /api/tickets/{id})",
+};
+
+/**
+ * Our figures as ratios to the reference of the same run (run i of ours against reference pass i),
+ * then the median over runs: ratios travel between machines, absolute figures do not.
+ */
+export function ratios(runs: SalePhase[][], paths: PathsPhase[], reference: ReferenceRun[]): RatioRow[] {
+  const rows: RatioRow[] = [];
+  const add = (
+    figure: string,
+    better: RatioRow["better"],
+    target: number | null,
+    ours: (i: number) => number | null | undefined,
+    oursUnit: string,
+    ref: (r: ReferenceRun) => number,
+    refWhat: string,
+  ) => {
+    const per: number[] = [];
+    const o: number[] = [];
+    const rv: number[] = [];
+    reference.forEach((r, i) => {
+      const a = ours(i);
+      const b = ref(r);
+      if (a === null || a === undefined || !Number.isFinite(a) || !b) return;
+      per.push(a / b);
+      o.push(a);
+      rv.push(b);
+    });
+    if (!per.length) return;
+    rows.push({
+      figure,
+      better,
+      target,
+      median: round(median(per), 2),
+      runs: per.map((x) => round(x, 2)),
+      ours: { median: round(median(o), 1), unit: oursUnit },
+      reference: { median: round(median(rv), 1), unit: better === "higher" ? "req/s" : "µs", what: refWhat },
+    });
+  };
+  const sale = (i: number, kind: string) => runs[i]?.find((p) => p.kind === kind);
+  const path = (i: number, name: PathName) => paths[i]?.figures.find((f) => f.path === name);
+  const rps = (f: keyof ReferenceRun["figures"]) => (r: ReferenceRun) => r.figures[f]?.requestsPerSec ?? 0;
+  const cpu = (f: keyof ReferenceRun["figures"]) => (r: ReferenceRun) => r.figures[f]?.cpuMicrosPerRequest ?? 0;
+
+  add(
+    "Sold-out answers, req/s",
+    "higher",
+    0.9,
+    (i) => sale(i, "flash")?.soldOut?.orders.perSec,
+    "req/s",
+    rps("hello"),
+    "hello route",
+  );
+  add(
+    "Sold-out answers, req/s",
+    "higher",
+    null,
+    (i) => sale(i, "flash")?.soldOut?.orders.perSec,
+    "req/s",
+    rps("soldout"),
+    "precomputed sold-out",
+  );
+  add(
+    "Sold-out answer, web CPU per request",
+    "lower",
+    null,
+    (i) => sale(i, "flash")?.soldOut?.webMicrosPerRequest,
+    "µs",
+    cpu("soldout"),
+    "precomputed sold-out",
+  );
+  add(
+    "Admitted orders alone (workers persisting), req/s",
+    "higher",
+    0.6,
+    (i) => path(i, "orderAdmitted")?.requestsPerSec,
+    "req/s",
+    rps("admit"),
+    "admission Lua",
+  );
+  add(
+    "Every click admitted (token + order, workers persisting), req/s",
+    "higher",
+    null,
+    (i) => sale(i, "admit")?.buy.requestsPerSec,
+    "req/s",
+    rps("admit"),
+    "admission Lua",
+  );
+  add(
+    "Admitted order, web CPU per request",
+    "lower",
+    1.5,
+    (i) => path(i, "orderAdmitted")?.webMicrosPerRequest,
+    "µs",
+    cpu("admit"),
+    "admission Lua",
+  );
+  add(
+    "Flash crowd buy path (token + order), req/s",
+    "higher",
+    null,
+    (i) => sale(i, "flash")?.buy.requestsPerSec,
+    "req/s",
+    rps("admit"),
+    "admission Lua",
+  );
+  add(
+    "Flash crowd buy path, web CPU per request",
+    "lower",
+    null,
+    (i) => sale(i, "flash")?.buy.webMicrosPerRequest,
+    "µs",
+    cpu("admit"),
+    "admission Lua",
+  );
+  for (const name of ["token", "orderRefused", "progress", "ticket"] as const)
+    add(
+      `${PATH_LABEL[name]}, web CPU per request`,
+      "lower",
+      null,
+      (i) => path(i, name)?.webMicrosPerRequest,
+      "µs",
+      cpu("hello"),
+      "hello route",
+    );
+  return rows;
+}
+
+const n = (x: number | null | undefined, digits = 0) =>
+  x === null || x === undefined || !Number.isFinite(x)
+    ? "n/a"
+    : x.toLocaleString("en-US", { maximumFractionDigits: digits });
+const med = (xs: (number | null | undefined)[]) => median(xs.filter((x): x is number => typeof x === "number"));
+
+function verdict(r: RatioRow): string {
+  if (r.target === null) return "";
+  const ok = r.better === "higher" ? r.median >= r.target : r.median <= r.target;
+  return `${r.better === "higher" ? "≥" : "≤"} ${r.target} ${ok ? "✓" : "✗"}`;
+}
+
+/** The README's performance table: ratios first, absolute figures second, then the machine. */
+export function renderReport(r: BenchResult): string {
+  const lines: string[] = [];
+  const runs = r.runs.length;
+  lines.push(
+    `Ratios to the reference server of the same run (\`bench/reference/server.ts\`: bare \`node:http\` + ioredis, the project's admission Lua on a scratch activity), same load generator and connections; median of ${runs} run(s).`,
+    "",
+    "| Figure | ours ÷ reference | target | ours | reference |",
+    "| --- | ---: | --- | ---: | ---: |",
+  );
+  for (const row of r.ratios)
+    lines.push(
+      `| ${row.figure} vs ${row.reference.what} | **${row.median.toFixed(2)}×** | ${verdict(row)} | ${n(row.ours.median)} ${row.ours.unit} | ${n(row.reference.median)} ${row.reference.unit} |`,
+    );
+
+  const figure = (name: PathName) => r.paths.map((p) => p.figures.find((f) => f.path === name));
+  const soldOut = r.runs.map((x) => x.find((p) => p.kind === "flash")?.soldOut);
+  const hello = med(r.reference.map((x) => x.figures.hello?.cpuMicrosPerRequest));
+  lines.push("", "Web CPU per request of each path, measured alone from the web process's CPU time (/proc):", "");
+  lines.push(
+    "| Path | web µs per request | × reference hello | req/s | p99 ms |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  );
+  // Each path's figures per run: the paths phase's, and the soldout phase's for the sold-out answer.
+  const perPath: [string, { us?: number; rps?: number; p99?: number }[]][] = [
+    ...(["token", "orderAdmitted", "orderRefused"] as const).map((name) => [PATH_LABEL[name], figure(name)] as const),
+    [
+      "order, sold out (answered in the web process)",
+      soldOut.map(
+        (x) =>
+          x && {
+            webMicrosPerRequest: x.webMicrosPerRequest,
+            requestsPerSec: x.orders.perSec,
+            latency: x.orders.latency,
+          },
+      ),
+    ] as const,
+    ...(["progress", "ticket"] as const).map((name) => [PATH_LABEL[name], figure(name)] as const),
+  ].map(([label, f]) => [
+    label,
+    f.map((x) => ({ us: x?.webMicrosPerRequest, rps: x?.requestsPerSec, p99: x?.latency.p99 })),
+  ]);
+  for (const [label, f] of perPath) {
+    if (!f.some((x) => x.us !== undefined)) continue;
+    const us = med(f.map((x) => x.us));
+    lines.push(
+      `| ${label} | ${n(us)} | ${hello ? `${(us / hello).toFixed(2)}×` : "n/a"} | ${n(med(f.map((x) => x.rps)))} | ${n(med(f.map((x) => x.p99)), 1)} |`,
+    );
+  }
+
+  const sale = (kind: string) => r.runs.map((x) => x.find((p) => p.kind === kind));
+  const flash = sale("flash");
+  const admit = sale("admit");
+  const edge = flash.map((p) => p?.soldOutEdge);
+  const ref = (k: "hello" | "soldout" | "admit", f: "requestsPerSec" | "cpuMicrosPerRequest") =>
+    med(r.reference.map((x) => x.figures[k]?.[f]));
+  lines.push("", "Absolute figures of the same run(s) (they move with the machine; compare within a run):", "");
+  lines.push("| Figure | result |", "| --- | --- |");
+  const row = (figure: string, result: string) => lines.push(`| ${figure} | ${result} |`);
+  row(
+    "reference: hello / precomputed sold-out / admission Lua",
+    `${n(ref("hello", "requestsPerSec"))} / ${n(ref("soldout", "requestsPerSec"))} / ${n(ref("admit", "requestsPerSec"))} req/s; ${n(ref("hello", "cpuMicrosPerRequest"))} / ${n(ref("soldout", "cpuMicrosPerRequest"))} / ${n(ref("admit", "cpuMicrosPerRequest"))} µs of CPU per request`,
+  );
+  if (flash.some(Boolean)) {
+    const f = flash[0]!;
+    row(
+      `flash crowd: ${n(f.activity.stock)} units, ${n(f.activity.shoppers)} shoppers`,
+      `buy path ${n(med(flash.map((p) => p?.buy.requestsPerSec)))} req/s, order p99 ${n(med(flash.map((p) => p?.buy.orders.latency.p99)), 1)} ms; sold out ${n(med(flash.map((p) => p?.timeline.soldOutMs)))} ms and every order persisted ${n(med(flash.map((p) => p?.timeline.allAnsweredMs)))} ms after the start`,
+    );
+  }
+  if (soldOut.some(Boolean))
+    row(
+      "sold-out crowd at the origin (POST …/orders)",
+      `${n(med(soldOut.map((x) => x?.orders.perSec)))} req/s, p99 ${n(med(soldOut.map((x) => x?.orders.latency.p99)), 1)} ms, web ${n(med(soldOut.map((x) => x?.cost.cpu.web)))}% of a core`,
+    );
+  if (edge.some(Boolean))
+    row(
+      "sold-out crowd through an edge cache (GET …/progress, `soldOut: true`)",
+      `${n(med(edge.map((x) => x?.achievedPerSec)))} req/s served by the edge, ${n(med(edge.map((x) => x?.originRequestsPerSec)), 1)} req/s reaching the origin (web ${n(med(edge.map((x) => x?.origin.cpu.web)), 1)}% of a core, edge ${n(med(edge.map((x) => x?.edgeCpu)), 1)}%)`,
+    );
+  if (admit.some(Boolean))
+    row(
+      "every click admitted, workers persisting",
+      `${n(med(admit.map((p) => p?.buy.requestsPerSec)))} req/s = ${n(med(admit.map((p) => p?.buy.orders.admittedPerSec)))} admissions/s, order p99 ${n(med(admit.map((p) => p?.buy.orders.latency.p99)), 1)} ms`,
+    );
+  row("invariant violations", `${r.violations.length}`);
+
+  const m = r.machine;
+  // CPU of processes outside the bench during the load phases: how shared the machine was.
+  const other = med(r.runs.flat().flatMap((p) => [p.buy.cost.cpu.other, p.soldOut?.cost.cpu.other]));
+  const database = m.postgres.toLowerCase().includes(r.database) ? m.postgres : `${m.postgres} (${r.database})`;
+  lines.push(
+    "",
+    `Machine: ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, Redis ${m.redis}, ${database}; ` +
+      `load average at start ${m.loadAverageAtStart.join(" ")}, other processes ${n(other)}% of a core during the load (median). ` +
+      `Web processes ${r.settings.web}, workers ${r.settings.workers}, ${r.settings.connections} connections; load generator ${r.pinned}. ` +
+      `Run ${r.startedAt}: \`${r.command}\`.`,
+  );
+  return lines.join("\n");
+}
+
+export const BEGIN = "<!-- bench:begin (npm run bench -- --report writes this block) -->";
+export const END = "<!-- bench:end -->";
+
+/** Replaces the marked block of each file that has one; returns the files written. */
+export function writeReport(markdown: string, files: string[]): string[] {
+  const written: string[] = [];
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    const text = readFileSync(f, "utf8");
+    const a = text.indexOf(BEGIN);
+    const b = text.indexOf(END);
+    if (a === -1 || b < a) continue;
+    writeFileSync(f, `${text.slice(0, a + BEGIN.length)}\n${markdown}\n${text.slice(b)}`);
+    written.push(f);
+  }
+  return written;
+}

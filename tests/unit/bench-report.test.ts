@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { PathsPhase } from "@/bench/lib/paths";
+import type { SalePhase } from "@/bench/lib/phases";
+import type { ReferenceFigure, ReferenceRun } from "@/bench/lib/reference";
+import { BEGIN, END, ratios, renderReport, writeReport, type BenchResult } from "@/bench/lib/table";
+
+const ref = (hello: number, admit: number): ReferenceRun => {
+  const f = (p: ReferenceFigure["path"], rps: number, us: number): ReferenceFigure => ({
+    path: p,
+    seconds: 1,
+    requests: rps,
+    requestsPerSec: rps,
+    latency: { p50: 1, p99: 2, max: 3 },
+    errors: 0,
+    cpuPercent: 90,
+    cpuMicrosPerRequest: us,
+    generatorMicrosPerRequest: 10,
+  });
+  return {
+    connections: 50,
+    secondsPerPath: 1,
+    figures: { hello: f("hello", hello, 20), soldout: f("soldout", hello, 25), admit: f("admit", admit, 60) },
+  };
+};
+const flash = (soldOutPerSec: number) =>
+  ({
+    kind: "flash",
+    activity: { id: "a", stock: 100, limit: 1, shoppers: 2000 },
+    buy: {
+      requestsPerSec: 5000,
+      webMicrosPerRequest: 80,
+      orders: { latency: { p99: 9 } },
+      cost: { cpu: { other: 12 } },
+    },
+    soldOut: {
+      orders: { perSec: soldOutPerSec, latency: { p99: 5 } },
+      webMicrosPerRequest: 30,
+      cost: { cpu: { web: 90, other: 14 } },
+    },
+    timeline: { soldOutMs: 300, allAnsweredMs: 400 },
+  }) as unknown as SalePhase;
+const paths = (admittedPerSec: number, us: number) =>
+  ({
+    activity: { id: "p", stock: 2000, shoppers: 1000 },
+    figures: [{ path: "orderAdmitted", requestsPerSec: admittedPerSec, webMicrosPerRequest: us, latency: { p99: 7 } }],
+    checks: [],
+  }) as unknown as PathsPhase;
+
+describe("bench report: ratios to the in-run reference", () => {
+  it("divides each run by its own reference pass and takes the median over runs", () => {
+    const rows = ratios(
+      [[flash(9000)], [flash(8000)], [flash(4000)]],
+      [paths(6000, 90)],
+      [ref(10_000, 10_000), ref(10_000, 12_000), ref(4000, 8000)],
+    );
+    const soldOut = rows.find((r) => r.figure === "Sold-out answers, req/s" && r.reference.what === "hello route")!;
+    // 0.9, 0.8, 1.0: the slow third run is slow for the reference too, so its ratio is not an outlier.
+    expect(soldOut.runs).toEqual([0.9, 0.8, 1]);
+    expect(soldOut.median).toBe(0.9);
+    expect(soldOut.target).toBe(0.9);
+    // Only run 1 has a paths phase: its ratio uses run 1's reference.
+    const admitted = rows.find((r) => r.figure.startsWith("Admitted order, web CPU"))!;
+    expect(admitted.runs).toEqual([1.5]);
+  });
+
+  it("renders ratios before absolute figures and rewrites only the marked block", () => {
+    const result = {
+      startedAt: "2026-12-01T12:00:00.000Z",
+      command: "npm run bench -- --report",
+      mode: "full",
+      settings: { connections: 200, web: 1, workers: 2, pin: true },
+      machine: {
+        cpuModel: "Test CPU",
+        cores: 2,
+        memoryGiB: 4,
+        node: "v20",
+        redis: "7",
+        postgres: "PostgreSQL 18",
+        loadAverageAtStart: [1, 1, 1],
+      },
+      database: "pglite",
+      pinned: "pinned to core 1",
+      runs: [[flash(9000)]],
+      paths: [paths(6000, 90)],
+      reference: [ref(10_000, 10_000)],
+      ratios: ratios([[flash(9000)]], [paths(6000, 90)], [ref(10_000, 10_000)]),
+      violations: [],
+    } satisfies BenchResult;
+    const table = renderReport(result);
+    expect(table.indexOf("ours ÷ reference")).toBeLessThan(table.indexOf("Absolute figures"));
+    expect(table).toContain("**0.90×** | ≥ 0.9 ✓");
+    expect(table).toMatch(/Machine: 2 × Test CPU.*other processes 13% of a core.*`npm run bench -- --report`/);
+
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-report-")), "README.md");
+    writeFileSync(file, `# T\n\nbefore\n${BEGIN}\nold table\n${END}\nafter\n`);
+    expect(writeReport(table, [file, `${file}.missing`])).toEqual([file]);
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toContain("old table");
+    expect(text).toContain(`${BEGIN}\n${table}\n${END}\nafter\n`);
+  });
+});

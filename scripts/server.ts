@@ -10,6 +10,7 @@ import {
   buyReply, matchFlashRoute, progressReply, refusal, ticketReply, timeReply, tokenReply, type HttpReply,
 } from "@/lib/flash/http";
 import { errorText, log } from "@/lib/log";
+import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
 
 const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers } = readSettings("web");
@@ -45,6 +46,8 @@ async function serve() {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const match = matchFlashRoute(req.method ?? "GET", q === -1 ? url : url.slice(0, q));
+    const notify = req.method === "POST" ? NOTIFY_PATH.exec(q === -1 ? url : url.slice(0, q)) : null;
+    if (notify) return serveNotification(req, res, notify[1]!); // payment notifications: lib/payments/http.ts
     if (!match) return void handle(req, res);
     void answer(match, req)
       .then((reply) => send(res, reply))

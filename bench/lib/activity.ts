@@ -42,6 +42,8 @@ export async function createBenchActivity(
       stock: opts.stock,
       perUserLimit: opts.limit,
       status: "SCHEDULED",
+      // The same synthetic shoppers buy in every run and leave their orders unpaid: not non-payers.
+      refuseNonPayers: false,
     },
   });
   const pre = await preheatActivity(prisma, redis(), a.id);

@@ -100,6 +100,7 @@ const EDITABLE = [
   "perUserLimit",
   "deductionMode",
   "paymentWindowSec",
+  "refuseNonPayers",
 ] as const;
 type Editable = (typeof EDITABLE)[number];
 
@@ -146,6 +147,7 @@ export async function updateActivity(
     // The form works in minutes: an unchanged minute count keeps a window stored to the second.
     paymentWindowSec:
       input.paymentWindowMin === Math.round(a.paymentWindowSec / 60) ? a.paymentWindowSec : input.paymentWindowMin * 60,
+    refuseNonPayers: input.refuseNonPayers,
   };
   const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
   if (changed.length === 0) return { ok: true, id: a.id, slug: a.slug };

@@ -100,6 +100,11 @@ const activityFields = z.object({
   safetyStockPct: whole("Enter a whole percentage")
     .min(0, "The safety share is 0–30 %")
     .max(30, "The safety share is 0–30 %"),
+  /** Flagged non-payers are refused at admission; unset (an API client that does not say): yes. */
+  refuseNonPayers: z
+    .union([z.boolean(), z.enum(["true", "false", "on"])])
+    .optional()
+    .transform((v) => v === undefined || v === true || v === "true" || v === "on"),
 });
 
 type ActivityFields = z.output<typeof activityFields>;

@@ -12,6 +12,7 @@ export const REFUSAL_CODES = [
   "BAD_TOKEN",
   "RATE_LIMITED",
   "UNAVAILABLE",
+  "NON_PAYER",
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -31,6 +32,7 @@ const STATUS: Record<RefusalCode, number> = {
   SOLD_OUT: 410,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
+  NON_PAYER: 403,
 };
 
 export function httpStatus(code: RefusalCode): number {
@@ -50,4 +52,5 @@ export const MESSAGES: Record<RefusalCode, string> = {
   BAD_TOKEN: "Your buy link has expired. Reload the page and try again.",
   RATE_LIMITED: "Too many requests. Please wait a moment.",
   UNAVAILABLE: "The shop is busy. Please try again.",
+  NON_PAYER: "Several of your earlier orders expired unpaid, so this sale does not accept your orders. Contact the shop to lift this.",
 };

@@ -37,6 +37,8 @@ export interface ActivityState {
   soldOutAt: number | null;
   /** The stock field is there: preheat finished writing (mirror.lua and restock.lua check the same). */
   preheated: boolean;
+  /** Flagged non-payers are refused at admission. */
+  refuseNonPayers: boolean;
 }
 
 /** null: no activity in Redis (never preheated, or forgotten). */
@@ -59,6 +61,7 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     served: num(h[META.served]),
     soldOutAt: h[META.soldOutAt] ? Number(h[META.soldOutAt]) : null,
     preheated: h[META.stock] !== undefined,
+    refuseNonPayers: h[META.nonPayers] === FLAG_ON,
   };
 }
 
@@ -77,6 +80,7 @@ export interface MetaRules {
   paused: boolean;
   price: number;
   paymentWindowSec: number;
+  refuseNonPayers: boolean;
 }
 
 const RULE_FIELDS: { [K in keyof MetaRules]: (typeof META)[keyof typeof META] } = {
@@ -88,6 +92,7 @@ const RULE_FIELDS: { [K in keyof MetaRules]: (typeof META)[keyof typeof META] } 
   paused: META.paused,
   price: META.price,
   paymentWindowSec: META.paywin,
+  refuseNonPayers: META.nonPayers,
 };
 
 /** Rules as meta fields, for HSET (an object) or a script's ARGV (`Object.entries(…).flat()`). */

@@ -16,9 +16,12 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   {act:ID}:t:TICKET  hash  TICKET fields: one ticket's state and final answer
  *   {act:ID}:stats     hash  STATS fields: counters for the dashboard
  *   {act:ID}:restocks  hash  restock operation id -> units, or "void" once given up
+ *   {act:ID}:lifecycle hash  orderId -> "stock:quota:version": what the order lifecycle has applied
+ *                            to the counters for that order (lib/orders/stock-mirror.lua)
  *   flash:active       set   activity ids whose streams the workers consume
  *   flash:events       pub/sub channel: change events ({activityId, event}) to every web process
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
+ *   flash:nonpayers    set   user ids flagged as non-payers (mirrored from users.non_payer_since)
  */
 
 export const activityKeys = (activityId: string) => {
@@ -30,6 +33,7 @@ export const activityKeys = (activityId: string) => {
     stream: `${tag}:stream`,
     stats: `${tag}:stats`,
     restocks: `${tag}:restocks`,
+    lifecycle: `${tag}:lifecycle`,
     ticket: (ticketId: string) => `${tag}:t:${ticketId}`,
   };
 };
@@ -41,6 +45,8 @@ export const ACTIVE_SET = "flash:active";
 export const EVENTS_CHANNEL = "flash:events";
 /** Admission latency reported by each web process (FlashCore.flushMetrics), read by the dashboard. */
 export const LATENCY_KEY = "flash:latency";
+/** Shoppers flagged as non-payers; admission refuses them where the sale's NON_PAYERS flag is on. */
+export const NON_PAYERS_KEY = "flash:nonpayers";
 /** Consumer group of the order workers on every activity stream. */
 export const WORKER_GROUP = "persist";
 
@@ -59,6 +65,7 @@ export const META = {
   seq: "seq", // last sequence number handed out = tickets admitted
   served: "served", // tickets with a final answer
   soldOutAt: "soldOutAt", // when the counter reached 0; cleared when units come back
+  nonPayers: "nonpay", // FLAG_ON: flagged non-payers are refused (activities.refuse_non_payers)
 } as const;
 
 /** Fields of a ticket hash {act:ID}:t:TICKET. */
@@ -113,9 +120,12 @@ export function counterFor(mode: string): typeof META.stock | typeof META.quota 
   return spendsQuota(mode) ? META.quota : META.stock;
 }
 
-/** PAYMENT mode: orders to admit for `units` more units when `sold` are already held. */
-export function quotaFor(units: number, sold = 0): number {
-  return Math.max(0, Math.ceil((units + sold) * PAYMENT_OVERBOOK) - sold);
+/**
+ * PAYMENT mode: orders to admit for `units` more units when `sold` are already held. `factor` is the
+ * over-admission (env PAYMENT_OVER_ADMISSION where the caller reads the environment).
+ */
+export function quotaFor(units: number, sold = 0, factor = PAYMENT_OVERBOOK): number {
+  return Math.max(0, Math.ceil((units + sold) * factor) - sold);
 }
 
 /** Order states that hold units of stock (I1, I4): taken at admission, or at payment in PAYMENT mode. */

@@ -45,6 +45,7 @@ export default async function EditActivityPage({ params }: Props) {
           deductionMode: a.deductionMode,
           paymentWindowMin: Math.round(a.paymentWindowSec / 60),
           safetyStockPct: a.safetyStockPct,
+          refuseNonPayers: a.refuseNonPayers,
         }}
       />
     </>

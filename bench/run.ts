@@ -15,6 +15,7 @@ import { createBenchActivity, retireBenchActivities } from "@/bench/lib/activity
 import { parseOptions, OptionError, type BenchOptions } from "@/bench/lib/options";
 import { runPaths, type PathsPhase } from "@/bench/lib/paths";
 import { resumeWorkers, runSale, type SalePhase } from "@/bench/lib/phases";
+import { runPaymentPhase, type PaymentPhase } from "@/bench/lib/payments";
 import { pinGenerator, type Pinning } from "@/bench/lib/pin";
 import { pollLevel, type PollLevel } from "@/bench/lib/polling";
 import { CostMeter, machineInfo, waitForQuiet, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
@@ -194,6 +195,7 @@ async function main(o: BenchOptions): Promise<number> {
 
   await referenceReady;
   const runs: SalePhase[][] = [];
+  const payments: PaymentPhase[] = [];
   const pathRuns: PathsPhase[] = [];
   const referenceRuns: ReferenceRun[] = [];
   for (let run = 1; run <= o.runs; run++) {
@@ -246,6 +248,20 @@ async function main(o: BenchOptions): Promise<number> {
       if (o.scenarios.includes(kind))
         await sale(kind, { stock: o.admitShoppers * o.quantity, limit: o.limit, buyers: o.admitShoppers });
     }
+    if (o.scenarios.includes("payment")) {
+      // The biggest sale of the run gives the most orders to pay (admit: every click is an order).
+      const paid = [...phases].sort((x, y) => y.activity.stock - x.activity.stock)[0]!;
+      payments.push(
+        await runPaymentPhase({
+          baseUrl: stack!.baseUrl,
+          activity: paid.activity,
+          env: stack!.env as { NEXTAUTH_SECRET: string },
+          connections: o.connections,
+          duplicateShare: 0.1,
+          log,
+        }),
+      );
+    }
     runs.push(phases);
     await retireBenchActivities(phases.map((p) => p.activity.id));
     if (o.scenarios.includes("paths")) {
@@ -283,6 +299,7 @@ async function main(o: BenchOptions): Promise<number> {
       p.checks.map((c) => ({ ...c, phase: p.kind as string, activity: p.activity.id })),
     ),
     ...pathRuns.flatMap((p) => p.checks.map((c) => ({ ...c, phase: "paths", activity: p.activity.id }))),
+    ...payments.flatMap((p) => p.checks.map((c) => ({ ...c, phase: "payment", activity: "" }))),
   ];
   const violations = checks.filter((c) => !c.ok);
 
@@ -300,6 +317,7 @@ async function main(o: BenchOptions): Promise<number> {
     warmup: warmups[0] ?? null,
     pinned,
     runs,
+    payments,
     paths: pathRuns,
     reference: referenceRuns,
     ratios: ratioRows,

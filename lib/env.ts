@@ -56,6 +56,44 @@ const settingsShape = {
   REDIS_URL: z.preprocess(unsetIfEmpty, redisUrl.optional()),
 };
 
+// Order lifecycle and payments (lib/orders, lib/payments). Secrets here never reach the client bundle.
+const paymentShape = {
+  /** Which provider takes payments: the offline sandbox (default) or Stripe. */
+  PAYMENT_PROVIDER: z.preprocess(unsetIfEmpty, z.enum(["sandbox", "stripe"]).default("sandbox")),
+  /** Signs the sandbox provider's notifications (HMAC-SHA256). Unset: derived from NEXTAUTH_SECRET. */
+  SANDBOX_WEBHOOK_SECRET: z.preprocess(unsetIfEmpty, z.string().min(32, "must be at least 32 characters").optional()),
+  /** How the sandbox delivers notifications unless a checkout asks otherwise. */
+  SANDBOX_DELIVERY: z.preprocess(unsetIfEmpty, z.enum(["normal", "late", "twice", "never"]).default("normal")),
+  /** The delay of a "late" sandbox notification. */
+  SANDBOX_LATE_MS: int(0, 600_000, 8_000),
+  /** Notifications signed longer ago than this are refused (replay window). */
+  PAYMENT_WEBHOOK_TOLERANCE_SEC: int(1, 3600, 300),
+  /** Seconds after the shopper came back from the pay page, without a notification, before the shop asks the provider. */
+  PAYMENT_QUERY_AFTER_SEC: int(0, 3600, 5),
+  /** Base URL providers send shoppers back to and notifications to. Unset: NEXTAUTH_URL. */
+  PUBLIC_BASE_URL: z.preprocess(unsetIfEmpty, z.url().optional()),
+  STRIPE_SECRET_KEY: z.preprocess(unsetIfEmpty, z.string().regex(/^(sk|rk)_/, "must be a Stripe secret key (sk_…)").optional()),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(unsetIfEmpty, z.string().regex(/^whsec_/, "must be a Stripe webhook secret (whsec_…)").optional()),
+  /** Stripe API base, e.g. a local Stripe-speaking server for offline tests. Unset: api.stripe.com. */
+  STRIPE_API_BASE: z.preprocess(unsetIfEmpty, z.url().optional()),
+  /** PAYMENT mode admits this many orders per unit of stock (late payers are refused and refunded). */
+  PAYMENT_OVER_ADMISSION: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, "must be a number such as 1.5")
+      .transform(Number)
+      .pipe(z.number().min(1, "must be at least 1").max(10, "must be at most 10"))
+      .default(1.5),
+  ),
+  /** Unpaid orders the expiry sweeper closes per transaction. */
+  EXPIRY_BATCH_SIZE: int(1, 5000, 500),
+  /** A shopper who lets this many orders expire is flagged as a non-payer. */
+  NONPAYER_THRESHOLD: int(1, 1000, 3),
+  /** Seconds between scheduled reconciliation runs in the workers (0: never). */
+  RECONCILE_EVERY_SEC: int(0, 86_400, 300),
+};
+
 const schema = z.object({
   ...settingsShape,
   DATABASE_URL: databaseUrl,
@@ -65,6 +103,11 @@ const schema = z.object({
   FLASH_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters"),
   /** The gate: rate limits, human check, hot-server limits, mail (lib/gate/env.ts). */
   ...gateEnv,
+  ...paymentShape,
+});
+const serverSchema = schema.refine((e) => e.PAYMENT_PROVIDER !== "stripe" || (e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET), {
+  message: "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET",
+  path: ["PAYMENT_PROVIDER"],
 });
 const settingsSchema = z.object(settingsShape);
 
@@ -84,7 +127,7 @@ function parseWith<T>(s: z.ZodType<T>, source: Source): T {
 export function parseEnv(source: Source = process.env): Env {
   // Knobs first, so `PORT=abc` is named even where the servers are not configured yet.
   parseWith(settingsSchema, source);
-  return parseWith(schema, source);
+  return parseWith(serverSchema, source);
 }
 
 /** The knobs only (launchers, scripts, the server's cluster primary). */

@@ -13,6 +13,7 @@ import { gate } from "@/lib/gate";
 import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
 import { HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
 import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
+import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
 
 const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers } = readSettings("web");
@@ -44,7 +45,16 @@ async function serve() {
   const { core, sessions } = flash();
 
   const e = env();
-  const hot = createHotHandler({ core, sessions, gate: gate(), fallback: (req, res) => void handle(req, res) });
+  // Everything but the hot routes: payment notifications (lib/payments/http.ts, read raw for their
+  // signatures), then Next.js.
+  const fallback = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const notify = req.method === "POST" ? NOTIFY_PATH.exec(q === -1 ? url : url.slice(0, q)) : null;
+    if (notify) return serveNotification(req, res, notify[1]!);
+    void handle(req, res);
+  };
+  const hot = createHotHandler({ core, sessions, gate: gate(), fallback });
   const door = frontDoor(
     {
       maxBodyBytes: e.HTTP_MAX_BODY_BYTES,

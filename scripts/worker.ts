@@ -5,6 +5,7 @@ import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { runSchedule } from "@/lib/flash/scheduler";
 import { OrderWorker } from "@/lib/orders/worker";
+import { startSweeper } from "@/lib/orders/sweeper";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
 import { createRedisConnection, redis } from "@/lib/redis";
 import { errorText, log as rootLog } from "@/lib/log";
@@ -24,6 +25,9 @@ const worker = new OrderWorker({
   claimIdleMs: config.WORKER_CLAIM_IDLE_MS,
 });
 
+// Expiry sweeper, owed Redis mirrors and refunds, scheduled reconciliation (lib/orders/sweeper.ts).
+const sweeper = startSweeper(db(), redis());
+
 let scheduling = false;
 const schedule = setInterval(() => {
   if (scheduling) return;
@@ -39,6 +43,7 @@ const stop = (signal: string) => {
   stopping = true;
   log.info({ signal }, "finishing the batch in hand");
   clearInterval(schedule);
+  sweeper.stop();
   worker.stop();
 };
 process.on("SIGINT", () => stop("SIGINT"));

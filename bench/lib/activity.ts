@@ -43,6 +43,8 @@ export async function createBenchActivity(
       perUserLimit: opts.limit,
       status: "SCHEDULED",
       humanCheck: opts.humanCheck ? "REQUIRED" : "OFF",
+      // The same synthetic shoppers buy in every run and leave their orders unpaid: not non-payers.
+      refuseNonPayers: false,
     },
   });
   const pre = await preheatActivity(prisma, redis(), a.id);

@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
-export type Scenario = "flash" | "soldout" | "admit" | "split" | "paths" | "polling";
-export const SCENARIOS: Scenario[] = ["flash", "soldout", "admit", "split", "paths", "polling"];
+export type Scenario = "flash" | "soldout" | "payment" | "admit" | "split" | "paths" | "polling";
+export const SCENARIOS: Scenario[] = ["flash", "soldout", "payment", "admit", "split", "paths", "polling"];
 
 /** Every setting of a run; printed and written with the results so a figure can be reproduced. */
 export interface BenchOptions {
@@ -71,9 +71,10 @@ const HELP = `npm run bench -- [options]
 
   --ci                   seconds, not minutes: stock 100, 2,000 shoppers; fails only on an invariant violation.
                          Reuses .next when it has a BUILD_ID (BENCH_REUSE_BUILD=1 forces, =0 forbids)
-  --scenarios LIST       flash,soldout,admit,split,paths,polling (default: all; CI: all but paths)
+  --scenarios LIST       flash,soldout,payment,admit,split,paths,polling (default: all; CI: all but paths)
                            flash    the crowd clicks once at the start of a small sale (1,000 units)
                            soldout  then the refused crowd keeps clicking (sold-out answers)
+                           payment  a signed notification for every order of the run's biggest sale, 10% twice
                            admit    every click admitted (stock = shoppers), workers persisting alongside
                            split    the same with the workers paused (SIGSTOP) during the load: admission
                                     alone, then the workers alone draining the backlog
@@ -178,6 +179,8 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
   for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new OptionError(`--scenarios: unknown "${s}"`);
   if (scenarios.includes("soldout") && !scenarios.includes("flash"))
     throw new OptionError("--scenarios: soldout runs after flash");
+  if (scenarios.includes("payment") && !["flash", "admit", "split"].some((x) => scenarios.includes(x as Scenario)))
+    throw new OptionError("--scenarios: payment pays the orders of a flash, admit or split sale");
   const postgres = values.postgres ?? "pglite";
   if (postgres !== "pglite" && postgres !== "native") throw new OptionError(`--postgres: expected pglite or native`);
   const pollers = (values.pollers ?? (ci ? "200,2000" : "1000,10000,100000"))

@@ -22,6 +22,7 @@ export interface ActivityFormValues {
   safetyStockPct: number;
   humanCheck: "OFF" | "REQUIRED";
   captchaDifficulty: number;
+  refuseNonPayers: boolean;
 }
 
 interface Props {
@@ -247,6 +248,21 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
           {...invalid("captchaDifficulty", errors.captchaDifficulty)}
         />
       </Field>
+      <div className={styles.wide}>
+        {/* Unchecked boxes send nothing: the hidden "false" before it is what an unchecked box means. */}
+        <input type="hidden" name="refuseNonPayers" value="false" />
+        <label className={styles.check}>
+          <input
+            type="checkbox"
+            name="refuseNonPayers"
+            value="true"
+            defaultChecked={activity?.refuseNonPayers ?? true}
+            disabled={locked}
+          />
+          Refuse shoppers flagged as non-payers (they let too many orders expire)
+        </label>
+      </div>
+      {locked && <input type="hidden" name="refuseNonPayers" value={String(activity?.refuseNonPayers ?? true)} />}
       {!activity && (
         <div className={styles.wide}>
           <label className={styles.check}>

@@ -99,6 +99,12 @@ export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
         <Figure label="Units sold" testId="dash-sold" value={s.db.holdingUnits}>
           <span data-testid="dash-orders">{s.db.holdingOrders}</span> orders holding stock
         </Figure>
+        <Figure label="Paid" testId="dash-paid" value={s.db.byStatus.PAID?.orders ?? 0}>
+          <span data-testid="dash-pending">{s.db.byStatus.PENDING_PAYMENT?.orders ?? 0}</span> pending ·{" "}
+          <span data-testid="dash-expired">{s.db.byStatus.EXPIRED?.orders ?? 0}</span> expired ·{" "}
+          <span data-testid="dash-refunded">{s.db.byStatus.REFUNDED?.orders ?? 0}</span> refunded ·{" "}
+          {s.db.byStatus.CANCELLED?.orders ?? 0} cancelled
+        </Figure>
         <Figure label="In queue" testId="dash-queue" value={s.redis ? s.redis.queueTickets : 0}>
           tickets · {s.redis?.queueUnits ?? 0} units
         </Figure>

@@ -16,7 +16,9 @@ export function TicketStatus({ view }: { view: TicketView }) {
             Please pay by <time dateTime={view.payBy}>{new Date(view.payBy).toLocaleTimeString()}</time>.{" "}
           </>
         )}
-        <Link href="/orders">See my orders</Link>
+        <Link className="btn primary small" href={`/orders/${view.orderId}`} data-testid="pay-now">
+          Pay now
+        </Link>
       </div>
     );
   }

@@ -103,6 +103,7 @@ const EDITABLE = [
   "paymentWindowSec",
   "humanCheck",
   "captchaDifficulty",
+  "refuseNonPayers",
 ] as const;
 type Editable = (typeof EDITABLE)[number];
 /** Editable even while selling: the title and the gate's settings. */
@@ -153,6 +154,7 @@ export async function updateActivity(
       input.paymentWindowMin === Math.round(a.paymentWindowSec / 60) ? a.paymentWindowSec : input.paymentWindowMin * 60,
     humanCheck: input.humanCheck,
     captchaDifficulty: input.captchaDifficulty,
+    refuseNonPayers: input.refuseNonPayers,
   };
   const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
   if (changed.length === 0) return { ok: true, id: a.id, slug: a.slug };

@@ -9,7 +9,6 @@ import {
   applyRestock,
   isPreheated,
   mirrorRules,
-  quotaFor,
   spendsQuota,
   voidRestock,
   type MetaRules,
@@ -18,6 +17,10 @@ import { publishEvent } from "@/lib/admin/activities";
 import { recordAudit, type AuditAction } from "@/lib/admin/audit";
 import { badInput, fail, type AdminResult } from "@/lib/admin/results";
 import type { ControlInput } from "@/lib/admin/schemas";
+import { closeSaleOrders } from "@/lib/orders/lifecycle";
+import { mirrorOwedStock, paymentQuota } from "@/lib/orders/stock-mirror";
+import { paymentProvider } from "@/lib/payments";
+import { settleOwedRefunds } from "@/lib/payments/refunds";
 
 /** `warning`: the control applied, but a follow-up step (the preheat) failed; the admin should know. */
 export type ControlResult = AdminResult<{ activityId: string; slug: string; event: string; stock?: number; warning?: string }>;
@@ -122,6 +125,7 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         undo: { status: a.status },
         mirror: { status: "CANCELLED" },
         mirrorUndo: { status: a.status },
+        after: () => closeOrders(a.id, actorId),
       });
     case "restock":
       return restock(a, input.units, actorId);
@@ -132,6 +136,28 @@ const isRunning = (a: Activity) => a.status === "SCHEDULED" || a.status === "LIV
 const controlLog = log.child({ component: "admin-controls" });
 
 /** Retries a Redis step a few times: a blip should not undo an admin's change. */
+/**
+ * After a cancel: unpaid orders are cancelled and paid ones refunded, audited with the counts. (An
+ * ended sale keeps its orders: unpaid ones run to their pay-by like after a natural end, and their
+ * units then become unsold; DESIGN.md's lifecycle table.) Never throws: whatever is left, including
+ * orders written later from tickets still queued at the cancel, the sweeper closes.
+ */
+async function closeOrders(activityId: string, actorId: string): Promise<void> {
+  try {
+    const r = await closeSaleOrders(db(), activityId);
+    await recordAudit(db(), {
+      actorId,
+      action: "activity.cancel.orders",
+      activityId,
+      details: { cancelled: r.cancelled, refunded: r.refunded },
+    });
+    await mirrorOwedStock(db(), redis(), { orderIds: r.orders.map((o) => o.id) });
+    await settleOwedRefunds(paymentProvider());
+  } catch (e) {
+    controlLog.error({ activityId, err: errorText(e) }, "closing the cancelled sale's orders failed; the sweeper finishes it");
+  }
+}
+
 async function retry<T>(step: () => Promise<T>, attempts = 3): Promise<T> {
   for (let i = 1; ; i++) {
     try {
@@ -226,7 +252,7 @@ async function restock(a: Activity, units: number, actorId: string): Promise<Con
   if (!(await isPreheated(r, a.id))) await preheatActivity(db(), r, a.id);
 
   const opId = randomUUID();
-  const quota = spendsQuota(a.deductionMode) ? quotaFor(units) : 0;
+  const quota = spendsQuota(a.deductionMode) ? paymentQuota(units) : 0;
   const applied = await db().$transaction(async (tx) => {
     const n = await tx.$executeRaw`
       UPDATE activities

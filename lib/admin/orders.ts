@@ -23,8 +23,14 @@ const select = {
   status: true,
   payBy: true,
   paidAt: true,
+  closeReason: true,
   createdAt: true,
   user: { select: { email: true } },
+  payments: {
+    where: { status: { in: ["SUCCEEDED", "REFUNDED"] } },
+    select: { providerRef: true, status: true, refundReason: true },
+    orderBy: { createdAt: "asc" },
+  },
   activity: { select: { id: true, title: true, product: { select: { currency: true } } } },
 } satisfies Prisma.OrderSelect;
 
@@ -61,7 +67,20 @@ export const CSV_HEADER = [
   "pay_by",
   "paid_at",
   "created_at",
+  "close_reason",
+  "payment_ref",
+  "refund",
 ];
+
+/** The payment that paid an order, and what is owed or returned (for the console and the CSV). */
+export function paymentColumns(o: Pick<AdminOrderRow, "payments">): { paymentRef: string; refund: string } {
+  const kept = o.payments.find((p) => p.status === "SUCCEEDED" && !p.refundReason);
+  const refunds = o.payments.filter((p) => p.refundReason);
+  return {
+    paymentRef: kept?.providerRef ?? "",
+    refund: refunds.map((p) => `${p.status === "REFUNDED" ? "refunded" : "owed"}:${p.refundReason}`).join(" "),
+  };
+}
 
 /**
  * The orders matching a filter as CSV lines, header first, read in keyset-paginated batches so an
@@ -96,6 +115,9 @@ export async function* exportOrdersCsv(f: Omit<OrderFilter, "page">, batch = 100
           o.payBy?.toISOString() ?? "",
           o.paidAt?.toISOString() ?? "",
           o.createdAt.toISOString(),
+          o.closeReason ?? "",
+          paymentColumns(o).paymentRef,
+          paymentColumns(o).refund,
         ]),
       )
       .join("");

@@ -106,6 +106,11 @@ const activityFields = z.object({
     .min(100, "At least 100")
     .max(1_000_000, "At most 1,000,000")
     .default(5000),
+  /** Flagged non-payers are refused at admission; unset (an API client that does not say): yes. */
+  refuseNonPayers: z
+    .union([z.boolean(), z.enum(["true", "false", "on"])])
+    .optional()
+    .transform((v) => v === undefined || v === true || v === "true" || v === "on"),
 });
 
 type ActivityFields = z.output<typeof activityFields>;

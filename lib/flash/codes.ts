@@ -15,6 +15,7 @@ export const REFUSAL_CODES = [
   "BLOCKED",
   "EMAIL_UNVERIFIED",
   "UNAVAILABLE",
+  "NON_PAYER",
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -37,6 +38,7 @@ const STATUS: Record<RefusalCode, number> = {
   BLOCKED: 403,
   EMAIL_UNVERIFIED: 403,
   UNAVAILABLE: 503,
+  NON_PAYER: 403,
 };
 
 export function httpStatus(code: RefusalCode): number {
@@ -59,4 +61,5 @@ export const MESSAGES: Record<RefusalCode, string> = {
   BLOCKED: "This account cannot take part in this sale.",
   EMAIL_UNVERIFIED: "Confirm your email address with the link we mailed you, then sign in again.",
   UNAVAILABLE: "The shop is busy. Please try again.",
+  NON_PAYER: "Several of your earlier orders expired unpaid, so this sale does not accept your orders. Contact the shop to lift this.",
 };

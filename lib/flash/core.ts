@@ -4,6 +4,7 @@ import { ActivityStateCache } from "@/lib/flash/activity-state";
 import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
 import { activityKeys, isSoldOut, newTicketId, queueMetrics, readTicket, TICKET_STATE, withScripts, type LatencyReport } from "@/lib/flash/store";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
+import { NonPayerCache } from "@/lib/orders/non-payers";
 import type { BuyInput } from "@/lib/flash/schemas";
 import { aheadOf, type Progress, type TicketView } from "@/lib/flash/wire";
 
@@ -19,6 +20,7 @@ export type TokenResult = { ok: true; token: string } | { ok: false; code: Refus
  */
 export class FlashCore {
   readonly states: ActivityStateCache;
+  private nonPayers: NonPayerCache;
   private redis: Redis;
   private localRefusals = new Map<string, Map<RefusalCode, number>>();
   private latencies: number[] = [];
@@ -26,6 +28,7 @@ export class FlashCore {
   constructor(redis: Redis, private tokenSecret: string, opts: { stateTtlMs?: number } = {}) {
     this.redis = withScripts(redis);
     this.states = new ActivityStateCache(redis, opts.stateTtlMs);
+    this.nonPayers = new NonPayerCache(redis, opts.stateTtlMs ? opts.stateTtlMs * 8 : undefined);
   }
 
   /** Hands out the buy token once the activity is live (and, if the sale asks, to holders of a gate pass). */
@@ -59,6 +62,7 @@ export class FlashCore {
     // Fast refusals from the process-local view; Lua checks everything again.
     if (now < state.startMs) return this.refuseLocally(activityId, "NOT_STARTED");
     if (this.states.soldOutFor(activityId, userId)) return this.refuseLocally(activityId, "SOLD_OUT");
+    if (state.refuseNonPayers && (await this.nonPayers.has(userId))) return this.refuseLocally(activityId, "NON_PAYER");
     if (!verifyBuyToken(this.tokenSecret, activityId, state.startMs, userId, input.token)) {
       // The start may have moved (start early): check against a state at most one refresh old. The
       // refresh is shared, so a flood of forged tokens costs Redis one read per refresh period.

@@ -27,7 +27,7 @@ import {
 
 export interface Check {
   /** RUN: the run really exercised the path (a run that admitted nothing proves nothing). */
-  invariant: "I1" | "I2" | "I3" | "I4" | "I5" | "RUN";
+  invariant: "I1" | "I2" | "I3" | "I4" | "I5" | "I6" | "RUN";
   name: string;
   ok: boolean;
   detail: string;

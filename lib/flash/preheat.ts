@@ -7,10 +7,9 @@ import {
   activityKeys,
   ensureWorkerGroup,
   publishChange,
-  quotaFor,
-  spendsQuota,
   writeRules,
 } from "@/lib/flash/store";
+import { rebuildLifecycleState } from "@/lib/orders/stock-mirror";
 
 /** Activities are preheated this long before their start (the scheduler's lead). */
 export const PREHEAT_LEAD_MS = 10 * 60_000;
@@ -39,6 +38,7 @@ export async function preheatActivity(prisma: PrismaClient, redis: Redis, activi
     // The gate: is a pass required for the buy token, and how hard is the sale's challenge.
     passRequired: a.humanCheck === "REQUIRED",
     captchaDifficulty: a.captchaDifficulty,
+    refuseNonPayers: a.refuseNonPayers,
   });
   const fresh = (await redis.hsetnx(keys.meta, META.stock, a.stock)) === 1;
   if (fresh) await rebuildCounters(prisma, redis, a);
@@ -64,10 +64,11 @@ export async function preheatIfDue(
 
 async function rebuildCounters(prisma: PrismaClient, redis: Redis, a: Activity) {
   const keys = activityKeys(a.id);
-  const [buyers, last, orders] = await Promise.all([
+  const [buyers, last, orders, lifecycle] = await Promise.all([
     prisma.activityBuyer.findMany({ where: { activityId: a.id, units: { gt: 0 } } }),
     prisma.order.aggregate({ where: { activityId: a.id }, _max: { sequence: true } }),
     prisma.order.count({ where: { activityId: a.id } }),
+    rebuildLifecycleState(prisma, a.id, a.deductionMode, a.stock),
   ]);
   const pipe = redis.multi();
   pipe.del(keys.users);
@@ -75,10 +76,8 @@ async function rebuildCounters(prisma: PrismaClient, redis: Redis, a: Activity) 
   const seq = last._max.sequence ?? 0;
   pipe.hset(keys.meta, { [META.seq]: seq, [META.served]: seq });
   pipe.hsetnx(keys.stats, STATS.confirmed, orders);
-  if (spendsQuota(a.deductionMode)) {
-    const sold = buyers.reduce((n, b) => n + b.units, 0);
-    pipe.hset(keys.meta, META.quota, quotaFor(a.stock, sold));
-  }
+  // PAYMENT mode's quota, and what the order lifecycle has already moved (so it is not mirrored twice).
+  lifecycle(pipe);
   if (a.stock <= 0) pipe.hsetnx(keys.meta, META.soldOutAt, Date.now());
   await pipe.exec();
 }

@@ -29,6 +29,8 @@ export async function createActivity(opts: {
   durationMs?: number;
   humanCheck?: "OFF" | "REQUIRED";
   captchaDifficulty?: number;
+  deductionMode?: "ORDER" | "RESERVE" | "PAYMENT";
+  paymentWindowSec?: number;
 }) {
   const db = testDb();
   const product = await db.product.findFirstOrThrow({ where: { archivedAt: null }, orderBy: { createdAt: "asc" } });
@@ -44,6 +46,8 @@ export async function createActivity(opts: {
       totalStock: stock,
       stock,
       perUserLimit: opts.perUserLimit ?? 1,
+      deductionMode: opts.deductionMode ?? "ORDER",
+      paymentWindowSec: opts.paymentWindowSec ?? 600,
       status: "SCHEDULED",
       startAt: new Date(start),
       endAt: new Date(start + (opts.durationMs ?? 3600_000)),

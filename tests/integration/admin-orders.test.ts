@@ -27,7 +27,7 @@ describe("orders in the console", () => {
     await drain(a.id);
     const emails = await db().user.findMany({ where: { id: { in: users } }, select: { id: true, email: true } });
     const one = emails[0]!;
-    await db().order.updateMany({ where: { activityId: a.id, userId: one.id }, data: { status: "PAID" } });
+    await db().order.updateMany({ where: { activityId: a.id, userId: one.id }, data: { status: "PAID", paidAt: new Date() } });
 
     const page1 = await listOrders({ activityId: a.id, page: 1 });
     expect(page1).toMatchObject({ total: ORDERS_PAGE_SIZE + 5, page: 1, pages: 2 });
@@ -52,7 +52,7 @@ describe("orders in the console", () => {
     expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="orders-.+\.csv"$/);
     const lines = (await res.text()).trimEnd().split("\r\n");
     expect(lines[0]).toBe(
-      "order_id,activity_id,activity,sequence,user_email,quantity,unit_price,amount,currency,status,pay_by,paid_at,created_at",
+      "order_id,activity_id,activity,sequence,user_email,quantity,unit_price,amount,currency,status,pay_by,paid_at,created_at,close_reason,payment_ref,refund",
     );
     expect(lines).toHaveLength(ORDERS_PAGE_SIZE + 6);
     expect(new Set(lines.slice(1).map((l) => l.split(",")[0]))).toEqual(

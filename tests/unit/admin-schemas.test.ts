@@ -73,6 +73,13 @@ describe("the activity schema", () => {
     expect(createActivitySchema.parse(base).schedule).toBe(false);
   });
 
+  it("refuses non-payers unless told not to: the form's hidden false, or an API client's false", () => {
+    expect(createActivitySchema.parse(base).refuseNonPayers).toBe(true);
+    expect(createActivitySchema.parse({ ...base, refuseNonPayers: "false" }).refuseNonPayers).toBe(false);
+    expect(createActivitySchema.parse({ ...base, refuseNonPayers: false }).refuseNonPayers).toBe(false);
+    expect(createActivitySchema.parse({ ...base, refuseNonPayers: "true" }).refuseNonPayers).toBe(true);
+  });
+
   it("names each wrong field with its own message", () => {
     const r = createActivitySchema.safeParse({
       ...base,

@@ -21,6 +21,18 @@ describe("environment", () => {
       SEED_SHOPPERS: 20,
     });
   });
+  it("payments: sandbox by default; Stripe with its keys; the over-admission factor as a number", () => {
+    expect(parseEnv(good)).toMatchObject({
+      PAYMENT_PROVIDER: "sandbox",
+      PAYMENT_OVER_ADMISSION: 1.5,
+      NONPAYER_THRESHOLD: 3,
+    });
+    const stripe = { PAYMENT_PROVIDER: "stripe", STRIPE_SECRET_KEY: "sk_test_1", STRIPE_WEBHOOK_SECRET: "whsec_1" };
+    expect(parseEnv({ ...good, ...stripe, PAYMENT_OVER_ADMISSION: "2.25" })).toMatchObject({
+      PAYMENT_PROVIDER: "stripe",
+      PAYMENT_OVER_ADMISSION: 2.25,
+    });
+  });
   it("reads the process settings without servers or secrets, an empty value as unset", () => {
     expect(parseSettings({ PORT: "8080", WORKER_CLAIM_IDLE_MS: "", EMBEDDED_POSTGRES: "native" })).toMatchObject({
       PORT: 8080,
@@ -42,6 +54,13 @@ describe("environment", () => {
     ["SEED_SHOPPERS", { SEED_SHOPPERS: "1e3" }],
     ["EMBEDDED_POSTGRES", { EMBEDDED_POSTGRES: "yes" }],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
+    ["PAYMENT_PROVIDER", { PAYMENT_PROVIDER: "paypal" }],
+    ["PAYMENT_PROVIDER", { PAYMENT_PROVIDER: "stripe" }], // without its keys
+    ["STRIPE_SECRET_KEY", { STRIPE_SECRET_KEY: "pk_live_x" }],
+    ["SANDBOX_WEBHOOK_SECRET", { SANDBOX_WEBHOOK_SECRET: "short" }],
+    ["PAYMENT_OVER_ADMISSION", { PAYMENT_OVER_ADMISSION: "lots" }],
+    ["PAYMENT_OVER_ADMISSION", { PAYMENT_OVER_ADMISSION: "0.5" }],
+    ["NONPAYER_THRESHOLD", { NONPAYER_THRESHOLD: "0" }],
   ])("names the bad variable %s", (name, patch) => {
     expect(() => parseEnv({ ...good, ...patch })).toThrow(new RegExp(`^${name}: `));
   });

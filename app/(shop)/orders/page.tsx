@@ -33,7 +33,9 @@ export default async function OrdersPage() {
                 </td>
                 <td>{o.quantity}</td>
                 <td>{formatMoney(o.amount, o.activity.product.currency)}</td>
-                <td>{o.status.replace("_", " ").toLowerCase()}</td>
+                <td>
+                  <Link href={`/orders/${o.id}`}>{o.status.replace("_", " ").toLowerCase()}</Link>
+                </td>
                 <td>{o.payBy ? o.payBy.toUTCString() : "—"}</td>
               </tr>
             ))}

@@ -41,6 +41,8 @@ export interface ActivityState {
   passRequired: boolean;
   /** The sale's ALTCHA difficulty; 0 when not set. */
   captchaCost: number;
+  /** Flagged non-payers are refused at admission. */
+  refuseNonPayers: boolean;
 }
 
 /** null: no activity in Redis (never preheated, or forgotten). */
@@ -65,6 +67,7 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     preheated: h[META.stock] !== undefined,
     passRequired: h[META.pass] === FLAG_ON,
     captchaCost: num(h[META.pow]),
+    refuseNonPayers: h[META.nonPayers] === FLAG_ON,
   };
 }
 
@@ -85,6 +88,7 @@ export interface MetaRules {
   paymentWindowSec: number;
   passRequired: boolean;
   captchaDifficulty: number;
+  refuseNonPayers: boolean;
 }
 
 const RULE_FIELDS: { [K in keyof MetaRules]: (typeof META)[keyof typeof META] } = {
@@ -98,6 +102,7 @@ const RULE_FIELDS: { [K in keyof MetaRules]: (typeof META)[keyof typeof META] } 
   paymentWindowSec: META.paywin,
   passRequired: META.pass,
   captchaDifficulty: META.pow,
+  refuseNonPayers: META.nonPayers,
 };
 
 /** Rules as meta fields, for HSET (an object) or a script's ARGV (`Object.entries(…).flat()`). */

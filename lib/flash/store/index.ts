@@ -244,3 +244,25 @@ export function queueMetrics(
 export function readLatencies(redis: Redis): Promise<Record<string, string>> {
   return redis.hgetall(LATENCY_KEY);
 }
+
+/** One order's wanted effect on the counters, as lib/orders/lifecycle.ts's redisTarget() states it. */
+export interface LifecycleTarget {
+  orderId: string;
+  /** The order row's version (updated_at, ms): an older target never undoes a newer one. */
+  version: string | number;
+  stock: number;
+  quota: number;
+}
+
+/**
+ * The order lifecycle's stock moves (lib/orders/stock-mirror.lua): each order's effect on the counters
+ * brought to its target once, then every process told. Returns the orders changed, or -1 when the
+ * activity is not preheated (the preheat copies PostgreSQL, which already holds the moves).
+ */
+export async function mirrorLifecycle(redis: Redis, activityId: string, targets: LifecycleTarget[]): Promise<number> {
+  const keys = activityKeys(activityId);
+  const args = targets.flatMap((t) => [t.orderId, t.version, t.stock, t.quota]);
+  const [changed] = await withScripts(redis).orderStockMirror(keys.meta, keys.lifecycle, ...args);
+  if (changed > 0) await publishChange(redis, activityId, "stock");
+  return changed;
+}

@@ -16,10 +16,13 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   {act:ID}:t:TICKET  hash  TICKET fields: one ticket's state and final answer
  *   {act:ID}:stats     hash  STATS fields: counters for the dashboard
  *   {act:ID}:restocks  hash  restock operation id -> units, or "void" once given up
+ *   {act:ID}:lifecycle hash  orderId -> "stock:quota:version": what the order lifecycle has applied
+ *                            to the counters for that order (lib/orders/stock-mirror.lua)
  *   flash:active       set   activity ids whose streams the workers consume
  *   flash:events       pub/sub channel: change events ({activityId, event}) to every web process
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
  *   rl:<limit>:<key>   the gate's rate-limit counters (rate-limiter-flexible's own encoding)
+ *   flash:nonpayers    set   user ids flagged as non-payers (mirrored from users.non_payer_since)
  */
 
 export const activityKeys = (activityId: string) => {
@@ -31,6 +34,7 @@ export const activityKeys = (activityId: string) => {
     stream: `${tag}:stream`,
     stats: `${tag}:stats`,
     restocks: `${tag}:restocks`,
+    lifecycle: `${tag}:lifecycle`,
     ticket: (ticketId: string) => `${tag}:t:${ticketId}`,
   };
 };
@@ -44,6 +48,8 @@ export const EVENTS_CHANNEL = "flash:events";
 export const LATENCY_KEY = "flash:latency";
 /** Prefix of the gate's rate-limit counters (lib/rate-limit, keys made by rate-limiter-flexible). */
 export const RATE_LIMIT_PREFIX = "rl";
+/** Shoppers flagged as non-payers; admission refuses them where the sale's NON_PAYERS flag is on. */
+export const NON_PAYERS_KEY = "flash:nonpayers";
 /** Consumer group of the order workers on every activity stream. */
 export const WORKER_GROUP = "persist";
 
@@ -64,6 +70,7 @@ export const META = {
   soldOutAt: "soldOutAt", // when the counter reached 0; cleared when units come back
   pass: "pass", // FLAG_ON: buy tokens only for holders of a gate pass (the sale's human check)
   pow: "pow", // the sale's ALTCHA difficulty (largest counter a browser may have to try)
+  nonPayers: "nonpay", // FLAG_ON: flagged non-payers are refused (activities.refuse_non_payers)
 } as const;
 
 /** Fields of a ticket hash {act:ID}:t:TICKET. */
@@ -118,9 +125,12 @@ export function counterFor(mode: string): typeof META.stock | typeof META.quota 
   return spendsQuota(mode) ? META.quota : META.stock;
 }
 
-/** PAYMENT mode: orders to admit for `units` more units when `sold` are already held. */
-export function quotaFor(units: number, sold = 0): number {
-  return Math.max(0, Math.ceil((units + sold) * PAYMENT_OVERBOOK) - sold);
+/**
+ * PAYMENT mode: orders to admit for `units` more units when `sold` are already held. `factor` is the
+ * over-admission (env PAYMENT_OVER_ADMISSION where the caller reads the environment).
+ */
+export function quotaFor(units: number, sold = 0, factor = PAYMENT_OVERBOOK): number {
+  return Math.max(0, Math.ceil((units + sold) * factor) - sold);
 }
 
 /** Order states that hold units of stock (I1, I4): taken at admission, or at payment in PAYMENT mode. */

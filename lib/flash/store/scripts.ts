@@ -17,6 +17,8 @@ const SCRIPTS = {
   adminRestock: { file: "lib/admin/restock.lua", keys: 2 },
   adminMirror: { file: "lib/admin/mirror.lua", keys: 1 },
   adminResetUnsold: { file: "lib/admin/reset-unsold.lua", keys: 1 },
+  /** The order lifecycle's stock moves (lib/orders/stock-mirror.lua): keys meta, lifecycle. */
+  orderStockMirror: { file: "lib/orders/stock-mirror.lua", keys: 2 },
 } as const;
 
 declare module "ioredis" {
@@ -44,6 +46,7 @@ declare module "ioredis" {
     ): Result<[string, number], Context>;
     adminMirror(meta: string, ...fieldsAndValues: (string | number)[]): Result<number, Context>;
     adminResetUnsold(meta: string): Result<number, Context>;
+    orderStockMirror(meta: string, lifecycle: string, ...args: (string | number)[]): Result<[number, number], Context>;
   }
 }
 

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { requireAdmin } from "@/lib/auth/session";
 import { listActivities } from "@/lib/admin/activities";
-import { listOrders } from "@/lib/admin/orders";
+import { listOrders, paymentColumns } from "@/lib/admin/orders";
 import { orderFilterSchema } from "@/lib/admin/schemas";
 import { formatMoney } from "@/lib/format";
 import { OrderStatus } from "@/lib/generated/prisma/enums";
@@ -81,6 +81,8 @@ export default async function OrdersPage({ searchParams }: Props) {
               <th>Status</th>
               <th>Created</th>
               <th>Pay by</th>
+              <th>Payment</th>
+              <th>Refund</th>
             </tr>
           </thead>
           <tbody>
@@ -93,9 +95,17 @@ export default async function OrdersPage({ searchParams }: Props) {
                 <td>{o.user.email}</td>
                 <td>{o.quantity}</td>
                 <td>{formatMoney(o.amount, o.activity.product.currency)}</td>
-                <td>{statusLabel(o.status)}</td>
+                <td>
+                  {statusLabel(o.status)}
+                  {o.closeReason && <div className="muted">{statusLabel(o.closeReason)}</div>}
+                </td>
                 <td>{utc(o.createdAt)}</td>
                 <td>{utc(o.payBy)}</td>
+                <td>
+                  {o.paidAt ? utc(o.paidAt) : "—"}
+                  {paymentColumns(o).paymentRef && <div className="muted">{paymentColumns(o).paymentRef}</div>}
+                </td>
+                <td data-testid="admin-order-refund">{paymentColumns(o).refund || "—"}</td>
               </tr>
             ))}
           </tbody>

@@ -47,6 +47,7 @@ export default async function EditActivityPage({ params }: Props) {
           safetyStockPct: a.safetyStockPct,
           humanCheck: a.humanCheck,
           captchaDifficulty: a.captchaDifficulty,
+          refuseNonPayers: a.refuseNonPayers,
         }}
       />
     </>

@@ -38,6 +38,7 @@ import {
   printSale,
 } from "@/bench/lib/report";
 import { loadShoppers, mintSessions, signInThroughNextAuth, type Shopper } from "@/bench/lib/sessions";
+import { PassKeys } from "@/lib/captcha/pass";
 import { freePort, startStack, type Stack } from "@/bench/lib/stack";
 import { ratios, renderReport, writeReport, type BenchResult } from "@/bench/lib/table";
 
@@ -170,6 +171,8 @@ async function main(o: BenchOptions): Promise<number> {
     workers: o.workers,
     log,
     beforeSale: o.waitQuiet > 0 ? () => quiet(o, procs, redisPid) : undefined,
+    bots: o.bots,
+    gate: o.gate ? new PassKeys(stack.env.FLASH_TOKEN_SECRET!, 3600) : undefined,
   };
   const warmups: SalePhase[] = [];
   if (o.warmup) {

@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { gateEnv } from "@/lib/gate/env";
 
 // Every variable the project reads, validated here. A bad value stops start-up with one line naming it.
 
@@ -100,6 +101,8 @@ const schema = z.object({
   NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters"),
   /** Derives the per-user buy tokens handed out once an activity is live. */
   FLASH_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters"),
+  /** The gate: rate limits, human check, hot-server limits, mail (lib/gate/env.ts). */
+  ...gateEnv,
   ...paymentShape,
 });
 const serverSchema = schema.refine((e) => e.PAYMENT_PROVIDER !== "stripe" || (e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET), {

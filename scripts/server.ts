@@ -5,11 +5,14 @@
 import cluster from "node:cluster";
 import http from "node:http";
 import next from "next";
+import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
-import {
-  buyReply, matchFlashRoute, progressReply, refusal, ticketReply, timeReply, tokenReply, type HttpReply,
-} from "@/lib/flash/http";
-import { errorText, log } from "@/lib/log";
+import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
+import { refuseLockedSignIn } from "@/lib/auth/sign-in";
+import { gate } from "@/lib/gate";
+import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
+import { HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
+import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
 import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
 
@@ -40,41 +43,34 @@ async function serve() {
   const handle = app.getRequestHandler();
   await app.prepare();
   const { core, sessions } = flash();
-  const webLog = log.child({ component: "web" });
 
-  const server = http.createServer((req, res) => {
+  const e = env();
+  // Everything but the hot routes: payment notifications (lib/payments/http.ts, read raw for their
+  // signatures), then Next.js.
+  const fallback = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
-    const match = matchFlashRoute(req.method ?? "GET", q === -1 ? url : url.slice(0, q));
     const notify = req.method === "POST" ? NOTIFY_PATH.exec(q === -1 ? url : url.slice(0, q)) : null;
-    if (notify) return serveNotification(req, res, notify[1]!); // payment notifications: lib/payments/http.ts
-    if (!match) return void handle(req, res);
-    void answer(match, req)
-      .then((reply) => send(res, reply))
-      .catch((e: unknown) => {
-        webLog.error({ route: match.route, err: errorText(e) }, "flash route failed");
-        send(res, refusal("UNAVAILABLE"));
-      });
-  });
-
-  async function answer(match: NonNullable<ReturnType<typeof matchFlashRoute>>, req: http.IncomingMessage): Promise<HttpReply> {
-    switch (match.route) {
-      case "time":
-        return timeReply();
-      case "progress":
-        return progressReply(core, match.activityId);
-      case "token":
-        return tokenReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.activityId);
-      case "ticket":
-        return ticketReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.ticketId);
-      case "buy":
-        // destroyOnReturn: false keeps the socket when a body is refused past its limit, so the 413 can still be sent.
-        return buyReply(core, await sessions.read(req.headers.cookie, req.headers.authorization), match.activityId, {
-          contentLength: req.headers["content-length"],
-          chunks: req.iterator({ destroyOnReturn: false }),
-        });
-    }
-  }
+    if (notify) return serveNotification(req, res, notify[1]!);
+    void handle(req, res);
+  };
+  const hot = createHotHandler({ core, sessions, gate: gate(), fallback });
+  const door = frontDoor(
+    {
+      maxBodyBytes: e.HTTP_MAX_BODY_BYTES,
+      uploadMaxBytes: MAX_IMAGE_BYTES + 64 * 1024,
+      trustProxy: e.TRUST_PROXY,
+      https: e.NEXTAUTH_URL?.startsWith("https:") ?? false,
+      captchaOrigins: e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [],
+      readsOwnBody: isFlashRoute,
+      refuseEarly: refuseLockedSignIn(gate().limits, e.NEXTAUTH_URL ?? `http://localhost:${port}`),
+    },
+    hot,
+  );
+  const server = http.createServer(
+    serverTimeouts({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS }),
+    door,
+  );
 
   server.keepAliveTimeout = 65_000;
   server.listen(port, hostname, () => {
@@ -87,14 +83,4 @@ async function serve() {
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
-}
-
-function send(res: http.ServerResponse, reply: HttpReply) {
-  const body = JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...reply.headers,
-  });
-  res.end(body);
 }

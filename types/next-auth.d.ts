@@ -7,6 +7,7 @@ declare module "next-auth" {
   }
   interface User {
     role: Role;
+    verified?: boolean;
   }
 }
 
@@ -14,5 +15,7 @@ declare module "next-auth/jwt" {
   interface JWT {
     uid: string;
     role: Role;
+    /** The email was confirmed when this session was made (the gate may require it). */
+    verified?: boolean;
   }
 }

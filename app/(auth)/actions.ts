@@ -1,6 +1,11 @@
 "use server";
 
+import { headers } from "next/headers";
 import { signUpSchema } from "@/lib/auth/schemas";
+import { sendVerification } from "@/lib/auth/email-verification";
+import { env } from "@/lib/env";
+import { gate } from "@/lib/gate";
+import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
 import { createShopper } from "@/lib/auth/users";
 
 export type SignUpState =
@@ -20,7 +25,17 @@ export async function signUp(_prev: SignUpState, form: FormData): Promise<SignUp
     }
     return { ok: false, fieldErrors, values };
   }
+  const ip = (await headers()).get(CLIENT_IP_HEADER);
+  if (gate().blocklist.blocks({ ip, email: parsed.data.email })) {
+    return { ok: false, fieldErrors: { email: "Sign-up is not possible with this email or from this network." }, values };
+  }
+  const limited = await gate().limits.signUp(ip);
+  if (!limited.ok) {
+    return { ok: false, fieldErrors: { email: `Too many attempts, retry in ${limited.retryAfterS} s.` }, values };
+  }
   const result = await createShopper(parsed.data);
   if (!result.ok) return { ok: false, fieldErrors: { email: "An account with this email already exists." }, values };
+  const h = await headers();
+  await sendVerification(result.user, env().NEXTAUTH_URL ?? `http://${h.get("host") ?? "localhost"}`);
   return { ok: true, email: result.user.email };
 }

@@ -20,7 +20,7 @@ const SLUG_PREFIX = "bench-";
  */
 export async function createBenchActivity(
   kind: string,
-  opts: { stock: number; limit: number; leadMs: number },
+  opts: { stock: number; limit: number; leadMs: number; humanCheck?: boolean },
 ): Promise<BenchActivity> {
   const prisma = db();
   const product = await prisma.product.upsert({
@@ -42,6 +42,7 @@ export async function createBenchActivity(
       stock: opts.stock,
       perUserLimit: opts.limit,
       status: "SCHEDULED",
+      humanCheck: opts.humanCheck ? "REQUIRED" : "OFF",
       // The same synthetic shoppers buy in every run and leave their orders unpaid: not non-payers.
       refuseNonPayers: false,
     },

@@ -46,6 +46,14 @@ export interface BenchOptions {
   cpuProf: boolean;
   keepServices: boolean;
   waitQuiet: number;
+  /**
+   * The gate in front of admission: rate limits on (the load generator's own address exempt from the
+   * per-address limits, since it stands for the whole crowd) and every sale requiring the human check,
+   * each shopper holding a pass as if solved during the countdown. Off: RATE_LIMITS=0, no check.
+   */
+  gate: boolean;
+  /** The bot scenario alongside the flash crowd (see bench/lib/bots.ts). */
+  bots: boolean;
   /** The in-run reference server (bench/reference/server.ts) and the seconds it is driven per route. */
   reference: boolean;
   referenceSeconds: number;
@@ -89,6 +97,9 @@ const HELP = `npm run bench -- [options]
   --sign-in N            shoppers signed in through next-auth's credentials flow (default 20)
   --runs N               repeat the sales N times and report medians (default 1)
   --no-warmup            skip the throwaway sale that warms the web process up before the measured ones
+  --bots                 the bot scenario alongside the flash crowd: one account on 50 connections,
+                         1,000 wrong sign-ins, 20,000 forged bearer tokens (compare with a run without)
+  --gate on|off          the gate (rate limits + human check required, passes minted for the crowd); default off
   --port N               web port (default 3300)
   --data-dir DIR         services' data (default .data/bench, with --postgres native .data/bench/native)
   --dist-dir DIR         Next build folder (default .data/bench/next)
@@ -139,6 +150,8 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       "cpu-prof": { type: "boolean" },
       "keep-services": { type: "boolean" },
       "wait-quiet": { type: "string" },
+      gate: { type: "string" },
+      bots: { type: "boolean" },
       "no-reference": { type: "boolean" },
       "reference-seconds": { type: "string" },
       "path-seconds": { type: "string" },
@@ -211,6 +224,8 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     cpuProf: values["cpu-prof"] ?? false,
     keepServices: values["keep-services"] ?? false,
     waitQuiet: int("wait-quiet", values["wait-quiet"], 0, 0, 3600),
+    gate: values.gate === "on",
+    bots: values.bots ?? false,
     reference: !values["no-reference"],
     referenceSeconds: int("reference-seconds", values["reference-seconds"], ci ? 1 : 5, 1, 120),
     pathSeconds: int("path-seconds", values["path-seconds"], ci ? 1 : 5, 1, 120),
@@ -218,6 +233,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     report: values.report ?? false,
     reportFrom: values["report-from"] ? path.resolve(values["report-from"]) : undefined,
   };
+  if (values.gate !== undefined && values.gate !== "on" && values.gate !== "off") throw new OptionError("--gate: expected on or off");
   if (opts.quantity > opts.limit) throw new OptionError("--quantity cannot exceed --limit");
   if (opts.signInSample > opts.shoppers) opts.signInSample = opts.shoppers;
   return opts;

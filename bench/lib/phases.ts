@@ -2,12 +2,14 @@ import type { Redis } from "ioredis";
 import { db } from "@/lib/db";
 import { readState } from "@/lib/flash/store";
 import { createBenchActivity, type BenchActivity } from "@/bench/lib/activity";
+import { startBots, type BotSummary } from "@/bench/lib/bots";
 import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";
 import { checkBenchInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
 import { CostMeter, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
 import type { PollLevel } from "@/bench/lib/polling";
 import { CounterSampler, type Persistence } from "@/bench/lib/sampler";
-import type { Shopper } from "@/bench/lib/sessions";
+import { withPasses, type Shopper } from "@/bench/lib/sessions";
+import type { PassKeys } from "@/lib/captcha/pass";
 import { WaitingBrowsers, type WatchSummary } from "@/bench/lib/watchers";
 
 export type BuyResult = Omit<BuyPhase, "tickets" | "handedTokens" | "firstSoldOutAt"> & {
@@ -33,6 +35,8 @@ export interface SalePhase {
   /** split only: the workers were paused during the load; from their resumption to the last answer. */
   drain?: { backlog: number; seconds: number; perSec: number };
   checks: Check[];
+  /** --bots: what the bots did alongside the flash crowd (flash only). */
+  bots?: BotSummary;
 }
 
 interface Common {
@@ -47,6 +51,10 @@ interface Common {
   batchSize: number;
   workers: number;
   log: (line: string) => void;
+  /** --bots: the bot scenario runs alongside the flash crowd. */
+  bots?: boolean;
+  /** The gate is on: sales require the human check and every shopper holds a pass for the sale. */
+  gate?: PassKeys;
   /** Called before the sale is created: e.g. waits for a quiet machine. */
   beforeSale?: () => Promise<void>;
 }
@@ -64,11 +72,15 @@ export async function runSale(
   // split: admission alone (workers stopped with SIGSTOP), then the workers alone on the backlog.
   const paused = kind === "split" ? c.procs.workers.filter((p): p is number => Boolean(p)) : [];
   await c.beforeSale?.();
-  const a = await createBenchActivity(kind, { stock: sale.stock, limit: sale.limit, leadMs: 2000 });
+  const a = await createBenchActivity(kind, { stock: sale.stock, limit: sale.limit, leadMs: 2000, humanCheck: !!c.gate });
+  if (c.gate) c = { ...c, shoppers: withPasses(c.gate, a.id, c.shoppers) };
   const sampler = new CounterSampler(c.redis, a.id);
   const watchers = new WaitingBrowsers(c.baseUrl, a.id, c.shoppers, c.watchers);
   const order = Array.from({ length: sale.buyers }, (_, i) => i);
   sampler.start();
+  // The bot account is the crowd's last shopper: a scalper among the buyers. Its process starts
+  // during the lead time (tsx takes a moment), so the bots are at work when the sale opens.
+  const bots = c.bots && kind === "flash" ? startBots({ baseUrl: c.baseUrl, activityId: a.id, bot: c.shoppers[sale.buyers - 1]!, webPid: c.procs.web ?? undefined }) : null;
   await sleepUntil(a.startMs + 1);
   c.log(
     `${kind}: ${sale.buyers} shoppers click at the start of a ${sale.stock}-unit sale (${c.connections} connections)`,
@@ -82,6 +94,7 @@ export async function runSale(
   }
   let buy: Awaited<ReturnType<typeof runBuyers>>;
   let resumedAt = 0;
+  let botSummary: BotSummary | undefined;
   try {
     buy = await runBuyers({
       baseUrl: c.baseUrl,
@@ -96,6 +109,7 @@ export async function runSale(
   } finally {
     resumeWorkers();
     resumedAt = Date.now();
+    botSummary = await bots?.stop();
   }
   const buyCost = await meter.stop();
   const backlog = paused.length ? await queueLength(c.redis, a.id) : 0;
@@ -172,6 +186,7 @@ export async function runSale(
       lastOrderCreatedMs: last._max.createdAt ? last._max.createdAt.getTime() - a.startMs : null,
     },
     persistence: sampler.persistence(c.batchSize, c.workers),
+    ...(botSummary ? { bots: botSummary } : {}),
     ...(paused.length && answeredAt
       ? {
           drain: {

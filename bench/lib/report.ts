@@ -62,6 +62,14 @@ export function printSale(p: SalePhase) {
           : `the workers kept up (largest backlog ${ps.maxBacklog})`),
     );
   }
+  if (p.bots) {
+    const b = p.bots;
+    console.log(
+      `  bots          one account on 50 connections: ${n(b.flood.requests)} token requests ${JSON.stringify(b.flood.statuses)}; ` +
+        `${n(b.signIns.attempts)} wrong sign-ins ${JSON.stringify(b.signIns.statuses)}; ${n(b.forged.requests)} forged bearer tokens ${JSON.stringify(b.forged.statuses)}; ` +
+        `web RSS ${b.webRssMiB.before} → ${b.webRssMiB.after} MiB`,
+    );
+  }
   if (p.drain)
     console.log(
       `  drain         workers resumed with ${n(p.drain.backlog)} tickets queued: all answered in ${p.drain.seconds.toFixed(2)} s = ${n(p.drain.perSec)} orders/s`,

@@ -1,6 +1,7 @@
 import { encode } from "next-auth/jwt";
 import { db } from "@/lib/db";
 import { SESSION_MAX_AGE } from "@/lib/auth/options";
+import { passCookieName, type PassKeys } from "@/lib/captcha/pass";
 import { SHOPPER_PASSWORD_FOR_BENCH, shopperEmail } from "@/bench/lib/seeded";
 
 export interface Shopper {
@@ -73,7 +74,7 @@ export async function signInThroughNextAuth(baseUrl: string, users: Omit<Shopper
 
 /**
  * Session cookies for the rest of the crowd, made with next-auth's own encode() and the server's
- * NEXTAUTH_SECRET, with the claims the app's jwt callback writes ({uid, role} on top of name, email, sub).
+ * NEXTAUTH_SECRET, with the claims the app's jwt callback writes ({uid, role, verified} on top of name, email, sub).
  */
 export async function mintSessions(users: Omit<Shopper, "cookie">[], secret: string): Promise<Shopper[]> {
   const out: Shopper[] = [];
@@ -82,7 +83,7 @@ export async function mintSessions(users: Omit<Shopper, "cookie">[], secret: str
     const tokens = await Promise.all(
       chunk.map((u) =>
         encode({
-          token: { name: u.name, email: u.email, sub: u.id, uid: u.id, role: "SHOPPER" },
+          token: { name: u.name, email: u.email, sub: u.id, uid: u.id, role: "SHOPPER", verified: true },
           secret,
           maxAge: SESSION_MAX_AGE,
         }),
@@ -91,6 +92,12 @@ export async function mintSessions(users: Omit<Shopper, "cookie">[], secret: str
     chunk.forEach((u, j) => out.push({ ...u, cookie: `${COOKIE}=${tokens[j]}` }));
   }
   return out;
+}
+
+/** The crowd as it stands at the start of a sale with the human check: each holds a pass for it. */
+export function withPasses(keys: PassKeys, activityId: string, shoppers: Shopper[]): Shopper[] {
+  const name = passCookieName(activityId);
+  return shoppers.map((s) => ({ ...s, cookie: `${s.cookie}; ${name}=${keys.issue(activityId, s.id).value}` }));
 }
 
 function cookiePairs(setCookies: string[]): string {

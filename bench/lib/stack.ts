@@ -55,6 +55,9 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
     HOST: "127.0.0.1",
     WEB_CONCURRENCY: String(o.web),
     WORKER_BATCH_SIZE: String(o.batchSize),
+    // With the gate, the bots (--bots) come from addresses of their own through X-Forwarded-For, the
+    // crowd from the load generator's address, which stands for all of it and is exempt.
+    ...(o.gate ? { RATE_LIMITS: "1", RATE_LIMIT_TRUSTED_IPS: "127.0.0.1,::1", TRUST_PROXY: "1" } : { RATE_LIMITS: "0" }),
   };
   // The bench process itself reads PostgreSQL and Redis (preheat, invariants) through lib/.
   Object.assign(process.env, {

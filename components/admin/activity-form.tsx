@@ -20,6 +20,8 @@ export interface ActivityFormValues {
   deductionMode: "ORDER" | "RESERVE" | "PAYMENT";
   paymentWindowMin: number;
   safetyStockPct: number;
+  humanCheck: "OFF" | "REQUIRED";
+  captchaDifficulty: number;
   refuseNonPayers: boolean;
 }
 
@@ -217,6 +219,33 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
           defaultValue={activity?.paymentWindowMin ?? 10}
           {...ro}
           {...invalid("paymentWindowMin", errors.paymentWindowMin)}
+        />
+      </Field>
+      <Field
+        label="Human check"
+        name="humanCheck"
+        error={errors.humanCheck}
+        hint="Required: shoppers solve a check during the countdown; the buy button works only for them."
+      >
+        <select name="humanCheck" defaultValue={activity?.humanCheck ?? "OFF"} {...invalid("humanCheck", errors.humanCheck)}>
+          <option value="OFF">Off</option>
+          <option value="REQUIRED">Required</option>
+        </select>
+      </Field>
+      <Field
+        label="Check difficulty"
+        name="captchaDifficulty"
+        error={errors.captchaDifficulty}
+        hint="ALTCHA proof of work: about 5,000 takes a phone a second or two."
+      >
+        <input
+          name="captchaDifficulty"
+          type="number"
+          min={100}
+          max={1000000}
+          step={1}
+          defaultValue={activity?.captchaDifficulty ?? 5000}
+          {...invalid("captchaDifficulty", errors.captchaDifficulty)}
         />
       </Field>
       <div className={styles.wide}>

@@ -3,19 +3,24 @@
 import { signIn } from "next-auth/react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useActionState } from "react";
+import { RATE_LIMITED_ERROR } from "@/lib/auth/schemas";
+import { safeRedirectPath } from "@/lib/http/safe-redirect";
 
 type State = { error: string | null };
 
 export function SignInForm() {
   const router = useRouter();
   const params = useSearchParams();
-  const callbackUrl = safeCallback(params.get("callbackUrl"));
+  const callbackUrl = safeRedirectPath(params.get("callbackUrl"));
   const [state, submit, pending] = useActionState<State, FormData>(async (_prev, form) => {
     const result = await signIn("credentials", {
       email: String(form.get("email") ?? ""),
       password: String(form.get("password") ?? ""),
       redirect: false,
     });
+    if (result?.error?.startsWith(RATE_LIMITED_ERROR)) {
+      return { error: `Too many attempts, retry in ${result.error.slice(RATE_LIMITED_ERROR.length)} s.` };
+    }
     if (!result || result.error) return { error: "Wrong email or password." };
     router.push(callbackUrl);
     router.refresh();
@@ -40,7 +45,3 @@ export function SignInForm() {
   );
 }
 
-// Only same-site paths, so the sign-in page cannot be used as an open redirect.
-function safeCallback(value: string | null): string {
-  return value && value.startsWith("/") && !value.startsWith("//") ? value : "/";
-}

@@ -42,7 +42,7 @@ export function SignUpForm() {
         <input name="password" type="password" autoComplete="new-password" minLength={8} required aria-invalid={!!errors.password} />
         {errors.password && <span className="field-error">{errors.password}</span>}
       </label>
-      <div aria-live="polite">{state?.ok && <p className="alert ok">Account created — signing you in…</p>}</div>
+      <div aria-live="polite">{state?.ok && <p className="alert ok">Account created — signing you in… We mailed you a link to confirm your email.</p>}</div>
       <button className="btn primary" type="submit" disabled={pending}>
         {pending ? "Creating…" : "Create account"}
       </button>

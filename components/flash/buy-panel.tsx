@@ -10,6 +10,7 @@ import { aheadOf, type BuyAccepted, type Progress } from "@/lib/flash/wire";
 import { fetchProgress, fetchTicket, postBuy, requestToken } from "@/components/flash/api";
 import { BuyRefused, TicketStatus } from "@/components/flash/ticket-status";
 import { formatCountdown, useServerNow } from "@/components/flash/use-server-clock";
+import { HumanCheck, useGate } from "@/components/flash/human-check";
 
 interface Props {
   activityId: string;
@@ -24,7 +25,7 @@ interface Props {
   buyAction: (form: FormData) => Promise<void>;
 }
 
-type BuyState = BuyAccepted | { error: RefusalCode } | null;
+type BuyState = BuyAccepted | { error: RefusalCode; retryAfter?: number } | null;
 
 const noSubscription = () => () => {};
 
@@ -35,6 +36,7 @@ export function BuyPanel(p: Props) {
   const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
   const [ticket, setTicket] = useState<BuyAccepted | null>(null);
   const [retrying, setRetrying] = useState(false);
+  const gate = useGate(p.activityId, auth === "authenticated");
   const progress = useQuery({
     queryKey: ["progress", p.activityId],
     queryFn: () => fetchProgress(p.activityId),
@@ -50,12 +52,12 @@ export function BuyPanel(p: Props) {
     const onRetry = () => setRetrying(true);
     try {
       const t = await requestToken(p.activityId, { onRetry });
-      if ("code" in t) return { error: t.code };
+      if ("code" in t) return { error: t.code, retryAfter: t.retryAfter };
       // One key per click: a retry after a lost answer gets the first answer, never a second order.
       const idempotencyKey = crypto.randomUUID();
       const quantity = Number(form.get("quantity") ?? 1);
       const result = await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }, { onRetry });
-      return "code" in result ? { error: result.code } : result;
+      return "code" in result ? { error: result.code, retryAfter: result.retryAfter } : result;
     } finally {
       setRetrying(false);
     }
@@ -96,6 +98,8 @@ export function BuyPanel(p: Props) {
         <p className="alert info">This sale has ended.</p>
       ) : null}
 
+      {gate.data?.required && now < endMs && <HumanCheck activityId={p.activityId} gate={gate.data} />}
+
       {auth === "unauthenticated" ? (
         <Link className="btn primary big" href={`/sign-in?callbackUrl=/activities/${p.slug}`}>
           Sign in to buy
@@ -131,7 +135,7 @@ export function BuyPanel(p: Props) {
             The shop is busy; trying again…
           </p>
         )}
-        {!retrying && state && "error" in state && <BuyRefused code={state.error} />}
+        {!retrying && state && "error" in state && <BuyRefused code={state.error} retryAfter={state.retryAfter} />}
         {!state && soldOut && !ticket && <p className="alert">{MESSAGES.SOLD_OUT}</p>}
         {paused && <p className="alert info">{MESSAGES.PAUSED}</p>}
         {progress.isError && !progress.data && (

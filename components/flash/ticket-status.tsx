@@ -41,10 +41,11 @@ export function TicketStatus({ view }: { view: TicketView }) {
   );
 }
 
-export function BuyRefused({ code }: { code: RefusalCode }) {
+/** A refused buy; RATE_LIMITED says how long to wait when the server told (Retry-After). */
+export function BuyRefused({ code, retryAfter }: { code: RefusalCode; retryAfter?: number }) {
   return (
     <p className="alert" data-testid="buy-refused" data-code={code}>
-      {MESSAGES[code]}
+      {code === "RATE_LIMITED" && retryAfter ? `Too many attempts, retry in ${retryAfter} s.` : MESSAGES[code]}
     </p>
   );
 }

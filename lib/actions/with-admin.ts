@@ -1,7 +1,7 @@
 import "server-only";
 import { unstable_rethrow } from "next/navigation";
 import type { z } from "zod";
-import { currentAdmin, type AdminUser } from "@/lib/admin/guard";
+import { adminWriteAllowed, currentAdmin, type AdminUser } from "@/lib/admin/guard";
 import { badInput, fieldErrorsOf, type AdminResult } from "@/lib/admin/results";
 import { formToObject } from "@/lib/admin/schemas";
 import { errorText, log } from "@/lib/log";
@@ -19,6 +19,8 @@ export function withAdmin<S extends z.ZodType, T>(
   return async (first: unknown, second?: unknown): Promise<AdminResult<T>> => {
     const auth = await currentAdmin();
     if (!auth.ok) return auth;
+    const allowed = await adminWriteAllowed(auth.admin);
+    if (!allowed.ok) return { ok: false, code: allowed.code, message: allowed.message };
     const raw = formToObject(second !== undefined ? second : first);
     const parsed = schema.safeParse(raw);
     if (!parsed.success) return badInput(fieldErrorsOf(parsed.error));

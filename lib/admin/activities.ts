@@ -5,10 +5,10 @@ import { redis } from "@/lib/redis";
 import { errorText, log } from "@/lib/log";
 import { sellableUnits } from "@/lib/catalog/stock";
 import { preheatIfDue } from "@/lib/flash/preheat";
-import { publishChange, readState, resetUnsold } from "@/lib/flash/store";
+import { mirrorRules, publishChange, readState, resetUnsold } from "@/lib/flash/store";
 import { recordAudit } from "@/lib/admin/audit";
 import { badInput, fail, type AdminResult } from "@/lib/admin/results";
-import { START_GRACE_MS, type CreateActivityInput, type UpdateActivityInput } from "@/lib/admin/schemas";
+import { START_GRACE_MS, idSchema, type CreateActivityInput, type UpdateActivityInput } from "@/lib/admin/schemas";
 import { slugFrom } from "@/lib/admin/slug";
 
 const adminLog = log.child({ component: "admin-activities" });
@@ -22,6 +22,7 @@ export async function listActivities() {
 }
 
 export async function getActivity(id: string) {
+  if (!idSchema.safeParse(id).success) return null;
   return db().activity.findUnique({ where: { id }, include: { product: true } });
 }
 
@@ -100,9 +101,13 @@ const EDITABLE = [
   "perUserLimit",
   "deductionMode",
   "paymentWindowSec",
+  "humanCheck",
+  "captchaDifficulty",
   "refuseNonPayers",
 ] as const;
 type Editable = (typeof EDITABLE)[number];
+/** Editable even while selling: the title and the gate's settings. */
+const ALWAYS_EDITABLE: readonly Editable[] = ["title", "humanCheck", "captchaDifficulty"];
 
 const LOCKED_MESSAGE: Partial<Record<Editable, string>> = {
   totalStock: "The sale is selling: add units with Restock",
@@ -147,6 +152,8 @@ export async function updateActivity(
     // The form works in minutes: an unchanged minute count keeps a window stored to the second.
     paymentWindowSec:
       input.paymentWindowMin === Math.round(a.paymentWindowSec / 60) ? a.paymentWindowSec : input.paymentWindowMin * 60,
+    humanCheck: input.humanCheck,
+    captchaDifficulty: input.captchaDifficulty,
     refuseNonPayers: input.refuseNonPayers,
   };
   const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
@@ -155,7 +162,7 @@ export async function updateActivity(
   const admitted = (await readState(redis(), a.id))?.admitted ?? 0;
   const selling = a.status === "LIVE" || a.startAt.getTime() <= Date.now() || admitted > 0;
   if (selling) {
-    const locked = changed.filter((k) => k !== "title");
+    const locked = changed.filter((k) => !ALWAYS_EDITABLE.includes(k));
     if (locked.length) {
       return badInput(
         Object.fromEntries(locked.map((k) => [fieldName(k), LOCKED_MESSAGE[k] ?? "Locked while the sale is selling"])),
@@ -172,7 +179,9 @@ export async function updateActivity(
     if (Object.keys(errors).length) return badInput(errors);
   }
 
-  const data = selling ? { title: next.title } : { ...next, stock: sellableUnits(next.totalStock, next.safetyStockPct) };
+  const data = selling
+    ? { title: next.title, humanCheck: next.humanCheck, captchaDifficulty: next.captchaDifficulty }
+    : { ...next, stock: sellableUnits(next.totalStock, next.safetyStockPct) };
   const details = Object.fromEntries(changed.map((k) => [k, { from: jsonOf(a[k]), to: jsonOf(next[k]) }]));
   const updated = await db().$transaction(async (tx) => {
     // Conditional on the row read above, so two concurrent edits cannot both apply.
@@ -196,6 +205,9 @@ export async function updateActivity(
       return fail("CONFLICT", "The sale started meanwhile; nothing was changed.");
     }
     await preheatSaved({ ...a, ...next });
+  } else if (changed.includes("humanCheck") || changed.includes("captchaDifficulty")) {
+    // Only the gate's rules changed on a selling sale: written to Redis like the other rules.
+    await mirrorRules(redis(), a.id, { passRequired: next.humanCheck === "REQUIRED", captchaDifficulty: next.captchaDifficulty });
   }
   await publishEvent(a.id, "update");
   return { ok: true, id: a.id, slug: a.slug };

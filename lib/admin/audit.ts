@@ -7,7 +7,7 @@ import type { Prisma } from "@/lib/generated/prisma/client";
  * activity.create|update|preheat|schedule|start|pause|resume|extend|restock|end|cancel, and
  * "<…>.reverted" when a change was compensated (see lib/admin/controls.ts).
  */
-export type AuditAction = `product.${string}` | `activity.${string}` | `user.${string}` | `payments.${string}`;
+export type AuditAction = `product.${string}` | `activity.${string}` | `user.${string}` | `payments.${string}` | `gate.${string}`;
 
 export interface AuditEntry {
   actorId: string;

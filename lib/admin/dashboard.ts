@@ -15,6 +15,7 @@ import {
   type WorkerGroup,
 } from "@/lib/flash/store";
 import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
+import { idSchema } from "@/lib/admin/schemas";
 
 /** Latency samples older than this are from a process that stopped answering buys: left out. */
 export const LATENCY_FRESH_MS = 5_000;
@@ -71,6 +72,7 @@ export interface DashboardSnapshot {
 }
 
 export async function readDashboard(activityId: string, now = Date.now()): Promise<DashboardSnapshot | null> {
+  if (!idSchema.safeParse(activityId).success) return null;
   const prisma = db();
   const a = await prisma.activity.findUnique({ where: { id: activityId } });
   if (!a) return null;

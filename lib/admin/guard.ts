@@ -1,6 +1,7 @@
 import "server-only";
 import { currentUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
+import { gate } from "@/lib/gate";
 import type { AdminFailure } from "@/lib/admin/results";
 
 export interface AdminUser {
@@ -20,4 +21,11 @@ export async function currentAdmin(): Promise<{ ok: true; admin: AdminUser } | A
   const row = await db().user.findUnique({ where: { id: user.id }, select: { id: true, email: true, role: true } });
   if (!row || row.role !== "ADMIN") return { ok: false, code: "FORBIDDEN" };
   return { ok: true, admin: { id: row.id, email: row.email } };
+}
+
+/** Admin writes are rate limited per admin: a stolen session cannot rewrite the catalogue in a loop. */
+export async function adminWriteAllowed(admin: AdminUser): Promise<{ ok: true } | (AdminFailure & { retryAfterS: number })> {
+  const verdict = await gate().limits.adminWrite(admin.id);
+  if (verdict.ok) return verdict;
+  return { ok: false, code: "RATE_LIMITED", message: `Too many changes, retry in ${verdict.retryAfterS} s.`, retryAfterS: verdict.retryAfterS };
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import { unstable_rethrow } from "next/navigation";
-import { currentAdmin, type AdminUser } from "@/lib/admin/guard";
+import { adminWriteAllowed, currentAdmin, type AdminUser } from "@/lib/admin/guard";
 import { adminHttpStatus, type AdminResult } from "@/lib/admin/results";
 import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
 import { readBytes } from "@/lib/flash/http";
@@ -23,6 +23,14 @@ export function adminRoute<C>(handler: (req: Request, ctx: C, admin: AdminUser) 
     try {
       const auth = await currentAdmin();
       if (!auth.ok) return resultResponse(auth);
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        const allowed = await adminWriteAllowed(auth.admin);
+        if (!allowed.ok) {
+          const res = resultResponse({ ok: false, code: allowed.code, message: allowed.message });
+          res.headers.set("retry-after", String(allowed.retryAfterS));
+          return res;
+        }
+      }
       return await handler(req, ctx, auth.admin);
     } catch (e) {
       unstable_rethrow(e);

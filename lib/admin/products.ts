@@ -2,7 +2,7 @@ import "server-only";
 import { db } from "@/lib/db";
 import { recordAudit } from "@/lib/admin/audit";
 import { fail, type AdminResult } from "@/lib/admin/results";
-import type { ProductInput } from "@/lib/admin/schemas";
+import { idSchema, type ProductInput } from "@/lib/admin/schemas";
 import { slugFrom } from "@/lib/admin/slug";
 
 export interface ProductRow {
@@ -37,6 +37,7 @@ export async function listProducts(opts: { includeArchived?: boolean } = {}): Pr
 }
 
 export async function getProduct(id: string) {
+  if (!idSchema.safeParse(id).success) return null;
   return db().product.findUnique({ where: { id } });
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
+import { DeductionMode, HumanCheck, OrderStatus } from "@/lib/generated/prisma/enums";
 import { activityIdSchema } from "@/lib/flash/schemas";
 
 // One schema per admin input, shared by the server actions and the /api/admin route handlers.
@@ -100,6 +100,12 @@ const activityFields = z.object({
   safetyStockPct: whole("Enter a whole percentage")
     .min(0, "The safety share is 0–30 %")
     .max(30, "The safety share is 0–30 %"),
+  // The gate: may change while the sale is selling (an admin who sees bots switches the check on).
+  humanCheck: z.enum(HumanCheck, { error: "Choose off or required" }).default("OFF"),
+  captchaDifficulty: whole("Enter a whole number")
+    .min(100, "At least 100")
+    .max(1_000_000, "At most 1,000,000")
+    .default(5000),
   /** Flagged non-payers are refused at admission; unset (an API client that does not say): yes. */
   refuseNonPayers: z
     .union([z.boolean(), z.enum(["true", "false", "on"])])
@@ -157,6 +163,8 @@ export const orderFilterSchema = z.object({
     .trim()
     .toLowerCase()
     .max(200)
+    // PostgreSQL text cannot hold NUL: such a filter would fail mid-export.
+    .regex(/^[^\u0000-\u001f\u007f]*$/)
     .optional()
     .catch(undefined)
     .transform((v) => v || undefined),

@@ -1,8 +1,10 @@
 import "server-only";
-import bcrypt from "bcryptjs";
+import bcrypt from "bcrypt";
 
 const COST = 10;
 
+// Native bcrypt hashes on libuv's thread pool: a burst of sign-ins costs CPU on other threads,
+// never the event loop that answers the sale (bcryptjs computed on it, between requests).
 export function hashPassword(password: string): Promise<string> {
   return bcrypt.hash(password, COST);
 }

@@ -1,5 +1,5 @@
 import "server-only";
-import { hkdfSync } from "node:crypto";
+import { createHash, hkdfSync } from "node:crypto";
 import { jwtDecrypt } from "jose";
 import { LRUCache } from "lru-cache";
 import type { Role } from "@/lib/generated/prisma/enums";
@@ -8,9 +8,18 @@ import type { Role } from "@/lib/generated/prisma/enums";
 export interface SessionClaims {
   userId: string;
   role: Role;
+  /** For the gate's blocked email domains. */
+  email?: string;
+  /** The email was confirmed when the session was made. */
+  verified?: boolean;
 }
 
 const COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
+// next-auth splits a session cookie above 4 KB into chunks; ours are ~500 characters, so anything
+// longer is not one of ours and is refused before any work or caching.
+const MAX_TOKEN_CHARS = 4096;
+// A compact JWE: five base64url parts (the second, the encrypted key, is empty for "dir").
+const JWE_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 // next-auth v4's decode() derives the same key with HKDF on every call; the hot path derives it once.
 function deriveKey(secret: string): Uint8Array {
@@ -20,28 +29,47 @@ function deriveKey(secret: string): Uint8Array {
 export interface SessionReader {
   /** Reads the user from a Cookie header or an `Authorization: Bearer <session token>` header. */
   read(cookieHeader: string | undefined | null, authorization?: string | null): Promise<SessionClaims | null>;
+  /** Entries held by the accepted and the rejected caches (both bounded). */
+  cacheSizes(): { accepted: number; rejected: number };
 }
 
-export function createSessionReader(secret: string, cacheSize = 200_000): SessionReader {
+export interface SessionCacheLimits {
+  accepted?: number;
+  rejected?: number;
+}
+
+export function createSessionReader(secret: string, limits: SessionCacheLimits = {}): SessionReader {
   const key = deriveKey(secret);
   // Polling and retries repeat the same cookie; decrypting it once per minute is enough.
-  const cache = new LRUCache<string, SessionClaims | false>({ max: cacheSize, ttl: 60_000 });
+  const accepted = new LRUCache<string, SessionClaims>({ max: limits.accepted ?? 100_000, ttl: 60_000 });
+  // Rejected tokens are remembered by digest (a fixed 43 characters, whatever was sent), briefly and
+  // in a small LRU, so a flood of distinct forged tokens cannot grow the process.
+  const rejected = new LRUCache<string, true>({ max: limits.rejected ?? 10_000, ttl: 5_000 });
 
   async function decodeToken(token: string): Promise<SessionClaims | null> {
-    const hit = cache.get(token);
-    if (hit !== undefined) return hit || null;
-    let claims: SessionClaims | null = null;
-    try {
-      const { payload } = await jwtDecrypt(token, key, { clockTolerance: 15 });
-      if (typeof payload.uid === "string" && (payload.role === "SHOPPER" || payload.role === "ADMIN")) {
-        claims = { userId: payload.uid, role: payload.role };
-      }
-    } catch {
-      claims = null;
-    }
-    const exp = claims ? undefined : 5_000;
-    cache.set(token, claims ?? false, exp ? { ttl: exp } : undefined);
+    if (token.length > MAX_TOKEN_CHARS || !JWE_SHAPE.test(token)) return null;
+    const hit = accepted.get(token);
+    if (hit) return hit;
+    const digest = createHash("sha256").update(token).digest("base64url");
+    if (rejected.has(digest)) return null;
+    const claims = await decrypt(token);
+    if (claims) accepted.set(token, claims);
+    else rejected.set(digest, true);
     return claims;
+  }
+
+  async function decrypt(token: string): Promise<SessionClaims | null> {
+    // jose throws for every kind of bad token (wrong key, expired, garbled); all of them mean "not signed in".
+    const payload = await jwtDecrypt(token, key, { clockTolerance: 15 }).then((r) => r.payload, () => null);
+    if (payload && typeof payload.uid === "string" && (payload.role === "SHOPPER" || payload.role === "ADMIN")) {
+      return {
+        userId: payload.uid,
+        role: payload.role,
+        ...(typeof payload.email === "string" ? { email: payload.email } : {}),
+        ...(payload.verified === true ? { verified: true } : {}),
+      };
+    }
+    return null;
   }
 
   return {
@@ -51,6 +79,7 @@ export function createSessionReader(secret: string, cacheSize = 200_000): Sessio
       if (authorization?.startsWith("Bearer ")) return decodeToken(authorization.slice(7).trim());
       return Promise.resolve(null);
     },
+    cacheSizes: () => ({ accepted: accepted.size, rejected: rejected.size }),
   };
 }
 
@@ -62,7 +91,9 @@ function sessionCookie(header: string): string | undefined {
     if (at > 0 && header[at - 1] !== " " && header[at - 1] !== ";") continue;
     const start = at + name.length + 1;
     const end = header.indexOf(";", start);
-    return decodeURIComponent(header.slice(start, end === -1 ? undefined : end));
+    const raw = header.slice(start, end === -1 ? undefined : end);
+    // Session tokens are base64url and never percent-encoded; a "%" can only be a forged cookie.
+    return raw.includes("%") ? "" : raw;
   }
   return undefined;
 }

@@ -8,6 +8,8 @@ export interface SessionUser {
   email: string;
   name: string;
   role: Role;
+  /** The email was confirmed through the mailed link. */
+  verified: boolean;
 }
 
 // Compared against when the email is unknown, so sign-in takes as long either way.
@@ -17,7 +19,7 @@ export async function authenticate(email: string, password: string): Promise<Ses
   const user = await db().user.findUnique({ where: { email } });
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
   if (!user || !ok) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  return { id: user.id, email: user.email, name: user.name, role: user.role, verified: user.emailVerifiedAt !== null };
 }
 
 export type SignUpResult = { ok: true; user: SessionUser } | { ok: false; code: "EMAIL_TAKEN" };
@@ -28,7 +30,7 @@ export async function createShopper(input: { name: string; email: string; passwo
     const user = await db().user.create({
       data: { name: input.name, email: input.email, passwordHash, role: "SHOPPER" },
     });
-    return { ok: true, user: { id: user.id, email: user.email, name: user.name, role: user.role } };
+    return { ok: true, user: { id: user.id, email: user.email, name: user.name, role: user.role, verified: false } };
   } catch (e) {
     if (isUniqueViolation(e)) return { ok: false, code: "EMAIL_TAKEN" };
     throw e;

@@ -48,6 +48,13 @@ export class ActivityStateCache {
     return this.entries.get(activityId)?.state ?? null;
   }
 
+  /** A state fetched at most `ttlMs` ago: the cached one if young enough, else the (shared) refresh. */
+  async fresh(activityId: string, now = Date.now()): Promise<ActivityState | null> {
+    const entry = this.entries.get(activityId);
+    if (entry && now - entry.fetchedAt < this.ttlMs) return entry.state;
+    return entry?.pending ?? this.startRefresh(activityId, entry);
+  }
+
   invalidate(activityId?: string): void {
     if (activityId) this.entries.delete(activityId);
     else this.entries.clear();

@@ -11,6 +11,9 @@ export const REFUSAL_CODES = [
   "LIMIT_REACHED",
   "BAD_TOKEN",
   "RATE_LIMITED",
+  "PASS_REQUIRED",
+  "BLOCKED",
+  "EMAIL_UNVERIFIED",
   "UNAVAILABLE",
   "NON_PAYER",
 ] as const;
@@ -31,6 +34,9 @@ const STATUS: Record<RefusalCode, number> = {
   ENDED: 410,
   SOLD_OUT: 410,
   RATE_LIMITED: 429,
+  PASS_REQUIRED: 403,
+  BLOCKED: 403,
+  EMAIL_UNVERIFIED: 403,
   UNAVAILABLE: 503,
   NON_PAYER: 403,
 };
@@ -50,7 +56,10 @@ export const MESSAGES: Record<RefusalCode, string> = {
   INSUFFICIENT_STOCK: "Not enough units left for that quantity.",
   LIMIT_REACHED: "You have already bought the most this sale allows per person.",
   BAD_TOKEN: "Your buy link has expired. Reload the page and try again.",
-  RATE_LIMITED: "Too many requests. Please wait a moment.",
+  RATE_LIMITED: "Too many attempts. Please wait a moment.",
+  PASS_REQUIRED: "Complete the human check before the sale starts to get your place.",
+  BLOCKED: "This account cannot take part in this sale.",
+  EMAIL_UNVERIFIED: "Confirm your email address with the link we mailed you, then sign in again.",
   UNAVAILABLE: "The shop is busy. Please try again.",
   NON_PAYER: "Several of your earlier orders expired unpaid, so this sale does not accept your orders. Contact the shop to lift this.",
 };

@@ -31,15 +31,28 @@ export class FlashCore {
     this.nonPayers = new NonPayerCache(redis, opts.stateTtlMs ? opts.stateTtlMs * 8 : undefined);
   }
 
-  /** Hands out the buy token once the activity is live. */
-  async issueToken(activityId: string, userId: string, now = Date.now()): Promise<TokenResult> {
+  /** Hands out the buy token once the activity is live (and, if the sale asks, to holders of a gate pass). */
+  async issueToken(activityId: string, userId: string, now = Date.now(), gate: { hasPass?: boolean } = {}): Promise<TokenResult> {
     const state = await this.states.get(activityId, now);
     if (!state) return { ok: false, code: "NOT_FOUND" };
     if (state.status === "ENDED" || state.status === "CANCELLED" || now >= state.endMs) return { ok: false, code: "ENDED" };
     if (state.status === "DRAFT" || now < state.startMs) {
       return { ok: false, code: "NOT_STARTED", startAt: new Date(state.startMs).toISOString() };
     }
+    if (state.passRequired && !gate.hasPass) return this.refuseLocally(activityId, "PASS_REQUIRED");
     return { ok: true, token: buyToken(this.tokenSecret, activityId, state.startMs, userId) };
+  }
+
+  /**
+   * A refusal this process can give from its cached view alone (before the start, sold out for a
+   * non-buyer), or null. Answered before the rate limit: it costs nothing, so it need not be limited.
+   */
+  refuseFromCache(activityId: string, userId: string, now = Date.now()): AdmitResult | null {
+    const state = this.states.peek(activityId);
+    if (!state) return null;
+    if (now < state.startMs) return this.refuseLocally(activityId, "NOT_STARTED");
+    if (this.states.soldOutFor(activityId, userId)) return this.refuseLocally(activityId, "SOLD_OUT");
+    return null;
   }
 
   /** Admission (docs/architecture.md, step 4): one Lua script, one round trip, all or nothing. */
@@ -51,9 +64,9 @@ export class FlashCore {
     if (this.states.soldOutFor(activityId, userId)) return this.refuseLocally(activityId, "SOLD_OUT");
     if (state.refuseNonPayers && (await this.nonPayers.has(userId))) return this.refuseLocally(activityId, "NON_PAYER");
     if (!verifyBuyToken(this.tokenSecret, activityId, state.startMs, userId, input.token)) {
-      // The start may have moved (start early): re-read once before calling the token bad.
-      this.states.invalidate(activityId);
-      const fresh = await this.states.get(activityId, now);
+      // The start may have moved (start early): check against a state at most one refresh old. The
+      // refresh is shared, so a flood of forged tokens costs Redis one read per refresh period.
+      const fresh = await this.states.fresh(activityId, now);
       if (!fresh || !verifyBuyToken(this.tokenSecret, activityId, fresh.startMs, userId, input.token)) {
         return this.refuseLocally(activityId, "BAD_TOKEN");
       }
@@ -123,7 +136,12 @@ export class FlashCore {
     if (pipe.length) await pipe.exec();
   }
 
-  private refuseLocally(activityId: string, code: RefusalCode): AdmitResult {
+  /** Counts a refusal answered before admission (rate limit, gate) for the dashboard. */
+  countRefusal(activityId: string, code: RefusalCode): void {
+    this.refuseLocally(activityId, code);
+  }
+
+  private refuseLocally(activityId: string, code: RefusalCode): { ok: false; code: RefusalCode } {
     let counts = this.localRefusals.get(activityId);
     if (!counts) this.localRefusals.set(activityId, (counts = new Map()));
     counts.set(code, (counts.get(code) ?? 0) + 1);

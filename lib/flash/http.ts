@@ -4,6 +4,8 @@ import { httpStatus, type RefusalCode } from "@/lib/flash/codes";
 import type { FlashCore } from "@/lib/flash/core";
 import { activityIdSchema, buyRequest, type RequestSpec } from "@/lib/flash/schemas";
 import type { BuyAccepted, TokenGranted } from "@/lib/flash/wire";
+import type { Gate } from "@/lib/gate";
+import type { HotRoute } from "@/lib/rate-limit";
 import type { z } from "zod";
 
 /**
@@ -89,10 +91,48 @@ export function readForm<S extends z.ZodType>(spec: RequestSpec<S>, form: FormDa
   return check(spec, raw);
 }
 
-export async function buyReply(core: FlashCore, user: SessionClaims | null, activityId: string, body: RequestBody): Promise<HttpReply> {
+/** Who is asking, beyond the session: the gate's view (client address, captcha pass cookie). */
+export interface DoorContext {
+  gate?: Gate;
+  ip?: string | null;
+  cookie?: string | null;
+}
+
+/** 429 with the seconds to wait, in the body for the page and in Retry-After for any client. */
+export function rateLimited(retryAfterS: number): HttpReply {
+  return {
+    status: 429,
+    body: { code: "RATE_LIMITED", retryAfter: retryAfterS },
+    headers: { ...NO_STORE, "retry-after": String(retryAfterS) },
+  };
+}
+
+/** A blocked user, address or email domain (admin console → Blocklist), counted on the dashboard. */
+function blocked(core: FlashCore, user: SessionClaims, activityId: string, door?: DoorContext): HttpReply | null {
+  if (!door?.gate?.blocklist.blocks({ userId: user.userId, ip: door.ip, email: user.email })) return null;
+  core.countRefusal(activityId, "BLOCKED");
+  return refusal("BLOCKED");
+}
+
+// The rate limit of a hot route, counted per activity on the dashboard when refused.
+async function limited(core: FlashCore, route: HotRoute, userId: string, activityId: string | null, door?: DoorContext) {
+  if (!door?.gate) return null;
+  const verdict = await door.gate.limits.hit(route, userId, door.ip);
+  if (verdict.ok) return null;
+  if (activityId) core.countRefusal(activityId, "RATE_LIMITED");
+  return rateLimited(verdict.retryAfterS);
+}
+
+export async function buyReply(
+  core: FlashCore, user: SessionClaims | null, activityId: string, body: RequestBody, door?: DoorContext,
+): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
   const id = activityIdSchema.safeParse(activityId);
   if (!id.success) return refusal("NOT_FOUND");
+  const cached = core.refuseFromCache(id.data, user.userId);
+  if (cached && !cached.ok) return refusal(cached.code);
+  const limit = blocked(core, user, id.data, door) ?? (await limited(core, "orders", user.userId, id.data, door));
+  if (limit) return limit;
   const input = await readJson(buyRequest, body);
   if (!input.ok) return badInput(input);
   const result = await core.admit(id.data, user.userId, input.data);
@@ -100,16 +140,30 @@ export async function buyReply(core: FlashCore, user: SessionClaims | null, acti
   return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence } satisfies BuyAccepted, headers: NO_STORE };
 }
 
-export async function tokenReply(core: FlashCore, user: SessionClaims | null, activityId: string): Promise<HttpReply> {
+export async function tokenReply(
+  core: FlashCore, user: SessionClaims | null, activityId: string, door?: DoorContext,
+): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
   if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
-  const result = await core.issueToken(activityId, user.userId);
+  const limit = blocked(core, user, activityId, door) ?? (await limited(core, "token", user.userId, activityId, door));
+  if (limit) return limit;
+  if (door?.gate?.requireVerifiedEmail && !user.verified) {
+    core.countRefusal(activityId, "EMAIL_UNVERIFIED");
+    return refusal("EMAIL_UNVERIFIED");
+  }
+  // An HMAC over the cookie, checked in this process: the pass costs no Redis round trip.
+  const hasPass = door?.gate?.passes.verify(door.cookie, activityId, user.userId) ?? false;
+  const result = await core.issueToken(activityId, user.userId, Date.now(), { hasPass });
   if (!result.ok) return refusal(result.code, result.startAt ? { startAt: result.startAt } : {});
   return { status: 200, body: { token: result.token } satisfies TokenGranted, headers: NO_STORE };
 }
 
-export async function ticketReply(core: FlashCore, user: SessionClaims | null, ticketId: string): Promise<HttpReply> {
+export async function ticketReply(
+  core: FlashCore, user: SessionClaims | null, ticketId: string, door?: DoorContext,
+): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
+  const limit = await limited(core, "tickets", user.userId, null, door);
+  if (limit) return limit;
   const view = await core.ticket(ticketId, user.userId);
   // Someone else's ticket and a missing one look the same (I5).
   if (!view) return refusal("NOT_FOUND");

@@ -35,6 +35,9 @@ export async function preheatActivity(prisma: PrismaClient, redis: Redis, activi
     paused: a.paused,
     price: a.salePrice,
     paymentWindowSec: a.paymentWindowSec,
+    // The gate: is a pass required for the buy token, and how hard is the sale's challenge.
+    passRequired: a.humanCheck === "REQUIRED",
+    captchaDifficulty: a.captchaDifficulty,
     refuseNonPayers: a.refuseNonPayers,
   });
   const fresh = (await redis.hsetnx(keys.meta, META.stock, a.stock)) === 1;

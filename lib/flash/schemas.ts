@@ -3,7 +3,7 @@ import { z } from "zod";
 /**
  * One definition per request type: the schema and the largest body it may come in. Every door
  * (the hot server, the Next.js route handlers, the server action) reads a request through these,
- * so a limit or a field rule changes in one place (z.coerce lets FormData pass the same schema).
+ * so a limit or a field rule changes in one place (FormData's strings pass the same schema).
  */
 export interface RequestSpec<S extends z.ZodType> {
   schema: S;
@@ -12,7 +12,12 @@ export interface RequestSpec<S extends z.ZodType> {
 
 export const activityIdSchema = z.string().regex(/^[a-z0-9]{8,40}$/);
 
-const quantity = z.coerce.number().int().min(1).max(99);
+// Quantity: a JSON integer, or (FormData) a string of decimal digits only. z.coerce would turn
+// "0x2", " 1 ", "1e0", true and [2] into numbers; a hostile client must get 400 for each.
+export const quantitySchema = z
+  .union([z.number(), z.string().regex(/^[0-9]{1,2}$/).transform(Number)])
+  .pipe(z.number().int().min(1).max(99));
+const quantity = quantitySchema;
 const idempotencyKey = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "8–64 characters of A–Z, a–z, 0–9, _ or -");
 
 export const buySchema = z.object({

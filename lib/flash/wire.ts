@@ -24,10 +24,11 @@ export type TicketView =
   | { status: "CONFIRMED"; sequence: number; orderId: string; payBy?: string }
   | { status: "REJECTED"; sequence: number; code: RejectionCode };
 
-/** Any refused request (4xx/503); `startAt` on NOT_STARTED from the token route. */
+/** Any refused request (4xx/503); `startAt` on NOT_STARTED from the token route, `retryAfter` (seconds) on RATE_LIMITED. */
 export interface Refusal {
   code: RefusalCode;
   startAt?: string;
+  retryAfter?: number;
 }
 
 /** POST /api/activities/{id}/orders, 202. */

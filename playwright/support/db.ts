@@ -27,6 +27,8 @@ export async function createActivity(opts: {
   perUserLimit?: number;
   title?: string;
   durationMs?: number;
+  humanCheck?: "OFF" | "REQUIRED";
+  captchaDifficulty?: number;
   deductionMode?: "ORDER" | "RESERVE" | "PAYMENT";
   paymentWindowSec?: number;
 }) {
@@ -49,6 +51,8 @@ export async function createActivity(opts: {
       status: "SCHEDULED",
       startAt: new Date(start),
       endAt: new Date(start + (opts.durationMs ?? 3600_000)),
+      humanCheck: opts.humanCheck ?? "OFF",
+      captchaDifficulty: opts.captchaDifficulty ?? 5000,
     },
   });
 }

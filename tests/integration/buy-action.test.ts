@@ -4,6 +4,7 @@ import { createActivity, createUsers } from "../support/flash";
 // The server action's session comes from next-auth inside Next.js; here it is the user we choose.
 const session = vi.hoisted(() => ({ user: null as null | { id: string; role: string } }));
 vi.mock("@/lib/auth/session", () => ({ currentUser: async () => session.user }));
+vi.mock("next/headers", () => ({ headers: async () => new Headers() }));
 
 const { buy } = await import("@/app/(shop)/activities/[slug]/actions");
 

@@ -11,6 +11,7 @@ export default async function AdminLayout({ children }: { children: ReactNode })
         <Link href="/admin">Sales</Link>
         <Link href="/admin/products">Products</Link>
         <Link href="/admin/orders">Orders</Link>
+        <Link href="/admin/blocklist">Blocklist</Link>
         <Link href="/admin/payments">Payments</Link>
         <Link href="/admin/audit">Audit trail</Link>
       </nav>

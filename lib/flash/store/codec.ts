@@ -37,6 +37,10 @@ export interface ActivityState {
   soldOutAt: number | null;
   /** The stock field is there: preheat finished writing (mirror.lua and restock.lua check the same). */
   preheated: boolean;
+  /** The gate: buy tokens only for holders of a pass (the sale's human check solved). */
+  passRequired: boolean;
+  /** The sale's ALTCHA difficulty; 0 when not set. */
+  captchaCost: number;
   /** Flagged non-payers are refused at admission. */
   refuseNonPayers: boolean;
 }
@@ -61,6 +65,8 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     served: num(h[META.served]),
     soldOutAt: h[META.soldOutAt] ? Number(h[META.soldOutAt]) : null,
     preheated: h[META.stock] !== undefined,
+    passRequired: h[META.pass] === FLAG_ON,
+    captchaCost: num(h[META.pow]),
     refuseNonPayers: h[META.nonPayers] === FLAG_ON,
   };
 }
@@ -80,6 +86,8 @@ export interface MetaRules {
   paused: boolean;
   price: number;
   paymentWindowSec: number;
+  passRequired: boolean;
+  captchaDifficulty: number;
   refuseNonPayers: boolean;
 }
 
@@ -92,6 +100,8 @@ const RULE_FIELDS: { [K in keyof MetaRules]: (typeof META)[keyof typeof META] } 
   paused: META.paused,
   price: META.price,
   paymentWindowSec: META.paywin,
+  passRequired: META.pass,
+  captchaDifficulty: META.pow,
   refuseNonPayers: META.nonPayers,
 };
 

@@ -21,6 +21,7 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   flash:active       set   activity ids whose streams the workers consume
  *   flash:events       pub/sub channel: change events ({activityId, event}) to every web process
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
+ *   rl:<limit>:<key>   the gate's rate-limit counters (rate-limiter-flexible's own encoding)
  *   flash:nonpayers    set   user ids flagged as non-payers (mirrored from users.non_payer_since)
  */
 
@@ -45,6 +46,8 @@ export const ACTIVE_SET = "flash:active";
 export const EVENTS_CHANNEL = "flash:events";
 /** Admission latency reported by each web process (FlashCore.flushMetrics), read by the dashboard. */
 export const LATENCY_KEY = "flash:latency";
+/** Prefix of the gate's rate-limit counters (lib/rate-limit, keys made by rate-limiter-flexible). */
+export const RATE_LIMIT_PREFIX = "rl";
 /** Shoppers flagged as non-payers; admission refuses them where the sale's NON_PAYERS flag is on. */
 export const NON_PAYERS_KEY = "flash:nonpayers";
 /** Consumer group of the order workers on every activity stream. */
@@ -65,6 +68,8 @@ export const META = {
   seq: "seq", // last sequence number handed out = tickets admitted
   served: "served", // tickets with a final answer
   soldOutAt: "soldOutAt", // when the counter reached 0; cleared when units come back
+  pass: "pass", // FLAG_ON: buy tokens only for holders of a gate pass (the sale's human check)
+  pow: "pow", // the sale's ALTCHA difficulty (largest counter a browser may have to try)
   nonPayers: "nonpay", // FLAG_ON: flagged non-payers are refused (activities.refuse_non_payers)
 } as const;
 

@@ -1,14 +1,29 @@
 "use server";
 
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { withShopper, type ActionResult } from "@/lib/actions/with-shopper";
 import { flash } from "@/lib/flash/instance";
 import { buyFormRequest } from "@/lib/flash/schemas";
+import { gate } from "@/lib/gate";
+import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
 
 type Admitted = ActionResult<{ ticketId: string; sequence: number }>;
 
 const admitFromForm = withShopper(buyFormRequest, async (input, user): Promise<Admitted> => {
   const { core } = flash();
+  // The gate, as on the other doors: the blocklist, then the per-user and per-address order limits.
+  const ip = (await headers()).get(CLIENT_IP_HEADER);
+  const g = gate();
+  const refused = g.blocklist.blocks({ userId: user.id, ip })
+    ? ("BLOCKED" as const)
+    : !(await g.limits.hit("orders", user.id, ip)).ok
+      ? ("RATE_LIMITED" as const)
+      : null;
+  if (refused) {
+    core.countRefusal(input.activityId, refused);
+    return { ok: false, code: refused };
+  }
   // The token proves the sale had started when it was issued; here the action asks for it itself.
   const token = await core.issueToken(input.activityId, user.id);
   if (!token.ok) return { ok: false, code: token.code };

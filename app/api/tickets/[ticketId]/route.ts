@@ -1,8 +1,8 @@
 import { flash } from "@/lib/flash/instance";
 import { ticketReply } from "@/lib/flash/http";
-import { readClaims, toResponse } from "@/lib/flash/route";
+import { doorContext, readClaims, toResponse } from "@/lib/flash/route";
 
 export async function GET(req: Request, ctx: RouteContext<"/api/tickets/[ticketId]">) {
   const { ticketId } = await ctx.params;
-  return toResponse(await ticketReply(flash().core, await readClaims(req), ticketId));
+  return toResponse(await ticketReply(flash().core, await readClaims(req), ticketId, doorContext(req)));
 }

@@ -5,6 +5,7 @@ import { requireAdmin } from "@/lib/auth/session";
 import { getActivity } from "@/lib/admin/activities";
 import { listAudit } from "@/lib/admin/audit";
 import { readDashboard } from "@/lib/admin/dashboard";
+import { idSchema } from "@/lib/admin/schemas";
 import { formatMoney } from "@/lib/format";
 import { AuditTable } from "@/components/admin/audit-table";
 import { ActivityDashboard } from "@/components/admin/dashboard";
@@ -18,6 +19,7 @@ type Props = { params: Promise<{ id: string }> };
 export default async function ActivityPage({ params }: Props) {
   const { id } = await params;
   await requireAdmin(`/admin/activities/${id}`);
+  if (!idSchema.safeParse(id).success) notFound();
   const [a, snapshot, audit] = await Promise.all([
     getActivity(id),
     readDashboard(id),

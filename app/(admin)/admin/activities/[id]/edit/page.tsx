@@ -45,6 +45,8 @@ export default async function EditActivityPage({ params }: Props) {
           deductionMode: a.deductionMode,
           paymentWindowMin: Math.round(a.paymentWindowSec / 60),
           safetyStockPct: a.safetyStockPct,
+          humanCheck: a.humanCheck,
+          captchaDifficulty: a.captchaDifficulty,
           refuseNonPayers: a.refuseNonPayers,
         }}
       />

@@ -1,0 +1,138 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import autocannon, { type Options, type Result } from "autocannon";
+import type { Shopper } from "@/bench/lib/sessions";
+
+/** What the bots did while the honest crowd bought, and how the web process's memory moved. */
+export interface BotSummary {
+  /** One account on 50 connections asking for the buy token again and again. */
+  flood: { requests: number; statuses: Record<string, number> };
+  /** Sign-ins with wrong passwords (unknown emails and the bot's own account). */
+  signIns: { attempts: number; statuses: Record<string, number> };
+  /** Requests with forged bearer tokens of 8 KB. */
+  forged: { requests: number; statuses: Record<string, number> };
+  /** Resident memory of the web process (MiB): before the bots, right after them. */
+  webRssMiB: { before: number; after: number };
+}
+
+const FORGED = 20_000;
+// 8 KB of random characters; each request appends a counter, so every token is distinct.
+const FORGED_PREFIX = randomBytes(6144).toString("base64url");
+// The bots' own address (documentation range), read by the server when TRUST_PROXY=1 (gate on).
+const BOT_ADDRESS = { "x-forwarded-for": "203.0.113.66" };
+const SIGN_INS = 1_000;
+
+function rssMiB(pid: number | undefined): number {
+  if (!pid) return 0;
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+function statuses(r: Result): Record<string, number> {
+  return Object.fromEntries(Object.entries(r.statusCodeStats).map(([s, v]) => [s, v.count]));
+}
+
+function cannon(o: Options<unknown>): { done: Promise<Result>; stop(): void } {
+  let inst: { stop(): void } | undefined;
+  const done = new Promise<Result>((resolve, reject) => {
+    inst = autocannon(o, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  return { done, stop: () => inst?.stop() };
+}
+
+export interface BotOptions {
+  baseUrl: string;
+  activityId: string;
+  bot: Pick<Shopper, "email" | "cookie">;
+  webPid?: number;
+}
+
+/**
+ * The bot scenario, run alongside the honest crowd from the start of the sale: one account flooding
+ * the token route on 50 connections, 1,000 sign-ins with wrong passwords, 20,000 forged bearer tokens.
+ * The bots run in a process of their own (bench/lib/bots-cli.ts), so their load generator does not
+ * starve the crowd's. Call `stop()` when the crowd is done: the flood stops then, the counted loads
+ * run to their end, and the summary comes back.
+ */
+export function startBots(o: BotOptions): { stop(): Promise<BotSummary> } {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/register.mjs", "bench/lib/bots-cli.ts", JSON.stringify(o)], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      const code = await exited;
+      if (code !== 0) throw new Error(`the bots exited with ${code}`);
+      return JSON.parse(out.trim().split("\n").at(-1)!) as BotSummary;
+    },
+  };
+}
+
+/** In the bots' own process: runs them until `stopped` resolves, then returns what they did. */
+export async function runBots(o: BotOptions, stopped: Promise<void>): Promise<BotSummary> {
+  const before = rssMiB(o.webPid);
+  const flood = cannon({
+    url: o.baseUrl,
+    connections: 50,
+    duration: 600,
+    timeout: 10,
+    requests: [{ method: "GET", path: `/api/activities/${o.activityId}/token`, headers: { cookie: o.bot.cookie, ...BOT_ADDRESS } }],
+  });
+  let forgedSeq = 0;
+  const forged = cannon({
+    url: o.baseUrl,
+    connections: 20,
+    amount: FORGED,
+    timeout: 10,
+    requests: [
+      {
+        method: "GET",
+        path: `/api/activities/${o.activityId}/token`,
+        setupRequest: (req) => ({ ...req, headers: { ...BOT_ADDRESS, authorization: `Bearer ${FORGED_PREFIX}${(forgedSeq++).toString(36)}` } }),
+      },
+    ],
+  });
+  const signIns = signInStorm(o.baseUrl, o.bot.email);
+  await stopped;
+  flood.stop();
+  const [f, g, s] = await Promise.all([flood.done, forged.done, signIns]);
+  return {
+    flood: { requests: f.requests.total ?? 0, statuses: statuses(f) },
+    signIns: s,
+    forged: { requests: g.requests.total ?? 0, statuses: statuses(g) },
+    webRssMiB: { before, after: rssMiB(o.webPid) },
+  };
+}
+
+// next-auth's credentials flow as a script runs it: CSRF token, then the form, 16 at a time.
+async function signInStorm(baseUrl: string, ownEmail: string): Promise<BotSummary["signIns"]> {
+  const counts: Record<string, number> = {};
+  let next = 0;
+  const one = async (i: number) => {
+    const csrf = await fetch(`${baseUrl}/api/auth/csrf`, { headers: BOT_ADDRESS });
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    const jar = csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const email = i % 10 === 0 ? ownEmail : `bot-${i}-${randomBytes(3).toString("hex")}@nowhere.test`;
+    const res = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
+      method: "POST",
+      headers: { ...BOT_ADDRESS, "content-type": "application/x-www-form-urlencoded", cookie: jar },
+      body: new URLSearchParams({ csrfToken, email, password: "not-the-password", json: "true" }),
+      redirect: "manual",
+    });
+    await res.arrayBuffer();
+    counts[res.status] = (counts[res.status] ?? 0) + 1;
+  };
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < SIGN_INS) await one(next++);
+    }),
+  );
+  return { attempts: SIGN_INS, statuses: counts };
+}

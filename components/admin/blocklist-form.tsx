@@ -1,0 +1,52 @@
+"use client";
+
+import { addBlockAction, removeBlockAction } from "@/app/(admin)/admin/blocklist/actions";
+import { Field, FormMessage, invalid } from "@/components/admin/field";
+import { useFormAction } from "@/components/admin/use-form-action";
+import styles from "@/components/admin/admin.module.css";
+import type { AdminResult } from "@/lib/admin/results";
+
+type State = AdminResult<{ id: string }> | null;
+
+export function BlocklistForm() {
+  const [state, onSubmit, pending] = useFormAction<State>((_prev, form) => addBlockAction(form), null);
+  const errors = state && !state.ok ? (state.fieldErrors ?? {}) : {};
+  return (
+    <form onSubmit={onSubmit} className={styles.form} aria-label="Block">
+      <Field label="What" name="kind" error={errors.kind}>
+        <select name="kind" defaultValue="USER" {...invalid("kind", errors.kind)}>
+          <option value="USER">Account (email or id)</option>
+          <option value="IP">Address (IP)</option>
+          <option value="EMAIL_DOMAIN">Email domain</option>
+        </select>
+      </Field>
+      <Field label="Value" name="value" error={errors.value}>
+        <input name="value" required maxLength={253} {...invalid("value", errors.value)} />
+      </Field>
+      <Field label="Note" name="note" error={errors.note} wide>
+        <input name="note" maxLength={200} {...invalid("note", errors.note)} />
+      </Field>
+      <div className={styles.wide} aria-live="polite" data-testid="form-status">
+        <FormMessage state={state} />
+      </div>
+      <div className={`${styles.wide} ${styles.actions}`}>
+        <button className="btn primary" type="submit" disabled={pending}>
+          {pending ? "Blocking…" : "Block"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function UnblockButton({ id }: { id: string }) {
+  const [state, onSubmit, pending] = useFormAction<AdminResult | null>((_prev, form) => removeBlockAction(form), null);
+  return (
+    <form onSubmit={onSubmit}>
+      <input type="hidden" name="id" value={id} />
+      <button className="btn" type="submit" disabled={pending}>
+        Unblock
+      </button>
+      <FormMessage state={state} />
+    </form>
+  );
+}

@@ -1,0 +1,24 @@
+import "server-only";
+import nodemailer, { type Transporter } from "nodemailer";
+import { env } from "@/lib/env";
+import { log } from "@/lib/log";
+
+const logger = log.child({ component: "mail" });
+const globalForMail = globalThis as unknown as { mailer?: Transporter };
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** Sends through SMTP_URL; without one (a demo with no sink running) the message is logged instead. */
+export async function sendMail(mail: Mail): Promise<void> {
+  const { SMTP_URL, MAIL_FROM } = env();
+  if (!SMTP_URL) {
+    logger.info({ to: mail.to, subject: mail.subject, text: mail.text }, "mail not sent (SMTP_URL unset)");
+    return;
+  }
+  globalForMail.mailer ??= nodemailer.createTransport(SMTP_URL);
+  await globalForMail.mailer.sendMail({ from: MAIL_FROM, ...mail });
+}

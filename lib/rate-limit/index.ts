@@ -1,0 +1,180 @@
+import "server-only";
+import type { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RATE_LIMIT_PREFIX } from "@/lib/flash/store/layout";
+import type { RateSpec } from "@/lib/gate/env";
+import { errorText, log } from "@/lib/log";
+
+export type Verdict = { ok: true } | { ok: false; retryAfterS: number };
+export type HotRoute = "token" | "orders" | "tickets";
+
+export interface RateLimitConfig {
+  enabled: boolean;
+  trustedIps: readonly string[];
+  token: { user: RateSpec; ip: RateSpec };
+  orders: { user: RateSpec; ip: RateSpec };
+  tickets: { user: RateSpec; ip: RateSpec };
+  signInAccount: RateSpec;
+  signInIp: RateSpec;
+  signUpIp: RateSpec;
+  adminWrites: RateSpec;
+}
+
+const OK: Verdict = { ok: true };
+const LOCKOUT_BASE_S = 60;
+const LOCKOUT_MAX_S = 24 * 3600;
+const logger = log.child({ component: "rate-limit" });
+
+/**
+ * Counters live in Redis so every web process shares them; once a key is over its limit it is also
+ * blocked in this process's memory until its window ends, so a flood costs no Redis call at all.
+ * If Redis fails, an in-memory limiter of the same size stands in (the library's "insurance").
+ */
+function storeLimiter(redis: Redis, prefix: string, spec: RateSpec, memoryBlock = true): RateLimiterRedis {
+  return new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: prefix,
+    points: spec.points,
+    duration: spec.seconds,
+    ...(memoryBlock ? { inMemoryBlockOnConsumed: spec.points + 1 } : {}),
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix: prefix, points: spec.points, duration: spec.seconds }),
+  });
+}
+
+// A public method of the library's store limiters that its type declarations leave out.
+type WithMemoryBlock = { getInMemoryBlockMsBeforeExpire(rlKey: string): number };
+const memoryBlockMs = (l: RateLimiterRedis, key: string): number =>
+  (l as unknown as WithMemoryBlock).getInMemoryBlockMsBeforeExpire(l.getKey(key));
+
+const retryAfter = (res: RateLimiterRes): Verdict => ({ ok: false, retryAfterS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) });
+
+/** The verdict of several consumes: refused if any limiter refused, waiting for the longest. */
+async function combine(consumes: Promise<unknown>[]): Promise<Verdict> {
+  let worst: Verdict = OK;
+  for (const r of await Promise.allSettled(consumes)) {
+    if (r.status === "fulfilled") continue;
+    if (r.reason instanceof RateLimiterRes) {
+      const v = retryAfter(r.reason);
+      if (worst.ok || (!v.ok && v.retryAfterS > worst.retryAfterS)) worst = v;
+    } else {
+      // Both Redis and the in-memory stand-in failed: let the request through; admission decides.
+      logger.error({ err: errorText(r.reason) }, "rate limiter failed");
+    }
+  }
+  return worst;
+}
+
+export class RateLimits {
+  private hot: Record<HotRoute, { user: RateLimiterRedis; ip: RateLimiterRedis }>;
+  private signInAccount: RateLimiterRedis;
+  private signInIp: RateLimiterRedis;
+  private lockouts: RateLimiterRedis;
+  private signUpIp: RateLimiterRedis;
+  private adminWrites: RateLimiterRedis;
+  private trusted: Set<string>;
+  /** Addresses this process saw locked out of sign-in, until when (ms): answered before Next.js. */
+  private lockedIps = new Map<string, number>();
+
+  /** `namespace` prefixes every Redis key (tests use their own). */
+  constructor(redis: Redis, private config: RateLimitConfig, namespace = RATE_LIMIT_PREFIX) {
+    const limiter = (name: string, spec: RateSpec, memoryBlock?: boolean) => storeLimiter(redis, `${namespace}:${name}`, spec, memoryBlock);
+    const pair = (route: HotRoute) => ({
+      user: limiter(`${route}:u`, config[route].user),
+      ip: limiter(`${route}:ip`, config[route].ip),
+    });
+    this.hot = { token: pair("token"), orders: pair("orders"), tickets: pair("tickets") };
+    // Sign-in counters are read before each attempt and a lockout is shorter than the window, so they
+    // are never blocked in memory: Redis alone says when an account may try again.
+    this.signInAccount = limiter("signin:acct", config.signInAccount, false);
+    this.signInIp = limiter("signin:ip", config.signInIp, false);
+    this.lockouts = limiter("signin:lockouts", { points: 1_000_000, seconds: LOCKOUT_MAX_S }, false);
+    this.signUpIp = limiter("signup:ip", config.signUpIp);
+    this.adminWrites = limiter("admin", config.adminWrites);
+    this.trusted = new Set(config.trustedIps);
+  }
+
+  private ipCounted(ip: string | null | undefined): ip is string {
+    return !!ip && !this.trusted.has(ip);
+  }
+
+  /** One request of a signed-in user to a hot route: counts against the user and the client address. */
+  hit(route: HotRoute, userId: string, ip?: string | null): Promise<Verdict> {
+    if (!this.config.enabled) return Promise.resolve(OK);
+    const { user, ip: byIp } = this.hot[route];
+    const counted = this.ipCounted(ip);
+    // Already over a limit in this process: answered without consuming anything anywhere.
+    const blockedMs = Math.max(memoryBlockMs(user, userId), counted ? memoryBlockMs(byIp, ip) : 0);
+    if (blockedMs > 0) return Promise.resolve({ ok: false, retryAfterS: Math.ceil(blockedMs / 1000) });
+    return combine([user.consume(userId), ...(counted ? [byIp.consume(ip)] : [])]);
+  }
+
+  /** Before a password is checked: is this account or address locked out? Costs no point. */
+  async signInAllowed(email: string, ip?: string | null): Promise<Verdict> {
+    if (!this.config.enabled) return OK;
+    const [acct, addr] = await Promise.all([
+      this.signInAccount.get(email),
+      this.ipCounted(ip) ? this.signInIp.get(ip) : null,
+    ]);
+    const over = [
+      acct && acct.consumedPoints > this.config.signInAccount.points ? acct : null,
+      addr && addr.consumedPoints > this.config.signInIp.points ? addr : null,
+    ].filter((r): r is RateLimiterRes => r !== null);
+    if (!over.length) return OK;
+    if (addr && over.includes(addr) && ip) this.lockIp(ip, addr.msBeforeNext);
+    return retryAfter(over.reduce((a, b) => (a.msBeforeNext > b.msBeforeNext ? a : b)));
+  }
+
+  private lockIp(ip: string, ms: number) {
+    // Bounded: an attacker with many addresses cannot grow it past this; expired entries go first.
+    if (this.lockedIps.size >= 10_000) {
+      const now = Date.now();
+      for (const [k, until] of this.lockedIps) if (until <= now) this.lockedIps.delete(k);
+      if (this.lockedIps.size >= 10_000) this.lockedIps.delete(this.lockedIps.keys().next().value!);
+    }
+    this.lockedIps.set(ip, Date.now() + ms);
+  }
+
+  /** Seconds this address is still locked out of sign-in, as far as this process knows (no Redis call); 0 if not. */
+  signInLockedHere(ip: string | null | undefined, now = Date.now()): number {
+    if (!this.config.enabled || !ip) return 0;
+    const until = this.lockedIps.get(ip);
+    if (until === undefined) return 0;
+    if (until <= now) {
+      this.lockedIps.delete(ip);
+      return 0;
+    }
+    return Math.ceil((until - now) / 1000);
+  }
+
+  /** A wrong password: counts for the account and the address; past the limit the account is locked, longer each time. */
+  async signInFailed(email: string, ip?: string | null): Promise<void> {
+    if (!this.config.enabled) return;
+    const [acctVerdict, ipVerdict] = await Promise.all([
+      combine([this.signInAccount.consume(email)]),
+      this.ipCounted(ip) ? combine([this.signInIp.consume(ip)]) : OK,
+    ]);
+    if (!ipVerdict.ok && ip) this.lockIp(ip, ipVerdict.retryAfterS * 1000);
+    if (acctVerdict.ok) return;
+    const acct = await this.signInAccount.get(email);
+    if (acct && acct.consumedPoints === this.config.signInAccount.points + 1) {
+      // The first refusal of this window starts a lockout: 1, 2, 4 … minutes for repeated lockouts in a day.
+      const n = (await this.lockouts.consume(email).catch((e: unknown) => (e instanceof RateLimiterRes ? e : null)))?.consumedPoints ?? 1;
+      await this.signInAccount.block(email, Math.min(LOCKOUT_MAX_S, LOCKOUT_BASE_S * 2 ** (n - 1)));
+    }
+  }
+
+  /** The right password ends the account's run of failures (not its lockout history). */
+  async signInSucceeded(email: string): Promise<void> {
+    if (this.config.enabled) await this.signInAccount.delete(email);
+  }
+
+  signUp(ip?: string | null): Promise<Verdict> {
+    if (!this.config.enabled || !this.ipCounted(ip)) return Promise.resolve(OK);
+    return combine([this.signUpIp.consume(ip)]);
+  }
+
+  adminWrite(adminId: string): Promise<Verdict> {
+    if (!this.config.enabled) return Promise.resolve(OK);
+    return combine([this.adminWrites.consume(adminId)]);
+  }
+}

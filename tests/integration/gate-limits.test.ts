@@ -1,0 +1,164 @@
+// Rate limits of the gate: hot routes per user and per address (429 RATE_LIMITED + Retry-After),
+// the in-process layer that keeps a flood off Redis, sign-in lockout with backoff, admin writes.
+process.env.RATE_LIMIT_ADMIN_WRITES = "2/60";
+
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { db } from "@/lib/db";
+import { redis } from "@/lib/redis";
+import { ACTIVE_SET, readStats } from "@/lib/flash/store";
+import { hashPassword } from "@/lib/auth/password";
+import { refuseLockedSignIn, signInWithLimits } from "@/lib/auth/sign-in";
+import { authOptions } from "@/lib/auth/options";
+import { adminWriteAllowed } from "@/lib/admin/guard";
+import { RateLimits } from "@/lib/rate-limit";
+import { createActivity, createUsers, type TestActivity } from "../support/flash";
+import { limitsConfig, request, sessionCookie, startWeb, testLimits, type TestWeb } from "../support/web";
+
+const tag = () => randomBytes(4).toString("hex");
+let a: TestActivity;
+
+beforeAll(async () => {
+  a = await createActivity({ stock: 5, startInMs: 600_000 });
+});
+afterAll(() => redis().srem(ACTIVE_SET, a.id));
+
+async function evalCalls(): Promise<number> {
+  const info = await redis().info("commandstats");
+  return [...info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+describe("rate limits on the hot routes", () => {
+  let web: TestWeb;
+  afterAll(() => web?.close());
+
+  it("answer 429 RATE_LIMITED with Retry-After past the per-user limit, and then cost Redis nothing", async () => {
+    web = await startWeb({ limits: { token: { user: { points: 3, seconds: 60 }, ip: { points: 1000, seconds: 60 } } } });
+    const [u] = await createUsers(1);
+    const cookie = await sessionCookie(u!);
+    const codes: string[] = [];
+    for (let i = 0; i < 3; i++) codes.push(String((await request(web.url, "GET", `/api/activities/${a.id}/token`, { headers: { cookie } })).json().code));
+    expect(codes).toEqual(["NOT_STARTED", "NOT_STARTED", "NOT_STARTED"]);
+
+    const limited = await request(web.url, "GET", `/api/activities/${a.id}/token`, { headers: { cookie } });
+    expect(limited.status).toBe(429);
+    expect(limited.json()).toMatchObject({ code: "RATE_LIMITED" });
+    const retry = Number(limited.headers["retry-after"]);
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(60);
+    expect(limited.json().retryAfter).toBe(retry);
+
+    // The in-process layer answers the flood: no more limiter scripts run in Redis.
+    const before = await evalCalls();
+    for (let i = 0; i < 50; i++) expect((await request(web.url, "GET", `/api/activities/${a.id}/token`, { headers: { cookie } })).status).toBe(429);
+    expect(await evalCalls()).toBe(before);
+
+    // Another shopper is not affected.
+    const [v] = await createUsers(1);
+    const other = await request(web.url, "GET", `/api/activities/${a.id}/token`, { headers: { cookie: await sessionCookie(v!) } });
+    expect(other.json().code).toBe("NOT_STARTED");
+
+    // Every refusal is counted by reason on the sale's dashboard.
+    await web.core.flushMetrics();
+    expect((await readStats(redis(), a.id)).refused.RATE_LIMITED).toBe(51);
+  });
+
+  it("limit one address across users, except trusted addresses", async () => {
+    await web?.close();
+    const ipLimit = { user: { points: 100, seconds: 60 }, ip: { points: 4, seconds: 60 } };
+    web = await startWeb({ limits: { tickets: ipLimit, trustedIps: [] } });
+    const users = await createUsers(6);
+    const statuses: number[] = [];
+    for (const u of users) statuses.push((await request(web.url, "GET", `/api/tickets/${a.id}.${"A".repeat(22)}`, { headers: { cookie: await sessionCookie(u) } })).status);
+    expect(statuses).toEqual([404, 404, 404, 404, 429, 429]);
+
+    await web.close();
+    web = await startWeb({ limits: { tickets: { ...ipLimit, ip: { points: 1, seconds: 60 } }, trustedIps: ["127.0.0.1"] } });
+    for (const u of users) {
+      const r = await request(web.url, "GET", `/api/tickets/${a.id}.${"A".repeat(22)}`, { headers: { cookie: await sessionCookie(u) } });
+      expect(r.status).toBe(404);
+    }
+  });
+
+  it("are all off with RATE_LIMITS=0 (side-by-side benchmarks)", async () => {
+    const off = testLimits({ enabled: false, token: { user: { points: 1, seconds: 60 }, ip: { points: 1, seconds: 60 } } });
+    for (let i = 0; i < 5; i++) expect((await off.hit("token", "same-user", "10.0.0.1")).ok).toBe(true);
+  });
+});
+
+describe("sign-in lockout and backoff", () => {
+  let namespace = "";
+  const limits = () => new RateLimits(redis(), limitsConfig({ signInAccount: { points: 5, seconds: 900 }, signInIp: { points: 8, seconds: 900 } }), namespace);
+  let email = "";
+
+  beforeAll(async () => {
+    namespace = `rl-test-${tag()}`;
+    email = `lockout-${tag()}@flash.test`;
+    await db().user.create({ data: { email, name: "Lockout", passwordHash: await hashPassword("right-password-1") } });
+  });
+
+  // finding: 30 wrong admin passwords in a row, then the right one still worked
+  it("locks an account after 5 wrong passwords: even the right one is refused until the lockout ends", async () => {
+    const l = limits();
+    const ip = `10.1.${Math.floor(Math.random() * 200)}.1`;
+    for (let i = 0; i < 5; i++) expect(await signInWithLimits(l, email, "wrong-password", ip)).toEqual({ ok: false, code: "WRONG_CREDENTIALS" });
+    // The sixth wrong one starts the lockout.
+    expect(await signInWithLimits(l, email, "wrong-password", ip)).toEqual({ ok: false, code: "WRONG_CREDENTIALS" });
+    const locked = await signInWithLimits(l, email, "right-password-1", ip);
+    expect(locked).toMatchObject({ ok: false, code: "RATE_LIMITED" });
+    const first = locked.ok || locked.code !== "RATE_LIMITED" ? 0 : locked.retryAfterS;
+    expect(first).toBeGreaterThan(30);
+    expect(first).toBeLessThanOrEqual(60);
+
+    // When it ends (the key expires), the next run of failures locks the account twice as long.
+    await redis().del(`${namespace}:signin:acct:${email}`);
+    for (let i = 0; i < 6; i++) await signInWithLimits(l, email, "wrong-password", `10.2.0.${i}`);
+    const again = await signInWithLimits(l, email, "right-password-1", "10.2.0.9");
+    expect(again).toMatchObject({ ok: false, code: "RATE_LIMITED" });
+    expect(again.ok || again.code !== "RATE_LIMITED" ? 0 : again.retryAfterS).toBeGreaterThan(60);
+  });
+
+  it("a right password before the lockout clears the run of failures", async () => {
+    const l = limits();
+    const fresh = `clear-${tag()}@flash.test`;
+    await db().user.create({ data: { email: fresh, name: "Clear", passwordHash: await hashPassword("right-password-1") } });
+    for (let i = 0; i < 4; i++) await signInWithLimits(l, fresh, "wrong-password", "10.3.0.1");
+    expect(await signInWithLimits(l, fresh, "right-password-1", "10.3.0.1")).toMatchObject({ ok: true });
+    for (let i = 0; i < 4; i++) await signInWithLimits(l, fresh, "wrong-password", "10.3.0.1");
+    expect(await signInWithLimits(l, fresh, "right-password-1", "10.3.0.1")).toMatchObject({ ok: true });
+  });
+
+  it("locks an address that guesses across many accounts (unknown emails included)", async () => {
+    const l = limits();
+    const ip = `10.4.${Math.floor(Math.random() * 200)}.7`;
+    for (let i = 0; i < 9; i++) await signInWithLimits(l, `nobody-${tag()}@flash.test`, "guess", ip);
+    expect(await signInWithLimits(l, email, "right-password-1", ip)).toMatchObject({ ok: false, code: "RATE_LIMITED" });
+
+    // This process now answers that address's sign-ins at the front door, before Next.js, in next-auth's shape.
+    expect(l.signInLockedHere(ip)).toBeGreaterThan(0);
+    expect(l.signInLockedHere("10.9.9.9")).toBe(0);
+    const early = refuseLockedSignIn(l, "http://shop.test")("POST", "/api/auth/callback/credentials", ip);
+    expect(early?.status).toBe(429);
+    const url = new URL((early?.body as { url: string }).url);
+    expect(url.searchParams.get("error")).toMatch(/^RATE_LIMITED:\d+$/);
+    expect(refuseLockedSignIn(l, "http://shop.test")("GET", "/api/auth/csrf", ip)).toBeNull();
+  });
+});
+
+describe("admin writes and redirects", () => {
+  it("rate limits each admin's writes (RATE_LIMIT_ADMIN_WRITES=2/60 here)", async () => {
+    const admin = { id: `admin-${tag()}`, email: "a@flash.test" };
+    expect((await adminWriteAllowed(admin)).ok).toBe(true);
+    expect((await adminWriteAllowed(admin)).ok).toBe(true);
+    expect(await adminWriteAllowed(admin)).toMatchObject({ ok: false, code: "RATE_LIMITED" });
+  });
+
+  // finding: next-auth's callback followed callbackUrl=http://localhost:3000.evil.example/
+  it("next-auth's redirect callback keeps every redirect on the site", async () => {
+    const redirect = authOptions().callbacks!.redirect!;
+    const baseUrl = "http://localhost:3000";
+    expect(await redirect({ url: "http://localhost:3000.evil.example/", baseUrl })).toBe(baseUrl);
+    expect(await redirect({ url: "/\\evil.example/", baseUrl })).toBe(baseUrl);
+    expect(await redirect({ url: "/orders", baseUrl })).toBe(`${baseUrl}/orders`);
+  });
+});

@@ -14,6 +14,8 @@ local user, qty, key, now, ticketId = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonum
 
 local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED)
 if not m[1] then return {'NO', 'NOT_FOUND', 0} end
+-- Rules without stock: a preheat is half-way; the buyer retries (503), never a 404 or a nil compare.
+if not m[4] then return {'NO', 'UNAVAILABLE', 0} end
 local stock = tonumber(m[4])
 
 local function refuse(code)

@@ -45,10 +45,13 @@ export interface ActivityState {
   refuseNonPayers: boolean;
 }
 
-/** null: no activity in Redis (never preheated, or forgotten). */
+/**
+ * null: no activity in Redis (never preheated, or forgotten), or a preheat that has written the
+ * rules but not yet the stock — read as "sold out" it made a fresh sale look gone for a moment.
+ */
 export function decodeMeta(id: string, h: Record<string, string>): ActivityState | null {
   const status = h[META.status];
-  if (!status) return null;
+  if (!status || h[META.stock] === undefined) return null;
   const mode = (h[META.mode] as DeductionMode | undefined) ?? "ORDER";
   return {
     id,

@@ -12,11 +12,15 @@ export interface Mail {
   text: string;
 }
 
-/** Sends through SMTP_URL; without one (a demo with no sink running) the message is logged instead. */
+/**
+ * Sends through SMTP_URL. Without one, development logs the message (a demo with no sink running);
+ * production logs only that it was dropped, since the text carries single-use links.
+ */
 export async function sendMail(mail: Mail): Promise<void> {
-  const { SMTP_URL, MAIL_FROM } = env();
+  const { SMTP_URL, MAIL_FROM, NODE_ENV } = env();
   if (!SMTP_URL) {
-    logger.info({ to: mail.to, subject: mail.subject, text: mail.text }, "mail not sent (SMTP_URL unset)");
+    const text = NODE_ENV === "production" ? undefined : mail.text;
+    logger.warn({ to: mail.to, subject: mail.subject, text }, "mail not sent (SMTP_URL unset)");
     return;
   }
   globalForMail.mailer ??= nodemailer.createTransport(SMTP_URL);

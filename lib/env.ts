@@ -32,6 +32,8 @@ const settingsShape = {
   WORKER_NAME: z.preprocess(unsetIfEmpty, z.string().regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, . _ -").optional()),
   /** How long a worker's unacknowledged orders wait before another worker takes them over. */
   WORKER_CLAIM_IDLE_MS: int(100, 3_600_000, 15_000),
+  /** Seconds a retired sale's Redis keys (tickets, idempotency map, stream) live on; answers then come from PostgreSQL. */
+  FLASH_KEYS_TTL_SEC: int(60, 30 * 86_400, 86_400),
   /** Orders each worker writes per PostgreSQL transaction. */
   WORKER_BATCH_SIZE: int(1, 5000, 200),
   /** Order workers `npm run demo` starts. */

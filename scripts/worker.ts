@@ -3,7 +3,7 @@
 import os from "node:os";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
-import { runSchedule } from "@/lib/flash/scheduler";
+import { housekeep, runSchedule } from "@/lib/flash/scheduler";
 import { OrderWorker } from "@/lib/orders/worker";
 import { startSweeper } from "@/lib/orders/sweeper";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
@@ -33,6 +33,7 @@ const schedule = setInterval(() => {
   if (scheduling) return;
   scheduling = true;
   runSchedule(db(), redis())
+    .then(() => housekeep(db(), redis(), config.FLASH_KEYS_TTL_SEC))
     .catch((e: unknown) => log.error({ err: errorText(e) }, "schedule failed"))
     .finally(() => (scheduling = false));
 }, 1_000);

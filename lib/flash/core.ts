@@ -15,6 +15,7 @@ import {
 } from "@/lib/flash/store";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
 import { NonPayerCache } from "@/lib/orders/non-payers";
+import { countRefusal, observeAdmission } from "@/lib/ops/metrics";
 import type { BuyInput } from "@/lib/flash/schemas";
 import { aheadOf, type Progress, type TicketView } from "@/lib/flash/wire";
 
@@ -102,6 +103,7 @@ export class FlashCore {
     if (kind === "OK") return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
     if (kind === "DUP") return { ok: true, ticketId: a, sequence: Number(b), duplicate: true };
     const code = a as RefusalCode;
+    countRefusal(code);
     if (code === "SOLD_OUT") this.states.invalidate(activityId);
     return { ok: false, code };
   }
@@ -174,6 +176,7 @@ export class FlashCore {
   }
 
   private refuseLocally(activityId: string, code: RefusalCode): { ok: false; code: RefusalCode } {
+    countRefusal(code);
     let counts = this.localRefusals.get(activityId);
     if (!counts) this.localRefusals.set(activityId, (counts = new Map()));
     counts.set(code, (counts.get(code) ?? 0) + 1);
@@ -181,6 +184,7 @@ export class FlashCore {
   }
 
   private recordLatency(ms: number) {
+    observeAdmission(ms);
     // A bounded reservoir: enough for a p95 per second without growing under load.
     if (this.latencies.length < 4096) this.latencies.push(ms);
     else this.latencies[Math.floor(Math.random() * 4096)] = ms;

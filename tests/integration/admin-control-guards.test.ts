@@ -3,6 +3,7 @@ import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { readState } from "@/lib/flash/store";
 import { runControl } from "@/lib/admin/controls";
+import type { ControlInput } from "@/lib/admin/schemas";
 import { createActivity } from "../support/flash";
 import { createAdmin, retire } from "../support/admin-fixtures";
 
@@ -16,15 +17,32 @@ afterAll(async () => {
   for (const id of created) await retire(id);
 });
 
-/** A live sale whose end has passed while the scheduler has not yet marked it ENDED. */
-async function overdueSale() {
+/** Moves a live sale's end into the past, as if the scheduler had not yet marked it ENDED. */
+const endPassed = (id: string) =>
+  db().activity.update({ where: { id }, data: { startAt: new Date(Date.now() - 120_000), endAt: new Date(Date.now() - 1000) } });
+const cancelled = (id: string) => db().activity.update({ where: { id }, data: { status: "CANCELLED" } });
+
+async function sale() {
   const a = await createActivity({ stock: 5 });
   created.push(a.id);
-  await db().activity.update({
-    where: { id: a.id },
-    data: { startAt: new Date(Date.now() - 120_000), endAt: new Date(Date.now() - 1000) },
-  });
   return a;
+}
+
+/** A live sale whose end has passed while the scheduler has not yet marked it ENDED. */
+async function overdueSale() {
+  const a = await sale();
+  await endPassed(a.id);
+  return a;
+}
+
+/** The control is refused although the row it reads first still allows it: only the database condition can. */
+async function refusedFromStaleRead(id: string, change: (id: string) => Promise<unknown>, input: ControlInput, actorId: string) {
+  const spy = await staleRead(id, () => change(id));
+  try {
+    expect(await runControl(input, actorId)).toMatchObject({ ok: false, code: "CONFLICT" });
+  } finally {
+    spy.mockRestore();
+  }
 }
 
 /** Serves the row as it was before `change`, as if another writer changed it after the read. */
@@ -37,8 +55,7 @@ async function staleRead(id: string, change: () => Promise<unknown>) {
 describe("control guards", () => {
   it("resume is refused on a cancelled sale, and stays refused when the cancel lands after the read", async () => {
     const admin = await createAdmin();
-    const a = await createActivity({ stock: 5 });
-    created.push(a.id);
+    const a = await sale();
     expect(await runControl({ activityId: a.id, action: "pause" }, admin.id)).toMatchObject({ ok: true });
     expect(await runControl({ activityId: a.id, action: "cancel" }, admin.id)).toMatchObject({ ok: true });
     expect(await runControl({ activityId: a.id, action: "resume" }, admin.id)).toMatchObject({
@@ -46,18 +63,9 @@ describe("control guards", () => {
       code: "CONFLICT",
     });
 
-    const b = await createActivity({ stock: 5 });
-    created.push(b.id);
+    const b = await sale();
     expect(await runControl({ activityId: b.id, action: "pause" }, admin.id)).toMatchObject({ ok: true });
-    const spy = await staleRead(b.id, () => db().activity.update({ where: { id: b.id }, data: { status: "CANCELLED" } }));
-    try {
-      expect(await runControl({ activityId: b.id, action: "resume" }, admin.id)).toMatchObject({
-        ok: false,
-        code: "CONFLICT",
-      });
-    } finally {
-      spy.mockRestore();
-    }
+    await refusedFromStaleRead(b.id, cancelled, { activityId: b.id, action: "resume" }, admin.id);
     for (const id of [a.id, b.id]) {
       expect((await db().activity.findUniqueOrThrow({ where: { id } })).paused).toBe(true);
       expect((await readState(redis(), id))?.paused).toBe(true);
@@ -73,23 +81,8 @@ describe("control guards", () => {
       ok: false,
       code: "CONFLICT",
     });
-    const b = await createActivity({ stock: 5 });
-    created.push(b.id);
-    const spy = await staleRead(b.id, () =>
-      db().activity.update({
-        where: { id: b.id },
-        data: { startAt: new Date(Date.now() - 120_000), endAt: new Date(Date.now() - 1000) },
-      }),
-    );
-    try {
-      // The stale row still ends in an hour: only the database condition can refuse this one.
-      expect(await runControl({ activityId: b.id, action: "pause" }, admin.id)).toMatchObject({
-        ok: false,
-        code: "CONFLICT",
-      });
-    } finally {
-      spy.mockRestore();
-    }
+    const b = await sale();
+    await refusedFromStaleRead(b.id, endPassed, { activityId: b.id, action: "pause" }, admin.id);
     for (const id of [a.id, b.id]) expect((await db().activity.findUniqueOrThrow({ where: { id } })).paused).toBe(false);
   });
 
@@ -100,33 +93,10 @@ describe("control guards", () => {
       ok: false,
       code: "CONFLICT",
     });
-    const b = await createActivity({ stock: 5 });
-    created.push(b.id);
-    const spy = await staleRead(b.id, () =>
-      db().activity.update({
-        where: { id: b.id },
-        data: { startAt: new Date(Date.now() - 120_000), endAt: new Date(Date.now() - 1000) },
-      }),
-    );
-    try {
-      expect(await runControl({ activityId: b.id, action: "restock", units: 3 }, admin.id)).toMatchObject({
-        ok: false,
-        code: "CONFLICT",
-      });
-    } finally {
-      spy.mockRestore();
-    }
-    const c = await createActivity({ stock: 5 });
-    created.push(c.id);
-    const spy2 = await staleRead(c.id, () => db().activity.update({ where: { id: c.id }, data: { status: "CANCELLED" } }));
-    try {
-      expect(await runControl({ activityId: c.id, action: "restock", units: 3 }, admin.id)).toMatchObject({
-        ok: false,
-        code: "CONFLICT",
-      });
-    } finally {
-      spy2.mockRestore();
-    }
+    const b = await sale();
+    await refusedFromStaleRead(b.id, endPassed, { activityId: b.id, action: "restock", units: 3 }, admin.id);
+    const c = await sale();
+    await refusedFromStaleRead(c.id, cancelled, { activityId: c.id, action: "restock", units: 3 }, admin.id);
     for (const id of [a.id, b.id, c.id]) {
       const row = await db().activity.findUniqueOrThrow({ where: { id } });
       expect([row.totalStock, row.stock, (await readState(redis(), id))?.stock]).toEqual([5, 5, 5]);

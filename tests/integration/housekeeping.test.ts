@@ -5,7 +5,7 @@ import { redis } from "@/lib/redis";
 import { FlashCore } from "@/lib/flash/core";
 import { orderOfTicket } from "@/lib/flash/instance";
 import { housekeep } from "@/lib/flash/scheduler";
-import { ACTIVE_SET, activityKeys, forgetActivity } from "@/lib/flash/store";
+import { ACTIVE_SET, activityKeys, forgetActivity, mirrorLifecycle } from "@/lib/flash/store";
 import { runControl } from "@/lib/admin/controls";
 import { TOKEN_SECRET, createActivity, createUsers, tokenFor } from "../support/flash";
 import { createAdmin, retire, startWorkers, waitUntilServed } from "../support/admin-fixtures";
@@ -61,6 +61,11 @@ describe("housekeeping of sales that are over", () => {
       expect(ttl, key).toBeLessThanOrEqual(3600);
     }
     expect(await redis().ttl(activityKeys(pending.id).meta)).toBe(-1);
+    // An order of the retired sale moves stock later (an unpaid one expires): the lifecycle hash it
+    // creates then expires with the rest instead of living forever.
+    expect(await redis().exists(keys.lifecycle)).toBe(0);
+    expect(await mirrorLifecycle(redis(), a.id, [{ orderId: "late-order", version: Date.now(), stock: 1, quota: 0 }])).toBe(1);
+    expect(await redis().ttl(keys.lifecycle)).toBeGreaterThan(0);
 
     // The keys expire (deleted here rather than waited for): the 202's ticket still answers CONFIRMED.
     const before = await core.ticket(tickets[0]!, users[0]!);

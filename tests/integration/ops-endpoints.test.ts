@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
 import net, { type AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
+import { nodeArgs } from "@/scripts/lib/procs";
 import { startWeb, type TestWeb } from "../support/web";
 
 const TOKEN = "metrics-token-for-tests-0123456789";
@@ -19,6 +21,15 @@ async function web(checks: Record<string, () => Promise<unknown>>, metricsToken?
   return w;
 }
 const postgres = () => db().$queryRaw`SELECT 1`;
+
+/** A port nothing listens on (free when probed). */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as AddressInfo).port;
+      probe.close(() => resolve(p));
+    });
+  });
 
 describe("operations endpoints of the web process", () => {
   it("/metrics answers only the bearer token, 404 without one configured, and never reaches Next.js", async () => {
@@ -47,12 +58,7 @@ describe("operations endpoints of the web process", () => {
     expect(await ready.json()).toEqual({ ok: true, checks: { postgres: "ok", redis: "ok" } });
 
     // A Redis that is down: a client of an address where nothing listens any more.
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, "127.0.0.1", () => {
-        const p = (probe.address() as AddressInfo).port;
-        probe.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const gone = new Redis({ host: "127.0.0.1", port, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     clients.push(gone);
     gone.on("error", () => {});
@@ -61,5 +67,32 @@ describe("operations endpoints of the web process", () => {
     const notReady = await fetch(`${down.url}/readyz`);
     expect(notReady.status).toBe(503);
     expect(await notReady.json()).toEqual({ ok: false, checks: { postgres: "ok", redis: "down" } });
+  });
+});
+
+describe("the worker's health listener", () => {
+  it("answers /healthz, /readyz and /metrics (bearer token) on WORKER_HEALTH_PORT", async () => {
+    const port = await freePort();
+    const child = spawn(...nodeArgs("scripts/worker.ts"), {
+      env: { ...process.env, WORKER_NAME: `health-${port}`, WORKER_HEALTH_PORT: String(port), HOST: "127.0.0.1", METRICS_TOKEN: TOKEN },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const exited = new Promise((r) => child.once("exit", r));
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      // Until the worker has started, nothing listens: connection refused.
+      await expect
+        .poll(() => fetch(`${base}/healthz`).then((r) => r.status, () => 0), { timeout: 60_000, interval: 50 })
+        .toBe(200);
+      expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ ok: true, checks: { postgres: "ok", redis: "ok" } });
+      expect((await fetch(`${base}/metrics`)).status).toBe(401);
+      const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain("# TYPE worker_batch_size histogram");
+      expect((await fetch(`${base}/elsewhere`)).status).toBe(404);
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
   });
 });

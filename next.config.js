@@ -5,7 +5,7 @@ const nextConfig = {
   distDir: process.env.NEXT_DIST_DIR ?? ".next",
   poweredByHeader: false,
   // The hot server (server.ts) and workers import lib/ directly; keep these out of the client bundle.
-  serverExternalPackages: ["ioredis", "pg", "@prisma/adapter-pg", "bcrypt", "pino", "rate-limiter-flexible"],
+  serverExternalPackages: ["ioredis", "pg", "@prisma/adapter-pg", "bcrypt", "pino", "rate-limiter-flexible", "prom-client"],
   typedRoutes: false,
   experimental: { authInterrupts: true },
   images: { unoptimized: true },

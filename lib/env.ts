@@ -32,6 +32,10 @@ const settingsShape = {
   WORKER_NAME: z.preprocess(unsetIfEmpty, z.string().regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, . _ -").optional()),
   /** How long a worker's unacknowledged orders wait before another worker takes them over. */
   WORKER_CLAIM_IDLE_MS: int(100, 3_600_000, 15_000),
+  /** Seconds a retired sale's Redis keys (tickets, idempotency map, stream) live on; answers then come from PostgreSQL. */
+  FLASH_KEYS_TTL_SEC: int(60, 30 * 86_400, 86_400),
+  /** Set: an order worker answers /healthz, /readyz and /metrics on this port (on HOST); unset: no listener. */
+  WORKER_HEALTH_PORT: z.preprocess(unsetIfEmpty, z.coerce.number().int("must be a whole number").min(1).max(65535).optional()),
   /** Orders each worker writes per PostgreSQL transaction. */
   WORKER_BATCH_SIZE: int(1, 5000, 200),
   /** Order workers `npm run demo` starts. */
@@ -101,6 +105,8 @@ const schema = z.object({
   NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters"),
   /** Derives the per-user buy tokens handed out once an activity is live. */
   FLASH_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters"),
+  /** Bearer token /metrics requires (Authorization: Bearer …); unset: /metrics answers 404. */
+  METRICS_TOKEN: z.preprocess(unsetIfEmpty, z.string().min(16, "must be at least 16 characters").optional()),
   /** The gate: rate limits, human check, hot-server limits, mail (lib/gate/env.ts). */
   ...gateEnv,
   ...paymentShape,

@@ -5,6 +5,7 @@
 import cluster from "node:cluster";
 import http from "node:http";
 import next from "next";
+import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
 import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
@@ -14,6 +15,9 @@ import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
 import { HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
 import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
 import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
+import { opsHandler } from "@/lib/ops/http";
+import { watchStreams } from "@/lib/ops/metrics";
+import { redis } from "@/lib/redis";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
 
 const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers } = readSettings("web");
@@ -54,7 +58,12 @@ async function serve() {
     if (notify) return serveNotification(req, res, notify[1]!);
     void handle(req, res);
   };
-  const hot = createHotHandler({ core, sessions, gate: gate(), fallback });
+  watchStreams(redis());
+  const ops = opsHandler({
+    metricsToken: e.METRICS_TOKEN,
+    checks: { postgres: () => db().$queryRaw`SELECT 1`, redis: () => redis().ping() },
+  });
+  const hot = createHotHandler({ core, sessions, gate: gate(), fallback, ops });
   const door = frontDoor(
     {
       maxBodyBytes: e.HTTP_MAX_BODY_BYTES,

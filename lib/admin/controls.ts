@@ -73,19 +73,21 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         after: () => preheatIfDue(db(), redis(), { ...a, status: "LIVE", startAt: now }),
       });
     case "pause":
-      if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be paused.");
+      if (!isRunning(a) || a.endAt <= now) return fail("CONFLICT", "Only an upcoming or live sale can be paused.");
       if (a.paused) return fail("CONFLICT", "The sale is already paused.");
       return setControl(a, actorId, "activity.pause", {
-        where: { status: { in: ["SCHEDULED", "LIVE"] }, paused: false },
+        where: { status: { in: ["SCHEDULED", "LIVE"] }, endAt: { gt: now }, paused: false },
         data: { paused: true },
         undo: { paused: false },
         mirror: { paused: true },
         mirrorUndo: { paused: false },
       });
     case "resume":
+      // An ended or cancelled sale stays as it stopped: resuming it would reopen nothing but confusion.
+      if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be resumed.");
       if (!a.paused) return fail("CONFLICT", "The sale is not paused.");
       return setControl(a, actorId, "activity.resume", {
-        where: { paused: true },
+        where: { status: { in: ["SCHEDULED", "LIVE"] }, paused: true },
         data: { paused: false },
         undo: { paused: true },
         mirror: { paused: false },
@@ -234,7 +236,7 @@ async function setControl(a: Activity, actorId: string, action: AuditAction, c: 
  * 1. The activity is preheated first if it was not: from then on no preheat writes its stock
  *    (HSETNX), so these two steps are the only ones to add the units, and a preheat racing with
  *    them cannot count them twice or miss them.
- * 2. PostgreSQL: one conditional UPDATE adding to both columns (only while scheduled or live),
+ * 2. PostgreSQL: one conditional UPDATE adding to both columns (only while scheduled or live and before its end),
  *    clearing sold_out_at, with the audit entry, in one transaction.
  * 3. Redis: restock.lua adds the units, clears soldOutAt and records the operation id atomically;
  *    the id makes retries safe (a lost reply is retried, never applied twice).
@@ -247,7 +249,7 @@ async function setControl(a: Activity, actorId: string, action: AuditAction, c: 
  * 5. The event wakes the processes' sold-out flag (they refresh their cached state).
  */
 async function restock(a: Activity, units: number, actorId: string): Promise<ControlResult> {
-  if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be restocked.");
+  if (!isRunning(a) || a.endAt <= new Date()) return fail("CONFLICT", "Only an upcoming or live sale can be restocked.");
   const r = redis();
   if (!(await isPreheated(r, a.id))) await preheatActivity(db(), r, a.id);
 
@@ -257,7 +259,7 @@ async function restock(a: Activity, units: number, actorId: string): Promise<Con
     const n = await tx.$executeRaw`
       UPDATE activities
       SET total_stock = total_stock + ${units}, stock = stock + ${units}, sold_out_at = NULL, updated_at = now()
-      WHERE id = ${a.id} AND status IN ('SCHEDULED', 'LIVE')`;
+      WHERE id = ${a.id} AND status IN ('SCHEDULED', 'LIVE') AND end_at > now()`;
     if (n !== 1) return false;
     await recordAudit(tx, { actorId, action: "activity.restock", activityId: a.id, details: { units, opId } });
     return true;

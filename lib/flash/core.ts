@@ -2,15 +2,31 @@ import "server-only";
 import type { Redis } from "ioredis";
 import { ActivityStateCache } from "@/lib/flash/activity-state";
 import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
-import { activityKeys, isSoldOut, newTicketId, queueMetrics, readTicket, TICKET_STATE, withScripts, type LatencyReport } from "@/lib/flash/store";
+import {
+  activityKeys,
+  isSoldOut,
+  newTicketId,
+  parseTicketId,
+  queueMetrics,
+  readTicket,
+  TICKET_STATE,
+  withScripts,
+  type LatencyReport,
+} from "@/lib/flash/store";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
 import { NonPayerCache } from "@/lib/orders/non-payers";
+import { countRefusal, observeAdmission } from "@/lib/ops/metrics";
 import type { BuyInput } from "@/lib/flash/schemas";
 import { aheadOf, type Progress, type TicketView } from "@/lib/flash/wire";
 
 export type AdmitResult =
   | { ok: true; ticketId: string; sequence: number; duplicate: boolean }
   | { ok: false; code: RefusalCode };
+
+/** The order written from a ticket (PostgreSQL), for tickets whose Redis hash has expired. */
+export type OrderLookup = (
+  ticketId: string,
+) => Promise<{ userId: string; sequence: number; orderId: string; payBy: Date | null } | null>;
 
 export type TokenResult = { ok: true; token: string } | { ok: false; code: RefusalCode; startAt?: string };
 
@@ -25,7 +41,10 @@ export class FlashCore {
   private localRefusals = new Map<string, Map<RefusalCode, number>>();
   private latencies: number[] = [];
 
-  constructor(redis: Redis, private tokenSecret: string, opts: { stateTtlMs?: number } = {}) {
+  private orderOf?: OrderLookup;
+
+  constructor(redis: Redis, private tokenSecret: string, opts: { stateTtlMs?: number; orderOf?: OrderLookup } = {}) {
+    this.orderOf = opts.orderOf;
     this.redis = withScripts(redis);
     this.states = new ActivityStateCache(redis, opts.stateTtlMs);
     this.nonPayers = new NonPayerCache(redis, opts.stateTtlMs ? opts.stateTtlMs * 8 : undefined);
@@ -84,6 +103,7 @@ export class FlashCore {
     if (kind === "OK") return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
     if (kind === "DUP") return { ok: true, ticketId: a, sequence: Number(b), duplicate: true };
     const code = a as RefusalCode;
+    countRefusal(code);
     if (code === "SOLD_OUT") this.states.invalidate(activityId);
     return { ok: false, code };
   }
@@ -91,7 +111,8 @@ export class FlashCore {
   /** The owner's view of a ticket; null for anyone else, so a ticket reveals nothing (I5). */
   async ticket(ticketId: string, userId: string): Promise<TicketView | null> {
     const t = await readTicket(this.redis, ticketId);
-    if (!t || t.owner !== userId) return null;
+    if (!t) return this.ticketFromOrder(ticketId, userId);
+    if (t.owner !== userId) return null;
     const sequence = t.sequence;
     if (t.state === TICKET_STATE.confirmed) {
       return { status: t.state, sequence, orderId: t.orderId ?? "", ...(t.payByMs ? { payBy: new Date(t.payByMs).toISOString() } : {}) };
@@ -99,6 +120,19 @@ export class FlashCore {
     if (t.state === TICKET_STATE.rejected) return { status: t.state, sequence, code: (t.code as RejectionCode | null) ?? "SOLD_OUT" };
     const state = await this.states.get(t.activityId);
     return { status: TICKET_STATE.queued, sequence, ahead: aheadOf(sequence, state?.served ?? 0) };
+  }
+
+  /** A ticket whose Redis hash is gone (a retired sale's keys expired): its order, if one was written. */
+  private async ticketFromOrder(ticketId: string, userId: string): Promise<TicketView | null> {
+    if (!this.orderOf || !parseTicketId(ticketId)) return null;
+    const o = await this.orderOf(ticketId);
+    if (!o || o.userId !== userId) return null;
+    return {
+      status: TICKET_STATE.confirmed,
+      sequence: o.sequence,
+      orderId: o.orderId,
+      ...(o.payBy ? { payBy: o.payBy.toISOString() } : {}),
+    };
   }
 
   async progress(activityId: string, now = Date.now()): Promise<Progress | null> {
@@ -142,6 +176,7 @@ export class FlashCore {
   }
 
   private refuseLocally(activityId: string, code: RefusalCode): { ok: false; code: RefusalCode } {
+    countRefusal(code);
     let counts = this.localRefusals.get(activityId);
     if (!counts) this.localRefusals.set(activityId, (counts = new Map()));
     counts.set(code, (counts.get(code) ?? 0) + 1);
@@ -149,6 +184,7 @@ export class FlashCore {
   }
 
   private recordLatency(ms: number) {
+    observeAdmission(ms);
     // A bounded reservoir: enough for a p95 per second without growing under load.
     if (this.latencies.length < 4096) this.latencies.push(ms);
     else this.latencies[Math.floor(Math.random() * 4096)] = ms;

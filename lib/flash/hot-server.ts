@@ -23,6 +23,8 @@ export function createHotHandler(o: {
   sessions: SessionReader;
   gate?: Gate;
   fallback: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** /healthz, /readyz, /metrics (lib/ops/http.ts); true when it answered. */
+  ops?: (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => boolean;
 }): (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => void {
   const { core, sessions } = o;
 
@@ -49,7 +51,10 @@ export function createHotHandler(o: {
 
   return (req, res, pathname) => {
     const match = matchFlashRoute(req.method ?? "GET", pathname);
-    if (!match) return o.fallback(req, res);
+    if (!match) {
+      if (o.ops?.(req, res, pathname)) return;
+      return o.fallback(req, res);
+    }
     void answer(match, req)
       .then((reply) => send(res, reply))
       .catch((e: unknown) => {

@@ -1,7 +1,8 @@
 import "server-only";
 import { createSessionReader, type SessionReader } from "@/lib/auth/session-token";
+import { db } from "@/lib/db";
 import { env } from "@/lib/env";
-import { FlashCore } from "@/lib/flash/core";
+import { FlashCore, type OrderLookup } from "@/lib/flash/core";
 import { EVENTS_CHANNEL, decodeChange } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
 import { createRedisConnection, redis } from "@/lib/redis";
@@ -13,12 +14,21 @@ interface Instance {
   close(): void;
 }
 
+/** The order a ticket became (PostgreSQL): the answer once a retired sale's ticket hashes expired. */
+export const orderOfTicket: OrderLookup = async (ticketId) => {
+  const o = await db().order.findUnique({
+    where: { ticketId },
+    select: { id: true, userId: true, sequence: true, payBy: true },
+  });
+  return o && { orderId: o.id, userId: o.userId, sequence: o.sequence, payBy: o.payBy };
+};
+
 const globalForFlash = globalThis as unknown as { flash?: Instance };
 
 /** The process's flash core: one per process, listening for run-control events so its caches react at once. */
 export function flash(): Instance {
   if (!globalForFlash.flash) {
-    const core = new FlashCore(redis(), env().FLASH_TOKEN_SECRET);
+    const core = new FlashCore(redis(), env().FLASH_TOKEN_SECRET, { orderOf: orderOfTicket });
     const sub = createRedisConnection("flash-events");
     void sub.subscribe(EVENTS_CHANNEL);
     sub.on("message", (_channel: string, message: string) => {

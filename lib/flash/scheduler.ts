@@ -2,7 +2,16 @@ import "server-only";
 import type { Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import { PREHEAT_LEAD_MS, preheatActivity } from "@/lib/flash/preheat";
-import { isPreheated, publishChange, writeRules } from "@/lib/flash/store";
+import {
+  ACTIVE_SET,
+  expireActivity,
+  isPreheated,
+  publishChange,
+  readState,
+  retireActivity,
+  writeRules,
+} from "@/lib/flash/store";
+import { log } from "@/lib/log";
 
 /**
  * One scheduler pass: preheats activities about to start, and moves SCHEDULED → LIVE → ENDED in
@@ -39,4 +48,29 @@ export async function runSchedule(prisma: PrismaClient, redis: Redis, now = new 
     touched.push(a.id);
   }
   return touched;
+}
+
+/**
+ * Housekeeping: a sale that is over (ENDED or CANCELLED in PostgreSQL) and drained (every admitted
+ * ticket has its final answer) leaves the workers' active set, so idle workers stop polling its
+ * stream, and its Redis keys get `ttlSec` to live. Ticket answers then come from PostgreSQL
+ * (FlashCore.ticket). Keys first, then the set: a pass cut short in between is simply repeated.
+ */
+export async function housekeep(prisma: PrismaClient, redis: Redis, ttlSec: number): Promise<string[]> {
+  const active = await redis.smembers(ACTIVE_SET);
+  if (active.length === 0) return [];
+  const over = await prisma.activity.findMany({
+    where: { id: { in: active }, status: { in: ["ENDED", "CANCELLED"] } },
+    select: { id: true },
+  });
+  const retired: string[] = [];
+  for (const { id } of over) {
+    const state = await readState(redis, id);
+    if (state && state.served < state.admitted) continue;
+    await expireActivity(redis, id, ttlSec);
+    await retireActivity(redis, id);
+    log.info({ component: "scheduler", activityId: id, ttlSec }, "sale retired: keys expire, workers stop reading it");
+    retired.push(id);
+  }
+  return retired;
 }

@@ -32,4 +32,7 @@ if dStock ~= 0 then stock = redis.call('HINCRBY', meta, M_STOCK, dStock) end
 if dQuota ~= 0 then redis.call('HINCRBY', meta, M_QUOTA, dQuota) end
 -- Units back on offer: the sale is no longer sold out.
 if dStock > 0 or dQuota > 0 then redis.call('HDEL', meta, M_SOLD_OUT_AT) end
+-- A retired sale's keys expire (housekeeping, lib/flash/scheduler.ts): a lifecycle hash made later expires with them.
+local ttl = redis.call('PTTL', meta)
+if ttl > 0 and changed > 0 then redis.call('PEXPIRE', applied, ttl) end
 return {changed, stock}

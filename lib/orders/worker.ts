@@ -4,6 +4,7 @@ import type { PrismaClient } from "@/lib/generated/prisma/client";
 import { ACTIVE_SET, WORKER_GROUP, activityKeys, decodeEntry, finalizeTickets } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
 import { persistBatch, type ActivityTerms } from "@/lib/orders/persist";
+import { countBatchError, observeBatch } from "@/lib/ops/metrics";
 
 export interface WorkerOptions {
   prisma: PrismaClient;
@@ -56,6 +57,7 @@ export class OrderWorker {
         await this.step();
       } catch (e) {
         // Entries of a failed batch stay pending on this consumer; retry them after a pause.
+        countBatchError();
         this.log.error({ err: errorText(e) }, "batch failed, retrying");
         await sleep(1_000);
         for (const id of this.active) {
@@ -156,6 +158,7 @@ export class OrderWorker {
     // An entry deleted from the stream comes back without fields: nothing to write, only to acknowledge.
     const batch = raw.flatMap(([id, fields]) => (fields?.length ? [decodeEntry(id, fields)] : []));
     if (batch.length) {
+      observeBatch(batch.length);
       const outcomes = await persistBatch(this.o.prisma, await this.termsOf(activityId), batch);
       await finalizeTickets(this.o.redis, activityId, outcomes);
       this.persisted += outcomes.filter((x) => x.status === "CONFIRMED").length;

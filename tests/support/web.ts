@@ -16,6 +16,7 @@ import { BlocklistView } from "@/lib/gate/blocklist";
 import { parseEnv } from "@/lib/env";
 import { rateLimitConfig } from "@/lib/gate";
 import { frontDoor, serverTimeouts, type FrontDoorOptions } from "@/lib/http/front-door";
+import { opsHandler, type OpsOptions } from "@/lib/ops/http";
 import { redis } from "@/lib/redis";
 import { RateLimits, type RateLimitConfig } from "@/lib/rate-limit";
 import { TOKEN_SECRET } from "./flash";
@@ -50,6 +51,7 @@ export async function startWeb(o: {
   sessionCache?: { accepted?: number; rejected?: number };
   captcha?: CaptchaProvider;
   blocklist?: BlocklistView;
+  ops?: OpsOptions;
 } = {}): Promise<TestWeb> {
   const core = new FlashCore(redis(), TOKEN_SECRET, { stateTtlMs: 250 });
   const sessions = createSessionReader(SESSION_SECRET, o.sessionCache);
@@ -62,7 +64,7 @@ export async function startWeb(o: {
   };
   const door = frontDoor(
     { maxBodyBytes: 1024 * 1024, uploadMaxBytes: 6 * 1024 * 1024, trustProxy: false, https: false, readsOwnBody: isFlashRoute, ...o.door },
-    createHotHandler({ core, sessions, gate, fallback }),
+    createHotHandler({ core, sessions, gate, fallback, ...(o.ops ? { ops: opsHandler(o.ops) } : {}) }),
   );
   const timeout = o.requestTimeoutMs ?? 5_000;
   const server = http.createServer(serverTimeouts({ headersTimeoutMs: timeout, requestTimeoutMs: timeout }), door);

@@ -158,6 +158,21 @@ export async function retireActivity(redis: Redis, activityId: string): Promise<
   await redis.srem(ACTIVE_SET, activityId);
 }
 
+/**
+ * Gives every Redis key of the activity, tickets included, a time to live (housekeeping of a retired
+ * sale). Pipelined in chunks: a sale may have hundreds of thousands of tickets.
+ */
+export async function expireActivity(redis: Redis, activityId: string, ttlSec: number): Promise<void> {
+  const keys = activityKeys(activityId);
+  const all = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
+  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle);
+  for (let i = 0; i < all.length; i += 5000) {
+    const pipe = redis.pipeline();
+    for (const key of all.slice(i, i + 5000)) pipe.expire(key, ttlSec);
+    for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+  }
+}
+
 /** Drops every Redis key of the activity, tickets included (PostgreSQL keeps the orders). */
 export async function forgetActivity(redis: Redis, activityId: string): Promise<void> {
   const keys = activityKeys(activityId);

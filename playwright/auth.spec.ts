@@ -1,4 +1,5 @@
 import { test, expect } from "@playwright/test";
+import { createActivity } from "./support/db";
 import { STORAGE, shopper } from "./support/users";
 
 test.describe("accounts", () => {
@@ -39,6 +40,33 @@ test.describe("accounts", () => {
     await page.getByLabel("Password").fill("wrong-password");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByText("Wrong email or password.")).toBeVisible();
+    // The email stays; only the password is asked again.
+    await expect(page.getByLabel("Email")).toHaveValue(shopper(1).email);
+  });
+
+  test("signing up from a sale's sign-in link lands back on that sale", async ({ page }) => {
+    const sale = await createActivity({ startInMs: 3600_000 });
+    const email = `back-${Date.now()}-${Math.floor(Math.random() * 1e6)}@flash.test`;
+    await page.goto(`/sign-in?callbackUrl=/activities/${sale.slug}`);
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await expect(page).toHaveURL(/\/sign-up\?callbackUrl=/);
+    await page.getByLabel("Name").fill("Came From A Sale");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct-horse-battery");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page).toHaveURL(new RegExp(`/activities/${sale.slug}$`));
+    await expect(page.getByTestId("signed-in-as")).toHaveText(email);
+  });
+
+  test("sign-up never redirects off the site", async ({ page }) => {
+    const email = `stay-${Date.now()}-${Math.floor(Math.random() * 1e6)}@flash.test`;
+    await page.goto("/sign-up?callbackUrl=//evil.example/");
+    await page.getByLabel("Name").fill("Stays Here");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct-horse-battery");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByTestId("signed-in-as")).toHaveText(email);
+    expect(new URL(page.url()).pathname).toBe("/");
   });
 });
 

@@ -1,15 +1,20 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, type Page } from "@playwright/test";
 import { createActivity } from "./support/db";
 import { STORAGE, shopper } from "./support/users";
+
+/** Fills and sends the sign-up form on the current page. */
+async function signUp(page: Page, name: string, email: string) {
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct-horse-battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+}
 
 test.describe("accounts", () => {
   test("a new shopper signs up, is signed in, signs out and signs in again", async ({ page }) => {
     const email = `new-${Date.now()}-${Math.floor(Math.random() * 1e6)}@flash.test`;
     await page.goto("/sign-up");
-    await page.getByLabel("Name").fill("New Shopper");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill("correct-horse-battery");
-    await page.getByRole("button", { name: "Create account" }).click();
+    await signUp(page, "New Shopper", email);
     await expect(page.getByTestId("signed-in-as")).toHaveText(email);
 
     await page.getByRole("button", { name: "Sign out" }).click();
@@ -50,10 +55,7 @@ test.describe("accounts", () => {
     await page.goto(`/sign-in?callbackUrl=/activities/${sale.slug}`);
     await page.getByRole("link", { name: "Create an account" }).click();
     await expect(page).toHaveURL(/\/sign-up\?callbackUrl=/);
-    await page.getByLabel("Name").fill("Came From A Sale");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill("correct-horse-battery");
-    await page.getByRole("button", { name: "Create account" }).click();
+    await signUp(page, "Came From A Sale", email);
     await expect(page).toHaveURL(new RegExp(`/activities/${sale.slug}$`));
     await expect(page.getByTestId("signed-in-as")).toHaveText(email);
   });
@@ -61,10 +63,7 @@ test.describe("accounts", () => {
   test("sign-up never redirects off the site", async ({ page }) => {
     const email = `stay-${Date.now()}-${Math.floor(Math.random() * 1e6)}@flash.test`;
     await page.goto("/sign-up?callbackUrl=//evil.example/");
-    await page.getByLabel("Name").fill("Stays Here");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill("correct-horse-battery");
-    await page.getByRole("button", { name: "Create account" }).click();
+    await signUp(page, "Stays Here", email);
     await expect(page.getByTestId("signed-in-as")).toHaveText(email);
     expect(new URL(page.url()).pathname).toBe("/");
   });

@@ -23,24 +23,18 @@ test("the button is off while the shopper's ticket is queued or bought", async (
   await expect(button).toBeDisabled();
 });
 
-test("a cancelled sale says so as text, with no buy button", async ({ page, baseURL }) => {
-  const sale = await createLiveSale(baseURL, { stock: 3 });
-  await openSale(page, sale.slug);
-  await expect(page.getByTestId("buy-button")).toBeEnabled();
-  await adminControl(baseURL, sale.id, "cancel");
-  await expect(page.getByTestId("sale-closed")).toContainText("Cancelled");
-  await expect(page.getByTestId("buy-button")).toHaveCount(0);
-  await expect(page.getByTestId("sale-closed").getByRole("link", { name: "See the shop's other sales" })).toHaveAttribute("href", "/");
-});
-
-test("an ended sale says so as text, with no buy button", async ({ page, baseURL }) => {
-  const sale = await createLiveSale(baseURL, { stock: 3 });
-  await openSale(page, sale.slug);
-  await expect(page.getByTestId("buy-button")).toBeEnabled();
-  await adminControl(baseURL, sale.id, "end");
-  await expect(page.getByTestId("sale-closed")).toContainText("Ended");
-  await expect(page.getByTestId("buy-button")).toHaveCount(0);
-});
+for (const [action, word] of [["cancel", "Cancelled"], ["end", "Ended"]] as const) {
+  test(`after the admin's ${action}, the sale says "${word}" as text, with no buy button`, async ({ page, baseURL }) => {
+    const sale = await createLiveSale(baseURL, { stock: 3 });
+    await openSale(page, sale.slug);
+    await expect(page.getByTestId("buy-button")).toBeEnabled();
+    await adminControl(baseURL, sale.id, action);
+    const closed = page.getByTestId("sale-closed");
+    await expect(closed).toContainText(word);
+    await expect(page.getByTestId("buy-button")).toHaveCount(0);
+    await expect(closed.getByRole("link", { name: "See the shop's other sales" })).toHaveAttribute("href", "/");
+  });
+}
 
 test("sold out offers the other sales; a pause on top adds no second notice", async ({ page, baseURL }) => {
   const sale = await createLiveSale(baseURL, { stock: 1 });

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { Providers } from "@/components/providers/providers";
+import { SiteMenu } from "@/components/layout/site-menu";
 import { UserMenu } from "@/components/layout/user-menu";
 import "./globals.css";
 
@@ -20,10 +21,12 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <Link href="/" className="brand">
                 ⚡ Flash Sale
               </Link>
-              <nav aria-label="Main">
-                <Link href="/">Sales</Link>
-              </nav>
-              <UserMenu />
+              <SiteMenu>
+                <nav aria-label="Main">
+                  <Link href="/">Sales</Link>
+                </nav>
+                <UserMenu />
+              </SiteMenu>
             </div>
           </header>
           <main>{children}</main>

@@ -1,14 +1,20 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, type Page } from "@playwright/test";
+import { createActivity } from "./support/db";
 import { STORAGE, shopper } from "./support/users";
+
+/** Fills and sends the sign-up form on the current page. */
+async function signUp(page: Page, name: string, email: string) {
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct-horse-battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+}
 
 test.describe("accounts", () => {
   test("a new shopper signs up, is signed in, signs out and signs in again", async ({ page }) => {
     const email = `new-${Date.now()}-${Math.floor(Math.random() * 1e6)}@flash.test`;
     await page.goto("/sign-up");
-    await page.getByLabel("Name").fill("New Shopper");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill("correct-horse-battery");
-    await page.getByRole("button", { name: "Create account" }).click();
+    await signUp(page, "New Shopper", email);
     await expect(page.getByTestId("signed-in-as")).toHaveText(email);
 
     await page.getByRole("button", { name: "Sign out" }).click();
@@ -39,6 +45,27 @@ test.describe("accounts", () => {
     await page.getByLabel("Password").fill("wrong-password");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByText("Wrong email or password.")).toBeVisible();
+    // The email stays; only the password is asked again.
+    await expect(page.getByLabel("Email")).toHaveValue(shopper(1).email);
+  });
+
+  test("signing up from a sale's sign-in link lands back on that sale", async ({ page }) => {
+    const sale = await createActivity({ startInMs: 3600_000 });
+    const email = `back-${Date.now()}-${Math.floor(Math.random() * 1e6)}@flash.test`;
+    await page.goto(`/sign-in?callbackUrl=/activities/${sale.slug}`);
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await expect(page).toHaveURL(/\/sign-up\?callbackUrl=/);
+    await signUp(page, "Came From A Sale", email);
+    await expect(page).toHaveURL(new RegExp(`/activities/${sale.slug}$`));
+    await expect(page.getByTestId("signed-in-as")).toHaveText(email);
+  });
+
+  test("sign-up never redirects off the site", async ({ page }) => {
+    const email = `stay-${Date.now()}-${Math.floor(Math.random() * 1e6)}@flash.test`;
+    await page.goto("/sign-up?callbackUrl=//evil.example/");
+    await signUp(page, "Stays Here", email);
+    await expect(page.getByTestId("signed-in-as")).toHaveText(email);
+    expect(new URL(page.url()).pathname).toBe("/");
   });
 });
 

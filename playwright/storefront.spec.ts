@@ -1,4 +1,6 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, request as playwrightRequest } from "@playwright/test";
+import { apiBuy, apiSignIn, createLiveSale } from "./support/api";
+import { shopper } from "./support/users";
 
 test("the storefront lists the seeded sale and opens its page", async ({ page }) => {
   await page.goto("/");
@@ -7,4 +9,18 @@ test("the storefront lists the seeded sale and opens its page", async ({ page })
   await card.click();
   await expect(page.getByRole("heading", { name: "Headphones at 1 yuan" })).toBeVisible();
   await expect(page.getByText("Limit 1 per person.").or(page.getByRole("link", { name: "Sign in to buy" }))).toBeVisible();
+});
+
+test("a sale card's status follows the live figures, not the page's last rebuild", async ({ page, baseURL }) => {
+  const sale = await createLiveSale(baseURL, { stock: 1, title: `Card status ${Date.now()}` });
+  await page.goto("/");
+  const badge = page.getByTestId("activity-card").filter({ hasText: sale.title }).getByTestId("sale-badge");
+  await expect(badge).toHaveText("Live");
+
+  const api = await playwrightRequest.newContext({ baseURL });
+  await apiSignIn(api, shopper(8).email, shopper(8).password);
+  expect((await apiBuy(api, sale.id)).status).toBe(202);
+  await api.dispose();
+  // The page is not rebuilt by a sale; the card reads the shared progress and says so.
+  await expect(badge).toHaveText("Sold out");
 });

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { listStorefrontActivities } from "@/lib/catalog/activities";
 import { formatMoney } from "@/lib/format";
+import { SaleBadge } from "@/components/flash/sale-badge";
 
 // Static and shared by everyone; admin changes revalidate it at once, this is the safety net.
 export const revalidate = 30;
@@ -22,7 +23,7 @@ export default async function HomePage() {
               <span className="list-price">{formatMoney(a.product.listPrice, a.product.currency)}</span>
             </span>
             <span>
-              <span className={a.status === "LIVE" ? "badge live" : "badge"}>{a.status === "SCHEDULED" ? "Upcoming" : a.status.toLowerCase()}</span>{" "}
+              <SaleBadge activityId={a.id} status={a.status} startAt={a.startAt} endAt={a.endAt} />{" "}
               <span className="muted">
                 <time dateTime={a.startAt}>{new Date(a.startAt).toUTCString()}</time>
               </span>

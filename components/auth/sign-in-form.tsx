@@ -6,32 +6,34 @@ import { useActionState } from "react";
 import { RATE_LIMITED_ERROR } from "@/lib/auth/schemas";
 import { safeRedirectPath } from "@/lib/http/safe-redirect";
 
-type State = { error: string | null };
+// The email typed stays in the field after a refusal; only the password is asked again.
+type State = { error: string | null; email: string };
 
 export function SignInForm() {
   const router = useRouter();
   const params = useSearchParams();
   const callbackUrl = safeRedirectPath(params.get("callbackUrl"));
   const [state, submit, pending] = useActionState<State, FormData>(async (_prev, form) => {
+    const email = String(form.get("email") ?? "");
     const result = await signIn("credentials", {
-      email: String(form.get("email") ?? ""),
+      email,
       password: String(form.get("password") ?? ""),
       redirect: false,
     });
     if (result?.error?.startsWith(RATE_LIMITED_ERROR)) {
-      return { error: `Too many attempts, retry in ${result.error.slice(RATE_LIMITED_ERROR.length)} s.` };
+      return { error: `Too many attempts, retry in ${result.error.slice(RATE_LIMITED_ERROR.length)} s.`, email };
     }
-    if (!result || result.error) return { error: "Wrong email or password." };
+    if (!result || result.error) return { error: "Wrong email or password.", email };
     router.push(callbackUrl);
     router.refresh();
-    return { error: null };
-  }, { error: null });
+    return { error: null, email };
+  }, { error: null, email: "" });
 
   return (
     <form action={submit} className="stack">
       <label>
         Email
-        <input name="email" type="email" autoComplete="email" required />
+        <input name="email" type="email" autoComplete="email" required defaultValue={state.email} />
       </label>
       <label>
         Password

@@ -1,12 +1,15 @@
 "use client";
 
 import { signIn } from "next-auth/react";
-import { useRouter } from "next/navigation";
+import { useRouter, useSearchParams } from "next/navigation";
 import { useActionState, useEffect, useRef } from "react";
 import { signUp, type SignUpState } from "@/app/(auth)/actions";
+import { safeRedirectPath } from "@/lib/http/safe-redirect";
 
 export function SignUpForm() {
   const router = useRouter();
+  // Back to the sale (or page) that sent the shopper here; only ever a path on this site.
+  const callbackUrl = safeRedirectPath(useSearchParams().get("callbackUrl"));
   const password = useRef("");
   const [state, submit, pending] = useActionState<SignUpState, FormData>(async (prev, form) => {
     password.current = String(form.get("password") ?? "");
@@ -15,13 +18,13 @@ export function SignUpForm() {
 
   useEffect(() => {
     if (!state?.ok) return;
-    // The account exists; sign in with the password just typed, then go to the shop.
+    // The account exists; sign in with the password just typed, then go back where the shopper came from.
     void signIn("credentials", { email: state.email, password: password.current, redirect: false }).then(() => {
       password.current = "";
-      router.push("/");
+      router.push(callbackUrl);
       router.refresh();
     });
-  }, [state, router]);
+  }, [state, router, callbackUrl]);
 
   const errors = state && !state.ok ? state.fieldErrors : {};
   const values = state && !state.ok ? state.values : { name: "", email: "" };

@@ -12,8 +12,26 @@ import { BuyRefused, TicketStatus } from "@/components/flash/ticket-status";
 import { formatCountdown, useServerNow } from "@/components/flash/use-server-clock";
 import { HumanCheck, useGate } from "@/components/flash/human-check";
 
+// The panel's words, in one place until the message catalogue arrives.
+const TEXT = {
+  buy: "Buy now",
+  buying: "Buying…",
+  soldOut: "Sold out",
+  paused: "Paused",
+  notStarted: "Not started",
+  queued: "In the queue",
+  bought: "Bought",
+  ended: "Ended",
+  endedNote: "This sale has ended.",
+  cancelled: "Cancelled",
+  cancelledNote: "This sale was cancelled; nothing was sold.",
+  otherSales: "See the shop's other sales",
+};
+
 interface Props {
   activityId: string;
+  /** The sale's status when the page was rendered; the live figures' status wins once they arrive. */
+  status: string;
   slug: string;
   startAt: string;
   endAt: string;
@@ -70,16 +88,31 @@ export function BuyPanel(p: Props) {
 
   // The latest ticket stays on screen when a later attempt is refused.
   if (state && "ticketId" in state && state.ticketId !== ticket?.ticketId) setTicket(state);
+  // The ticket's answer as LiveTicket fetched it (read from the shared cache, never fetched here).
+  const own = useQuery({
+    queryKey: ["ticket", ticket?.ticketId],
+    queryFn: () => fetchTicket(ticket!.ticketId),
+    enabled: false,
+  });
+  const ticketStatus = ticket ? (own.data?.status ?? "QUEUED") : null;
+  // Queued or bought in this page's session: another click would only meet the limit.
+  const holding = ticketStatus === "QUEUED" || ticketStatus === "CONFIRMED";
 
   const live = now >= startMs && now < endMs;
+  const status = progress.data?.status ?? p.status;
+  const cancelled = status === "CANCELLED";
+  // Before hydration the clock is not read: only the rendered status can say "ended".
+  const ended = !cancelled && (status === "ENDED" || (hydrated && now >= endMs));
   const soldOut = progress.data?.soldOut ?? false;
   const paused = progress.data?.paused ?? false;
   const stockLeft = progress.data?.stockLeft;
   // Without JavaScript nothing ticks or polls: the button stays on and the action answers.
-  const disabled = hydrated && (!live || pending || soldOut || paused || auth !== "authenticated");
+  const disabled = hydrated && (!live || pending || holding || soldOut || paused || auth !== "authenticated");
   const label = !hydrated
-    ? "Buy now"
-    : soldOut ? "Sold out" : paused ? "Paused" : now < startMs ? "Not started" : pending ? "Buying…" : "Buy now";
+    ? TEXT.buy
+    : ticketStatus === "CONFIRMED" ? TEXT.bought
+    : ticketStatus === "QUEUED" ? TEXT.queued
+    : soldOut ? TEXT.soldOut : paused ? TEXT.paused : now < startMs ? TEXT.notStarted : pending ? TEXT.buying : TEXT.buy;
 
   return (
     <section className="buy-panel" aria-label="Buy" data-hydrated={hydrated || undefined}>
@@ -87,20 +120,26 @@ export function BuyPanel(p: Props) {
         <span className="price">{formatMoney(p.salePrice, p.currency)}</span>
       </div>
       <StockLine stockLeft={stockLeft} sellable={p.sellable} soldOut={soldOut} />
-      {!hydrated ? null : now < startMs ? (
+      {cancelled || ended ? null : !hydrated ? null : now < startMs ? (
         <div>
           <div className="muted">Starts in</div>
           <div className="countdown" data-testid="countdown" aria-live="off">
             {formatCountdown(startMs - now)}
           </div>
         </div>
-      ) : now >= endMs ? (
-        <p className="alert info">This sale has ended.</p>
       ) : null}
 
-      {gate.data?.required && now < endMs && <HumanCheck activityId={p.activityId} gate={gate.data} />}
+      {gate.data?.required && !cancelled && !ended && <HumanCheck activityId={p.activityId} gate={gate.data} />}
 
-      {auth === "unauthenticated" ? (
+      {cancelled || ended ? (
+        // A closed sale has nothing to press: its state as text, and somewhere to go.
+        <div data-testid="sale-closed">
+          <p className="sale-state">{cancelled ? TEXT.cancelled : TEXT.ended}</p>
+          <p className="muted">
+            {cancelled ? TEXT.cancelledNote : TEXT.endedNote} <Link href="/">{TEXT.otherSales}</Link>
+          </p>
+        </div>
+      ) : auth === "unauthenticated" ? (
         <Link className="btn primary big" href={`/sign-in?callbackUrl=/activities/${p.slug}`}>
           Sign in to buy
         </Link>
@@ -136,8 +175,13 @@ export function BuyPanel(p: Props) {
           </p>
         )}
         {!retrying && state && "error" in state && <BuyRefused code={state.error} retryAfter={state.retryAfter} />}
-        {!state && soldOut && !ticket && <p className="alert">{MESSAGES.SOLD_OUT}</p>}
-        {paused && <p className="alert info">{MESSAGES.PAUSED}</p>}
+        {!state && soldOut && !ticket && !cancelled && !ended && (
+          <p className="alert" data-testid="sold-out-note">
+            {MESSAGES.SOLD_OUT} <Link href="/">{TEXT.otherSales}</Link>
+          </p>
+        )}
+        {/* Sold out is the final word: a pause on top of it changes nothing for the shopper. */}
+        {paused && !soldOut && !cancelled && !ended && <p className="alert info">{MESSAGES.PAUSED}</p>}
         {progress.isError && !progress.data && (
           <p className="alert info" data-testid="progress-unavailable">
             Live figures are unavailable for a moment; trying again…
@@ -158,7 +202,7 @@ function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sella
         <span style={{ width: `${pct}%` }} />
       </div>
       <p className="muted" data-testid="stock-left">
-        {soldOut ? "Sold out" : `${stockLeft} of ${sellable} left`}
+        {soldOut ? TEXT.soldOut : `${stockLeft} of ${sellable} left`}
       </p>
     </div>
   );

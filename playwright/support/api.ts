@@ -30,8 +30,17 @@ export async function apiBuy(request: APIRequestContext, activityId: string, qua
  * never waits for (or races) the wall clock.
  */
 export async function startSaleNow(baseURL: string | undefined, activityId: string) {
+  await adminControl(baseURL, activityId, "start");
+}
+
+/** One of the admin's sale controls (start, pause, resume, end, cancel), as the console sends it. */
+export async function adminControl(
+  baseURL: string | undefined,
+  activityId: string,
+  action: "start" | "pause" | "resume" | "end" | "cancel",
+) {
   const admin = await request.newContext({ baseURL, storageState: STORAGE.admin });
-  const res = await admin.post(`/api/admin/activities/${activityId}/controls`, { data: { action: "start" } });
+  const res = await admin.post(`/api/admin/activities/${activityId}/controls`, { data: { action } });
   expect(res.status()).toBe(200);
   await admin.dispose();
 }

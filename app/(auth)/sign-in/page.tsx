@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { Suspense } from "react";
 import { SignInForm } from "@/components/auth/sign-in-form";
+import { AuthSwitchLink } from "@/components/auth/switch-link";
 
 export const metadata: Metadata = { title: "Sign in" };
 
@@ -14,7 +14,10 @@ export default function SignInPage() {
         <SignInForm />
       </Suspense>
       <p className="muted">
-        New here? <Link href="/sign-up">Create an account</Link>
+        New here?{" "}
+        <Suspense fallback={<a href="/sign-up">Create an account</a>}>
+          <AuthSwitchLink href="/sign-up">Create an account</AuthSwitchLink>
+        </Suspense>
       </p>
     </div>
   );

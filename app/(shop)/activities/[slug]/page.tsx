@@ -46,6 +46,7 @@ export default async function ActivityPage({ params }: Params) {
         </p>
         <BuyPanel
           activityId={a.id}
+          status={a.status}
           slug={a.slug}
           startAt={a.startAt}
           endAt={a.endAt}

@@ -13,28 +13,31 @@ import { errorText, log } from "@/lib/log";
  */
 function build() {
   const registry = new Registry();
+  const registers = [registry];
+  const seconds = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+  const sizes = [1, 5, 10, 25, 50, 100, 200, 500, 1000, 5000];
   const admission = new Histogram({
     name: "flash_admission_seconds",
-    help: "Time of the admission script (Redis round trip included), seconds",
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [registry],
+    help: "Admission script time (Redis round trip included), seconds",
+    buckets: seconds,
+    registers,
   });
   const refusals = new Counter({
     name: "flash_refusals_total",
-    help: "Buys refused, by code (answered in process or by the admission script)",
+    help: "Buys refused, by code (in process or by the admission script)",
     labelNames: ["code"],
-    registers: [registry],
+    registers,
   });
   const batchSize = new Histogram({
     name: "worker_batch_size",
     help: "Tickets per batch an order worker wrote",
-    buckets: [1, 5, 10, 25, 50, 100, 200, 500, 1000, 5000],
-    registers: [registry],
+    buckets: sizes,
+    registers,
   });
   const batchErrors = new Counter({
     name: "worker_batch_errors_total",
     help: "Order-worker batches that failed (their entries stay pending and are retried)",
-    registers: [registry],
+    registers,
   });
   return { registry, admission, refusals, batchSize, batchErrors, refusalByCode: new Map<string, Counter.Internal>() };
 }

@@ -65,7 +65,8 @@ test.describe("accounts", () => {
     await page.goto("/sign-up?callbackUrl=//evil.example/");
     await signUp(page, "Stays Here", email);
     await expect(page.getByTestId("signed-in-as")).toHaveText(email);
-    expect(new URL(page.url()).pathname).toBe("/");
+    // The session shows in the header before the client-side navigation lands: wait for the URL.
+    await expect(page).toHaveURL((url) => url.pathname === "/");
   });
 });
 

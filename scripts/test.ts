@@ -8,6 +8,8 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import pg from "pg";
 import { formatStartupError, testServices, type Services } from "@/scripts/services/index";
 import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
@@ -107,6 +109,7 @@ if (needsServices) {
     }
 
     if (want("e2e")) {
+      if (want("integration")) await resetStores(env);
       step("build (production)");
       await run(...tsxArgs("scripts/seed.ts", ["--shoppers", "20", "--quiet"]), env);
       await run(bin("next"), ["build"], { ...env, NODE_ENV: "production" });
@@ -168,4 +171,24 @@ function countPlaywright(file: string) {
     fail(`e2e: no playwright report (${e instanceof Error ? e.message : String(e)})`);
     counts.push({ suite: "e2e", passed: 0, failed: 1, skipped: 0 });
   }
+}
+
+// The e2e suite starts from a freshly migrated, seeded database and an empty Redis: the integration
+// tests leave dozens of live sales behind, which pushed the seeded sale off the storefront's list.
+async function resetStores(env: NodeJS.ProcessEnv) {
+  step("reset the test database and Redis for e2e");
+  const client = new pg.Client({ connectionString: env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+  } finally {
+    await client.end();
+  }
+  const redis = new Redis(env.REDIS_URL ?? "", { maxRetriesPerRequest: 2 });
+  try {
+    await redis.flushall();
+  } finally {
+    redis.disconnect();
+  }
+  await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
 }

@@ -57,16 +57,22 @@ export const getActivityBySlug = cache(async (slug: string): Promise<ActivityVie
   return toView(a);
 });
 
-/** Sales on the storefront: upcoming and live first, then the recently ended. */
+/**
+ * Sales on the storefront: live and upcoming first (soonest start first), then the most recently
+ * ended. Two queries, so a long history of ended sales never crowds the current ones off the page.
+ */
 export async function listStorefrontActivities(): Promise<ActivityView[]> {
-  const rows = await db().activity.findMany({
-    where: { status: { in: ["SCHEDULED", "LIVE", "ENDED"] }, product: { archivedAt: null } },
-    include,
-    orderBy: [{ startAt: "asc" }],
-    take: 50,
-  });
-  const rank = (s: ActivityStatus) => (s === "ENDED" ? 1 : 0);
-  return rows.map(toView).sort((x, y) => rank(x.status) - rank(y.status));
+  const shown = { product: { archivedAt: null } };
+  const [current, ended] = await Promise.all([
+    db().activity.findMany({
+      where: { status: { in: ["SCHEDULED", "LIVE"] }, ...shown },
+      include,
+      orderBy: [{ startAt: "asc" }],
+      take: 50,
+    }),
+    db().activity.findMany({ where: { status: "ENDED", ...shown }, include, orderBy: [{ endAt: "desc" }], take: 12 }),
+  ]);
+  return [...current, ...ended].map(toView);
 }
 
 export async function listStorefrontSlugs(): Promise<string[]> {

@@ -78,9 +78,9 @@ export class FlashCore {
   async admit(activityId: string, userId: string, input: BuyInput, now = Date.now()): Promise<AdmitResult> {
     const state = await this.states.get(activityId, now);
     if (!state) return { ok: false, code: "NOT_FOUND" };
-    // Fast refusals from the process-local view; Lua checks everything again.
-    if (now < state.startMs) return this.refuseLocally(activityId, "NOT_STARTED");
-    if (this.states.soldOutFor(activityId, userId)) return this.refuseLocally(activityId, "SOLD_OUT");
+    // Fast refusals from the process-local view (the state just read); Lua checks everything again.
+    const cached = this.refuseFromCache(activityId, userId, now);
+    if (cached) return cached;
     if (state.refuseNonPayers && (await this.nonPayers.has(userId))) return this.refuseLocally(activityId, "NON_PAYER");
     if (!verifyBuyToken(this.tokenSecret, activityId, state.startMs, userId, input.token)) {
       // The start may have moved (start early): check against a state at most one refresh old. The

@@ -11,7 +11,7 @@ import "server-only";
 import http from "node:http";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { activityKeys, newTicketId, withScripts } from "@/lib/flash/store";
+import { admissionKeys, newTicketId, withScripts } from "@/lib/flash/store";
 
 const { values } = parseArgs({
   options: { redis: { type: "string" }, port: { type: "string" }, activity: { type: "string" } },
@@ -21,7 +21,6 @@ if (!values.redis || !values.port || !values.activity) {
   process.exit(2);
 }
 const activityId = values.activity;
-const keys = activityKeys(activityId);
 const redis = withScripts(new Redis(values.redis, { connectionName: "bench-reference", maxRetriesPerRequest: 2 }));
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -61,12 +60,7 @@ async function admit(raw: Buffer, res: http.ServerResponse) {
     const ticketId = newTicketId(activityId);
     // Every request is a new shopper, so every click is admitted (limit 1): the path the admit scenario measures.
     const [kind, a, b] = await redis.flashAdmit(
-      keys.meta,
-      keys.users,
-      keys.idem,
-      keys.stream,
-      keys.ticket(ticketId),
-      keys.stats,
+      ...admissionKeys(activityId, ticketId),
       `ref${++users}`,
       Number(body.quantity ?? 1),
       String(body.idempotencyKey ?? ""),

@@ -7,9 +7,12 @@
 -- KEYS[4] stream order requests for the workers (E_*)
 -- KEYS[5] ticket hash of the new ticket (T_*)
 -- KEYS[6] stats  hash: counters for the dashboard (S_*)
+-- KEYS[7] mine   hash: userId -> the user's ticket ids (GET /api/activities/{id}/me)
+-- KEYS[8] trace  hash: userId -> "atMs|outcome|sequence", the user's first decided attempt
 -- ARGV: userId, quantity, idempotencyKey, nowMs, ticketId
 -- Returns {"OK", ticketId, sequence, stockLeft} | {"DUP", ticketId, sequence} | {"NO", code, stockLeft}
 local meta, users, idem, stream, ticket, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local mine, trace = KEYS[7], KEYS[8]
 local user, qty, key, now, ticketId = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
 
 local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED)
@@ -18,8 +21,15 @@ if not m[1] then return {'NO', 'NOT_FOUND', 0} end
 if not m[4] then return {'NO', 'UNAVAILABLE', 0} end
 local stock = tonumber(m[4])
 
+-- "Why didn't I get one?": one field per user, written once (HSETNX), so it stays bounded by the
+-- shoppers who tried. A click before the start decides nothing and is not kept.
+local function note(outcome, seq)
+  if outcome ~= 'NOT_STARTED' then redis.call('HSETNX', trace, user, now .. '|' .. outcome .. '|' .. seq) end
+end
+
 local function refuse(code)
   redis.call('HINCRBY', stats, S_REFUSED .. code, 1)
+  note(code, '')
   return {'NO', code, stock}
 end
 
@@ -60,5 +70,13 @@ redis.call('HSET', ticket, T_USER, user, T_SEQ, seq, T_QTY, qty, T_STATE, ST_QUE
 redis.call('HSET', idem, idemField, ticketId .. '|' .. seq)
 redis.call('HINCRBY', stats, S_ADMITTED, 1)
 redis.call('HINCRBY', stats, S_ADMITTED_UNITS, qty)
-if left == 0 then redis.call('HSETNX', meta, M_SOLD_OUT_AT, now) end
+-- The user's tickets for GET …/me (a handful: the limit bounds them), and their trace.
+local prior_ids = redis.call('HGET', mine, user)
+redis.call('HSET', mine, user, prior_ids and (prior_ids .. ' ' .. ticketId) or ticketId)
+note(TRACE_OK, seq)
+if left == 0 then
+  redis.call('HSETNX', meta, M_SOLD_OUT_AT, now)
+  -- Where the stock ran out, for every trace: the latest sell-out wins (units may come back).
+  redis.call('HSET', meta, M_LAST_UNIT, seq .. '|' .. now)
+end
 return {'OK', ticketId, seq, stock}

@@ -3,21 +3,27 @@ import type { Redis } from "ioredis";
 import { ActivityStateCache } from "@/lib/flash/activity-state";
 import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
 import {
-  activityKeys,
+  admissionKeys,
   isSoldOut,
   newTicketId,
   parseTicketId,
   queueMetrics,
+  queueTraces,
+  readShopper,
   readTicket,
   TICKET_STATE,
+  TRACE_OK,
   withScripts,
+  type ActivityState,
   type LatencyReport,
+  type TicketRecord,
+  type TraceEntry,
 } from "@/lib/flash/store";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
 import { NonPayerCache } from "@/lib/orders/non-payers";
 import { countRefusal, observeAdmission } from "@/lib/ops/metrics";
 import type { BuyInput } from "@/lib/flash/schemas";
-import { aheadOf, type Progress, type TicketView } from "@/lib/flash/wire";
+import { aheadOf, type MissTrace, type OwnTicket, type Progress, type ShopperState, type TicketView } from "@/lib/flash/wire";
 
 export type AdmitResult =
   | { ok: true; ticketId: string; sequence: number; duplicate: boolean }
@@ -27,6 +33,15 @@ export type AdmitResult =
 export type OrderLookup = (
   ticketId: string,
 ) => Promise<{ userId: string; sequence: number; orderId: string; payBy: Date | null } | null>;
+
+/** A shopper's orders in a sale (PostgreSQL), for /me once the sale's Redis keys have expired; null: no such sale. */
+export type ShopperArchive = (
+  activityId: string,
+  userId: string,
+) => Promise<{ held: number; orders: { ticketId: string; sequence: number; quantity: number; orderId: string; payBy: Date | null }[] } | null>;
+
+// Shoppers whose in-process refusal is remembered per activity per flush: a flood costs bounded memory.
+const TRACE_BUFFER_CAP = 50_000;
 
 export type TokenResult = { ok: true; token: string } | { ok: false; code: RefusalCode; startAt?: string };
 
@@ -40,11 +55,18 @@ export class FlashCore {
   private redis: Redis;
   private localRefusals = new Map<string, Map<RefusalCode, number>>();
   private latencies: number[] = [];
+  private traces = new Map<string, Map<string, TraceEntry>>();
 
   private orderOf?: OrderLookup;
+  private archiveOf?: ShopperArchive;
 
-  constructor(redis: Redis, private tokenSecret: string, opts: { stateTtlMs?: number; orderOf?: OrderLookup } = {}) {
+  constructor(
+    redis: Redis,
+    private tokenSecret: string,
+    opts: { stateTtlMs?: number; orderOf?: OrderLookup; archiveOf?: ShopperArchive } = {},
+  ) {
     this.orderOf = opts.orderOf;
+    this.archiveOf = opts.archiveOf;
     this.redis = withScripts(redis);
     this.states = new ActivityStateCache(redis, opts.stateTtlMs);
     this.nonPayers = new NonPayerCache(redis, opts.stateTtlMs ? opts.stateTtlMs * 8 : undefined);
@@ -58,7 +80,7 @@ export class FlashCore {
     if (state.status === "DRAFT" || now < state.startMs) {
       return { ok: false, code: "NOT_STARTED", startAt: new Date(state.startMs).toISOString() };
     }
-    if (state.passRequired && !gate.hasPass) return this.refuseLocally(activityId, "PASS_REQUIRED");
+    if (state.passRequired && !gate.hasPass) return this.refuseLocally(activityId, "PASS_REQUIRED", userId);
     return { ok: true, token: buyToken(this.tokenSecret, activityId, state.startMs, userId) };
   }
 
@@ -70,7 +92,7 @@ export class FlashCore {
     const state = this.states.peek(activityId);
     if (!state) return null;
     if (now < state.startMs) return this.refuseLocally(activityId, "NOT_STARTED");
-    if (this.states.soldOutFor(activityId, userId)) return this.refuseLocally(activityId, "SOLD_OUT");
+    if (this.states.soldOutFor(activityId, userId)) return this.refuseLocally(activityId, "SOLD_OUT", userId);
     return null;
   }
 
@@ -81,22 +103,20 @@ export class FlashCore {
     // Fast refusals from the process-local view (the state just read); Lua checks everything again.
     const cached = this.refuseFromCache(activityId, userId, now);
     if (cached) return cached;
-    if (state.refuseNonPayers && (await this.nonPayers.has(userId))) return this.refuseLocally(activityId, "NON_PAYER");
+    if (state.refuseNonPayers && (await this.nonPayers.has(userId))) return this.refuseLocally(activityId, "NON_PAYER", userId);
     if (!verifyBuyToken(this.tokenSecret, activityId, state.startMs, userId, input.token)) {
       // The start may have moved (start early): check against a state at most one refresh old. The
       // refresh is shared, so a flood of forged tokens costs Redis one read per refresh period.
       const fresh = await this.states.fresh(activityId, now);
       if (!fresh || !verifyBuyToken(this.tokenSecret, activityId, fresh.startMs, userId, input.token)) {
-        return this.refuseLocally(activityId, "BAD_TOKEN");
+        return this.refuseLocally(activityId, "BAD_TOKEN", userId);
       }
     }
 
-    const keys = activityKeys(activityId);
     const ticketId = newTicketId(activityId);
     const started = performance.now();
     const reply = await this.redis.flashAdmit(
-      keys.meta, keys.users, keys.idem, keys.stream, keys.ticket(ticketId), keys.stats,
-      userId, input.quantity, input.idempotencyKey, now, ticketId,
+      ...admissionKeys(activityId, ticketId), userId, input.quantity, input.idempotencyKey, now, ticketId,
     );
     this.recordLatency(performance.now() - started);
     const [kind, a, b] = reply;
@@ -113,13 +133,38 @@ export class FlashCore {
     const t = await readTicket(this.redis, ticketId);
     if (!t) return this.ticketFromOrder(ticketId, userId);
     if (t.owner !== userId) return null;
-    const sequence = t.sequence;
-    if (t.state === TICKET_STATE.confirmed) {
-      return { status: t.state, sequence, orderId: t.orderId ?? "", ...(t.payByMs ? { payBy: new Date(t.payByMs).toISOString() } : {}) };
-    }
-    if (t.state === TICKET_STATE.rejected) return { status: t.state, sequence, code: (t.code as RejectionCode | null) ?? "SOLD_OUT" };
-    const state = await this.states.get(t.activityId);
-    return { status: TICKET_STATE.queued, sequence, ahead: aheadOf(sequence, state?.served ?? 0) };
+    return viewOf(t, t.state === TICKET_STATE.queued ? await this.states.get(t.activityId) : null);
+  }
+
+  /**
+   * The shopper's own state in a sale (GET …/me): one Redis round trip (me.lua) beside the cached
+   * activity state; PostgreSQL's orders once the sale's keys are gone. null: no such sale.
+   */
+  async me(activityId: string, userId: string, now = Date.now()): Promise<ShopperState | null> {
+    const state = await this.states.get(activityId, now);
+    if (!state) return this.meFromOrders(activityId, userId);
+    const r = await readShopper(this.redis, activityId, userId);
+    return {
+      activityId,
+      held: r.held,
+      tickets: r.tickets.map((t): OwnTicket => ({ ...viewOf(t, state), ticketId: t.ticketId, quantity: t.quantity })),
+      trace: r.trace && traceOf(r.trace, state),
+      source: "live",
+    };
+  }
+
+  private async meFromOrders(activityId: string, userId: string): Promise<ShopperState | null> {
+    const a = await this.archiveOf?.(activityId, userId);
+    if (!a) return null;
+    const tickets = a.orders.map((o): OwnTicket => ({
+      status: TICKET_STATE.confirmed,
+      ticketId: o.ticketId,
+      sequence: o.sequence,
+      quantity: o.quantity,
+      orderId: o.orderId,
+      ...(o.payBy ? { payBy: o.payBy.toISOString() } : {}),
+    }));
+    return { activityId, held: a.held, tickets, trace: null, source: "archive" };
   }
 
   /** A ticket whose Redis hash is gone (a retired sale's keys expired): its order, if one was written. */
@@ -165,21 +210,30 @@ export class FlashCore {
       const p95 = samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.95))]!;
       latency = { p95, n: samples.length, at: Date.now() };
     }
+    const traces = this.traces;
+    this.traces = new Map();
     const pipe = this.redis.pipeline();
     queueMetrics(pipe, refusals, latency);
+    queueTraces(pipe, traces);
     if (pipe.length) await pipe.exec();
   }
 
-  /** Counts a refusal answered before admission (rate limit, gate) for the dashboard. */
-  countRefusal(activityId: string, code: RefusalCode): void {
-    this.refuseLocally(activityId, code);
+  /** Counts a refusal answered before admission (rate limit, gate) for the dashboard, and the shopper's trace. */
+  countRefusal(activityId: string, code: RefusalCode, userId?: string): void {
+    this.refuseLocally(activityId, code, userId);
   }
 
-  private refuseLocally(activityId: string, code: RefusalCode): { ok: false; code: RefusalCode } {
+  private refuseLocally(activityId: string, code: RefusalCode, userId?: string): { ok: false; code: RefusalCode } {
     countRefusal(code);
     let counts = this.localRefusals.get(activityId);
     if (!counts) this.localRefusals.set(activityId, (counts = new Map()));
     counts.set(code, (counts.get(code) ?? 0) + 1);
+    // As admission.lua notes it: the first decided attempt, a click before the start decides nothing.
+    if (userId && code !== "NOT_STARTED") {
+      let byUser = this.traces.get(activityId);
+      if (!byUser) this.traces.set(activityId, (byUser = new Map()));
+      if (!byUser.has(userId) && byUser.size < TRACE_BUFFER_CAP) byUser.set(userId, { atMs: Date.now(), outcome: code, sequence: null });
+    }
     return { ok: false, code };
   }
 
@@ -189,4 +243,25 @@ export class FlashCore {
     if (this.latencies.length < 4096) this.latencies.push(ms);
     else this.latencies[Math.floor(Math.random() * 4096)] = ms;
   }
+}
+
+/** The owner's view of a ticket record; `state` (the activity's) gives a queued ticket its place. */
+function viewOf(t: TicketRecord, state: ActivityState | null): TicketView {
+  const sequence = t.sequence;
+  if (t.state === TICKET_STATE.confirmed) {
+    return { status: t.state, sequence, orderId: t.orderId ?? "", ...(t.payByMs ? { payBy: new Date(t.payByMs).toISOString() } : {}) };
+  }
+  if (t.state === TICKET_STATE.rejected) return { status: t.state, sequence, code: (t.code as RejectionCode | null) ?? "SOLD_OUT" };
+  return { status: TICKET_STATE.queued, sequence, ahead: aheadOf(sequence, state?.served ?? 0) };
+}
+
+function traceOf(t: TraceEntry, state: ActivityState): MissTrace {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    startAt: iso(state.startMs),
+    at: iso(t.atMs),
+    outcome: t.outcome === TRACE_OK ? "ADMITTED" : (t.outcome as RefusalCode),
+    sequence: t.sequence,
+    lastUnit: state.lastUnit && { sequence: state.lastUnit.sequence, at: iso(state.lastUnit.atMs) },
+  };
 }

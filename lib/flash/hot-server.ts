@@ -3,7 +3,7 @@ import type http from "node:http";
 import type { SessionReader } from "@/lib/auth/session-token";
 import type { FlashCore } from "@/lib/flash/core";
 import {
-  buyReply, matchFlashRoute, progressReply, refusal, ticketReply, timeReply, tokenReply, type DoorContext, type HttpReply,
+  buyReply, matchFlashRoute, meReply, progressReply, refusal, ticketReply, timeReply, tokenReply, type DoorContext, type HttpReply,
 } from "@/lib/flash/http";
 import type { Gate } from "@/lib/gate";
 import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
@@ -15,7 +15,7 @@ const logger = log.child({ component: "web" });
 export const isFlashRoute = (method: string, pathname: string) => matchFlashRoute(method, pathname) !== null;
 
 /**
- * The hot paths (buy, token, ticket, progress, time) answered on node:http through the shared
+ * The hot paths (buy, token, ticket, me, progress, time) answered on node:http through the shared
  * core; every other request goes to `fallback` (Next.js). Used by scripts/server.ts and the tests.
  */
 export function createHotHandler(o: {
@@ -40,6 +40,8 @@ export function createHotHandler(o: {
         return tokenReply(core, await user(), match.activityId, door);
       case "ticket":
         return ticketReply(core, await user(), match.ticketId, door);
+      case "me":
+        return meReply(core, await user(), match.activityId, door);
       case "buy":
         // destroyOnReturn: false keeps the socket when a body is refused past its limit, so the 413 can still be sent.
         return buyReply(core, await user(), match.activityId, {

@@ -3,7 +3,7 @@ import type { SessionClaims } from "@/lib/auth/session-token";
 import { httpStatus, type RefusalCode } from "@/lib/flash/codes";
 import type { FlashCore } from "@/lib/flash/core";
 import { activityIdSchema, buyRequest, type RequestSpec } from "@/lib/flash/schemas";
-import type { BuyAccepted, TokenGranted } from "@/lib/flash/wire";
+import type { BuyAccepted, ShopperState, TokenGranted } from "@/lib/flash/wire";
 import type { Gate } from "@/lib/gate";
 import type { HotRoute } from "@/lib/rate-limit";
 import type { z } from "zod";
@@ -110,7 +110,7 @@ export function rateLimited(retryAfterS: number): HttpReply {
 /** A blocked user, address or email domain (admin console → Blocklist), counted on the dashboard. */
 function blocked(core: FlashCore, user: SessionClaims, activityId: string, door?: DoorContext): HttpReply | null {
   if (!door?.gate?.blocklist.blocks({ userId: user.userId, ip: door.ip, email: user.email })) return null;
-  core.countRefusal(activityId, "BLOCKED");
+  core.countRefusal(activityId, "BLOCKED", user.userId);
   return refusal("BLOCKED");
 }
 
@@ -119,7 +119,7 @@ async function limited(core: FlashCore, route: HotRoute, userId: string, activit
   if (!door?.gate) return null;
   const verdict = await door.gate.limits.hit(route, userId, door.ip);
   if (verdict.ok) return null;
-  if (activityId) core.countRefusal(activityId, "RATE_LIMITED");
+  if (activityId) core.countRefusal(activityId, "RATE_LIMITED", userId);
   return rateLimited(verdict.retryAfterS);
 }
 
@@ -148,7 +148,7 @@ export async function tokenReply(
   const limit = blocked(core, user, activityId, door) ?? (await limited(core, "token", user.userId, activityId, door));
   if (limit) return limit;
   if (door?.gate?.requireVerifiedEmail && !user.verified) {
-    core.countRefusal(activityId, "EMAIL_UNVERIFIED");
+    core.countRefusal(activityId, "EMAIL_UNVERIFIED", user.userId);
     return refusal("EMAIL_UNVERIFIED");
   }
   // An HMAC over the cookie, checked in this process: the pass costs no Redis round trip.
@@ -170,6 +170,19 @@ export async function ticketReply(
   return { status: 200, body: view, headers: NO_STORE };
 }
 
+/** The shopper's own state in a sale (tickets, units held, trace): private, limited like the ticket polls. */
+export async function meReply(
+  core: FlashCore, user: SessionClaims | null, activityId: string, door?: DoorContext,
+): Promise<HttpReply> {
+  if (!user) return refusal("UNAUTHENTICATED");
+  if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
+  const limit = await limited(core, "tickets", user.userId, null, door);
+  if (limit) return limit;
+  const state = await core.me(activityId, user.userId);
+  if (!state) return refusal("NOT_FOUND");
+  return { status: 200, body: state satisfies ShopperState, headers: NO_STORE };
+}
+
 export async function progressReply(core: FlashCore, activityId: string): Promise<HttpReply> {
   if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
   const progress = await core.progress(activityId);
@@ -183,18 +196,19 @@ export function timeReply(): HttpReply {
 
 /** Routes the hot paths; null means "not a flash route" so the caller hands the request on. */
 export function matchFlashRoute(method: string, pathname: string):
-  | { route: "buy" | "token" | "progress"; activityId: string }
+  | { route: "buy" | "token" | "progress" | "me"; activityId: string }
   | { route: "ticket"; ticketId: string }
   | { route: "time" }
   | null {
   if (!pathname.startsWith("/api/")) return null;
   if (pathname === "/api/time" && method === "GET") return { route: "time" };
-  let m = /^\/api\/activities\/([^/]+)\/(orders|token|progress)$/.exec(pathname);
+  let m = /^\/api\/activities\/([^/]+)\/(orders|token|progress|me)$/.exec(pathname);
   if (m) {
     const [, activityId, what] = m as unknown as [string, string, string];
     if (what === "orders" && method === "POST") return { route: "buy", activityId };
     if (what === "token" && method === "GET") return { route: "token", activityId };
     if (what === "progress" && method === "GET") return { route: "progress", activityId };
+    if (what === "me" && method === "GET") return { route: "me", activityId };
     return null;
   }
   m = /^\/api\/tickets\/([^/]+)$/.exec(pathname);

@@ -2,7 +2,7 @@ import "server-only";
 import { createSessionReader, type SessionReader } from "@/lib/auth/session-token";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
-import { FlashCore, type OrderLookup } from "@/lib/flash/core";
+import { FlashCore, type OrderLookup, type ShopperArchive } from "@/lib/flash/core";
 import { EVENTS_CHANNEL, decodeChange } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
 import { createRedisConnection, redis } from "@/lib/redis";
@@ -23,12 +23,27 @@ export const orderOfTicket: OrderLookup = async (ticketId) => {
   return o && { orderId: o.id, userId: o.userId, sequence: o.sequence, payBy: o.payBy };
 };
 
+/** A shopper's orders and units in a sale (PostgreSQL): /me once a retired sale's Redis keys expired. */
+export const shopperArchive: ShopperArchive = async (activityId, userId) => {
+  const a = await db().activity.findUnique({
+    where: { id: activityId },
+    select: {
+      orders: { where: { userId }, orderBy: { sequence: "asc" }, select: { id: true, ticketId: true, sequence: true, quantity: true, payBy: true } },
+      buyers: { where: { userId }, select: { units: true } },
+    },
+  });
+  return a && {
+    held: a.buyers[0]?.units ?? 0,
+    orders: a.orders.map((o) => ({ orderId: o.id, ticketId: o.ticketId, sequence: o.sequence, quantity: o.quantity, payBy: o.payBy })),
+  };
+};
+
 const globalForFlash = globalThis as unknown as { flash?: Instance };
 
 /** The process's flash core: one per process, listening for run-control events so its caches react at once. */
 export function flash(): Instance {
   if (!globalForFlash.flash) {
-    const core = new FlashCore(redis(), env().FLASH_TOKEN_SECRET, { orderOf: orderOfTicket });
+    const core = new FlashCore(redis(), env().FLASH_TOKEN_SECRET, { orderOf: orderOfTicket, archiveOf: shopperArchive });
     const sub = createRedisConnection("flash-events");
     void sub.subscribe(EVENTS_CHANNEL);
     sub.on("message", (_channel: string, message: string) => {

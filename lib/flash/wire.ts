@@ -24,6 +24,39 @@ export type TicketView =
   | { status: "CONFIRMED"; sequence: number; orderId: string; payBy?: string }
   | { status: "REJECTED"; sequence: number; code: RejectionCode };
 
+/** One of the shopper's tickets in GET /api/activities/{id}/me. */
+export type OwnTicket = TicketView & { ticketId: string; quantity: number };
+
+/**
+ * GET /api/activities/{id}/me: the signed-in shopper's own state in a sale, private (no-store).
+ * `source` is "archive" once the sale's Redis keys have expired and PostgreSQL answered (orders
+ * only: no queue, no trace).
+ */
+export interface ShopperState {
+  activityId: string;
+  /** Units admitted and not refused: what counts against the sale's per-person limit. */
+  held: number;
+  tickets: OwnTicket[];
+  trace: MissTrace | null;
+  source: "live" | "archive";
+}
+
+/**
+ * "Why didn't I get one?": the shopper's first decided attempt (at or after the start) next to the
+ * point where the stock ran out. Times are ISO; the page shows them relative to `startAt`.
+ */
+export interface MissTrace {
+  startAt: string;
+  /** When the attempt reached the server. */
+  at: string;
+  /** "ADMITTED", or the check that refused it. */
+  outcome: "ADMITTED" | RefusalCode;
+  /** Their place in the queue, when admitted. */
+  sequence: number | null;
+  /** The ticket that took the last unit and when (null: the stock never ran out). */
+  lastUnit: { sequence: number; at: string } | null;
+}
+
 /** Any refused request (4xx/503); `startAt` on NOT_STARTED from the token route, `retryAfter` (seconds) on RATE_LIMITED. */
 export interface Refusal {
   code: RefusalCode;

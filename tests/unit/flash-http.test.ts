@@ -12,6 +12,8 @@ describe("routes of the hot server", () => {
     expect(matchFlashRoute("GET", "/api/activities/cabc12345/orders")).toBeNull();
     expect(matchFlashRoute("GET", "/api/activities/cabc12345/progress")).toEqual({ route: "progress", activityId: "cabc12345" });
     expect(matchFlashRoute("GET", "/api/activities/cabc12345/token")).toEqual({ route: "token", activityId: "cabc12345" });
+    expect(matchFlashRoute("GET", "/api/activities/cabc12345/me")).toEqual({ route: "me", activityId: "cabc12345" });
+    expect(matchFlashRoute("POST", "/api/activities/cabc12345/me")).toBeNull();
     expect(matchFlashRoute("GET", "/api/tickets/x.y")).toEqual({ route: "ticket", ticketId: "x.y" });
     expect(matchFlashRoute("GET", "/api/time")).toEqual({ route: "time" });
     expect(matchFlashRoute("GET", "/api/auth/session")).toBeNull();

@@ -35,6 +35,8 @@ export interface ActivityState {
   /** Tickets with a final answer. */
   served: number;
   soldOutAt: number | null;
+  /** The ticket that took the last unit at the latest sell-out (kept when units come back). */
+  lastUnit: { sequence: number; atMs: number } | null;
   /** The stock field is there: preheat finished writing (mirror.lua and restock.lua check the same). */
   preheated: boolean;
   /** The gate: buy tokens only for holders of a pass (the sale's human check solved). */
@@ -67,11 +69,17 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     admitted: num(h[META.seq]),
     served: num(h[META.served]),
     soldOutAt: h[META.soldOutAt] ? Number(h[META.soldOutAt]) : null,
+    lastUnit: decodeLastUnit(h[META.lastUnit]),
     preheated: h[META.stock] !== undefined,
     passRequired: h[META.pass] === FLAG_ON,
     captchaCost: num(h[META.pow]),
     refuseNonPayers: h[META.nonPayers] === FLAG_ON,
   };
+}
+
+function decodeLastUnit(v: string | undefined): ActivityState["lastUnit"] {
+  const [seq, at] = (v ?? "").split("|");
+  return seq && at ? { sequence: Number(seq), atMs: Number(at) } : null;
 }
 
 /** Sold out: the counter admission spends is used up. */
@@ -152,6 +160,44 @@ export function decodeTicket(values: (string | null)[]): TicketRecord | null {
     payByMs: payBy ? Number(payBy) : null,
     code: code || null,
   };
+}
+
+/**
+ * A shopper's first decided attempt in a sale ({act:ID}:trace, "atMs|outcome|sequence"): admitted
+ * (TRACE_OK, with the sequence) or refused (the code). Written by admission.lua, or by a web
+ * process for refusals it answered itself (FlashCore.flushMetrics).
+ */
+export interface TraceEntry {
+  atMs: number;
+  outcome: string;
+  sequence: number | null;
+}
+
+export const encodeTrace = (t: TraceEntry) => `${t.atMs}|${t.outcome}|${t.sequence ?? ""}`;
+
+export function decodeTrace(v: string | null | undefined): TraceEntry | null {
+  const [at, outcome, seq] = (v ?? "").split("|");
+  if (!at || !outcome) return null;
+  return { atMs: Number(at), outcome, sequence: seq ? Number(seq) : null };
+}
+
+/** What me.lua read for one shopper: units held, their trace, their tickets. */
+export interface ShopperRecord {
+  held: number;
+  trace: TraceEntry | null;
+  tickets: (TicketRecord & { ticketId: string })[];
+}
+
+/** me.lua's flat reply: held, trace, then per ticket its id and TICKET_FIELDS. */
+export function decodeShopper(reply: string[]): ShopperRecord {
+  const [held, trace, ...rest] = reply;
+  const tickets: ShopperRecord["tickets"] = [];
+  const width = TICKET_FIELDS.length + 1;
+  for (let i = 0; i + width <= rest.length; i += width) {
+    const t = decodeTicket(rest.slice(i + 1, i + width));
+    if (t) tickets.push({ ...t, ticketId: rest[i]! });
+  }
+  return { held: num(held), trace: decodeTrace(trace), tickets };
 }
 
 /** An order request as admission appended it to the activity's stream. */

@@ -2,6 +2,8 @@ import "server-only";
 import type { ChainableCommander, Redis } from "ioredis";
 import {
   decodeEntry,
+  decodeShopper,
+  encodeTrace,
   decodeMeta,
   decodeStats,
   decodeTicket,
@@ -14,7 +16,9 @@ import {
   type Counters,
   type LatencyReport,
   type MetaRules,
+  type ShopperRecord,
   type StreamEntry,
+  type TraceEntry,
   type TicketRecord,
 } from "@/lib/flash/store/codec";
 import {
@@ -72,6 +76,12 @@ export async function readTicket(
   if (!parsed) return null;
   const t = decodeTicket(await redis.hmget(activityKeys(parsed.activityId).ticket(ticketId), ...TICKET_FIELDS));
   return t && { ...t, activityId: parsed.activityId };
+}
+
+/** One shopper's units held, trace and tickets in one sale: one round trip (lib/flash/me.lua). */
+export async function readShopper(redis: Redis, activityId: string, userId: string): Promise<ShopperRecord> {
+  const k = activityKeys(activityId);
+  return decodeShopper(await withScripts(redis).flashMe(k.users, k.mine, k.trace, userId, k.ticket(""), ...TICKET_FIELDS));
 }
 
 /** Many tickets of one activity, pipelined; missing ones are absent from the map. */
@@ -165,7 +175,7 @@ export async function retireActivity(redis: Redis, activityId: string): Promise<
 export async function expireActivity(redis: Redis, activityId: string, ttlSec: number): Promise<void> {
   const keys = activityKeys(activityId);
   const all = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
-  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle);
+  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace);
   for (let i = 0; i < all.length; i += 5000) {
     const pipe = redis.pipeline();
     for (const key of all.slice(i, i + 5000)) pipe.expire(key, ttlSec);
@@ -178,7 +188,7 @@ export async function forgetActivity(redis: Redis, activityId: string): Promise<
   const keys = activityKeys(activityId);
   const tickets = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
   for (let i = 0; i < tickets.length; i += 5000) await redis.unlink(...tickets.slice(i, i + 5000));
-  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks);
+  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.mine, keys.trace);
 }
 
 /** Writes rules into the activity's meta (the preheat, the scheduler's status moves). */
@@ -254,6 +264,17 @@ export function queueMetrics(
     for (const [code, n] of counts) pipe.hincrby(stats, refusedField(code), n);
   }
   if (latency) pipe.hset(LATENCY_KEY, String(process.pid), encodeLatency(latency));
+}
+
+/**
+ * Queues the first decided attempt of shoppers whose refusal a web process answered itself (sold
+ * out from its cache, rate limits, the gate): HSETNX, so an earlier note (admission's) stays.
+ */
+export function queueTraces(pipe: ChainableCommander, traces: Map<string, Map<string, TraceEntry>>): void {
+  for (const [activityId, byUser] of traces) {
+    const key = activityKeys(activityId).trace;
+    for (const [userId, t] of byUser) pipe.hsetnx(key, userId, encodeTrace(t));
+  }
 }
 
 export function readLatencies(redis: Redis): Promise<Record<string, string>> {

@@ -18,6 +18,9 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   {act:ID}:restocks  hash  restock operation id -> units, or "void" once given up
  *   {act:ID}:lifecycle hash  orderId -> "stock:quota:version": what the order lifecycle has applied
  *                            to the counters for that order (lib/orders/stock-mirror.lua)
+ *   {act:ID}:mine      hash  userId -> the user's ticket ids, space-separated (GET …/me reads it)
+ *   {act:ID}:trace     hash  userId -> "atMs|outcome|sequence": the user's first decided attempt
+ *                            (outcome OK or a refusal code), for "Why didn't I get one?"
  *   flash:active       set   activity ids whose streams the workers consume
  *   flash:events       pub/sub channel: change events ({activityId, event}) to every web process
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
@@ -35,10 +38,18 @@ export const activityKeys = (activityId: string) => {
     stats: `${tag}:stats`,
     restocks: `${tag}:restocks`,
     lifecycle: `${tag}:lifecycle`,
+    mine: `${tag}:mine`,
+    trace: `${tag}:trace`,
     ticket: (ticketId: string) => `${tag}:t:${ticketId}`,
   };
 };
 export type ActivityKeys = ReturnType<typeof activityKeys>;
+
+/** The keys of admission.lua, in its KEYS order, for a new ticket. */
+export const admissionKeys = (activityId: string, ticketId: string) => {
+  const k = activityKeys(activityId);
+  return [k.meta, k.users, k.idem, k.stream, k.ticket(ticketId), k.stats, k.mine, k.trace] as const;
+};
 
 /** Activities whose streams the workers consume. */
 export const ACTIVE_SET = "flash:active";
@@ -68,6 +79,7 @@ export const META = {
   seq: "seq", // last sequence number handed out = tickets admitted
   served: "served", // tickets with a final answer
   soldOutAt: "soldOutAt", // when the counter reached 0; cleared when units come back
+  lastUnit: "lastUnit", // "sequence|atMs" of the ticket that took the last unit (latest sell-out; never cleared)
   pass: "pass", // FLAG_ON: buy tokens only for holders of a gate pass (the sale's human check)
   pow: "pow", // the sale's ALTCHA difficulty (largest counter a browser may have to try)
   nonPayers: "nonpay", // FLAG_ON: flagged non-payers are refused (activities.refuse_non_payers)
@@ -106,6 +118,8 @@ export const FLAG_ON = "1";
 export const FLAG_OFF = "0";
 /** Value of a restock operation id in {act:ID}:restocks once the operation was given up. */
 export const RESTOCK_VOID = "void";
+/** Outcome in a {act:ID}:trace entry for an attempt that was admitted (else the refusal code). */
+export const TRACE_OK = "OK";
 
 /*
  * The deduction-mode rule, written once: PAYMENT mode takes stock only at payment, so admission
@@ -160,7 +174,7 @@ const luaLocals = (prefix: string, names: Record<string, string>) =>
 /**
  * The Lua names, generated from the constants above: M_* meta fields, T_* ticket fields, E_* stream
  * entry fields, S_* stats fields (S_REFUSED is the prefix), ST_* ticket states, FLAG_ON/FLAG_OFF,
- * RESTOCK_VOID, QUOTA_MODE and counter_for(mode). One line, so a script's error line numbers are off by exactly one.
+ * RESTOCK_VOID, TRACE_OK, QUOTA_MODE and counter_for(mode). One line, so a script's error line numbers are off by exactly one.
  */
 export const LUA_HEADER = [
   ...luaLocals("M_", META),
@@ -168,6 +182,6 @@ export const LUA_HEADER = [
   ...luaLocals("E_", ENTRY),
   ...luaLocals("S_", STATS),
   ...luaLocals("ST_", TICKET_STATE),
-  `local FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE = ${[FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE].map((v) => JSON.stringify(v)).join(", ")}`,
+  `local FLAG_ON, FLAG_OFF, RESTOCK_VOID, TRACE_OK, QUOTA_MODE = ${[FLAG_ON, FLAG_OFF, RESTOCK_VOID, TRACE_OK, QUOTA_MODE].map((v) => JSON.stringify(v)).join(", ")}`,
   "local function counter_for(mode) if mode == QUOTA_MODE then return M_QUOTA end return M_STOCK end",
 ].join(" ");

@@ -2,7 +2,7 @@ import "server-only";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Redis, Result } from "ioredis";
-import { LUA_HEADER } from "@/lib/flash/store/layout";
+import { LUA_HEADER, type admissionKeys } from "@/lib/flash/store/layout";
 
 /*
  * Every Lua script of the project, registered on a client as a command. The sources sit next to the
@@ -10,8 +10,10 @@ import { LUA_HEADER } from "@/lib/flash/store/layout";
  * ioredis runs them with EVALSHA and falls back to EVAL once if the server has not cached them yet.
  */
 const SCRIPTS = {
-  /** Admission (lib/flash/admission.lua): keys meta, users, idem, stream, ticket, stats. */
-  flashAdmit: { file: "lib/flash/admission.lua", keys: 6 },
+  /** Admission (lib/flash/admission.lua): keys meta, users, idem, stream, ticket, stats, mine, trace. */
+  flashAdmit: { file: "lib/flash/admission.lua", keys: 8 },
+  /** A shopper's own state in a sale (lib/flash/me.lua): keys users, mine, trace. Read-only. */
+  flashMe: { file: "lib/flash/me.lua", keys: 3 },
   /** The workers' final answers (lib/orders/finalize.lua): keys meta, users, stats, ticket…. */
   flashFinalize: { file: "lib/orders/finalize.lua" },
   adminRestock: { file: "lib/admin/restock.lua", keys: 2 },
@@ -24,18 +26,14 @@ const SCRIPTS = {
 declare module "ioredis" {
   interface RedisCommander<Context> {
     flashAdmit(
-      meta: string,
-      users: string,
-      idem: string,
-      stream: string,
-      ticket: string,
-      stats: string,
+      ...keysThenArgs: [...keys: ReturnType<typeof admissionKeys>,
       userId: string,
       quantity: number,
       idempotencyKey: string,
       nowMs: number,
-      ticketId: string,
+      ticketId: string],
     ): Result<[string, string, number, number?], Context>;
+    flashMe(users: string, mine: string, trace: string, userId: string, ticketPrefix: string, ...fields: string[]): Result<string[], Context>;
     flashFinalize(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
     adminRestock(
       meta: string,

@@ -1,7 +1,8 @@
 // `npm test`: typecheck, lint, unit tests, integration tests (vitest, real Redis and PostgreSQL), the
 // Playwright suite in Debian chromium against a production build, and the benchmark's CI mode.
 //   tsx scripts/test.ts [typecheck|lint|unit|integration|vitest|e2e|bench]… [vitest file filters…]
-// No step named: all of them. `vitest` = unit + integration. Other words filter vitest's test files.
+// No step named: all of them. `vitest` = unit + integration. Other words filter vitest's test files
+// and Playwright's spec files (`npm test -- e2e shopper-state` runs that spec and the sign-in setup).
 // Services and migrations start only for the steps that need them (integration, e2e, bench).
 // Every suite must run and report tests; a suite that runs none, or skips one, fails the whole command.
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -121,7 +122,8 @@ if (needsServices) {
         children.push(startProcess(`worker${n}`, ...tsxArgs("scripts/worker.ts"), { ...prodEnv, WORKER_NAME: `e2e-${n}` }));
       await waitForHttp(`http://127.0.0.1:${port}/api/time`, 90_000, web);
       const out = report("playwright.json");
-      await run(bin("playwright"), ["test", "-c", "playwright"], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(fail);
+      const specs = filters.length ? [...filters, "auth.setup"] : [];
+      await run(bin("playwright"), ["test", "-c", "playwright", ...specs], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(fail);
       countPlaywright(out);
       await stopProcesses(children.splice(0));
     }

@@ -1,6 +1,6 @@
 "use client";
 
-import type { BuyAccepted, Progress, Refusal, TicketView, TokenGranted } from "@/lib/flash/wire";
+import type { BuyAccepted, Progress, Refusal, ShopperState, TicketView, TokenGranted } from "@/lib/flash/wire";
 
 // Browser side of the flash-sale HTTP API (README "HTTP API"); the types are the server's (lib/flash/wire.ts).
 
@@ -48,7 +48,8 @@ async function retrying<T>(call: () => Promise<T>, { attempts = 4, onRetry }: Re
 
 // Queries throw UnavailableError and React Query retries them with its backoff (components/providers).
 export async function fetchProgress(activityId: string): Promise<Progress | null> {
-  const { status, body } = await answerOf(`/api/activities/${activityId}/progress`);
+  // The same for everyone and cacheable by a CDN: no cookie goes with it.
+  const { status, body } = await answerOf(`/api/activities/${activityId}/progress`, { credentials: "omit" });
   if (status === 404) return null;
   if (status !== 200) throw new Error(`progress ${status}`);
   return body as Progress;
@@ -59,6 +60,14 @@ export async function fetchTicket(ticketId: string): Promise<TicketView | null> 
   if (status === 404) return null;
   if (status !== 200) throw new Error(`ticket ${status}`);
   return body as TicketView;
+}
+
+/** The shopper's own tickets, units held and trace in a sale; null when signed out or no such sale. */
+export async function fetchMe(activityId: string): Promise<ShopperState | null> {
+  const { status, body } = await answerOf(`/api/activities/${activityId}/me`, { cache: "no-store" });
+  if (status === 404 || status === 401) return null;
+  if (status !== 200) throw new Error(`me ${status}`);
+  return body as ShopperState;
 }
 
 export function requestToken(activityId: string, opts: RetryOptions = {}): Promise<TokenGranted | Refusal> {

@@ -1,16 +1,17 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSession } from "next-auth/react";
-import { startTransition, useActionState, useState, useSyncExternalStore, type FormEvent } from "react";
+import { startTransition, useActionState, useCallback, useEffect, useState, useSyncExternalStore, type FormEvent } from "react";
 import { MESSAGES, type RefusalCode } from "@/lib/flash/codes";
 import { formatMoney } from "@/lib/format";
-import { aheadOf, type BuyAccepted, type Progress } from "@/lib/flash/wire";
+import { aheadOf, type BuyAccepted, type Progress, type TicketView } from "@/lib/flash/wire";
 import { fetchProgress, fetchTicket, postBuy, requestToken } from "@/components/flash/api";
 import { BuyRefused, TicketStatus } from "@/components/flash/ticket-status";
 import { formatCountdown, useServerNow } from "@/components/flash/use-server-clock";
 import { HumanCheck, useGate } from "@/components/flash/human-check";
+import { OfflineNote, WhyNot, currentTicket, meQueryKey, useOnline, useShopperState } from "@/components/flash/shopper-state";
 
 // The panel's words, in one place until the message catalogue arrives.
 const TEXT = {
@@ -26,6 +27,7 @@ const TEXT = {
   cancelled: "Cancelled",
   cancelledNote: "This sale was cancelled; nothing was sold.",
   otherSales: "See the shop's other sales",
+  viewOrder: "View your order",
 };
 
 interface Props {
@@ -54,9 +56,16 @@ export function BuyPanel(p: Props) {
   const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
   const [ticket, setTicket] = useState<BuyAccepted | null>(null);
   const [retrying, setRetrying] = useState(false);
-  const gate = useGate(p.activityId, auth === "authenticated");
+  const queryClient = useQueryClient();
+  const signedIn = auth === "authenticated";
+  const online = useOnline();
+  const gate = useGate(p.activityId, signedIn);
+  // The shopper's tickets as the server has them: a reload, another tab or device shows the same.
+  const me = useShopperState(p.activityId, signedIn);
+  const progressKey = ["progress", p.activityId];
+  const refreshMe = useCallback(() => void queryClient.invalidateQueries({ queryKey: meQueryKey(p.activityId) }), [queryClient, p.activityId]);
   const progress = useQuery({
-    queryKey: ["progress", p.activityId],
+    queryKey: progressKey,
     queryFn: () => fetchProgress(p.activityId),
     // Shared by every shopper and cacheable for a second: the crowd costs the origin little.
     refetchInterval: (q) => (q.state.data?.soldOut && !ticket ? 5_000 : 1_000),
@@ -75,9 +84,13 @@ export function BuyPanel(p: Props) {
       const idempotencyKey = crypto.randomUUID();
       const quantity = Number(form.get("quantity") ?? 1);
       const result = await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }, { onRetry });
+      // Sold out: the stock bar should say so now, not at the next poll.
+      if ("code" in result && result.code === "SOLD_OUT") void queryClient.invalidateQueries({ queryKey: progressKey });
       return "code" in result ? { error: result.code, retryAfter: result.retryAfter } : result;
     } finally {
       setRetrying(false);
+      // Whatever the answer, the shopper's own state has news (a ticket, a trace).
+      refreshMe();
     }
   }, null);
   const submit = (e: FormEvent<HTMLFormElement>) => {
@@ -88,15 +101,21 @@ export function BuyPanel(p: Props) {
 
   // The latest ticket stays on screen when a later attempt is refused.
   if (state && "ticketId" in state && state.ticketId !== ticket?.ticketId) setTicket(state);
+  // This page's buy until the server's list has it, then the server's choice (currentTicket).
+  const restored = currentTicket(me.data);
+  const shown = ticket && !me.data?.tickets.some((t) => t.ticketId === ticket.ticketId) ? ticket : restored;
   // The ticket's answer as LiveTicket fetched it (read from the shared cache, never fetched here).
   const own = useQuery({
-    queryKey: ["ticket", ticket?.ticketId],
-    queryFn: () => fetchTicket(ticket!.ticketId),
+    queryKey: ["ticket", shown?.ticketId],
+    queryFn: () => fetchTicket(shown!.ticketId),
     enabled: false,
   });
-  const ticketStatus = ticket ? (own.data?.status ?? "QUEUED") : null;
-  // Queued or bought in this page's session: another click would only meet the limit.
-  const holding = ticketStatus === "QUEUED" || ticketStatus === "CONFIRMED";
+  const ticketStatus = shown ? (own.data?.status ?? ("status" in shown ? shown.status : "QUEUED")) : null;
+  const queued = ticketStatus === "QUEUED";
+  // Units held against the limit: the server's count, or at least this page's ticket.
+  const held = Math.max(me.data?.held ?? 0, queued || ticketStatus === "CONFIRMED" ? 1 : 0);
+  const limitReached = held >= p.perUserLimit;
+  const orderId = own.data?.status === "CONFIRMED" ? own.data.orderId : restored?.status === "CONFIRMED" ? restored.orderId : null;
 
   const live = now >= startMs && now < endMs;
   const status = progress.data?.status ?? p.status;
@@ -107,11 +126,11 @@ export function BuyPanel(p: Props) {
   const paused = progress.data?.paused ?? false;
   const stockLeft = progress.data?.stockLeft;
   // Without JavaScript nothing ticks or polls: the button stays on and the action answers.
-  const disabled = hydrated && (!live || pending || holding || soldOut || paused || auth !== "authenticated");
+  const disabled = hydrated && (!live || pending || queued || limitReached || soldOut || paused || !signedIn);
   const label = !hydrated
     ? TEXT.buy
-    : ticketStatus === "CONFIRMED" ? TEXT.bought
-    : ticketStatus === "QUEUED" ? TEXT.queued
+    : queued ? TEXT.queued
+    : limitReached ? TEXT.bought
     : soldOut ? TEXT.soldOut : paused ? TEXT.paused : now < startMs ? TEXT.notStarted : pending ? TEXT.buying : TEXT.buy;
 
   return (
@@ -161,9 +180,14 @@ export function BuyPanel(p: Props) {
           ) : (
             <input type="hidden" name="quantity" value="1" />
           )}
-          <button type="submit" className="btn primary big" disabled={disabled} data-testid="buy-button">
+          <button type="submit" className="btn primary big" disabled={disabled} data-testid="buy-button" data-state={hydrated ? (queued ? "queued" : limitReached ? "bought" : soldOut ? "sold-out" : undefined) : undefined}>
             {label}
           </button>
+          {hydrated && limitReached && !queued && (
+            <Link href={orderId ? `/orders/${orderId}` : "/orders"} data-testid="bought-link">
+              {TEXT.viewOrder}
+            </Link>
+          )}
           <p className="muted">Limit {p.perUserLimit} per person.</p>
         </form>
       )}
@@ -175,7 +199,7 @@ export function BuyPanel(p: Props) {
           </p>
         )}
         {!retrying && state && "error" in state && <BuyRefused code={state.error} retryAfter={state.retryAfter} />}
-        {!state && soldOut && !ticket && !cancelled && !ended && (
+        {!state && soldOut && !shown && !cancelled && !ended && (
           <p className="alert" data-testid="sold-out-note">
             {MESSAGES.SOLD_OUT} <Link href="/">{TEXT.otherSales}</Link>
           </p>
@@ -187,7 +211,18 @@ export function BuyPanel(p: Props) {
             Live figures are unavailable for a moment; trying again…
           </p>
         )}
-        {ticket && <LiveTicket key={ticket.ticketId} ticket={ticket} progress={progress.data ?? null} />}
+        {hydrated && (!online || (progress.failureCount > 0 && progress.data)) && <OfflineNote />}
+        {shown && (
+          <LiveTicket
+            key={shown.ticketId}
+            ticket={shown}
+            progress={progress.data ?? null}
+            onFinal={refreshMe}
+          />
+        )}
+        {me.data?.trace && (soldOut || ended || cancelled) && !queued && ticketStatus !== "CONFIRMED" && (
+          <WhyNot trace={me.data.trace} rejectedCode={shown === restored && restored?.status === "REJECTED" ? restored.code : undefined} />
+        )}
       </div>
     </section>
   );
@@ -208,17 +243,27 @@ function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sella
   );
 }
 
-function LiveTicket({ ticket, progress }: { ticket: BuyAccepted; progress: Progress | null }) {
-  // The position comes from the shared progress figures; the ticket itself is asked only once the queue reaches it.
-  const derived = aheadOf(ticket.sequence, progress?.served ?? 0);
+/**
+ * A ticket bought in this page, or restored from the server (then with its view: a final one is
+ * shown as is). A queued ticket's place comes from the shared progress figures; the ticket itself
+ * is asked only once the queue reaches it, and `onFinal` hears when it is answered.
+ */
+function LiveTicket({ ticket, progress, onFinal }: { ticket: BuyAccepted | (TicketView & { ticketId: string }); progress: Progress | null; onFinal: () => void }) {
+  const restoredFinal = "status" in ticket && ticket.status !== "QUEUED" ? ticket : undefined;
+  let derived = aheadOf(ticket.sequence, progress?.served ?? 0);
+  if ("ahead" in ticket) derived = Math.min(derived, ticket.ahead);
   const [ahead, setAhead] = useState(derived);
   if (derived < ahead) setAhead(derived); // only ever goes down, even if a refetch lands out of order
   const own = useQuery({
     queryKey: ["ticket", ticket.ticketId],
     queryFn: () => fetchTicket(ticket.ticketId),
-    enabled: ahead === 0,
+    enabled: ahead === 0 && !restoredFinal,
     refetchInterval: (q) => (q.state.data && q.state.data.status !== "QUEUED" ? false : 500),
   });
-  const view = own.data && own.data.status !== "QUEUED" ? own.data : { status: "QUEUED" as const, sequence: ticket.sequence, ahead };
-  return <TicketStatus view={view} />;
+  const answered = own.data && own.data.status !== "QUEUED" ? own.data : restoredFinal;
+  const answeredHere = Boolean(own.data && own.data.status !== "QUEUED");
+  useEffect(() => {
+    if (answeredHere) onFinal();
+  }, [answeredHere, onFinal]);
+  return <TicketStatus view={answered ?? { status: "QUEUED", sequence: ticket.sequence, ahead }} />;
 }

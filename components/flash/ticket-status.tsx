@@ -30,7 +30,7 @@ export function TicketStatus({ view }: { view: TicketView }) {
     );
   }
   return (
-    <p className="alert info" data-testid="ticket-queued">
+    <p className="alert info" data-testid="ticket-queued" data-sequence={view.sequence} data-ahead={view.ahead}>
       You are in the queue (#{view.sequence}).{" "}
       {view.ahead > 0 ? (
         <strong data-testid="ahead">{view.ahead} people ahead of you</strong>

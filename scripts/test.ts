@@ -14,12 +14,13 @@ import pg from "pg";
 import { formatStartupError, testServices, type Services } from "@/scripts/services/index";
 import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
-const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench"] as const;
+const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench", "screenshots"] as const;
 const args = process.argv.slice(2);
 const steps = args.filter((a) => (STEPS as readonly string[]).includes(a));
 const filters = args.filter((a) => !(STEPS as readonly string[]).includes(a));
+// `screenshots` (npm run screenshots) runs only when named: it rewrites docs/screenshots/.
 const want = (step: (typeof STEPS)[number]) =>
-  steps.length === 0 || steps.includes(step) || (steps.includes("vitest") && (step === "unit" || step === "integration"));
+  (steps.length === 0 && step !== "screenshots") || steps.includes(step) || (steps.includes("vitest") && (step === "unit" || step === "integration"));
 // A test-only knob, so read here rather than in lib/env.ts.
 const port = Number(process.env.TEST_PORT || 3100);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -74,7 +75,7 @@ if (want("unit")) {
   await vitest("unit", process.env);
 }
 
-const needsServices = want("integration") || want("e2e") || want("bench");
+const needsServices = want("integration") || want("e2e") || want("bench") || want("screenshots");
 let services: Services | undefined;
 const children: ChildProcess[] = [];
 const stopAll = async () => {
@@ -109,22 +110,30 @@ if (needsServices) {
       await vitest("integration", env);
     }
 
-    if (want("e2e")) {
+    if (want("e2e") || want("screenshots")) {
       if (want("integration")) await resetStores(env);
       step("build (production)");
       await run(...tsxArgs("scripts/seed.ts", ["--shoppers", "20", "--quiet"]), env);
       await run(bin("next"), ["build"], { ...env, NODE_ENV: "production" });
-      step(`e2e (playwright, chromium, port ${port})`);
       const prodEnv = { ...env, NODE_ENV: "production" as const, PORT: String(port), WORKER_CLAIM_IDLE_MS: "3000" };
       const web = startProcess("web", ...tsxArgs("scripts/server.ts"), prodEnv);
       children.push(web);
       for (const n of [1, 2])
         children.push(startProcess(`worker${n}`, ...tsxArgs("scripts/worker.ts"), { ...prodEnv, WORKER_NAME: `e2e-${n}` }));
       await waitForHttp(`http://127.0.0.1:${port}/api/time`, 90_000, web);
-      const out = report("playwright.json");
-      const specs = filters.length ? [...filters, "auth.setup"] : [];
-      await run(bin("playwright"), ["test", "-c", "playwright", ...specs], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(fail);
-      countPlaywright(out);
+      if (want("e2e")) {
+        step(`e2e (playwright, chromium, port ${port})`);
+        const out = report("playwright.json");
+        const specs = filters.length ? [...filters, "auth.setup"] : [];
+        await run(bin("playwright"), ["test", "-c", "playwright", ...specs], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(fail);
+        countPlaywright(out, "e2e");
+      }
+      if (want("screenshots")) {
+        step("screenshots (playwright, zh-CN, docs/screenshots/)");
+        const out = report("screenshots.json");
+        await run(bin("playwright"), ["test", "-c", "playwright/screenshots.config.ts"], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(fail);
+        countPlaywright(out, "screenshots");
+      }
       await stopProcesses(children.splice(0));
     }
 
@@ -165,13 +174,13 @@ function countVitest(suite: string, file: string) {
   counts.push(c);
 }
 
-function countPlaywright(file: string) {
+function countPlaywright(file: string, suite: string) {
   try {
     const r = JSON.parse(readFileSync(file, "utf8")) as { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
-    counts.push({ suite: "e2e", passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped });
+    counts.push({ suite, passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped });
   } catch (e) {
-    fail(`e2e: no playwright report (${e instanceof Error ? e.message : String(e)})`);
-    counts.push({ suite: "e2e", passed: 0, failed: 1, skipped: 0 });
+    fail(`${suite}: no playwright report (${e instanceof Error ? e.message : String(e)})`);
+    counts.push({ suite, passed: 0, failed: 1, skipped: 0 });
   }
 }
 

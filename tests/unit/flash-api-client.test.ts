@@ -35,4 +35,11 @@ describe("the browser's flash API helpers", () => {
     });
     expect(refused).toHaveBeenCalledTimes(1);
   });
+
+  it("fetch the shared progress without cookies, so a CDN may serve it to everyone", async () => {
+    const fetch = vi.fn(async () => json(200, { activityId: "a" }));
+    vi.stubGlobal("fetch", fetch);
+    await fetchProgress("cabcdefgh12345");
+    expect(fetch).toHaveBeenCalledWith("/api/activities/cabcdefgh12345/progress", { credentials: "omit" });
+  });
 });

@@ -50,6 +50,7 @@ test("queued: a reload and a second tab show the same place; offline is said and
   context,
   baseURL,
 }) => {
+  test.setTimeout(180_000); // six page loads on a machine that may be busy
   const sale = await createLiveSale(baseURL, { stock: 3, perUserLimit: 1 });
   // The workers are held off this sale's queue, so the tickets stay queued while the page is reloaded.
   const queue = await holdQueue(sale.id);

@@ -8,7 +8,7 @@
 -- KEYS[5] ticket hash of the new ticket (T_*)
 -- KEYS[6] stats  hash: counters for the dashboard (S_*)
 -- KEYS[7] mine   hash: userId -> the user's ticket ids (GET /api/activities/{id}/me)
--- KEYS[8] trace  hash: userId -> "atMs|outcome|sequence", the user's first decided attempt
+-- KEYS[8] trace  hash: userId -> "atMs|code", the user's first refused attempt (an admitted one is in its ticket)
 -- ARGV: userId, quantity, idempotencyKey, nowMs, ticketId
 -- Returns {"OK", ticketId, sequence, stockLeft} | {"DUP", ticketId, sequence} | {"NO", code, stockLeft}
 local meta, users, idem, stream, ticket, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -21,15 +21,11 @@ if not m[1] then return {'NO', 'NOT_FOUND', 0} end
 if not m[4] then return {'NO', 'UNAVAILABLE', 0} end
 local stock = tonumber(m[4])
 
--- "Why didn't I get one?": one field per user, written once (HSETNX), so it stays bounded by the
--- shoppers who tried. A click before the start decides nothing and is not kept.
-local function note(outcome, seq)
-  if outcome ~= 'NOT_STARTED' then redis.call('HSETNX', trace, user, now .. '|' .. outcome .. '|' .. seq) end
-end
-
 local function refuse(code)
   redis.call('HINCRBY', stats, S_REFUSED .. code, 1)
-  note(code, '')
+  -- "Why didn't I get one?": one field per user, written once, so it stays bounded by the shoppers
+  -- who tried. A click before the start decides nothing and is not kept.
+  if code ~= 'NOT_STARTED' then redis.call('HSETNX', trace, user, now .. '|' .. code) end
   return {'NO', code, stock}
 end
 
@@ -66,14 +62,14 @@ if counter == M_STOCK then stock = left end
 redis.call('HINCRBY', users, user, qty)
 local seq = redis.call('HINCRBY', meta, M_SEQ, 1)
 redis.call('XADD', stream, '*', E_TICKET, ticketId, E_USER, user, E_QTY, qty, E_SEQ, seq)
-redis.call('HSET', ticket, T_USER, user, T_SEQ, seq, T_QTY, qty, T_STATE, ST_QUEUED)
+redis.call('HSET', ticket, T_USER, user, T_SEQ, seq, T_QTY, qty, T_STATE, ST_QUEUED, T_AT, now)
 redis.call('HSET', idem, idemField, ticketId .. '|' .. seq)
 redis.call('HINCRBY', stats, S_ADMITTED, 1)
 redis.call('HINCRBY', stats, S_ADMITTED_UNITS, qty)
--- The user's tickets for GET …/me (a handful: the limit bounds them), and their trace.
-local prior_ids = redis.call('HGET', mine, user)
-redis.call('HSET', mine, user, prior_ids and (prior_ids .. ' ' .. ticketId) or ticketId)
-note(TRACE_OK, seq)
+-- The user's tickets for GET …/me (a handful: the limit bounds them); one call for the first.
+if redis.call('HSETNX', mine, user, ticketId) == 0 then
+  redis.call('HSET', mine, user, redis.call('HGET', mine, user) .. ' ' .. ticketId)
+end
 if left == 0 then
   redis.call('HSETNX', meta, M_SOLD_OUT_AT, now)
   -- Where the stock ran out, for every trace: the latest sell-out wins (units may come back).

@@ -12,10 +12,10 @@ import {
   readShopper,
   readTicket,
   TICKET_STATE,
-  TRACE_OK,
   withScripts,
   type ActivityState,
   type LatencyReport,
+  type ShopperRecord,
   type TicketRecord,
   type TraceEntry,
 } from "@/lib/flash/store";
@@ -148,7 +148,7 @@ export class FlashCore {
       activityId,
       held: r.held,
       tickets: r.tickets.map((t): OwnTicket => ({ ...viewOf(t, state), ticketId: t.ticketId, quantity: t.quantity })),
-      trace: r.trace && traceOf(r.trace, state),
+      trace: traceOf(r, state),
       source: "live",
     };
   }
@@ -232,7 +232,7 @@ export class FlashCore {
     if (userId && code !== "NOT_STARTED") {
       let byUser = this.traces.get(activityId);
       if (!byUser) this.traces.set(activityId, (byUser = new Map()));
-      if (!byUser.has(userId) && byUser.size < TRACE_BUFFER_CAP) byUser.set(userId, { atMs: Date.now(), outcome: code, sequence: null });
+      if (!byUser.has(userId) && byUser.size < TRACE_BUFFER_CAP) byUser.set(userId, { atMs: Date.now(), code });
     }
     return { ok: false, code };
   }
@@ -255,13 +255,18 @@ function viewOf(t: TicketRecord, state: ActivityState | null): TicketView {
   return { status: TICKET_STATE.queued, sequence, ahead: aheadOf(sequence, state?.served ?? 0) };
 }
 
-function traceOf(t: TraceEntry, state: ActivityState): MissTrace {
+/** The shopper's first decided attempt: their first admission (its ticket) or first refusal, whichever came first. */
+function traceOf(r: ShopperRecord, state: ActivityState): MissTrace | null {
+  const first = r.tickets.find((t) => t.atMs !== null);
+  const admittedFirst = first?.atMs != null && (!r.trace || first.atMs <= r.trace.atMs);
+  const at = admittedFirst ? first!.atMs! : r.trace?.atMs;
+  if (at === undefined) return null;
   const iso = (ms: number) => new Date(ms).toISOString();
   return {
     startAt: iso(state.startMs),
-    at: iso(t.atMs),
-    outcome: t.outcome === TRACE_OK ? "ADMITTED" : (t.outcome as RefusalCode),
-    sequence: t.sequence,
+    at: iso(at),
+    outcome: admittedFirst ? "ADMITTED" : (r.trace!.code as RefusalCode),
+    sequence: admittedFirst ? first!.sequence : null,
     lastUnit: state.lastUnit && { sequence: state.lastUnit.sequence, at: iso(state.lastUnit.atMs) },
   };
 }

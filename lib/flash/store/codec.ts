@@ -135,6 +135,8 @@ export interface TicketRecord {
   orderId: string | null;
   payByMs: number | null;
   code: string | null;
+  /** When admission took it (ms); null for tickets admitted before the field existed. */
+  atMs: number | null;
 }
 
 export const TICKET_FIELDS = [
@@ -145,11 +147,12 @@ export const TICKET_FIELDS = [
   TICKET.order,
   TICKET.payBy,
   TICKET.code,
+  TICKET.at,
 ];
 
 /** null: no such ticket. */
 export function decodeTicket(values: (string | null)[]): TicketRecord | null {
-  const [owner, seq, qty, state, orderId, payBy, code] = values;
+  const [owner, seq, qty, state, orderId, payBy, code, at] = values;
   if (!owner) return null;
   return {
     owner,
@@ -159,26 +162,25 @@ export function decodeTicket(values: (string | null)[]): TicketRecord | null {
     orderId: orderId || null,
     payByMs: payBy ? Number(payBy) : null,
     code: code || null,
+    atMs: at ? Number(at) : null,
   };
 }
 
 /**
- * A shopper's first decided attempt in a sale ({act:ID}:trace, "atMs|outcome|sequence"): admitted
- * (TRACE_OK, with the sequence) or refused (the code). Written by admission.lua, or by a web
- * process for refusals it answered itself (FlashCore.flushMetrics).
+ * A shopper's first refused attempt in a sale ({act:ID}:trace, "atMs|code"), written by
+ * admission.lua or by a web process for refusals it answered itself (FlashCore.flushMetrics). An
+ * admitted attempt needs no entry: its ticket has the time (TICKET.at).
  */
 export interface TraceEntry {
   atMs: number;
-  outcome: string;
-  sequence: number | null;
+  code: string;
 }
 
-export const encodeTrace = (t: TraceEntry) => `${t.atMs}|${t.outcome}|${t.sequence ?? ""}`;
+export const encodeTrace = (t: TraceEntry) => `${t.atMs}|${t.code}`;
 
 export function decodeTrace(v: string | null | undefined): TraceEntry | null {
-  const [at, outcome, seq] = (v ?? "").split("|");
-  if (!at || !outcome) return null;
-  return { atMs: Number(at), outcome, sequence: seq ? Number(seq) : null };
+  const [at, code] = (v ?? "").split("|");
+  return at && code ? { atMs: Number(at), code } : null;
 }
 
 /** What me.lua read for one shopper: units held, their trace, their tickets. */

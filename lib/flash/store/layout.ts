@@ -19,8 +19,8 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   {act:ID}:lifecycle hash  orderId -> "stock:quota:version": what the order lifecycle has applied
  *                            to the counters for that order (lib/orders/stock-mirror.lua)
  *   {act:ID}:mine      hash  userId -> the user's ticket ids, space-separated (GET …/me reads it)
- *   {act:ID}:trace     hash  userId -> "atMs|outcome|sequence": the user's first decided attempt
- *                            (outcome OK or a refusal code), for "Why didn't I get one?"
+ *   {act:ID}:trace     hash  userId -> "atMs|code": the user's first refused attempt
+ *                            (admission.lua, or a web process's own refusal), for "Why didn't I get one?"
  *   flash:active       set   activity ids whose streams the workers consume
  *   flash:events       pub/sub channel: change events ({activityId, event}) to every web process
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
@@ -94,6 +94,7 @@ export const TICKET = {
   order: "o", // order id, once CONFIRMED
   payBy: "pb", // pay-by time (ms) or "", once CONFIRMED
   code: "c", // RejectionCode, once REJECTED
+  at: "at", // when admission took it (ms), for "Why didn't I get one?"
 } as const;
 
 /** Fields of an entry of {act:ID}:stream. */
@@ -118,8 +119,6 @@ export const FLAG_ON = "1";
 export const FLAG_OFF = "0";
 /** Value of a restock operation id in {act:ID}:restocks once the operation was given up. */
 export const RESTOCK_VOID = "void";
-/** Outcome in a {act:ID}:trace entry for an attempt that was admitted (else the refusal code). */
-export const TRACE_OK = "OK";
 
 /*
  * The deduction-mode rule, written once: PAYMENT mode takes stock only at payment, so admission
@@ -174,7 +173,7 @@ const luaLocals = (prefix: string, names: Record<string, string>) =>
 /**
  * The Lua names, generated from the constants above: M_* meta fields, T_* ticket fields, E_* stream
  * entry fields, S_* stats fields (S_REFUSED is the prefix), ST_* ticket states, FLAG_ON/FLAG_OFF,
- * RESTOCK_VOID, TRACE_OK, QUOTA_MODE and counter_for(mode). One line, so a script's error line numbers are off by exactly one.
+ * RESTOCK_VOID, QUOTA_MODE and counter_for(mode). One line, so a script's error line numbers are off by exactly one.
  */
 export const LUA_HEADER = [
   ...luaLocals("M_", META),
@@ -182,6 +181,6 @@ export const LUA_HEADER = [
   ...luaLocals("E_", ENTRY),
   ...luaLocals("S_", STATS),
   ...luaLocals("ST_", TICKET_STATE),
-  `local FLAG_ON, FLAG_OFF, RESTOCK_VOID, TRACE_OK, QUOTA_MODE = ${[FLAG_ON, FLAG_OFF, RESTOCK_VOID, TRACE_OK, QUOTA_MODE].map((v) => JSON.stringify(v)).join(", ")}`,
+  `local FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE = ${[FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE].map((v) => JSON.stringify(v)).join(", ")}`,
   "local function counter_for(mode) if mode == QUOTA_MODE then return M_QUOTA end return M_STOCK end",
 ].join(" ");

@@ -3,30 +3,16 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSession } from "next-auth/react";
+import { useTranslations } from "next-intl";
 import { startTransition, useActionState, useState, useSyncExternalStore, type FormEvent } from "react";
-import { MESSAGES, type RefusalCode } from "@/lib/flash/codes";
-import { formatMoney } from "@/lib/format";
+import type { RefusalCode } from "@/lib/flash/codes";
 import { aheadOf, type BuyAccepted, type Progress } from "@/lib/flash/wire";
 import { fetchProgress, fetchTicket, postBuy, requestToken } from "@/components/flash/api";
 import { BuyRefused, TicketStatus } from "@/components/flash/ticket-status";
-import { formatCountdown, useServerNow } from "@/components/flash/use-server-clock";
+import { useServerNow } from "@/components/flash/use-server-clock";
+import { Countdown } from "@/components/flash/countdown";
+import { useFormat } from "@/components/i18n/format";
 import { HumanCheck, useGate } from "@/components/flash/human-check";
-
-// The panel's words, in one place until the message catalogue arrives.
-const TEXT = {
-  buy: "Buy now",
-  buying: "Buying…",
-  soldOut: "Sold out",
-  paused: "Paused",
-  notStarted: "Not started",
-  queued: "In the queue",
-  bought: "Bought",
-  ended: "Ended",
-  endedNote: "This sale has ended.",
-  cancelled: "Cancelled",
-  cancelledNote: "This sale was cancelled; nothing was sold.",
-  otherSales: "See the shop's other sales",
-};
 
 interface Props {
   activityId: string;
@@ -49,6 +35,8 @@ const noSubscription = () => () => {};
 
 export function BuyPanel(p: Props) {
   const { status: auth } = useSession();
+  const t = useTranslations("buy");
+  const f = useFormat();
   const now = useServerNow();
   // False in the server's HTML (the same for everyone, and all a browser without JavaScript gets).
   const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
@@ -108,23 +96,25 @@ export function BuyPanel(p: Props) {
   const stockLeft = progress.data?.stockLeft;
   // Without JavaScript nothing ticks or polls: the button stays on and the action answers.
   const disabled = hydrated && (!live || pending || holding || soldOut || paused || auth !== "authenticated");
-  const label = !hydrated
-    ? TEXT.buy
-    : ticketStatus === "CONFIRMED" ? TEXT.bought
-    : ticketStatus === "QUEUED" ? TEXT.queued
-    : soldOut ? TEXT.soldOut : paused ? TEXT.paused : now < startMs ? TEXT.notStarted : pending ? TEXT.buying : TEXT.buy;
+  const label = t(
+    !hydrated
+      ? "buy"
+      : ticketStatus === "CONFIRMED" ? "bought"
+      : ticketStatus === "QUEUED" ? "queued"
+      : soldOut ? "soldOut" : paused ? "paused" : now < startMs ? "notStarted" : pending ? "buying" : "buy",
+  );
 
   return (
-    <section className="buy-panel" aria-label="Buy" data-hydrated={hydrated || undefined}>
+    <section className="buy-panel" aria-label={t("panel")} data-hydrated={hydrated || undefined}>
       <div>
-        <span className="price">{formatMoney(p.salePrice, p.currency)}</span>
+        <span className="price">{f.money(p.salePrice, p.currency)}</span>
       </div>
       <StockLine stockLeft={stockLeft} sellable={p.sellable} soldOut={soldOut} />
       {cancelled || ended ? null : !hydrated ? null : now < startMs ? (
         <div>
-          <div className="muted">Starts in</div>
+          <div className="muted">{t("startsIn")}</div>
           <div className="countdown" data-testid="countdown" aria-live="off">
-            {formatCountdown(startMs - now)}
+            <Countdown ms={startMs - now} />
           </div>
         </div>
       ) : null}
@@ -134,14 +124,14 @@ export function BuyPanel(p: Props) {
       {cancelled || ended ? (
         // A closed sale has nothing to press: its state as text, and somewhere to go.
         <div data-testid="sale-closed">
-          <p className="sale-state">{cancelled ? TEXT.cancelled : TEXT.ended}</p>
+          <p className="sale-state">{t(cancelled ? "cancelled" : "ended")}</p>
           <p className="muted">
-            {cancelled ? TEXT.cancelledNote : TEXT.endedNote} <Link href="/">{TEXT.otherSales}</Link>
+            {t(cancelled ? "cancelledNote" : "endedNote")} <Link href="/">{t("otherSales")}</Link>
           </p>
         </div>
       ) : auth === "unauthenticated" ? (
         <Link className="btn primary big" href={`/sign-in?callbackUrl=/activities/${p.slug}`}>
-          Sign in to buy
+          {t("signInToBuy")}
         </Link>
       ) : (
         <form action={p.buyAction} onSubmit={submit} className="buy-form">
@@ -149,7 +139,7 @@ export function BuyPanel(p: Props) {
           <input type="hidden" name="slug" value={p.slug} />
           {p.perUserLimit > 1 ? (
             <label style={{ maxWidth: 160 }}>
-              Quantity
+              {t("quantity")}
               <select name="quantity" defaultValue="1">
                 {Array.from({ length: p.perUserLimit }, (_, i) => (
                   <option key={i + 1} value={i + 1}>
@@ -164,27 +154,27 @@ export function BuyPanel(p: Props) {
           <button type="submit" className="btn primary big" disabled={disabled} data-testid="buy-button">
             {label}
           </button>
-          <p className="muted">Limit {p.perUserLimit} per person.</p>
+          <p className="muted">{t("limit", { limit: p.perUserLimit })}</p>
         </form>
       )}
 
       <div aria-live="polite" data-testid="buy-status">
         {retrying && (
           <p className="alert info" data-testid="buy-retrying">
-            The shop is busy; trying again…
+            {t("retrying")}
           </p>
         )}
         {!retrying && state && "error" in state && <BuyRefused code={state.error} retryAfter={state.retryAfter} />}
         {!state && soldOut && !ticket && !cancelled && !ended && (
           <p className="alert" data-testid="sold-out-note">
-            {MESSAGES.SOLD_OUT} <Link href="/">{TEXT.otherSales}</Link>
+            {t("refusal.SOLD_OUT")} <Link href="/">{t("otherSales")}</Link>
           </p>
         )}
         {/* Sold out is the final word: a pause on top of it changes nothing for the shopper. */}
-        {paused && !soldOut && !cancelled && !ended && <p className="alert info">{MESSAGES.PAUSED}</p>}
+        {paused && !soldOut && !cancelled && !ended && <p className="alert info">{t("refusal.PAUSED")}</p>}
         {progress.isError && !progress.data && (
           <p className="alert info" data-testid="progress-unavailable">
-            Live figures are unavailable for a moment; trying again…
+            {t("progressUnavailable")}
           </p>
         )}
         {ticket && <LiveTicket key={ticket.ticketId} ticket={ticket} progress={progress.data ?? null} />}
@@ -194,7 +184,8 @@ export function BuyPanel(p: Props) {
 }
 
 function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sellable: number; soldOut: boolean }) {
-  if (stockLeft === undefined) return <p className="muted">{sellable} units in this sale</p>;
+  const t = useTranslations("buy");
+  if (stockLeft === undefined) return <p className="muted">{t("units", { count: sellable })}</p>;
   const pct = sellable > 0 ? Math.min(100, Math.round((stockLeft / sellable) * 100)) : 0;
   return (
     <div>
@@ -202,7 +193,7 @@ function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sella
         <span style={{ width: `${pct}%` }} />
       </div>
       <p className="muted" data-testid="stock-left">
-        {soldOut ? TEXT.soldOut : `${stockLeft} of ${sellable} left`}
+        {soldOut ? t("soldOut") : t("left", { left: stockLeft, total: sellable })}
       </p>
     </div>
   );

@@ -1,3 +1,5 @@
+import createNextIntlPlugin from "next-intl/plugin";
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   reactStrictMode: true,
@@ -11,4 +13,7 @@ const nextConfig = {
   images: { unoptimized: true },
 };
 
-export default nextConfig;
+// next-intl reads its per-request configuration (locale, messages, shop time zone) from this module.
+const withNextIntl = createNextIntlPlugin("./lib/i18n/request.ts");
+
+export default withNextIntl(nextConfig);

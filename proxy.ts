@@ -1,10 +1,26 @@
+import createMiddleware from "next-intl/middleware";
 import { NextResponse, type NextRequest } from "next/server";
 import { getToken } from "next-auth/jwt";
+import { routing } from "@/lib/i18n/routing";
 
-// First line of defence for the admin area; every admin page, action and API checks again on its own.
+const localize = createMiddleware(routing);
+
+// Every page request: pick the locale and rewrite /x to /<locale>/x (lib/i18n/routing.ts).
+// The admin area and its API also get their first line of defence here; every admin page, action
+// and API checks again on its own.
 export async function proxy(request: NextRequest) {
+  const { pathname } = request.nextUrl;
+  const isApi = pathname.startsWith("/api/");
+  if (isApi || pathname === "/admin" || pathname.startsWith("/admin/")) {
+    const refused = await refuseNonAdmin(request, isApi);
+    if (refused) return refused;
+    if (isApi) return NextResponse.next();
+  }
+  return localize(request);
+}
+
+async function refuseNonAdmin(request: NextRequest, isApi: boolean): Promise<NextResponse | undefined> {
   const token = await getToken({ req: request, secret: process.env.NEXTAUTH_SECRET });
-  const isApi = request.nextUrl.pathname.startsWith("/api/");
   if (!token) {
     if (isApi) return NextResponse.json({ code: "UNAUTHENTICATED" }, { status: 401 });
     const url = new URL("/sign-in", request.url);
@@ -15,9 +31,10 @@ export async function proxy(request: NextRequest) {
     if (isApi) return NextResponse.json({ code: "FORBIDDEN" }, { status: 403 });
     return NextResponse.redirect(new URL("/forbidden", request.url));
   }
-  return NextResponse.next();
+  return undefined;
 }
 
 export const config = {
-  matcher: ["/admin/:path*", "/api/admin/:path*"],
+  // Pages (not Next's assets, uploaded images or files with an extension) and the admin API.
+  matcher: ["/((?!api|_next|uploads|.*\\..*).*)", "/api/admin/:path*"],
 };

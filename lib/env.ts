@@ -18,6 +18,14 @@ const int = (min: number, max: number, fallback: number) =>
 const databaseUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL");
 const redisUrl = z.string().regex(/^rediss?:\/\//, "must be a redis:// URL");
 const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Process knobs: no secrets, no servers, so a launcher or a server can read them before anything is up. */
 const settingsShape = {
@@ -55,6 +63,13 @@ const settingsShape = {
   UPLOAD_DIR: z.string().default(".data/uploads"),
   /** Public URL of the site (next-auth callbacks); default http://localhost:PORT. */
   NEXTAUTH_URL: z.preprocess(unsetIfEmpty, z.url().optional()),
+  /** The shop's language when the browser asks for none we speak (a 秒杀 shop: Chinese first). */
+  DEFAULT_LOCALE: z.preprocess(unsetIfEmpty, z.enum(["zh-CN", "en"]).default("zh-CN")),
+  /** The shop's IANA time zone: server-rendered times, the admin's forms, lists, dashboard, audit and CSV. */
+  SHOP_TIME_ZONE: z.preprocess(
+    unsetIfEmpty,
+    z.string().refine(isTimeZone, "must be an IANA time zone such as Asia/Shanghai").default("Asia/Shanghai"),
+  ),
   /** Set: use this server; unset: the launcher starts a local one (npm run dev / demo / test). */
   DATABASE_URL: z.preprocess(unsetIfEmpty, databaseUrl.optional()),
   REDIS_URL: z.preprocess(unsetIfEmpty, redisUrl.optional()),

@@ -1,4 +1,5 @@
-import { test, expect, type Browser, type Page } from "@playwright/test";
+import { test, expect } from "./support/test";
+import type { Browser, Page } from "@playwright/test";
 import { createActivity, testDb } from "./support/db";
 import { createLiveSale } from "./support/api";
 import { ADMIN, STORAGE } from "./support/users";

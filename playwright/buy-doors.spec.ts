@@ -1,5 +1,6 @@
 import http from "node:http";
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect } from "./support/test";
+import type { Page } from "@playwright/test";
 import { createActivity, testDb } from "./support/db";
 import { apiBuy, createLiveSale } from "./support/api";
 import { STORAGE, shopper } from "./support/users";

@@ -1,4 +1,5 @@
-import { test, expect, request as playwrightRequest, type Page } from "@playwright/test";
+import { test, expect } from "./support/test";
+import { request as playwrightRequest, type Page } from "@playwright/test";
 import { adminControl, apiBuy, apiSignIn, createLiveSale } from "./support/api";
 import { STORAGE, shopper } from "./support/users";
 

@@ -1,4 +1,5 @@
-import { test, expect, request as playwrightRequest } from "@playwright/test";
+import { test, expect } from "./support/test";
+import { request as playwrightRequest } from "@playwright/test";
 import { createActivity, testDb } from "./support/db";
 import { apiBuy, apiSignIn, startSaleNow } from "./support/api";
 import { STORAGE, shopper } from "./support/users";

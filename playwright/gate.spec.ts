@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./support/test";
 import { createActivity } from "./support/db";
 import { apiSignIn } from "./support/api";
 import { shopper } from "./support/users";

@@ -28,11 +28,11 @@ export default defineConfig({
   projects: [
     { name: "setup", testMatch: /auth\.setup\.ts/ },
     { name: "chromium", use: { ...devices["Desktop Chrome"] }, dependencies: ["setup"] },
-    // The shopper's walk again on a phone (390×844); phone.spec.ts sets the same size for itself.
+    // The shopper's walk again on a phone (390×844), in Chinese; phone.spec.ts sets the same size for itself.
     {
       name: "phone",
       testMatch: /shopper-state\.spec\.ts/,
-      use: { ...devices["Desktop Chrome"], viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+      use: { ...devices["Desktop Chrome"], viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: "zh-CN" },
       dependencies: ["setup"],
     },
   ],

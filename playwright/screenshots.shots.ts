@@ -1,5 +1,6 @@
 import path from "node:path";
-import { test, expect, request as playwrightRequest, type Browser, type Page } from "@playwright/test";
+import { request as playwrightRequest, type Browser, type Page } from "@playwright/test";
+import { test, expect } from "./support/test";
 import { apiBuy, apiSignIn, createLiveSale } from "./support/api";
 import { createActivity } from "./support/db";
 import { holdQueue } from "./support/queue";

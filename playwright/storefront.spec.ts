@@ -1,4 +1,5 @@
-import { test, expect, request as playwrightRequest } from "@playwright/test";
+import { test, expect } from "./support/test";
+import { request as playwrightRequest } from "@playwright/test";
 import { apiBuy, apiSignIn, createLiveSale } from "./support/api";
 import { shopper } from "./support/users";
 

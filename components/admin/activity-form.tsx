@@ -1,12 +1,14 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useSyncExternalStore } from "react";
-import { createActivityAction, updateActivityAction } from "@/app/(admin)/admin/activities/actions";
+import { useTranslations } from "next-intl";
+import { useShopTimeZone } from "@/components/i18n/format";
+import { createActivityAction, updateActivityAction } from "@/app/[locale]/(admin)/admin/activities/actions";
 import { Field, FormMessage, invalid } from "@/components/admin/field";
 import { useFormAction } from "@/components/admin/use-form-action";
 import styles from "@/components/admin/admin.module.css";
 import type { AdminResult } from "@/lib/admin/results";
+import { dateToZonedInput, zonedInputToDate, zoneLabel } from "@/lib/format";
 
 export interface ActivityFormValues {
   id: string;
@@ -34,45 +36,25 @@ interface Props {
 
 type State = AdminResult<{ id?: string }> | null;
 
-const MODES = [
-  ["ORDER", "On order (下单减库存): stock leaves when the order is accepted"],
-  ["RESERVE", "Reserve (预扣库存): stock is held for the payment window"],
-  ["PAYMENT", "On payment (付款减库存): stock leaves at payment; late payers are refused"],
-] as const;
+const MODES = ["ORDER", "RESERVE", "PAYMENT"] as const;
 
-const subscribe = () => () => {};
-/** False while rendering on the server and hydrating, true after: local times exist only in the browser. */
-const useIsClient = () =>
-  useSyncExternalStore(
-    subscribe,
-    () => true,
-    () => false,
-  );
-
-/** The browser's local time as a datetime-local value, to the second. */
-function toLocalInput(iso: string): string {
-  const d = new Date(iso);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
-
-/** datetime-local values carry no zone: send them as instants, read in the admin's time zone. */
-function withInstants(form: FormData, names: string[]): FormData {
+/** datetime-local values carry no zone: they are wall-clock times in the shop's zone, sent as instants. */
+function withInstants(form: FormData, names: string[], timeZone: string): FormData {
   for (const name of names) {
     const v = form.get(name);
-    if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(v)) {
-      const d = new Date(v);
-      if (!Number.isNaN(d.getTime())) form.set(name, d.toISOString());
-    }
+    const d = typeof v === "string" ? zonedInputToDate(v, timeZone) : null;
+    if (d) form.set(name, d.toISOString());
   }
   return form;
 }
 
 export function ActivityForm({ products, activity, locked = false }: Props) {
   const router = useRouter();
-  const isClient = useIsClient();
+  const t = useTranslations("admin.form");
+  const timeZone = useShopTimeZone();
+  const tc = useTranslations("admin.common");
   const [state, submit, pending] = useFormAction<State>(async (_prev, form) => {
-    withInstants(form, ["startAt", "endAt"]);
+    withInstants(form, ["startAt", "endAt"], timeZone);
     if (!activity) {
       const result = await createActivityAction(form);
       if (result.ok && result.id) router.push(`/admin/activities/${result.id}`);
@@ -87,16 +69,16 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
   const ro = locked ? { readOnly: true, "aria-readonly": true as const } : {};
 
   return (
-    <form onSubmit={submit} className={styles.form} aria-label={activity ? "Edit sale" : "New sale"} noValidate>
+    <form onSubmit={submit} className={styles.form} aria-label={t(activity ? "editSale" : "newSale")} noValidate>
       {locked && (
         <p className={`alert info ${styles.wide}`}>
-          This sale is selling: only the title can change here. Use Restock and Extend end on its dashboard.
+          {t("lockedNote")}
         </p>
       )}
-      <Field label="Title" name="title" error={errors.title} wide>
+      <Field label={t("title")} name="title" error={errors.title} wide>
         <input name="title" defaultValue={activity?.title} maxLength={120} {...invalid("title", errors.title)} />
       </Field>
-      <Field label="Product" name="productId" error={errors.productId}>
+      <Field label={t("product")} name="productId" error={errors.productId}>
         <select
           name="productId"
           defaultValue={activity?.productId ?? ""}
@@ -104,7 +86,7 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
           {...invalid("productId", errors.productId)}
         >
           <option value="" disabled>
-            Choose a product
+            {t("chooseProduct")}
           </option>
           {products.map((p) => (
             <option key={p.id} value={p.id}>
@@ -114,7 +96,7 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
         </select>
       </Field>
       {locked && <input type="hidden" name="productId" value={activity?.productId} />}
-      <Field label="Sale price (yuan)" name="salePrice" error={errors.salePrice}>
+      <Field label={t("salePrice")} name="salePrice" error={errors.salePrice}>
         <input
           name="salePrice"
           inputMode="decimal"
@@ -124,33 +106,31 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
         />
       </Field>
       <Field
-        label="Start"
+        label={t("start")}
         name="startAt"
         error={errors.startAt}
-        hint={isClient ? `Your time zone: ${Intl.DateTimeFormat().resolvedOptions().timeZone}` : undefined}
+        hint={t("zoneHint", { zone: `${timeZone} (${zoneLabel(timeZone, "en")})` })}
       >
         <input
-          key={isClient ? "local" : "server"}
           name="startAt"
           type="datetime-local"
           step={1}
-          defaultValue={isClient && activity ? toLocalInput(activity.startAt) : undefined}
+          defaultValue={activity ? dateToZonedInput(activity.startAt, timeZone) : undefined}
           {...ro}
           {...invalid("startAt", errors.startAt)}
         />
       </Field>
-      <Field label="End" name="endAt" error={errors.endAt}>
+      <Field label={t("end")} name="endAt" error={errors.endAt}>
         <input
-          key={isClient ? "local" : "server"}
           name="endAt"
           type="datetime-local"
           step={1}
-          defaultValue={isClient && activity ? toLocalInput(activity.endAt) : undefined}
+          defaultValue={activity ? dateToZonedInput(activity.endAt, timeZone) : undefined}
           {...ro}
           {...invalid("endAt", errors.endAt)}
         />
       </Field>
-      <Field label="Total stock" name="totalStock" error={errors.totalStock} hint="Units, including the safety share.">
+      <Field label={t("totalStock")} name="totalStock" error={errors.totalStock} hint={t("totalStockHint")}>
         <input
           name="totalStock"
           type="number"
@@ -162,10 +142,10 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
         />
       </Field>
       <Field
-        label="Safety stock (%)"
+        label={t("safety")}
         name="safetyStockPct"
         error={errors.safetyStockPct}
-        hint="0–30 % of the stock kept off sale."
+        hint={t("safetyHint")}
       >
         <input
           name="safetyStockPct"
@@ -178,7 +158,7 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
           {...invalid("safetyStockPct", errors.safetyStockPct)}
         />
       </Field>
-      <Field label="Limit per person" name="perUserLimit" error={errors.perUserLimit}>
+      <Field label={t("limit")} name="perUserLimit" error={errors.perUserLimit}>
         <input
           name="perUserLimit"
           type="number"
@@ -190,26 +170,26 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
           {...invalid("perUserLimit", errors.perUserLimit)}
         />
       </Field>
-      <Field label="Deduction mode" name="deductionMode" error={errors.deductionMode} wide>
+      <Field label={t("mode")} name="deductionMode" error={errors.deductionMode} wide>
         <select
           name="deductionMode"
           defaultValue={activity?.deductionMode ?? "ORDER"}
           disabled={locked}
           {...invalid("deductionMode", errors.deductionMode)}
         >
-          {MODES.map(([value, label]) => (
+          {MODES.map((value) => (
             <option key={value} value={value}>
-              {label}
+              {t(`mode${value}`)}
             </option>
           ))}
         </select>
       </Field>
       {locked && <input type="hidden" name="deductionMode" value={activity?.deductionMode} />}
       <Field
-        label="Payment window (minutes)"
+        label={t("window")}
         name="paymentWindowMin"
         error={errors.paymentWindowMin}
-        hint="How long an order may wait for payment."
+        hint={t("windowHint")}
       >
         <input
           name="paymentWindowMin"
@@ -222,21 +202,21 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
         />
       </Field>
       <Field
-        label="Human check"
+        label={t("check")}
         name="humanCheck"
         error={errors.humanCheck}
-        hint="Required: shoppers solve a check during the countdown; the buy button works only for them."
+        hint={t("checkHint")}
       >
         <select name="humanCheck" defaultValue={activity?.humanCheck ?? "OFF"} {...invalid("humanCheck", errors.humanCheck)}>
-          <option value="OFF">Off</option>
-          <option value="REQUIRED">Required</option>
+          <option value="OFF">{t("off")}</option>
+          <option value="REQUIRED">{t("required")}</option>
         </select>
       </Field>
       <Field
-        label="Check difficulty"
+        label={t("difficulty")}
         name="captchaDifficulty"
         error={errors.captchaDifficulty}
-        hint="ALTCHA proof of work: about 5,000 takes a phone a second or two."
+        hint={t("difficultyHint")}
       >
         <input
           name="captchaDifficulty"
@@ -259,7 +239,7 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
             defaultChecked={activity?.refuseNonPayers ?? true}
             disabled={locked}
           />
-          Refuse shoppers flagged as non-payers (they let too many orders expire)
+          {t("refuseNonPayers")}
         </label>
       </div>
       {locked && <input type="hidden" name="refuseNonPayers" value={String(activity?.refuseNonPayers ?? true)} />}
@@ -267,7 +247,7 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
         <div className={styles.wide}>
           <label className={styles.check}>
             <input type="checkbox" name="schedule" defaultChecked />
-            Schedule it (otherwise it is saved as a draft)
+            {t("schedule")}
           </label>
         </div>
       )}
@@ -276,7 +256,7 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
       </div>
       <div className={`${styles.wide} ${styles.actions}`}>
         <button className="btn primary" type="submit" disabled={pending}>
-          {pending ? "Saving…" : activity ? "Save sale" : "Create sale"}
+          {pending ? tc("saving") : t(activity ? "save" : "create")}
         </button>
       </div>
     </form>

@@ -1,6 +1,7 @@
 "use client";
 
-import { addBlockAction, removeBlockAction } from "@/app/(admin)/admin/blocklist/actions";
+import { useTranslations } from "next-intl";
+import { addBlockAction, removeBlockAction } from "@/app/[locale]/(admin)/admin/blocklist/actions";
 import { Field, FormMessage, invalid } from "@/components/admin/field";
 import { useFormAction } from "@/components/admin/use-form-action";
 import styles from "@/components/admin/admin.module.css";
@@ -8,22 +9,27 @@ import type { AdminResult } from "@/lib/admin/results";
 
 type State = AdminResult<{ id: string }> | null;
 
+const KINDS = ["USER", "IP", "EMAIL_DOMAIN"] as const;
+
 export function BlocklistForm() {
   const [state, onSubmit, pending] = useFormAction<State>((_prev, form) => addBlockAction(form), null);
   const errors = state && !state.ok ? (state.fieldErrors ?? {}) : {};
+  const t = useTranslations("admin.blocklist");
   return (
-    <form onSubmit={onSubmit} className={styles.form} aria-label="Block">
-      <Field label="What" name="kind" error={errors.kind}>
+    <form onSubmit={onSubmit} className={styles.form} aria-label={t("block")}>
+      <Field label={t("what")} name="kind" error={errors.kind}>
         <select name="kind" defaultValue="USER" {...invalid("kind", errors.kind)}>
-          <option value="USER">Account (email or id)</option>
-          <option value="IP">Address (IP)</option>
-          <option value="EMAIL_DOMAIN">Email domain</option>
+          {KINDS.map((kind) => (
+            <option key={kind} value={kind}>
+              {t(`kindOption.${kind}`)}
+            </option>
+          ))}
         </select>
       </Field>
-      <Field label="Value" name="value" error={errors.value}>
+      <Field label={t("value")} name="value" error={errors.value}>
         <input name="value" required maxLength={253} {...invalid("value", errors.value)} />
       </Field>
-      <Field label="Note" name="note" error={errors.note} wide>
+      <Field label={t("note")} name="note" error={errors.note} wide>
         <input name="note" maxLength={200} {...invalid("note", errors.note)} />
       </Field>
       <div className={styles.wide} aria-live="polite" data-testid="form-status">
@@ -31,7 +37,7 @@ export function BlocklistForm() {
       </div>
       <div className={`${styles.wide} ${styles.actions}`}>
         <button className="btn primary" type="submit" disabled={pending}>
-          {pending ? "Blocking…" : "Block"}
+          {t(pending ? "blocking" : "block")}
         </button>
       </div>
     </form>
@@ -40,11 +46,12 @@ export function BlocklistForm() {
 
 export function UnblockButton({ id }: { id: string }) {
   const [state, onSubmit, pending] = useFormAction<AdminResult | null>((_prev, form) => removeBlockAction(form), null);
+  const t = useTranslations("admin.blocklist");
   return (
     <form onSubmit={onSubmit}>
       <input type="hidden" name="id" value={id} />
       <button className="btn" type="submit" disabled={pending}>
-        Unblock
+        {t("unblock")}
       </button>
       <FormMessage state={state} />
     </form>

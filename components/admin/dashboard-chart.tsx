@@ -1,8 +1,11 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
 export interface ChartPoint {
+  /** Server time of the snapshot (ms) and the same as a time of day in the shop's zone. */
+  at: number;
   t: string;
   admitted: number;
   refused: number;
@@ -12,10 +15,11 @@ export interface ChartPoint {
 }
 
 /** The dashboard's figures over time: rates on the left axis, stock and queue on the right. */
-export function DashboardChart({ points }: { points: ChartPoint[] }) {
-  if (points.length < 2) return <p className="muted">The chart fills in as figures arrive (one point a second).</p>;
+export function DashboardChart({ points, timeZone }: { points: ChartPoint[]; timeZone: string }) {
+  const t = useTranslations("admin.dashboard");
+  if (points.length < 2) return <p className="muted">{t("chartEmpty")}</p>;
   return (
-    <figure aria-label="Figures over time" style={{ margin: 0 }}>
+    <figure aria-label={t("chartLabel")} style={{ margin: 0 }}>
       <ResponsiveContainer width="100%" height={280}>
         <LineChart data={points} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e3e8" />
@@ -28,7 +32,7 @@ export function DashboardChart({ points }: { points: ChartPoint[] }) {
             yAxisId="rate"
             type="monotone"
             dataKey="admitted"
-            name="admitted/s"
+            name={t("admittedS")}
             stroke="#1f7a3f"
             dot={false}
             isAnimationActive={false}
@@ -37,7 +41,7 @@ export function DashboardChart({ points }: { points: ChartPoint[] }) {
             yAxisId="rate"
             type="monotone"
             dataKey="refused"
-            name="refused/s"
+            name={t("refusedS")}
             stroke="#d7263d"
             dot={false}
             isAnimationActive={false}
@@ -46,7 +50,7 @@ export function DashboardChart({ points }: { points: ChartPoint[] }) {
             yAxisId="units"
             type="stepAfter"
             dataKey="stockLeft"
-            name="stock left"
+            name={t("stockLeftLine")}
             stroke="#234a87"
             dot={false}
             isAnimationActive={false}
@@ -55,7 +59,7 @@ export function DashboardChart({ points }: { points: ChartPoint[] }) {
             yAxisId="units"
             type="stepAfter"
             dataKey="queue"
-            name="in queue"
+            name={t("inQueueLine")}
             stroke="#a15c00"
             dot={false}
             isAnimationActive={false}
@@ -64,7 +68,7 @@ export function DashboardChart({ points }: { points: ChartPoint[] }) {
             yAxisId="rate"
             type="monotone"
             dataKey="p95"
-            name="p95 ms"
+            name={t("p95Line")}
             stroke="#5f6370"
             strokeDasharray="4 2"
             dot={false}
@@ -74,7 +78,7 @@ export function DashboardChart({ points }: { points: ChartPoint[] }) {
         </LineChart>
       </ResponsiveContainer>
       <figcaption className="muted" style={{ fontSize: "0.8rem" }}>
-        Left axis: admitted/s, refused/s and p95 admission latency (ms). Right axis: units left and tickets in queue.
+        {t("axes", { zone: timeZone })}
       </figcaption>
     </figure>
   );

@@ -1,13 +1,34 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useState, type ReactNode } from "react";
 import { DashboardChart, type ChartPoint } from "@/components/admin/dashboard-chart";
 import { RunControls } from "@/components/admin/run-controls";
 import styles from "@/components/admin/admin.module.css";
 import type { DashboardSnapshot } from "@/lib/admin/dashboard";
+import { useFormat } from "@/components/i18n/format";
+import { formatTick } from "@/lib/format";
 
-const HISTORY = 180;
+type ChartView = "start" | "live";
+
+/** The points a view shows: a window around the start (the burst fills the width) or the last five minutes. */
+function windowOf(points: ChartPoint[], view: ChartView, s: DashboardSnapshot): ChartPoint[] {
+  if (view === "live") return points.filter((p) => p.at >= s.at - LIVE_WINDOW_MS);
+  const start = Date.parse(s.activity.startAt);
+  const soldOut = s.redis?.soldOutAt ?? s.db.soldOutAt;
+  const until = Math.max(start + AFTER_START_MS, soldOut ? Date.parse(soldOut) + AFTER_SOLD_OUT_MS : 0);
+  return points.filter((p) => p.at >= start - BEFORE_START_MS && p.at <= until);
+}
+
+/** One point a second for an hour: enough to keep the start in view after a long sale. */
+const HISTORY = 3600;
+/** The "around the start" view: from a little before the start to a while after the stock ran out. */
+const BEFORE_START_MS = 30_000;
+const AFTER_START_MS = 120_000;
+const AFTER_SOLD_OUT_MS = 30_000;
+/** The "live" view: the last five minutes. */
+const LIVE_WINDOW_MS = 300_000;
 
 async function fetchDashboard(activityId: string): Promise<DashboardSnapshot> {
   const res = await fetch(`/api/admin/activities/${activityId}/dashboard`, { cache: "no-store" });
@@ -29,8 +50,6 @@ function rates(prev: DashboardSnapshot | null, next: DashboardSnapshot) {
   };
 }
 
-const time = (iso: string | null) => (iso ? new Date(iso).toISOString().slice(11, 19) + " UTC" : "—");
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const round = (x: number) => (x >= 10 ? Math.round(x) : Math.round(x * 10) / 10);
 
 export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
@@ -45,15 +64,24 @@ export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
   const [last, setLast] = useState<DashboardSnapshot | null>(null);
   const [history, setHistory] = useState<ChartPoint[]>([]);
   const [rate, setRate] = useState(() => rates(null, initial));
+  // The highest p95 seen while the sale ran: latency reports go stale seconds after the burst, the figure must not.
+  const [peakP95, setPeakP95] = useState<number | null>(null);
+  const [view, setView] = useState<ChartView>("live");
+  const t = useTranslations("admin");
+  const f = useFormat();
   // A new snapshot extends the history once (React's "adjust state during render" pattern).
   if (data.at !== last?.at) {
     const r = rates(last, data);
     setLast(data);
     setRate(r);
+    const p95 = data.latency.p95Ms;
+    const selling = data.at >= Date.parse(data.activity.startAt) && data.at < Date.parse(data.activity.endAt);
+    if (p95 !== null && selling && p95 > (peakP95 ?? -1)) setPeakP95(p95);
     setHistory((h) => [
       ...h.slice(-(HISTORY - 1)),
       {
-        t: new Date(data.at).toISOString().slice(11, 19),
+        at: data.at,
+        t: formatTick(data.at, f.timeZone),
         admitted: round(r.admitted),
         refused: round(r.refused),
         stockLeft: data.redis?.stockLeft ?? data.db.stock,
@@ -66,19 +94,20 @@ export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
   const s = data;
   const reasons = Object.entries(s.counters.refused).sort((a, b) => b[1] - a[1]);
   const balance = s.conservation;
+  const shownP95 = peakP95 ?? s.latency.p95Ms;
   return (
     <div>
       <p aria-live="polite" data-testid="dash-state">
-        <span className={s.activity.status === "LIVE" ? "badge live" : "badge"}>{s.activity.status.toLowerCase()}</span>{" "}
+        <span className={s.activity.status === "LIVE" ? "badge live" : "badge"}>
+          {t(`activityStatus.${s.activity.status as "LIVE"}`)}
+        </span>{" "}
         {s.activity.paused && (
           <span className="badge" data-testid="dash-paused">
-            paused
+            {t("dashboard.paused")}
           </span>
         )}{" "}
-        {!s.redis && (
-          <span className="muted">Not preheated yet (the workers preheat 10 minutes before the start).</span>
-        )}
-        {isError && <span className="field-error"> Live figures are not updating; retrying…</span>}
+        {!s.redis && <span className="muted">{t("dashboard.notPreheated")}</span>}
+        {isError && <span className="field-error"> {t("dashboard.notUpdating")}</span>}
       </p>
 
       <RunControls
@@ -90,45 +119,42 @@ export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
       />
 
       <dl className={styles.figures}>
-        <Figure label="Stock left (Redis)" testId="dash-stock-left" value={s.redis ? s.redis.stockLeft : "—"}>
-          of {s.activity.sellable} sellable
+        <Figure label={t("dashboard.stockLeft")} testId="dash-stock-left" value={s.redis ? s.redis.stockLeft : "—"}>
+          {t("dashboard.ofSellable", { n: s.activity.sellable })}
         </Figure>
-        <Figure label="Stock (PostgreSQL)" testId="dash-stock-pg" value={s.db.stock}>
-          not yet in orders
+        <Figure label={t("dashboard.stockPg")} testId="dash-stock-pg" value={s.db.stock}>
+          {t("dashboard.notInOrders")}
         </Figure>
-        <Figure label="Units sold" testId="dash-sold" value={s.db.holdingUnits}>
-          <span data-testid="dash-orders">{s.db.holdingOrders}</span> orders holding stock
+        <Figure label={t("dashboard.sold")} testId="dash-sold" value={s.db.holdingUnits}>
+          <span data-testid="dash-orders">{s.db.holdingOrders}</span> {t("dashboard.holding")}
         </Figure>
-        <Figure label="Paid" testId="dash-paid" value={s.db.byStatus.PAID?.orders ?? 0}>
-          <span data-testid="dash-pending">{s.db.byStatus.PENDING_PAYMENT?.orders ?? 0}</span> pending ·{" "}
-          <span data-testid="dash-expired">{s.db.byStatus.EXPIRED?.orders ?? 0}</span> expired ·{" "}
-          <span data-testid="dash-refunded">{s.db.byStatus.REFUNDED?.orders ?? 0}</span> refunded ·{" "}
-          {s.db.byStatus.CANCELLED?.orders ?? 0} cancelled
+        <Figure label={t("dashboard.paid")} testId="dash-paid" value={s.db.byStatus.PAID?.orders ?? 0}>
+          <span data-testid="dash-pending">{s.db.byStatus.PENDING_PAYMENT?.orders ?? 0}</span> {t("dashboard.pending")} ·{" "}
+          <span data-testid="dash-expired">{s.db.byStatus.EXPIRED?.orders ?? 0}</span> {t("dashboard.expired")} ·{" "}
+          <span data-testid="dash-refunded">{s.db.byStatus.REFUNDED?.orders ?? 0}</span> {t("dashboard.refunded")} ·{" "}
+          {t("dashboard.cancelled", { n: s.db.byStatus.CANCELLED?.orders ?? 0 })}
         </Figure>
-        <Figure label="In queue" testId="dash-queue" value={s.redis ? s.redis.queueTickets : 0}>
-          tickets · {s.redis?.queueUnits ?? 0} units
+        <Figure label={t("dashboard.queue")} testId="dash-queue" value={s.redis ? s.redis.queueTickets : 0}>
+          {t("dashboard.queueDetail", { units: s.redis?.queueUnits ?? 0 })}
         </Figure>
-        <Figure label="Confirmed (Redis)" testId="dash-confirmed" value={s.counters.confirmed}>
-          {s.counters.rejected} rejected by the workers
+        <Figure label={t("dashboard.confirmed")} testId="dash-confirmed" value={s.counters.confirmed}>
+          {t("dashboard.rejected", { n: s.counters.rejected })}
         </Figure>
-        <Figure label="Admitted / s" testId="dash-admitted-rate" value={round(rate.admitted)}>
-          {s.counters.admitted} in total
+        <Figure label={t("dashboard.admittedRate")} testId="dash-admitted-rate" value={round(rate.admitted)}>
+          {t("dashboard.inTotal", { n: s.counters.admitted })}
         </Figure>
-        <Figure label="Refused / s" testId="dash-refused-rate" value={round(rate.refused)}>
-          {s.counters.refusedTotal} in total
+        <Figure label={t("dashboard.refusedRate")} testId="dash-refused-rate" value={round(rate.refused)}>
+          {t("dashboard.inTotal", { n: s.counters.refusedTotal })}
         </Figure>
-        <Figure label="Sold out at" testId="dash-sold-out" value={time(s.redis?.soldOutAt ?? s.db.soldOutAt)} />
-        <Figure label="Worker lag" testId="dash-lag" value={s.worker ? (s.worker.lag ?? "?") : "—"}>
+        <Figure label={t("dashboard.soldOutAt")} testId="dash-sold-out" value={f.clock(s.redis?.soldOutAt ?? s.db.soldOutAt)} />
+        <Figure label={t("dashboard.lag")} testId="dash-lag" value={s.worker ? (s.worker.lag ?? "?") : "—"}>
           {s.worker
-            ? `${s.worker.pending} pending · ${plural(s.worker.consumers, "consumer")}`
-            : "no consumer group yet"}
+            ? t("dashboard.workerDetail", { pending: s.worker.pending, consumers: s.worker.consumers })
+            : t("dashboard.noGroup")}
         </Figure>
-        <Figure
-          label="p95 admission"
-          testId="dash-p95"
-          value={s.latency.p95Ms === null ? "—" : `${s.latency.p95Ms} ms`}
-        >
-          {plural(s.latency.processes, "web process", "web processes")} · {plural(s.latency.samples, "sample")}
+        <Figure label={t("dashboard.p95")} testId="dash-p95" value={shownP95 === null ? "—" : `${shownP95} ms`}>
+          {t("dashboard.p95Detail", { processes: s.latency.processes, samples: s.latency.samples })}
+          {peakP95 !== null && <> · {t("dashboard.p95Held")}</>}
         </Figure>
       </dl>
 
@@ -137,25 +163,46 @@ export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
           data-testid="dash-conservation"
           className={balance.offered === balance.accounted ? styles.ok : balance.settled ? styles.bad : "muted"}
         >
-          Conservation: {balance.offered} units offered, {balance.accounted} accounted for (left + queue + sold)
-          {balance.offered === balance.accounted ? " ✓" : balance.settled ? " — mismatch" : " — queue draining"}
+          {t("dashboard.conservation", { offered: balance.offered, accounted: balance.accounted })}
+          {t(
+            balance.offered === balance.accounted
+              ? "dashboard.balanced"
+              : balance.settled
+                ? "dashboard.mismatch"
+                : "dashboard.draining",
+          )}
         </p>
       )}
 
       <div className={styles.chart}>
-        <DashboardChart points={history} />
+        <div className={styles.actions} role="group" aria-label={t("dashboard.chartLabel")}>
+          {(["start", "live"] as const).map((v) => (
+            <button
+              key={v}
+              type="button"
+              className="btn small"
+              aria-pressed={view === v}
+              disabled={view === v}
+              onClick={() => setView(v)}
+              data-testid={`chart-view-${v}`}
+            >
+              {t(v === "start" ? "dashboard.chartStart" : "dashboard.chartLive")}
+            </button>
+          ))}
+        </div>
+        <DashboardChart points={windowOf(history, view, s)} timeZone={f.timeZone} />
       </div>
 
-      <h2>Refusals by reason</h2>
+      <h2>{t("dashboard.refusals")}</h2>
       {reasons.length === 0 ? (
-        <p className="muted">None yet.</p>
+        <p className="muted">{t("dashboard.noneYet")}</p>
       ) : (
         <table data-testid="dash-refusals">
           <thead>
             <tr>
-              <th>Reason</th>
-              <th>Total</th>
-              <th>Per second</th>
+              <th>{t("dashboard.reason")}</th>
+              <th>{t("dashboard.total")}</th>
+              <th>{t("dashboard.perSecond")}</th>
             </tr>
           </thead>
           <tbody>

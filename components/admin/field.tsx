@@ -1,5 +1,24 @@
+"use client";
+
+import { useTranslations } from "next-intl";
 import type { ReactNode } from "react";
 import styles from "@/components/admin/admin.module.css";
+import type { AdminErrorCode } from "@/lib/admin/results";
+
+/**
+ * A message from lib/admin in the page's language: a key of "admin.message" or "validation"
+ * (messages/*.json); anything else is shown as it came.
+ */
+export function useServerMessage(): (key: string | undefined) => string | undefined {
+  const message = useTranslations("admin.message");
+  const validation = useTranslations("validation");
+  return (key) => {
+    if (!key) return undefined;
+    if (message.has(key as never)) return message(key as never);
+    if (validation.has(key as never)) return validation(key as never);
+    return key;
+  };
+}
 
 /** A labelled form control with its error message, announced and tied to the control by aria-describedby. */
 export function Field(props: {
@@ -10,6 +29,7 @@ export function Field(props: {
   wide?: boolean;
   children: ReactNode;
 }) {
+  const say = useServerMessage();
   const errorId = `${props.name}-error`;
   return (
     <div className={props.wide ? styles.wide : undefined}>
@@ -20,7 +40,7 @@ export function Field(props: {
       {props.hint && <div className={styles.hint}>{props.hint}</div>}
       {props.error && (
         <div className="field-error" id={errorId} role="alert">
-          {props.error}
+          {say(props.error)}
         </div>
       )}
     </div>
@@ -32,7 +52,11 @@ export function invalid(name: string, error: string | undefined) {
   return error ? { "aria-invalid": true as const, "aria-describedby": `${name}-error` } : {};
 }
 
-export function FormMessage({ state }: { state: { ok: boolean; message?: string } | null }) {
-  if (!state || state.ok || !state.message) return null;
-  return <p className="alert">{state.message}</p>;
+/** A refused action's message: its own, or what its code means. */
+export function FormMessage({ state }: { state: { ok: boolean; message?: string; code?: AdminErrorCode } | null }) {
+  const say = useServerMessage();
+  const codes = useTranslations("admin.errorCode");
+  if (!state || state.ok) return null;
+  const text = say(state.message) ?? (state.code ? codes(state.code) : undefined);
+  return text ? <p className="alert">{text}</p> : null;
 }

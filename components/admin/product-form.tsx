@@ -1,12 +1,16 @@
 "use client";
 
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useState, type ChangeEvent } from "react";
-import { archiveProductAction, createProductAction, updateProductAction } from "@/app/(admin)/admin/products/actions";
-import { Field, FormMessage, invalid } from "@/components/admin/field";
+import { archiveProductAction, createProductAction, updateProductAction } from "@/app/[locale]/(admin)/admin/products/actions";
+import { Field, FormMessage, invalid, useServerMessage } from "@/components/admin/field";
 import { useFormAction } from "@/components/admin/use-form-action";
 import styles from "@/components/admin/admin.module.css";
 import type { AdminResult } from "@/lib/admin/results";
+import { MAX_IMAGE_BYTES } from "@/lib/admin/schemas";
+
+const MAX_MB = MAX_IMAGE_BYTES / 1024 / 1024;
 
 export interface ProductFormValues {
   id: string;
@@ -21,6 +25,8 @@ type State = AdminResult<object> | null;
 
 export function ProductForm({ product }: { product?: ProductFormValues }) {
   const router = useRouter();
+  const t = useTranslations("admin.products");
+  const tc = useTranslations("admin.common");
   const [imageUrl, setImageUrl] = useState(product?.imageUrl ?? "");
   const [upload, setUpload] = useState<{ busy: boolean; error?: string }>({ busy: false });
 
@@ -38,6 +44,12 @@ export function ProductForm({ product }: { product?: ProductFormValues }) {
   async function onFile(e: ChangeEvent<HTMLInputElement>) {
     const file = e.target.files?.[0];
     if (!file) return;
+    // Said before sending 20 MB for nothing; the upload route enforces the same limit.
+    if (file.size > MAX_IMAGE_BYTES) {
+      e.target.value = "";
+      setUpload({ busy: false, error: "imageTooLarge" });
+      return;
+    }
     setUpload({ busy: true });
     const body = new FormData();
     body.set("file", file);
@@ -47,16 +59,16 @@ export function ProductForm({ product }: { product?: ProductFormValues }) {
       setImageUrl(result.url);
       setUpload({ busy: false });
     } else {
-      setUpload({ busy: false, error: result?.message ?? "The upload failed. Try again." });
+      setUpload({ busy: false, error: result?.fieldErrors?.file ?? result?.message ?? t("uploadFailed") });
     }
   }
 
   return (
-    <form onSubmit={submit} className={styles.form} aria-label={product ? "Edit product" : "New product"}>
-      <Field label="Name" name="name" error={errors.name} wide>
+    <form onSubmit={submit} className={styles.form} aria-label={t(product ? "editProduct" : "newProduct")}>
+      <Field label={t("name")} name="name" error={errors.name} wide>
         <input name="name" defaultValue={product?.name} maxLength={120} {...invalid("name", errors.name)} />
       </Field>
-      <Field label="Description" name="description" error={errors.description} wide>
+      <Field label={t("description")} name="description" error={errors.description} wide>
         <textarea
           name="description"
           rows={4}
@@ -65,10 +77,10 @@ export function ProductForm({ product }: { product?: ProductFormValues }) {
         />
       </Field>
       <Field
-        label="List price (yuan)"
+        label={t("listPriceYuan")}
         name="listPrice"
         error={errors.listPrice}
-        hint="Stored in fen: 99.90 yuan is 9990."
+        hint={t("listPriceHint")}
       >
         <input
           name="listPrice"
@@ -78,10 +90,10 @@ export function ProductForm({ product }: { product?: ProductFormValues }) {
         />
       </Field>
       <Field
-        label="Image"
+        label={t("image")}
         name="file"
         error={upload.error ?? errors.imageUrl}
-        hint="PNG, JPEG, GIF or WebP, at most 5 MB."
+        hint={t("imageHint", { mb: MAX_MB })}
       >
         <input
           type="file"
@@ -93,18 +105,18 @@ export function ProductForm({ product }: { product?: ProductFormValues }) {
       <input type="hidden" name="imageUrl" value={imageUrl} />
       <div aria-live="polite" data-testid="image-status">
         {upload.busy ? (
-          <span className="muted">Uploading…</span>
+          <span className="muted">{t("uploading")}</span>
         ) : imageUrl ? (
-          <img className={styles.preview} src={imageUrl} alt="Product image preview" />
+          <img className={styles.preview} src={imageUrl} alt={t("preview")} />
         ) : null}
       </div>
       <div className={styles.wide} aria-live="polite" data-testid="form-status">
         <FormMessage state={state} />
-        {state?.ok && product && <p className="alert ok">Saved.</p>}
+        {state?.ok && product && <p className="alert ok">{t("saved")}</p>}
       </div>
       <div className={`${styles.wide} ${styles.actions}`}>
         <button className="btn primary" type="submit" disabled={pending || upload.busy}>
-          {pending ? "Saving…" : product ? "Save product" : "Create product"}
+          {pending ? tc("saving") : t(product ? "save" : "create")}
         </button>
       </div>
     </form>
@@ -113,14 +125,16 @@ export function ProductForm({ product }: { product?: ProductFormValues }) {
 
 export function ArchiveProductButton({ id, archived }: { id: string; archived: boolean }) {
   const [state, submit, pending] = useFormAction<State>((_prev, form) => archiveProductAction(form), null);
+  const t = useTranslations("admin.products");
+  const say = useServerMessage();
   return (
     <form onSubmit={submit} className={styles.actions}>
       <input type="hidden" name="id" value={id} />
       <input type="hidden" name="archived" value={archived ? "false" : "true"} />
       <button className="btn" type="submit" disabled={pending}>
-        {archived ? "Restore product" : "Archive product"}
+        {t(archived ? "restore" : "archive")}
       </button>
-      <span aria-live="polite">{state && !state.ok && <span className="field-error">{state.message}</span>}</span>
+      <span aria-live="polite">{state && !state.ok && <span className="field-error">{say(state.message)}</span>}</span>
     </form>
   );
 }

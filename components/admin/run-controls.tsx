@@ -1,9 +1,12 @@
 "use client";
 
+import { useTranslations } from "next-intl";
+import { useShopTimeZone } from "@/components/i18n/format";
 import { useQueryClient } from "@tanstack/react-query";
 import type { MouseEvent } from "react";
-import { runControlAction } from "@/app/(admin)/admin/activities/actions";
-import { Field, invalid } from "@/components/admin/field";
+import { runControlAction } from "@/app/[locale]/(admin)/admin/activities/actions";
+import { Field, invalid, useServerMessage } from "@/components/admin/field";
+import { zonedInputToDate } from "@/lib/format";
 import { useFormAction } from "@/components/admin/use-form-action";
 import styles from "@/components/admin/admin.module.css";
 import type { AdminResult } from "@/lib/admin/results";
@@ -20,30 +23,20 @@ interface Props {
 
 type State = AdminResult<{ event?: string; warning?: string }> | null;
 
-const DONE: Record<string, string> = {
-  preheat: "Preheated.",
-  schedule: "Scheduled.",
-  start: "Started.",
-  pause: "Paused: new buys are refused.",
-  resume: "Resumed: buys are accepted again.",
-  extend: "End extended.",
-  restock: "Restocked.",
-  end: "Ended.",
-  cancel: "Cancelled.",
-};
-
-const DESTRUCTIVE: Record<string, string> = {
-  end: "End this sale now? New buys will be refused.",
-  cancel: "Cancel this sale? New buys will be refused.",
-};
+const DONE = ["preheat", "schedule", "start", "pause", "resume", "extend", "restock", "end", "cancel"] as const;
+const DESTRUCTIVE = { end: "confirmEnd", cancel: "confirmCancel" } as const;
 
 export function RunControls({ activityId, status, paused, startAt, serverNow }: Props) {
   const queryClient = useQueryClient();
+  const t = useTranslations("admin.controls");
+  const timeZone = useShopTimeZone();
   const started = Date.parse(startAt) <= serverNow;
   const act = async (_prev: State, form: FormData): Promise<State> => {
     form.set("activityId", activityId);
     const end = form.get("endAt");
-    if (typeof end === "string" && end && !end.endsWith("Z")) form.set("endAt", new Date(end).toISOString());
+    // Typed in the shop's zone, like every time in the console.
+    const instant = typeof end === "string" ? zonedInputToDate(end, timeZone) : null;
+    if (instant) form.set("endAt", instant.toISOString());
     const result = await runControlAction(form);
     await queryClient.invalidateQueries({ queryKey: ["admin-dashboard", activityId] });
     return result;
@@ -54,8 +47,8 @@ export function RunControls({ activityId, status, paused, startAt, serverNow }: 
 
   const running = status === "SCHEDULED" || status === "LIVE";
   const confirmFirst = (e: MouseEvent<HTMLButtonElement>) => {
-    const question = DESTRUCTIVE[e.currentTarget.value];
-    if (question && !window.confirm(question)) e.preventDefault();
+    const key = DESTRUCTIVE[e.currentTarget.value as keyof typeof DESTRUCTIVE];
+    if (key && !window.confirm(t(key))) e.preventDefault();
   };
   const button = (action: string, label: string, enabled: boolean) => (
     <button
@@ -71,21 +64,21 @@ export function RunControls({ activityId, status, paused, startAt, serverNow }: 
   );
 
   return (
-    <section className={styles.controls} aria-label="Run controls">
+    <section className={styles.controls} aria-label={t("label")}>
       <form onSubmit={submitSimple} className={styles.controlRow}>
-        {button("preheat", "Preheat now", running)}
-        {status === "DRAFT" && button("schedule", "Schedule", true)}
-        {button("start", "Start now", status === "SCHEDULED" && !started)}
-        {paused ? button("resume", "Resume", true) : button("pause", "Pause", running)}
-        {button("end", "End now", running && started)}
-        {button("cancel", "Cancel sale", status !== "ENDED" && status !== "CANCELLED")}
+        {button("preheat", t("preheat"), running)}
+        {status === "DRAFT" && button("schedule", t("schedule"), true)}
+        {button("start", t("start"), status === "SCHEDULED" && !started)}
+        {paused ? button("resume", t("resume"), true) : button("pause", t("pause"), running)}
+        {button("end", t("end"), running && started)}
+        {button("cancel", t("cancel"), status !== "ENDED" && status !== "CANCELLED")}
       </form>
       <Outcome state={simple} testId="control-status" />
 
       <form onSubmit={submitRestock} className={styles.controlRow}>
         <input type="hidden" name="action" value="restock" />
         <Field
-          label="Units to add"
+          label={t("units")}
           name="units"
           error={restock && !restock.ok ? restock.fieldErrors?.units : undefined}
         >
@@ -99,14 +92,14 @@ export function RunControls({ activityId, status, paused, startAt, serverNow }: 
           />
         </Field>
         <button className="btn" type="submit" disabled={!running || pendingRestock}>
-          Restock
+          {t("restock")}
         </button>
       </form>
       <Outcome state={restock} testId="restock-status" />
 
       <form onSubmit={submitExtend} className={styles.controlRow}>
         <input type="hidden" name="action" value="extend" />
-        <Field label="New end" name="endAt" error={extend && !extend.ok ? extend.fieldErrors?.endAt : undefined}>
+        <Field label={t("newEnd")} name="endAt" hint={timeZone} error={extend && !extend.ok ? extend.fieldErrors?.endAt : undefined}>
           <input
             name="endAt"
             type="datetime-local"
@@ -115,7 +108,7 @@ export function RunControls({ activityId, status, paused, startAt, serverNow }: 
           />
         </Field>
         <button className="btn" type="submit" disabled={!running || pendingExtend}>
-          Extend end
+          {t("extend")}
         </button>
       </form>
       <Outcome state={extend} testId="extend-status" />
@@ -124,11 +117,14 @@ export function RunControls({ activityId, status, paused, startAt, serverNow }: 
 }
 
 function Outcome({ state, testId }: { state: State; testId: string }) {
+  const t = useTranslations("admin");
+  const say = useServerMessage();
+  const event = state?.ok ? DONE.find((e) => e === state.event) : undefined;
   return (
     <div aria-live="polite" data-testid={testId}>
-      {state?.ok && <p className="alert ok">{DONE[state.event ?? ""] ?? "Done."}</p>}
-      {state?.ok && state.warning && <p className="alert">{state.warning}</p>}
-      {state && !state.ok && !state.fieldErrors && <p className="alert">{state.message ?? "Not allowed."}</p>}
+      {state?.ok && <p className="alert ok">{event ? t(`controls.done.${event}`) : t("common.done")}</p>}
+      {state?.ok && state.warning && <p className="alert">{say(state.warning)}</p>}
+      {state && !state.ok && !state.fieldErrors && <p className="alert">{say(state.message) ?? t("common.notAllowed")}</p>}
     </div>
   );
 }

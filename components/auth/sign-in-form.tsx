@@ -2,15 +2,17 @@
 
 import { signIn } from "next-auth/react";
 import { useRouter, useSearchParams } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useActionState } from "react";
 import { RATE_LIMITED_ERROR } from "@/lib/auth/schemas";
 import { safeRedirectPath } from "@/lib/http/safe-redirect";
 
 // The email typed stays in the field after a refusal; only the password is asked again.
-type State = { error: string | null; email: string };
+type State = { error: { key: "wrong" } | { key: "retryIn"; seconds: string } | null; email: string };
 
 export function SignInForm() {
   const router = useRouter();
+  const t = useTranslations("auth");
   const params = useSearchParams();
   const callbackUrl = safeRedirectPath(params.get("callbackUrl"));
   const [state, submit, pending] = useActionState<State, FormData>(async (_prev, form) => {
@@ -21,9 +23,9 @@ export function SignInForm() {
       redirect: false,
     });
     if (result?.error?.startsWith(RATE_LIMITED_ERROR)) {
-      return { error: `Too many attempts, retry in ${result.error.slice(RATE_LIMITED_ERROR.length)} s.`, email };
+      return { error: { key: "retryIn", seconds: result.error.slice(RATE_LIMITED_ERROR.length) }, email };
     }
-    if (!result || result.error) return { error: "Wrong email or password.", email };
+    if (!result || result.error) return { error: { key: "wrong" }, email };
     router.push(callbackUrl);
     router.refresh();
     return { error: null, email };
@@ -32,16 +34,18 @@ export function SignInForm() {
   return (
     <form action={submit} className="stack">
       <label>
-        Email
+        {t("email")}
         <input name="email" type="email" autoComplete="email" required defaultValue={state.email} />
       </label>
       <label>
-        Password
+        {t("password")}
         <input name="password" type="password" autoComplete="current-password" required />
       </label>
-      <div aria-live="polite">{state.error && <p className="alert">{state.error}</p>}</div>
+      <div aria-live="polite">{state.error && (
+          <p className="alert">{state.error.key === "retryIn" ? t("retryIn", { seconds: state.error.seconds }) : t("wrong")}</p>
+        )}</div>
       <button className="btn primary" type="submit" disabled={pending}>
-        {pending ? "Signing in…" : "Sign in"}
+        {t(pending ? "signingIn" : "signIn")}
       </button>
     </form>
   );

@@ -3,32 +3,17 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSession } from "next-auth/react";
+import { useTranslations } from "next-intl";
 import { startTransition, useActionState, useCallback, useEffect, useState, useSyncExternalStore, type FormEvent } from "react";
-import { MESSAGES, type RefusalCode } from "@/lib/flash/codes";
-import { formatMoney } from "@/lib/format";
+import type { RefusalCode } from "@/lib/flash/codes";
 import { aheadOf, type BuyAccepted, type Progress, type TicketView } from "@/lib/flash/wire";
 import { fetchProgress, fetchTicket, postBuy, requestToken } from "@/components/flash/api";
 import { BuyRefused, TicketStatus } from "@/components/flash/ticket-status";
-import { formatCountdown, useServerNow } from "@/components/flash/use-server-clock";
+import { useServerNow } from "@/components/flash/use-server-clock";
+import { Countdown } from "@/components/flash/countdown";
+import { useFormat } from "@/components/i18n/format";
 import { HumanCheck, useGate } from "@/components/flash/human-check";
 import { OfflineNote, WhyNot, currentTicket, meQueryKey, useOnline, useShopperState } from "@/components/flash/shopper-state";
-
-// The panel's words, in one place until the message catalogue arrives.
-const TEXT = {
-  buy: "Buy now",
-  buying: "Buying…",
-  soldOut: "Sold out",
-  paused: "Paused",
-  notStarted: "Not started",
-  queued: "In the queue",
-  bought: "Bought",
-  ended: "Ended",
-  endedNote: "This sale has ended.",
-  cancelled: "Cancelled",
-  cancelledNote: "This sale was cancelled; nothing was sold.",
-  otherSales: "See the shop's other sales",
-  viewOrder: "View your order",
-};
 
 interface Props {
   activityId: string;
@@ -51,6 +36,8 @@ const noSubscription = () => () => {};
 
 export function BuyPanel(p: Props) {
   const { status: auth } = useSession();
+  const t = useTranslations("buy");
+  const f = useFormat();
   const now = useServerNow();
   // False in the server's HTML (the same for everyone, and all a browser without JavaScript gets).
   const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
@@ -103,7 +90,7 @@ export function BuyPanel(p: Props) {
   if (state && "ticketId" in state && state.ticketId !== ticket?.ticketId) setTicket(state);
   // This page's buy until the server's list has it, then the server's choice (currentTicket).
   const restored = currentTicket(me.data);
-  const shown = ticket && !me.data?.tickets.some((t) => t.ticketId === ticket.ticketId) ? ticket : restored;
+  const shown = ticket && !me.data?.tickets.some((x) => x.ticketId === ticket.ticketId) ? ticket : restored;
   // The ticket's answer as LiveTicket fetched it (read from the shared cache, never fetched here).
   const own = useQuery({
     queryKey: ["ticket", shown?.ticketId],
@@ -127,23 +114,25 @@ export function BuyPanel(p: Props) {
   const stockLeft = progress.data?.stockLeft;
   // Without JavaScript nothing ticks or polls: the button stays on and the action answers.
   const disabled = hydrated && (!live || pending || queued || limitReached || soldOut || paused || !signedIn);
-  const label = !hydrated
-    ? TEXT.buy
-    : queued ? TEXT.queued
-    : limitReached ? TEXT.bought
-    : soldOut ? TEXT.soldOut : paused ? TEXT.paused : now < startMs ? TEXT.notStarted : pending ? TEXT.buying : TEXT.buy;
+  const label = t(
+    !hydrated
+      ? "buy"
+      : queued ? "queued"
+      : limitReached ? "bought"
+      : soldOut ? "soldOut" : paused ? "paused" : now < startMs ? "notStarted" : pending ? "buying" : "buy",
+  );
 
   return (
-    <section className="buy-panel" aria-label="Buy" data-hydrated={hydrated || undefined}>
+    <section className="buy-panel" aria-label={t("panel")} data-hydrated={hydrated || undefined}>
       <div>
-        <span className="price">{formatMoney(p.salePrice, p.currency)}</span>
+        <span className="price">{f.money(p.salePrice, p.currency)}</span>
       </div>
       <StockLine stockLeft={stockLeft} sellable={p.sellable} soldOut={soldOut} />
       {cancelled || ended ? null : !hydrated ? null : now < startMs ? (
         <div>
-          <div className="muted">Starts in</div>
+          <div className="muted">{t("startsIn")}</div>
           <div className="countdown" data-testid="countdown" aria-live="off">
-            {formatCountdown(startMs - now)}
+            <Countdown ms={startMs - now} />
           </div>
         </div>
       ) : null}
@@ -153,14 +142,14 @@ export function BuyPanel(p: Props) {
       {cancelled || ended ? (
         // A closed sale has nothing to press: its state as text, and somewhere to go.
         <div data-testid="sale-closed">
-          <p className="sale-state">{cancelled ? TEXT.cancelled : TEXT.ended}</p>
+          <p className="sale-state">{t(cancelled ? "cancelled" : "ended")}</p>
           <p className="muted">
-            {cancelled ? TEXT.cancelledNote : TEXT.endedNote} <Link href="/">{TEXT.otherSales}</Link>
+            {t(cancelled ? "cancelledNote" : "endedNote")} <Link href="/">{t("otherSales")}</Link>
           </p>
         </div>
       ) : auth === "unauthenticated" ? (
         <Link className="btn primary big" href={`/sign-in?callbackUrl=/activities/${p.slug}`}>
-          Sign in to buy
+          {t("signInToBuy")}
         </Link>
       ) : (
         <form action={p.buyAction} onSubmit={submit} className="buy-form">
@@ -168,7 +157,7 @@ export function BuyPanel(p: Props) {
           <input type="hidden" name="slug" value={p.slug} />
           {p.perUserLimit > 1 ? (
             <label style={{ maxWidth: 160 }}>
-              Quantity
+              {t("quantity")}
               <select name="quantity" defaultValue="1">
                 {Array.from({ length: p.perUserLimit }, (_, i) => (
                   <option key={i + 1} value={i + 1}>
@@ -180,46 +169,45 @@ export function BuyPanel(p: Props) {
           ) : (
             <input type="hidden" name="quantity" value="1" />
           )}
-          <button type="submit" className="btn primary big" disabled={disabled} data-testid="buy-button" data-state={hydrated ? (queued ? "queued" : limitReached ? "bought" : soldOut ? "sold-out" : undefined) : undefined}>
+          <button
+            type="submit"
+            className="btn primary big"
+            disabled={disabled}
+            data-testid="buy-button"
+            data-state={hydrated ? (queued ? "queued" : limitReached ? "bought" : soldOut ? "sold-out" : undefined) : undefined}
+          >
             {label}
           </button>
           {hydrated && limitReached && !queued && (
             <Link href={orderId ? `/orders/${orderId}` : "/orders"} data-testid="bought-link">
-              {TEXT.viewOrder}
+              {t("shopper.viewOrder")}
             </Link>
           )}
-          <p className="muted">Limit {p.perUserLimit} per person.</p>
+          <p className="muted">{t("limit", { limit: p.perUserLimit })}</p>
         </form>
       )}
 
       <div aria-live="polite" data-testid="buy-status">
         {retrying && (
           <p className="alert info" data-testid="buy-retrying">
-            The shop is busy; trying again…
+            {t("retrying")}
           </p>
         )}
         {!retrying && state && "error" in state && <BuyRefused code={state.error} retryAfter={state.retryAfter} />}
         {!state && soldOut && !shown && !cancelled && !ended && (
           <p className="alert" data-testid="sold-out-note">
-            {MESSAGES.SOLD_OUT} <Link href="/">{TEXT.otherSales}</Link>
+            {t("refusal.SOLD_OUT")} <Link href="/">{t("otherSales")}</Link>
           </p>
         )}
         {/* Sold out is the final word: a pause on top of it changes nothing for the shopper. */}
-        {paused && !soldOut && !cancelled && !ended && <p className="alert info">{MESSAGES.PAUSED}</p>}
+        {paused && !soldOut && !cancelled && !ended && <p className="alert info">{t("refusal.PAUSED")}</p>}
         {progress.isError && !progress.data && (
           <p className="alert info" data-testid="progress-unavailable">
-            Live figures are unavailable for a moment; trying again…
+            {t("progressUnavailable")}
           </p>
         )}
         {hydrated && (!online || (progress.failureCount > 0 && progress.data)) && <OfflineNote />}
-        {shown && (
-          <LiveTicket
-            key={shown.ticketId}
-            ticket={shown}
-            progress={progress.data ?? null}
-            onFinal={refreshMe}
-          />
-        )}
+        {shown && <LiveTicket key={shown.ticketId} ticket={shown} progress={progress.data ?? null} onFinal={refreshMe} />}
         {me.data?.trace && (soldOut || ended || cancelled) && !queued && ticketStatus !== "CONFIRMED" && (
           <WhyNot trace={me.data.trace} rejectedCode={shown === restored && restored?.status === "REJECTED" ? restored.code : undefined} />
         )}
@@ -229,7 +217,8 @@ export function BuyPanel(p: Props) {
 }
 
 function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sellable: number; soldOut: boolean }) {
-  if (stockLeft === undefined) return <p className="muted">{sellable} units in this sale</p>;
+  const t = useTranslations("buy");
+  if (stockLeft === undefined) return <p className="muted">{t("units", { count: sellable })}</p>;
   const pct = sellable > 0 ? Math.min(100, Math.round((stockLeft / sellable) * 100)) : 0;
   return (
     <div>
@@ -237,7 +226,7 @@ function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sella
         <span style={{ width: `${pct}%` }} />
       </div>
       <p className="muted" data-testid="stock-left">
-        {soldOut ? TEXT.soldOut : `${stockLeft} of ${sellable} left`}
+        {soldOut ? t("soldOut") : t("left", { left: stockLeft, total: sellable })}
       </p>
     </div>
   );
@@ -248,7 +237,15 @@ function StockLine({ stockLeft, sellable, soldOut }: { stockLeft?: number; sella
  * shown as is). A queued ticket's place comes from the shared progress figures; the ticket itself
  * is asked only once the queue reaches it, and `onFinal` hears when it is answered.
  */
-function LiveTicket({ ticket, progress, onFinal }: { ticket: BuyAccepted | (TicketView & { ticketId: string }); progress: Progress | null; onFinal: () => void }) {
+function LiveTicket({
+  ticket,
+  progress,
+  onFinal,
+}: {
+  ticket: BuyAccepted | (TicketView & { ticketId: string });
+  progress: Progress | null;
+  onFinal: () => void;
+}) {
   const restoredFinal = "status" in ticket && ticket.status !== "QUEUED" ? ticket : undefined;
   let derived = aheadOf(ticket.sequence, progress?.served ?? 0);
   if ("ahead" in ticket) derived = Math.min(derived, ticket.ahead);
@@ -260,10 +257,10 @@ function LiveTicket({ ticket, progress, onFinal }: { ticket: BuyAccepted | (Tick
     enabled: ahead === 0 && !restoredFinal,
     refetchInterval: (q) => (q.state.data && q.state.data.status !== "QUEUED" ? false : 500),
   });
-  const answered = own.data && own.data.status !== "QUEUED" ? own.data : restoredFinal;
   const answeredHere = Boolean(own.data && own.data.status !== "QUEUED");
   useEffect(() => {
     if (answeredHere) onFinal();
   }, [answeredHere, onFinal]);
+  const answered = own.data && own.data.status !== "QUEUED" ? own.data : restoredFinal;
   return <TicketStatus view={answered ?? { status: "QUEUED", sequence: ticket.sequence, ahead }} />;
 }

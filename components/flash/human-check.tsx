@@ -2,6 +2,7 @@
 
 import HCaptcha from "@hcaptcha/react-hcaptcha";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
 import type {} from "altcha/types/react";
 
@@ -33,6 +34,7 @@ export function useGate(activityId: string, enabled: boolean) {
 
 export function HumanCheck({ activityId, gate }: { activityId: string; gate: GateStatus }) {
   const client = useQueryClient();
+  const t = useTranslations("gate");
   const [failed, setFailed] = useState(false);
   const submit = async (answer: string) => {
     const ok = await postAnswer(activityId, answer);
@@ -43,13 +45,13 @@ export function HumanCheck({ activityId, gate }: { activityId: string; gate: Gat
   if (gate.passed) {
     return (
       <p className="alert ok" data-testid="gate-passed">
-        Human check done — you can buy when the sale starts.
+        {t("passed")}
       </p>
     );
   }
   return (
     <div className="stack" data-testid="human-check">
-      <p className="muted">This sale asks for a quick human check before the start.</p>
+      <p className="muted">{t("asks")}</p>
       {gate.provider === "altcha" ? (
         <Altcha challengeUrl={gate.challengeUrl} onSolved={submit} />
       ) : (
@@ -57,7 +59,7 @@ export function HumanCheck({ activityId, gate }: { activityId: string; gate: Gat
       )}
       {failed && (
         <p className="alert" role="alert">
-          The check did not pass. Please try again.
+          {t("failed")}
         </p>
       )}
     </div>

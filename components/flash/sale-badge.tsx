@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useSyncExternalStore } from "react";
 import { fetchProgress } from "@/components/flash/api";
 import { useServerNow } from "@/components/flash/use-server-clock";
@@ -10,6 +11,14 @@ const noSubscription = () => () => {};
 
 // The label the page was built with, from the stored status alone.
 const RENDERED: Record<string, SaleLabel> = { SCHEDULED: "Upcoming", LIVE: "Live", ENDED: "Ended", CANCELLED: "Cancelled" };
+const KEY = {
+  Upcoming: "upcoming",
+  Live: "live",
+  Paused: "paused",
+  "Sold out": "soldOut",
+  Ended: "ended",
+  Cancelled: "cancelled",
+} as const satisfies Record<SaleLabel, string>;
 
 /**
  * A sale card's status, kept right between page rebuilds: the live figures (shared with the sale
@@ -17,6 +26,7 @@ const RENDERED: Record<string, SaleLabel> = { SCHEDULED: "Upcoming", LIVE: "Live
  */
 export function SaleBadge(p: { activityId: string; status: string; startAt: string; endAt: string }) {
   const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
+  const t = useTranslations("shop.badge");
   const now = useServerNow(1_000);
   const progress = useQuery({
     queryKey: ["progress", p.activityId],
@@ -37,8 +47,8 @@ export function SaleBadge(p: { activityId: string; status: string; startAt: stri
       })
     : RENDERED[p.status] ?? "Upcoming";
   return (
-    <span className={label === "Live" ? "badge live" : "badge"} data-testid="sale-badge">
-      {label}
+    <span className={label === "Live" ? "badge live" : "badge"} data-testid="sale-badge" data-label={label}>
+      {t(KEY[label])}
     </span>
   );
 }

@@ -1,24 +1,14 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useSyncExternalStore } from "react";
-import { MESSAGES } from "@/lib/flash/codes";
+import { REFUSAL_CODES, type RefusalCode } from "@/lib/flash/codes";
 import type { MissTrace, OwnTicket, ShopperState } from "@/lib/flash/wire";
 import { fetchMe } from "@/components/flash/api";
 
 // The shopper's own state in a sale, from the server (GET /api/activities/{id}/me): what a reload,
 // a second tab or another device shows. Nothing of it is in the static page.
-
-const TEXT = {
-  offline: "Offline — we'll keep checking.",
-  whyTitle: "Why didn't I get one?",
-  lastUnit: (seq: number, at: string) => `The last unit went to #${seq} at ${at}.`,
-  neverSoldOut: "The stock never ran out.",
-  youAdmitted: (seq: number, at: string) => `You were #${seq} in the queue at ${at}.`,
-  youRefused: (at: string, reason: string) => `Your click reached us at ${at} and was refused: ${reason}`,
-  afterLast: (s: string) => `That was ${s} after the last unit was taken.`,
-  rejected: (reason: string) => `Your order could not be completed: ${reason}`,
-};
 
 export const meQueryKey = (activityId: string) => ["me", activityId] as const;
 
@@ -64,33 +54,38 @@ export function useOnline(): boolean {
 
 /** Shown while the browser is offline or the live figures fail to arrive; React Query resumes polling by itself. */
 export function OfflineNote() {
+  const t = useTranslations("buy.shopper");
   return (
     <p className="alert info" role="status" data-testid="offline-note">
-      {TEXT.offline}
+      {t("offline")}
     </p>
   );
 }
 
-/** "+0.61 s" from the sale's start. */
-const sinceStart = (iso: string, startAt: string) => `+${((Date.parse(iso) - Date.parse(startAt)) / 1000).toFixed(2)} s`;
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const isRefusal = (code: string): code is RefusalCode => (REFUSAL_CODES as readonly string[]).includes(code);
 
 /** The shopper's own trace next to the sell-out point, for someone who missed out. */
 export function WhyNot({ trace, rejectedCode }: { trace: MissTrace; rejectedCode?: string }) {
-  const at = sinceStart(trace.at, trace.startAt);
-  const reason = (code: string) => (MESSAGES as Record<string, string>)[code] ?? code;
-  const gap = trace.lastUnit ? (Date.parse(trace.at) - Date.parse(trace.lastUnit.at)) / 1000 : null;
+  const t = useTranslations("buy");
+  const since = (iso: string) => t("shopper.sinceStart", { seconds: seconds(Date.parse(iso) - Date.parse(trace.startAt)) });
+  const reason = (code: string) => (isRefusal(code) ? t(`refusal.${code}`) : code);
+  const at = since(trace.at);
+  const gap = trace.lastUnit ? Date.parse(trace.at) - Date.parse(trace.lastUnit.at) : null;
   return (
     <details className="why-not" open data-testid="why-not">
-      <summary>{TEXT.whyTitle}</summary>
+      <summary>{t("shopper.whyTitle")}</summary>
       <p data-testid="why-last-unit">
-        {trace.lastUnit ? TEXT.lastUnit(trace.lastUnit.sequence, sinceStart(trace.lastUnit.at, trace.startAt)) : TEXT.neverSoldOut}
+        {trace.lastUnit
+          ? t("shopper.lastUnit", { sequence: trace.lastUnit.sequence, at: since(trace.lastUnit.at) })
+          : t("shopper.neverSoldOut")}
       </p>
       <p data-testid="why-you" data-outcome={trace.outcome}>
         {trace.outcome === "ADMITTED" && trace.sequence !== null
-          ? TEXT.youAdmitted(trace.sequence, at)
-          : TEXT.youRefused(at, reason(trace.outcome))}{" "}
-        {trace.outcome === "SOLD_OUT" && gap !== null && gap >= 0 ? TEXT.afterLast(`${gap.toFixed(2)} s`) : null}
-        {rejectedCode ? TEXT.rejected(reason(rejectedCode)) : null}
+          ? t("shopper.youAdmitted", { sequence: trace.sequence, at })
+          : t("shopper.youRefused", { at, reason: reason(trace.outcome) })}{" "}
+        {trace.outcome === "SOLD_OUT" && gap !== null && gap >= 0 ? t("shopper.afterLast", { seconds: seconds(gap) }) : null}
+        {rejectedCode ? t("shopper.rejected", { reason: reason(rejectedCode) }) : null}
       </p>
     </details>
   );

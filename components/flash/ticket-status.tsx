@@ -1,5 +1,7 @@
 import Link from "next/link";
-import { MESSAGES, type RefusalCode } from "@/lib/flash/codes";
+import { useTranslations } from "next-intl";
+import { LocalTime } from "@/components/i18n/format";
+import { REFUSAL_CODES, type RefusalCode } from "@/lib/flash/codes";
 import type { TicketView } from "@/lib/flash/wire";
 
 /**
@@ -7,17 +9,14 @@ import type { TicketView } from "@/lib/flash/wire";
  * without it (the result page the buy form's server action redirects to).
  */
 export function TicketStatus({ view }: { view: TicketView }) {
+  const t = useTranslations("buy");
   if (view.status === "CONFIRMED") {
     return (
       <div className="alert ok" data-testid="ticket-confirmed" data-order-id={view.orderId}>
-        <strong>Order confirmed.</strong>{" "}
-        {view.payBy && (
-          <>
-            Please pay by <time dateTime={view.payBy}>{new Date(view.payBy).toLocaleTimeString()}</time>.{" "}
-          </>
-        )}
+        <strong>{t("confirmed")}</strong>{" "}
+        {view.payBy && <>{t.rich("payBy", { time: () => <LocalTime value={view.payBy!} /> })} </>}
         <Link className="btn primary small" href={`/orders/${view.orderId}`} data-testid="pay-now">
-          Pay now
+          {t("payNow")}
         </Link>
       </div>
     );
@@ -25,17 +24,19 @@ export function TicketStatus({ view }: { view: TicketView }) {
   if (view.status === "REJECTED") {
     return (
       <p className="alert" data-testid="ticket-rejected" data-code={view.code}>
-        {(MESSAGES as Record<string, string>)[view.code] ?? MESSAGES.SOLD_OUT}
+        {t(`refusal.${(REFUSAL_CODES as readonly string[]).includes(view.code) ? (view.code as RefusalCode) : "SOLD_OUT"}`)}
       </p>
     );
   }
   return (
     <p className="alert info" data-testid="ticket-queued" data-sequence={view.sequence} data-ahead={view.ahead}>
-      You are in the queue (#{view.sequence}).{" "}
+      {t("inQueue", { sequence: view.sequence })}{" "}
       {view.ahead > 0 ? (
-        <strong data-testid="ahead">{view.ahead} people ahead of you</strong>
+        <strong data-testid="ahead" data-ahead={view.ahead}>
+          {t("ahead", { count: view.ahead })}
+        </strong>
       ) : (
-        <strong>Your order is being confirmed…</strong>
+        <strong>{t("confirming")}</strong>
       )}
     </p>
   );
@@ -43,9 +44,10 @@ export function TicketStatus({ view }: { view: TicketView }) {
 
 /** A refused buy; RATE_LIMITED says how long to wait when the server told (Retry-After). */
 export function BuyRefused({ code, retryAfter }: { code: RefusalCode; retryAfter?: number }) {
+  const t = useTranslations("buy");
   return (
     <p className="alert" data-testid="buy-refused" data-code={code}>
-      {code === "RATE_LIMITED" && retryAfter ? `Too many attempts, retry in ${retryAfter} s.` : MESSAGES[code]}
+      {code === "RATE_LIMITED" && retryAfter ? t("retryIn", { seconds: retryAfter }) : t(`refusal.${code}`)}
     </p>
   );
 }

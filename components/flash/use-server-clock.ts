@@ -31,11 +31,11 @@ export function useServerNow(intervalMs = 250): number {
   return now + offset;
 }
 
-export function formatCountdown(ms: number): string {
+/** A countdown as whole days and "hh:mm:ss" (components/flash/countdown.tsx words the days). */
+export function countdownParts(ms: number): { days: number; time: string } {
   const s = Math.max(0, Math.ceil(ms / 1000));
-  const d = Math.floor(s / 86400);
   const hh = String(Math.floor((s % 86400) / 3600)).padStart(2, "0");
   const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
   const ss = String(s % 60).padStart(2, "0");
-  return d > 0 ? `${d}d ${hh}:${mm}:${ss}` : `${hh}:${mm}:${ss}`;
+  return { days: Math.floor(s / 86400), time: `${hh}:${mm}:${ss}` };
 }

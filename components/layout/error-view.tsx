@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useEffect } from "react";
+import { useTranslations } from "next-intl";
 
 export type ErrorProps = { error: Error & { digest?: string }; retry: () => void };
 
@@ -15,6 +16,7 @@ export function ErrorView({
   title,
   home,
 }: ErrorProps & { title: string; home: { href: string; label: string } }) {
+  const t = useTranslations("errors");
   useEffect(() => {
     // The browser's console is the only log a client component has; the digest matches the server's line.
     console.error(error);
@@ -22,10 +24,12 @@ export function ErrorView({
   return (
     <div className="card" role="alert" data-testid="error-boundary">
       <h1>{title}</h1>
-      <p className="muted">Please try again in a moment.{error.digest ? ` (reference ${error.digest})` : ""}</p>
+      <p className="muted">
+        {t("tryLater")} {error.digest ? t("reference", { digest: error.digest }) : null}
+      </p>
       <p>
         <button type="button" className="btn primary" onClick={retry}>
-          Try again
+          {t("tryAgain")}
         </button>{" "}
         <Link href={home.href}>{home.label}</Link>
       </p>

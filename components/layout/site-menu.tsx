@@ -1,9 +1,8 @@
 "use client";
 
 import { usePathname } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useEffect, useRef, type ReactNode } from "react";
-
-const TEXT = { menu: "Menu" };
 
 /**
  * The header's links and account menu. Below 640 px they fold behind a native <details> disclosure
@@ -12,6 +11,7 @@ const TEXT = { menu: "Menu" };
 export function SiteMenu({ children }: { children: ReactNode }) {
   const ref = useRef<HTMLDetailsElement>(null);
   const pathname = usePathname();
+  const t = useTranslations("layout");
   // A link inside the menu navigates without reloading the layout: fold the menu again.
   useEffect(() => {
     if (ref.current) ref.current.open = false;
@@ -19,7 +19,7 @@ export function SiteMenu({ children }: { children: ReactNode }) {
   return (
     <details ref={ref} className="site-menu">
       <summary className="btn small" data-testid="menu-toggle">
-        {TEXT.menu}
+        {t("menu")}
       </summary>
       <div className="site-menu-panel">{children}</div>
     </details>

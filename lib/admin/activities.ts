@@ -43,8 +43,8 @@ export async function listSaleableProducts() {
 
 async function checkProduct(productId: string): Promise<string | null> {
   const p = await db().product.findUnique({ where: { id: productId }, select: { archivedAt: true } });
-  if (!p) return "Choose a product";
-  if (p.archivedAt) return "This product is archived";
+  if (!p) return "chooseProduct";
+  if (p.archivedAt) return "productArchived";
   return null;
 }
 
@@ -110,10 +110,10 @@ type Editable = (typeof EDITABLE)[number];
 const ALWAYS_EDITABLE: readonly Editable[] = ["title", "humanCheck", "captchaDifficulty"];
 
 const LOCKED_MESSAGE: Partial<Record<Editable, string>> = {
-  totalStock: "The sale is selling: add units with Restock",
-  safetyStockPct: "The sale is selling: the safety share is fixed",
-  endAt: "The sale is selling: use Extend end",
-  startAt: "The sale has started",
+  totalStock: "lockedStock",
+  safetyStockPct: "lockedSafety",
+  endAt: "lockedEnd",
+  startAt: "lockedStart",
 };
 
 function same(a: Activity, key: Editable, value: unknown): boolean {
@@ -135,9 +135,9 @@ export async function updateActivity(
   actorId: string,
 ): Promise<AdminResult<{ id: string; slug: string }>> {
   const a = await db().activity.findUnique({ where: { id: input.id } });
-  if (!a) return fail("NOT_FOUND", "This sale does not exist.");
+  if (!a) return fail("NOT_FOUND", "saleMissing");
   if (a.status === "ENDED" || a.status === "CANCELLED")
-    return fail("CONFLICT", "An ended or cancelled sale cannot be edited.");
+    return fail("CONFLICT", "saleClosed");
 
   const next: Pick<Activity, Editable> = {
     title: input.title,
@@ -165,13 +165,13 @@ export async function updateActivity(
     const locked = changed.filter((k) => !ALWAYS_EDITABLE.includes(k));
     if (locked.length) {
       return badInput(
-        Object.fromEntries(locked.map((k) => [fieldName(k), LOCKED_MESSAGE[k] ?? "Locked while the sale is selling"])),
+        Object.fromEntries(locked.map((k) => [fieldName(k), LOCKED_MESSAGE[k] ?? "locked"])),
       );
     }
   } else {
     const errors: Record<string, string> = {};
     if (changed.includes("startAt") && next.startAt.getTime() < Date.now() - START_GRACE_MS)
-      errors.startAt = "The start is in the past";
+      errors.startAt = "startPast";
     if (changed.includes("productId")) {
       const productError = await checkProduct(next.productId);
       if (productError) errors.productId = productError;
@@ -190,7 +190,7 @@ export async function updateActivity(
     await recordAudit(tx, { actorId, action: "activity.update", activityId: a.id, details });
     return true;
   });
-  if (!updated) return fail("CONFLICT", "The sale changed meanwhile. Reload and try again.");
+  if (!updated) return fail("CONFLICT", "saleChanged");
 
   if (!selling) {
     if (!(await resetUnsold(redis(), a.id))) {
@@ -202,7 +202,7 @@ export async function updateActivity(
         });
         await recordAudit(tx, { actorId, action: "activity.update.reverted", activityId: a.id, details });
       });
-      return fail("CONFLICT", "The sale started meanwhile; nothing was changed.");
+      return fail("CONFLICT", "saleStarted");
     }
     await preheatSaved({ ...a, ...next });
   } else if (changed.includes("humanCheck") || changed.includes("captchaDifficulty")) {

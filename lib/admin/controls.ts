@@ -43,14 +43,14 @@ export type ControlResult = AdminResult<{ activityId: string; slug: string; even
  */
 export async function runControl(input: ControlInput, actorId: string): Promise<ControlResult> {
   const a = await db().activity.findUnique({ where: { id: input.activityId } });
-  if (!a) return fail("NOT_FOUND", "This sale does not exist.");
+  if (!a) return fail("NOT_FOUND", "saleMissing");
   const now = new Date();
   switch (input.action) {
     case "preheat":
       return preheat(a, actorId);
     case "schedule":
-      if (a.status !== "DRAFT") return fail("CONFLICT", "Only a draft can be scheduled.");
-      if (a.startAt <= now) return fail("CONFLICT", "The start is in the past: edit it first.");
+      if (a.status !== "DRAFT") return fail("CONFLICT", "onlyDraft");
+      if (a.startAt <= now) return fail("CONFLICT", "startPastEdit");
       return setControl(a, actorId, "activity.schedule", {
         where: { status: "DRAFT", startAt: { gt: now } },
         data: { status: "SCHEDULED" },
@@ -61,7 +61,7 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
       });
     case "start":
       if (a.status !== "SCHEDULED" || a.startAt <= now)
-        return fail("CONFLICT", "Only a sale that has not started can be started early.");
+        return fail("CONFLICT", "onlyNotStarted");
       return setControl(a, actorId, "activity.start", {
         where: { status: "SCHEDULED", startAt: a.startAt },
         data: { status: "LIVE", startAt: now },
@@ -73,8 +73,8 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         after: () => preheatIfDue(db(), redis(), { ...a, status: "LIVE", startAt: now }),
       });
     case "pause":
-      if (!isRunning(a) || a.endAt <= now) return fail("CONFLICT", "Only an upcoming or live sale can be paused.");
-      if (a.paused) return fail("CONFLICT", "The sale is already paused.");
+      if (!isRunning(a) || a.endAt <= now) return fail("CONFLICT", "onlyRunningPause");
+      if (a.paused) return fail("CONFLICT", "alreadyPaused");
       return setControl(a, actorId, "activity.pause", {
         where: { status: { in: ["SCHEDULED", "LIVE"] }, endAt: { gt: now }, paused: false },
         data: { paused: true },
@@ -84,8 +84,8 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
       });
     case "resume":
       // An ended or cancelled sale stays as it stopped: resuming it would reopen nothing but confusion.
-      if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be resumed.");
-      if (!a.paused) return fail("CONFLICT", "The sale is not paused.");
+      if (!isRunning(a)) return fail("CONFLICT", "onlyRunningResume");
+      if (!a.paused) return fail("CONFLICT", "notPaused");
       return setControl(a, actorId, "activity.resume", {
         where: { status: { in: ["SCHEDULED", "LIVE"] }, paused: true },
         data: { paused: false },
@@ -94,9 +94,9 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         mirrorUndo: { paused: true },
       });
     case "extend": {
-      if (!isRunning(a) || a.endAt <= now) return fail("CONFLICT", "Only an upcoming or live sale can be extended.");
-      if (input.endAt <= a.endAt) return badInput({ endAt: "The new end must be later than the current end" });
-      if (input.endAt <= now) return badInput({ endAt: "The new end is in the past" });
+      if (!isRunning(a) || a.endAt <= now) return fail("CONFLICT", "onlyRunningExtend");
+      if (input.endAt <= a.endAt) return badInput({ endAt: "newEndLater" });
+      if (input.endAt <= now) return badInput({ endAt: "newEndPast" });
       return setControl(a, actorId, "activity.extend", {
         where: { status: { in: ["SCHEDULED", "LIVE"] }, endAt: a.endAt },
         data: { endAt: input.endAt },
@@ -108,7 +108,7 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
     }
     case "end": {
       if (!isRunning(a) || a.startAt > now)
-        return fail("CONFLICT", "Only a sale that has started can be ended; cancel one that has not.");
+        return fail("CONFLICT", "onlyStartedEnd");
       // end_at > start_at is a CHECK constraint: a sale started this very millisecond ends one later.
       const endAt = new Date(Math.max(a.startAt.getTime() + 1, Math.min(a.endAt.getTime(), now.getTime())));
       return setControl(a, actorId, "activity.end", {
@@ -120,7 +120,7 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
       });
     }
     case "cancel":
-      if (a.status === "ENDED" || a.status === "CANCELLED") return fail("CONFLICT", "The sale is already over.");
+      if (a.status === "ENDED" || a.status === "CANCELLED") return fail("CONFLICT", "alreadyOver");
       return setControl(a, actorId, "activity.cancel", {
         where: { status: a.status },
         data: { status: "CANCELLED" },
@@ -172,9 +172,9 @@ async function retry<T>(step: () => Promise<T>, attempts = 3): Promise<T> {
 }
 
 async function preheat(a: Activity, actorId: string): Promise<ControlResult> {
-  if (!isRunning(a)) return fail("CONFLICT", "Only an upcoming or live sale can be preheated.");
+  if (!isRunning(a)) return fail("CONFLICT", "onlyRunningPreheat");
   const result = await preheatActivity(db(), redis(), a.id);
-  if (!result.ok) return fail("NOT_FOUND", "This sale does not exist.");
+  if (!result.ok) return fail("NOT_FOUND", "saleMissing");
   await recordAudit(db(), {
     actorId,
     action: "activity.preheat",
@@ -202,7 +202,7 @@ async function setControl(a: Activity, actorId: string, action: AuditAction, c: 
     await recordAudit(tx, { actorId, action, activityId: a.id, details: c.details ?? {} });
     return true;
   });
-  if (!applied) return fail("CONFLICT", "The sale changed meanwhile. Reload and try again.");
+  if (!applied) return fail("CONFLICT", "saleChanged");
 
   const r = redis();
   try {
@@ -216,14 +216,14 @@ async function setControl(a: Activity, actorId: string, action: AuditAction, c: 
     await mirrorRules(r, a.id, c.mirrorUndo).catch((err: unknown) =>
       controlLog.error({ activityId: a.id, action, err: errorText(err) }, "Redis undo failed; the next preheat re-syncs it"),
     );
-    return fail("UNAVAILABLE", "Redis did not answer, so nothing was changed. Try again in a moment.");
+    return fail("UNAVAILABLE", "redisDown");
   }
   let warning: string | undefined;
   try {
     await c.after?.();
   } catch (e) {
     controlLog.error({ activityId: a.id, action, err: errorText(e) }, "preheat after the control failed");
-    warning = "Applied, but the sale could not be copied to Redis yet: the scheduler retries every second. Check the dashboard.";
+    warning = "redisCopyPending";
   }
   const event = action.slice("activity.".length);
   await publishEvent(a.id, event);
@@ -249,7 +249,7 @@ async function setControl(a: Activity, actorId: string, action: AuditAction, c: 
  * 5. The event wakes the processes' sold-out flag (they refresh their cached state).
  */
 async function restock(a: Activity, units: number, actorId: string): Promise<ControlResult> {
-  if (!isRunning(a) || a.endAt <= new Date()) return fail("CONFLICT", "Only an upcoming or live sale can be restocked.");
+  if (!isRunning(a) || a.endAt <= new Date()) return fail("CONFLICT", "onlyRunningRestock");
   const r = redis();
   if (!(await isPreheated(r, a.id))) await preheatActivity(db(), r, a.id);
 
@@ -264,7 +264,7 @@ async function restock(a: Activity, units: number, actorId: string): Promise<Con
     await recordAudit(tx, { actorId, action: "activity.restock", activityId: a.id, details: { units, opId } });
     return true;
   });
-  if (!applied) return fail("CONFLICT", "The sale changed meanwhile. Reload and try again.");
+  if (!applied) return fail("CONFLICT", "saleChanged");
 
   let stock: number | undefined;
   try {
@@ -293,7 +293,7 @@ async function restock(a: Activity, units: number, actorId: string): Promise<Con
           details: { units, opId },
         });
       });
-      return fail("UNAVAILABLE", "Redis did not answer, so the restock was undone. Try again in a moment.");
+      return fail("UNAVAILABLE", "restockUndone");
     }
     if (gaveUp === null) {
       await recordAudit(db(), {
@@ -304,7 +304,7 @@ async function restock(a: Activity, units: number, actorId: string): Promise<Con
       });
       return fail(
         "UNAVAILABLE",
-        "Redis did not confirm the restock. Nothing can be oversold; check the dashboard once Redis is back.",
+        "restockUnconfirmed",
       );
     }
   }

@@ -73,18 +73,32 @@ export interface DashboardSnapshot {
 
 export async function readDashboard(activityId: string, now = Date.now()): Promise<DashboardSnapshot | null> {
   if (!idSchema.safeParse(activityId).success) return null;
-  const prisma = db();
-  const a = await prisma.activity.findUnique({ where: { id: activityId } });
-  if (!a) return null;
   const keys = activityKeys(activityId);
 
-  // One MULTI: meta and stats change together in the Lua scripts, so they are read together.
-  const [redisReply, groups, latencies, byStatus] = await Promise.all([
+  // Each store read once, consistently: a worker's batch moves stock and writes orders in one
+  // transaction, so the activity's stock and the order totals come from one snapshot (read apart,
+  // a batch committed in between counted its units twice: "24 offered" for a 20-unit sale); meta
+  // and stats change together in the Lua scripts, so they are read in one MULTI.
+  const [pg, redisReply, groups, latencies] = await Promise.all([
+    db().$transaction(
+      async (tx) => {
+        const activity = await tx.activity.findUnique({ where: { id: activityId } });
+        const statuses = await tx.order.groupBy({
+          by: ["status"],
+          where: { activityId },
+          _count: { _all: true },
+          _sum: { quantity: true },
+        });
+        return [activity, statuses] as const;
+      },
+      { isolationLevel: "RepeatableRead" },
+    ),
     redis().multi().hgetall(keys.meta).hgetall(keys.stats).exec(),
     readWorkerGroup(redis(), activityId),
     readLatencies(redis()),
-    prisma.order.groupBy({ by: ["status"], where: { activityId }, _count: { _all: true }, _sum: { quantity: true } }),
   ]);
+  const [a, byStatus] = pg;
+  if (!a) return null;
   const meta = decodeMeta(activityId, (redisReply?.[0]?.[1] ?? {}) as Record<string, string>);
   const counters = decodeStats((redisReply?.[1]?.[1] ?? {}) as Record<string, string>);
 

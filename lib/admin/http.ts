@@ -36,7 +36,7 @@ export function adminRoute<C>(handler: (req: Request, ctx: C, admin: AdminUser) 
       unstable_rethrow(e);
       if (e instanceof BodyTooLarge) {
         // The rest of the body stays unread, so the connection cannot carry another request.
-        const body = { ok: false, code: "BAD_INPUT", message: "The request is too large." };
+        const body = { ok: false, code: "BAD_INPUT", message: e.message, ...(e.field ? { fieldErrors: { [e.field]: e.message } } : {}) };
         return Response.json(body, { status: 413, headers: { ...NO_STORE, connection: "close" } });
       }
       log.error({ component: "admin", err: errorText(e) }, "admin route failed");
@@ -51,12 +51,17 @@ const ADMIN_JSON_MAX_BYTES = 16_384;
 const UPLOAD_MAX_BYTES = MAX_IMAGE_BYTES + 16_384;
 
 /** Thrown past a body limit; adminRoute answers 413 without reading the rest. */
-class BodyTooLarge extends Error {}
+class BodyTooLarge extends Error {
+  /** `message` is a key of "admin.message" (messages/*.json); `field` the form field it concerns. */
+  constructor(message: "requestTooLarge" | "imageTooLarge", readonly field?: string) {
+    super(message);
+  }
+}
 
 /** The JSON body of a request, or undefined if it is not JSON. */
 export async function jsonBody(req: Request): Promise<unknown> {
   const bytes = await readBytes(bodyOf(req), ADMIN_JSON_MAX_BYTES);
-  if (bytes === null) throw new BodyTooLarge();
+  if (bytes === null) throw new BodyTooLarge("requestTooLarge");
   try {
     return JSON.parse(bytes.toString("utf8")) as unknown;
   } catch {
@@ -67,7 +72,7 @@ export async function jsonBody(req: Request): Promise<unknown> {
 /** The multipart body of an upload, or null if it is not a form. */
 export async function uploadBody(req: Request): Promise<FormData | null> {
   const bytes = await readBytes(bodyOf(req), UPLOAD_MAX_BYTES);
-  if (bytes === null) throw new BodyTooLarge();
+  if (bytes === null) throw new BodyTooLarge("imageTooLarge", "file");
   const type = req.headers.get("content-type") ?? "";
   return new Response(new Uint8Array(bytes), { headers: { "content-type": type } }).formData().catch(() => null);
 }

@@ -2,7 +2,9 @@ import "server-only";
 import { db } from "@/lib/db";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { csvLine } from "@/lib/admin/csv";
-import type { OrderFilter } from "@/lib/admin/schemas";
+import { minorToYuan, type OrderFilter } from "@/lib/admin/schemas";
+import { env } from "@/lib/env";
+import { dateToZonedInput } from "@/lib/format";
 
 export const ORDERS_PAGE_SIZE = 50;
 
@@ -16,6 +18,7 @@ function whereOf(f: Omit<OrderFilter, "page">): Prisma.OrderWhereInput {
 
 const select = {
   id: true,
+  number: true,
   sequence: true,
   quantity: true,
   unitPrice: true,
@@ -46,31 +49,36 @@ export async function listOrders(
   const rows = await db().order.findMany({
     where,
     select,
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    // Newest first by order number (the order the workers wrote them in), not by queue sequence.
+    orderBy: { number: "desc" },
     skip: (page - 1) * ORDERS_PAGE_SIZE,
     take: ORDERS_PAGE_SIZE,
   });
   return { rows, total, page, pages };
 }
 
-export const CSV_HEADER = [
-  "order_id",
-  "activity_id",
-  "activity",
-  "sequence",
-  "user_email",
-  "quantity",
-  "unit_price",
-  "amount",
-  "currency",
-  "status",
-  "pay_by",
-  "paid_at",
-  "created_at",
-  "close_reason",
-  "payment_ref",
-  "refund",
-];
+/** The export's columns; times are wall-clock times in the shop's zone, named in their header. */
+export function csvHeader(timeZone: string): string[] {
+  return [
+    "order_no",
+    "order_id",
+    "activity_id",
+    "activity",
+    "queue_sequence",
+    "user_email",
+    "quantity",
+    "unit_price_yuan",
+    "amount_yuan",
+    "currency",
+    "status",
+    `pay_by (${timeZone})`,
+    `paid_at (${timeZone})`,
+    `created_at (${timeZone})`,
+    "close_reason",
+    "payment_ref",
+    "refund",
+  ];
+}
 
 /** The payment that paid an order, and what is owed or returned (for the console and the CSV). */
 export function paymentColumns(o: Pick<AdminOrderRow, "payments">): { paymentRef: string; refund: string } {
@@ -84,44 +92,48 @@ export function paymentColumns(o: Pick<AdminOrderRow, "payments">): { paymentRef
 
 /**
  * The orders matching a filter as CSV lines, header first, read in keyset-paginated batches so an
- * export of any size streams in constant memory. Money is in minor units, as stored.
+ * export of any size streams in constant memory. Money in yuan ("9.90"), times in the shop's zone
+ * ("2026-12-01 17:14:53"), as a spreadsheet shows them.
  */
 export async function* exportOrdersCsv(f: Omit<OrderFilter, "page">, batch = 1000): AsyncGenerator<string> {
-  yield csvLine(CSV_HEADER);
+  const zone = env().SHOP_TIME_ZONE;
+  const time = (d: Date | null) => (d ? dateToZonedInput(d, zone).replace("T", " ") : "");
+  yield csvLine(csvHeader(zone));
   const where = whereOf(f);
-  let cursor: string | undefined;
+  let cursor: number | undefined;
   for (;;) {
     const rows = await db().order.findMany({
       where,
       select,
-      orderBy: { id: "asc" },
+      orderBy: { number: "asc" },
       take: batch,
-      ...(cursor ? { skip: 1, cursor: { id: cursor } } : {}),
+      ...(cursor ? { skip: 1, cursor: { number: cursor } } : {}),
     });
     if (rows.length === 0) return;
     yield rows
       .map((o) =>
         csvLine([
+          o.number,
           o.id,
           o.activity.id,
           o.activity.title,
           o.sequence,
           o.user.email,
           o.quantity,
-          o.unitPrice,
-          o.amount,
+          minorToYuan(o.unitPrice),
+          minorToYuan(o.amount),
           o.activity.product.currency,
           o.status,
-          o.payBy?.toISOString() ?? "",
-          o.paidAt?.toISOString() ?? "",
-          o.createdAt.toISOString(),
+          time(o.payBy),
+          time(o.paidAt),
+          time(o.createdAt),
           o.closeReason ?? "",
           paymentColumns(o).paymentRef,
           paymentColumns(o).refund,
         ]),
       )
       .join("");
-    cursor = rows[rows.length - 1]!.id;
+    cursor = rows[rows.length - 1]!.number;
     if (rows.length < batch) return;
   }
 }

@@ -29,7 +29,7 @@ export async function clearNonPayer(userId: string, actorId: string): Promise<Ad
         where: { id: userId, nonPayerSince: { not: null } },
         data: { nonPayerSince: null, expiredOrders: 0 },
       });
-      if (n.count !== 1) return fail("CONFLICT", "This shopper is not flagged.");
+      if (n.count !== 1) return fail("CONFLICT", "notFlagged");
       await recordAudit(tx, {
         actorId,
         action: "user.nonpayer.clear",

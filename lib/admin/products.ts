@@ -63,7 +63,7 @@ export async function updateProduct(
   const { id, ...data } = input;
   return db().$transaction(async (tx) => {
     const before = await tx.product.findUnique({ where: { id } });
-    if (!before) return fail("NOT_FOUND", "This product does not exist.");
+    if (!before) return fail("NOT_FOUND", "productMissing");
     await tx.product.update({ where: { id }, data });
     const changed = Object.fromEntries(
       (Object.keys(data) as (keyof typeof data)[])
@@ -87,12 +87,12 @@ export async function setProductArchived(
       where: { id },
       include: { activities: { select: { slug: true, status: true } } },
     });
-    if (!product) return fail("NOT_FOUND", "This product does not exist.");
+    if (!product) return fail("NOT_FOUND", "productMissing");
     if (archived && product.activities.some((a) => a.status === "SCHEDULED" || a.status === "LIVE")) {
-      return fail("CONFLICT", "This product has an upcoming or live sale: end or cancel it first.");
+      return fail("CONFLICT", "productInSale");
     }
     if (Boolean(product.archivedAt) === archived)
-      return fail("CONFLICT", archived ? "Already archived." : "Not archived.");
+      return fail("CONFLICT", archived ? "alreadyArchived" : "notArchived");
     await tx.product.update({ where: { id }, data: { archivedAt: archived ? new Date() : null } });
     await recordAudit(tx, { actorId, action: archived ? "product.archive" : "product.restore", productId: id });
     return { ok: true, id, activitySlugs: product.activities.map((a) => a.slug) };

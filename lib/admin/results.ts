@@ -50,5 +50,5 @@ export function fieldErrorsOf(error: z.ZodError): Record<string, string> {
 }
 
 export function badInput(fieldErrors: Record<string, string>): AdminFailure {
-  return { ok: false, code: "BAD_INPUT", message: "Please correct the highlighted fields.", fieldErrors };
+  return { ok: false, code: "BAD_INPUT", message: "correctFields", fieldErrors };
 }

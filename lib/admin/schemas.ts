@@ -3,12 +3,15 @@ import { DeductionMode, HumanCheck, OrderStatus } from "@/lib/generated/prisma/e
 import { activityIdSchema } from "@/lib/flash/schemas";
 
 // One schema per admin input, shared by the server actions and the /api/admin route handlers.
-// Every message names what to fix, and the form shows it next to its field.
+// Every message names what to fix, and the form shows it next to its field. Messages are keys of
+// the "validation" namespace in messages/*.json (the form translates them; API clients get the key).
 
 /** Largest stock an activity may be given (or restocked by) in one step. */
 export const MAX_UNITS = 1_000_000;
 /** Mirrors the buy schema's quantity limit: a per-user limit above it could never be reached. */
 export const MAX_PER_USER = 99;
+/** Largest product image: the form says it and checks it before uploading; the upload route enforces it. */
+export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 /** A new activity may start this long in the past: "now" typed into a minute-precision field. */
 export const START_GRACE_MS = 60_000;
 
@@ -24,11 +27,11 @@ export function minorToYuan(minor: number): string {
   return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, "0")}`;
 }
 
-const yuan = (what: string) =>
+const yuan = (message: string) =>
   z.coerce
     .string()
     .trim()
-    .regex(/^\d{1,8}(\.\d{1,2})?$/, `Enter the ${what} in yuan, e.g. 99.90`)
+    .regex(/^\d{1,8}(\.\d{1,2})?$/, message)
     .transform(yuanToMinor);
 
 const whole = (message: string) => z.coerce.number({ error: message }).int(message);
@@ -44,14 +47,14 @@ export function parseInstant(value: string): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-const instant = (what: string) =>
+const instant = (message: string) =>
   z.coerce
     .string()
     .trim()
     .transform((value, ctx) => {
       const ms = value ? parseInstant(value) : null;
       if (ms === null) {
-        ctx.addIssue({ code: "custom", message: `Enter the ${what} as a date and time` });
+        ctx.addIssue({ code: "custom", message });
         return z.NEVER;
       }
       return new Date(ms);
@@ -66,13 +69,13 @@ const checkbox = z
 export const IMAGE_URL = /^\/(uploads|images)\/[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
 
 export const productSchema = z.object({
-  name: z.string({ error: "Enter a name" }).trim().min(1, "Enter a name").max(120, "At most 120 characters"),
-  description: z.string().trim().max(5000, "At most 5,000 characters").optional().default(""),
-  listPrice: yuan("list price"),
+  name: z.string({ error: "enterName" }).trim().min(1, "enterName").max(120, "max120"),
+  description: z.string().trim().max(5000, "max5000").optional().default(""),
+  listPrice: yuan("listPriceYuan"),
   imageUrl: z
     .string()
     .trim()
-    .refine((v) => v === "" || IMAGE_URL.test(v), "Upload the image again")
+    .refine((v) => v === "" || IMAGE_URL.test(v), "uploadAgain")
     .optional()
     .transform((v) => v || null),
 });
@@ -82,30 +85,19 @@ export const updateProductSchema = productSchema.extend({ id: idSchema });
 export const archiveProductSchema = z.object({ id: idSchema, archived: checkbox });
 
 const activityFields = z.object({
-  title: z.string({ error: "Enter a title" }).trim().min(1, "Enter a title").max(120, "At most 120 characters"),
-  productId: z.string({ error: "Choose a product" }).regex(/^[a-z0-9]{8,40}$/, "Choose a product"),
-  salePrice: yuan("sale price"),
-  startAt: instant("start"),
-  endAt: instant("end"),
-  totalStock: whole("Enter a whole number of units")
-    .min(1, "Stock must be at least 1")
-    .max(MAX_UNITS, `At most ${MAX_UNITS.toLocaleString("en-US")} units`),
-  perUserLimit: whole("Enter a whole number")
-    .min(1, "The limit must be at least 1")
-    .max(MAX_PER_USER, `At most ${MAX_PER_USER} per person`),
-  deductionMode: z.enum(DeductionMode, { error: "Choose a deduction mode" }),
-  paymentWindowMin: whole("Enter a whole number of minutes")
-    .min(1, "The payment window must be at least 1 minute")
-    .max(24 * 60, "At most 24 hours"),
-  safetyStockPct: whole("Enter a whole percentage")
-    .min(0, "The safety share is 0–30 %")
-    .max(30, "The safety share is 0–30 %"),
+  title: z.string({ error: "enterTitle" }).trim().min(1, "enterTitle").max(120, "max120"),
+  productId: z.string({ error: "chooseProduct" }).regex(/^[a-z0-9]{8,40}$/, "chooseProduct"),
+  salePrice: yuan("salePriceYuan"),
+  startAt: instant("startDate"),
+  endAt: instant("endDate"),
+  totalStock: whole("wholeUnits").min(1, "stockMin").max(MAX_UNITS, "stockMax"),
+  perUserLimit: whole("wholeNumber").min(1, "limitMin").max(MAX_PER_USER, "limitMax"),
+  deductionMode: z.enum(DeductionMode, { error: "chooseMode" }),
+  paymentWindowMin: whole("wholeMinutes").min(1, "windowMin").max(24 * 60, "windowMax"),
+  safetyStockPct: whole("wholePercent").min(0, "safetyRange").max(30, "safetyRange"),
   // The gate: may change while the sale is selling (an admin who sees bots switches the check on).
-  humanCheck: z.enum(HumanCheck, { error: "Choose off or required" }).default("OFF"),
-  captchaDifficulty: whole("Enter a whole number")
-    .min(100, "At least 100")
-    .max(1_000_000, "At most 1,000,000")
-    .default(5000),
+  humanCheck: z.enum(HumanCheck, { error: "chooseCheck" }).default("OFF"),
+  captchaDifficulty: whole("wholeNumber").min(100, "atLeast100").max(1_000_000, "atMost1M").default(5000),
   /** Flagged non-payers are refused at admission; unset (an API client that does not say): yes. */
   refuseNonPayers: z
     .union([z.boolean(), z.enum(["true", "false", "on"])])
@@ -117,7 +109,7 @@ type ActivityFields = z.output<typeof activityFields>;
 
 function checkActivity(a: ActivityFields, ctx: z.RefinementCtx) {
   if (a.endAt.getTime() <= a.startAt.getTime()) {
-    ctx.addIssue({ code: "custom", path: ["endAt"], message: "The end must be after the start" });
+    ctx.addIssue({ code: "custom", path: ["endAt"], message: "endAfterStart" });
   }
 }
 
@@ -125,7 +117,7 @@ function checkActivity(a: ActivityFields, ctx: z.RefinementCtx) {
 export const createActivitySchema = activityFields.extend({ schedule: checkbox }).superRefine((a, ctx) => {
   checkActivity(a, ctx);
   if (a.startAt.getTime() < Date.now() - START_GRACE_MS) {
-    ctx.addIssue({ code: "custom", path: ["startAt"], message: "The start is in the past" });
+    ctx.addIssue({ code: "custom", path: ["startAt"], message: "startPast" });
   }
 });
 export type CreateActivityInput = z.output<typeof createActivitySchema>;
@@ -143,8 +135,8 @@ export const controlSchema = z.discriminatedUnion("action", [
   z.object({
     activityId: idSchema,
     action: z.literal("restock"),
-    units: whole("Enter a whole number of units")
-      .min(1, "Add at least 1 unit")
+    units: whole("wholeUnits")
+      .min(1, "addOneUnit")
       .max(MAX_UNITS, `At most ${MAX_UNITS.toLocaleString("en-US")} units`),
   }),
   z.object({ activityId: idSchema, action: z.literal("extend"), endAt: instant("new end") }),

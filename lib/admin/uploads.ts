@@ -4,8 +4,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { env } from "@/lib/env";
 import { fail, type AdminResult } from "@/lib/admin/results";
+import { MAX_IMAGE_BYTES } from "@/lib/admin/schemas";
 
-export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+export { MAX_IMAGE_BYTES };
 
 const TYPES = { png: "image/png", jpg: "image/jpeg", gif: "image/gif", webp: "image/webp" } as const;
 type Ext = keyof typeof TYPES;
@@ -31,12 +32,11 @@ function uploadDir(): string {
 const uploadPath = (name: string) => path.join(/*turbopackIgnore: true*/ uploadDir(), name);
 
 export async function saveImage(file: File): Promise<AdminResult<{ url: string }>> {
-  if (file.size === 0) return fail("BAD_INPUT", "Choose an image file.", { file: "Choose an image file" });
-  if (file.size > MAX_IMAGE_BYTES) return fail("BAD_INPUT", "Images may be at most 5 MB.", { file: "At most 5 MB" });
+  if (file.size === 0) return fail("BAD_INPUT", "chooseImage", { file: "chooseImage" });
+  if (file.size > MAX_IMAGE_BYTES) return fail("BAD_INPUT", "imageTooLarge", { file: "imageTooLarge" });
   const bytes = new Uint8Array(await file.arrayBuffer());
   const ext = sniffImage(bytes);
-  if (!ext)
-    return fail("BAD_INPUT", "Use a PNG, JPEG, GIF or WebP image.", { file: "Use a PNG, JPEG, GIF or WebP image" });
+  if (!ext) return fail("BAD_INPUT", "imageType", { file: "imageType" });
   const name = `${createHash("sha256").update(bytes).digest("hex").slice(0, 32)}.${ext}`;
   await mkdir(uploadDir(), { recursive: true });
   // Same content, same name: writing it again is harmless.

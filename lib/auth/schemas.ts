@@ -1,11 +1,13 @@
 import { z } from "zod";
 
-export const emailSchema = z.email("Enter a valid email address").max(200).transform((s) => s.toLowerCase());
+// Messages are keys of the "validation" namespace in messages/*.json; the form translates them.
+
+export const emailSchema = z.email("enterEmail").max(200, "tooLong").transform((s) => s.toLowerCase());
 
 export const signUpSchema = z.object({
-  name: z.string().trim().min(1, "Enter your name").max(80),
+  name: z.string().trim().min(1, "enterYourName").max(80, "tooLong"),
   email: emailSchema,
-  password: z.string().min(8, "Use at least 8 characters").max(200),
+  password: z.string().min(8, "passwordShort").max(200, "tooLong"),
 });
 
 export const signInSchema = z.object({

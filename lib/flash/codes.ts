@@ -45,21 +45,4 @@ export function httpStatus(code: RefusalCode): number {
   return STATUS[code];
 }
 
-export const MESSAGES: Record<RefusalCode, string> = {
-  BAD_INPUT: "That request was not valid.",
-  UNAUTHENTICATED: "Sign in to buy.",
-  NOT_FOUND: "This sale does not exist.",
-  NOT_STARTED: "The sale has not started yet.",
-  ENDED: "The sale has ended.",
-  PAUSED: "The sale is paused for a moment. Please try again shortly.",
-  SOLD_OUT: "Sold out — every unit has been taken.",
-  INSUFFICIENT_STOCK: "Not enough units left for that quantity.",
-  LIMIT_REACHED: "You have already bought the most this sale allows per person.",
-  BAD_TOKEN: "Your buy link has expired. Reload the page and try again.",
-  RATE_LIMITED: "Too many attempts. Please wait a moment.",
-  PASS_REQUIRED: "Complete the human check before the sale starts to get your place.",
-  BLOCKED: "This account cannot take part in this sale.",
-  EMAIL_UNVERIFIED: "Confirm your email address with the link we mailed you, then sign in again.",
-  UNAVAILABLE: "The shop is busy. Please try again.",
-  NON_PAYER: "Several of your earlier orders expired unpaid, so this sale does not accept your orders. Contact the shop to lift this.",
-};
+// What each code says to a shopper lives in messages/*.json under buy.refusal.<CODE>.

@@ -12,25 +12,25 @@ const logger = log.child({ component: "blocklist" });
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 export const addBlockSchema = z.object({
-  kind: z.enum(BlockKind, { error: "Choose what to block" }),
-  value: z.string({ error: "Enter what to block" }).trim().min(1, "Enter what to block").max(253, "At most 253 characters"),
-  note: z.string().trim().max(200, "At most 200 characters").default(""),
+  kind: z.enum(BlockKind, { error: "chooseKind" }),
+  value: z.string({ error: "enterValue" }).trim().min(1, "enterValue").max(253, "max253"),
+  note: z.string().trim().max(200, "max200").default(""),
 });
 export const removeBlockSchema = z.object({ id: z.string().regex(/^[a-z0-9]{8,40}$/) });
 
 /** The stored value for what the admin typed: a user (by email or id), an address, a domain. */
 async function normalize(kind: BlockKind, raw: string): Promise<{ value: string } | { error: string }> {
-  if (kind === "IP") return isIP(raw) ? { value: raw } : { error: "Enter an IPv4 or IPv6 address" };
+  if (kind === "IP") return isIP(raw) ? { value: raw } : { error: "enterIp" };
   if (kind === "EMAIL_DOMAIN") {
     const domain = raw.replace(/^@/, "").toLowerCase();
-    return DOMAIN.test(domain) ? { value: domain } : { error: "Enter a domain such as example.com" };
+    return DOMAIN.test(domain) ? { value: domain } : { error: "enterDomain" };
   }
   const user = await db().user.findFirst({
     where: raw.includes("@") ? { email: raw.toLowerCase() } : { id: raw },
     select: { id: true, role: true },
   });
-  if (!user) return { error: "No account with this email or id" };
-  if (user.role === "ADMIN") return { error: "Admins cannot be blocked here" };
+  if (!user) return { error: "noAccount" };
+  if (user.role === "ADMIN") return { error: "adminNotBlockable" };
   return { value: user.id };
 }
 
@@ -45,7 +45,7 @@ export async function addBlock(input: z.output<typeof addBlockSchema>, actorId: 
     });
     return { ok: true, id: entry.id };
   } catch (e) {
-    if (isUniqueViolation(e)) return fail("CONFLICT", "Already blocked.");
+    if (isUniqueViolation(e)) return fail("CONFLICT", "alreadyBlocked");
     throw e;
   }
 }
@@ -58,7 +58,7 @@ export async function removeBlock(id: string, actorId: string): Promise<AdminRes
     await recordAudit(tx, { actorId, action: "gate.unblock", details: { kind: entry.kind, value: entry.value } });
     return true;
   });
-  return removed ? { ok: true } : fail("NOT_FOUND", "This entry is gone already.");
+  return removed ? { ok: true } : fail("NOT_FOUND", "entryGone");
 }
 
 export function listBlocks() {

@@ -7,7 +7,7 @@ vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { readState } from "@/lib/flash/store";
-import { createActivityAction, updateActivityAction } from "@/app/(admin)/admin/activities/actions";
+import { createActivityAction, updateActivityAction } from "@/app/[locale]/(admin)/admin/activities/actions";
 import * as activitiesRoute from "@/app/api/admin/activities/route";
 import { createActivity } from "../support/flash";
 import { createAdmin, retire } from "../support/admin-fixtures";
@@ -54,28 +54,28 @@ async function counts() {
 
 describe("activity settings are refused field by field, and nothing is stored", () => {
   const cases: [string, Record<string, unknown>, Record<string, string>][] = [
-    ["an end before the start", { endAt: at(1_800_000) }, { endAt: "The end must be after the start" }],
-    ["an end equal to the start", { endAt: "same" }, { endAt: "The end must be after the start" }],
-    ["a stock below 1", { totalStock: "0" }, { totalStock: "Stock must be at least 1" }],
-    ["a fractional stock", { totalStock: "2.5" }, { totalStock: "Enter a whole number of units" }],
-    ["a limit below 1", { perUserLimit: "0" }, { perUserLimit: "The limit must be at least 1" }],
-    ["a start in the past", { startAt: at(-3_600_000), endAt: at(3_600_000) }, { startAt: "The start is in the past" }],
-    ["a safety share above 30 %", { safetyStockPct: "31" }, { safetyStockPct: "The safety share is 0–30 %" }],
-    ["a price that is not money", { salePrice: "12.345" }, { salePrice: "Enter the sale price in yuan, e.g. 99.90" }],
-    ["no title", { title: "  " }, { title: "Enter a title" }],
-    ["an unknown deduction mode", { deductionMode: "LATER" }, { deductionMode: "Choose a deduction mode" }],
+    ["an end before the start", { endAt: at(1_800_000) }, { endAt: "endAfterStart" }],
+    ["an end equal to the start", { endAt: "same" }, { endAt: "endAfterStart" }],
+    ["a stock below 1", { totalStock: "0" }, { totalStock: "stockMin" }],
+    ["a fractional stock", { totalStock: "2.5" }, { totalStock: "wholeUnits" }],
+    ["a limit below 1", { perUserLimit: "0" }, { perUserLimit: "limitMin" }],
+    ["a start in the past", { startAt: at(-3_600_000), endAt: at(3_600_000) }, { startAt: "startPast" }],
+    ["a safety share above 30 %", { safetyStockPct: "31" }, { safetyStockPct: "safetyRange" }],
+    ["a price that is not money", { salePrice: "12.345" }, { salePrice: "salePriceYuan" }],
+    ["no title", { title: "  " }, { title: "enterTitle" }],
+    ["an unknown deduction mode", { deductionMode: "LATER" }, { deductionMode: "chooseMode" }],
     [
       "a payment window of 0",
       { paymentWindowMin: "0" },
-      { paymentWindowMin: "The payment window must be at least 1 minute" },
+      { paymentWindowMin: "windowMin" },
     ],
-    ["a start that is not a time", { startAt: "tomorrow" }, { startAt: "Enter the start as a date and time" }],
-    ["an unknown product", { productId: "nosuchproduct1" }, { productId: "Choose a product" }],
-    ["an archived product", { productId: "archived" }, { productId: "This product is archived" }],
+    ["a start that is not a time", { startAt: "tomorrow" }, { startAt: "startDate" }],
+    ["an unknown product", { productId: "nosuchproduct1" }, { productId: "chooseProduct" }],
+    ["an archived product", { productId: "archived" }, { productId: "productArchived" }],
     [
       "several mistakes at once",
       { totalStock: "0", perUserLimit: "0", title: "" },
-      { totalStock: "Stock must be at least 1", perUserLimit: "The limit must be at least 1", title: "Enter a title" },
+      { totalStock: "stockMin", perUserLimit: "limitMin", title: "enterTitle" },
     ],
   ];
 
@@ -91,7 +91,7 @@ describe("activity settings are refused field by field, and nothing is stored", 
       expect(result).toEqual({
         ok: false,
         code: "BAD_INPUT",
-        message: "Please correct the highlighted fields.",
+        message: "correctFields",
         fieldErrors,
       });
       expect(await counts()).toEqual(before);
@@ -110,7 +110,7 @@ describe("activity settings are refused field by field, and nothing is stored", 
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({
       code: "BAD_INPUT",
-      fieldErrors: { totalStock: "Stock must be at least 1" },
+      fieldErrors: { totalStock: "stockMin" },
     });
     expect(await counts()).toEqual(before);
   });
@@ -165,9 +165,9 @@ describe("editing", () => {
       ok: false,
       code: "BAD_INPUT",
       fieldErrors: {
-        totalStock: "The sale is selling: add units with Restock",
-        perUserLimit: "Locked while the sale is selling",
-        endAt: "The sale is selling: use Extend end",
+        totalStock: "lockedStock",
+        perUserLimit: "locked",
+        endAt: "lockedEnd",
       },
     });
     expect(await db().activity.findUniqueOrThrow({ where: { id: a.id } })).toEqual(row);

@@ -27,8 +27,8 @@ const uploadDir = await vi.hoisted(async () => {
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { readState } from "@/lib/flash/store";
-import * as productActions from "@/app/(admin)/admin/products/actions";
-import * as activityActions from "@/app/(admin)/admin/activities/actions";
+import * as productActions from "@/app/[locale]/(admin)/admin/products/actions";
+import * as activityActions from "@/app/[locale]/(admin)/admin/activities/actions";
 import * as activitiesRoute from "@/app/api/admin/activities/route";
 import * as activityRoute from "@/app/api/admin/activities/[id]/route";
 import * as controlsRoute from "@/app/api/admin/activities/[id]/controls/route";
@@ -186,7 +186,7 @@ describe("admin actions and API routes refuse anyone but an admin, on the server
     expect(await activityActions.runControlAction({ activityId: activity.id, action: "pause" })).toMatchObject({
       ok: true,
     });
-    expect(h.revalidated).toContain("/");
+    expect(h.revalidated).toContain("/zh-CN");
     const res = await controlsRoute.POST(
       new Request("http://localhost/", { method: "POST", body: JSON.stringify({ action: "resume" }) }),
       { params: Promise.resolve({ id: activity.id }) },

@@ -203,7 +203,7 @@ describe("run controls under concurrent buying", () => {
       ).toMatchObject({
         ok: false,
         code: "BAD_INPUT",
-        fieldErrors: { endAt: "The new end must be later than the current end" },
+        fieldErrors: { endAt: "newEndLater" },
       });
       const endAt = new Date(row.endAt.getTime() + 3600_000);
       expect(await runControl({ activityId: a.id, action: "extend", endAt }, admin.id)).toMatchObject({ ok: true });

@@ -50,12 +50,14 @@ describe("orders in the console", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="orders-.+\.csv"$/);
-    const lines = (await res.text()).trimEnd().split("\r\n");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([...bytes.subarray(0, 3)], "UTF-8 byte order mark").toEqual([0xef, 0xbb, 0xbf]);
+    const lines = new TextDecoder().decode(bytes).trimEnd().split("\r\n");
     expect(lines[0]).toBe(
-      "order_id,activity_id,activity,sequence,user_email,quantity,unit_price,amount,currency,status,pay_by,paid_at,created_at,close_reason,payment_ref,refund",
+      "order_no,order_id,activity_id,activity,queue_sequence,user_email,quantity,unit_price_yuan,amount_yuan,currency,status,pay_by (Asia/Shanghai),paid_at (Asia/Shanghai),created_at (Asia/Shanghai),close_reason,payment_ref,refund",
     );
     expect(lines).toHaveLength(ORDERS_PAGE_SIZE + 6);
-    expect(new Set(lines.slice(1).map((l) => l.split(",")[0]))).toEqual(
+    expect(new Set(lines.slice(1).map((l) => l.split(",")[1]))).toEqual(
       new Set([...page1.rows, ...page2.rows].map((r) => r.id)),
     );
 
@@ -67,6 +69,9 @@ describe("orders in the console", () => {
     );
     const rows = (await filtered.text()).trimEnd().split("\r\n").slice(1);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toContain(`,${one.email},1,990,990,CNY,PAID,`);
+    expect(rows[0]).toContain(`,${one.email},1,9.90,9.90,CNY,PAID,`);
+    // Numbered in the order the orders were written; the list shows the newest first.
+    const numbers = page1.rows.map((r) => r.number);
+    expect(numbers).toEqual([...numbers].sort((x, y) => y - x));
   });
 });

@@ -6,7 +6,7 @@ const session = vi.hoisted(() => ({ user: null as null | { id: string; role: str
 vi.mock("@/lib/auth/session", () => ({ currentUser: async () => session.user }));
 vi.mock("next/headers", () => ({ headers: async () => new Headers() }));
 
-const { buy } = await import("@/app/(shop)/activities/[slug]/actions");
+const { buy } = await import("@/app/[locale]/(shop)/activities/[slug]/actions");
 
 const form = (fields: Record<string, string>) => {
   const f = new FormData();

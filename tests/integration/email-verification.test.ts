@@ -26,7 +26,7 @@ process.env.RATE_LIMIT_SIGNUP_IP = "3/3600";
 const client = vi.hoisted(() => ({ ip: "192.0.2.10" }));
 vi.mock("next/headers", () => ({ headers: async () => new Headers({ host: "shop.test", "x-flash-client-ip": client.ip }) }));
 
-const { signUp } = await import("@/app/(auth)/actions");
+const { signUp } = await import("@/app/[locale]/(auth)/actions");
 const { verifyEmail, verificationToken } = await import("@/lib/auth/email-verification");
 const { authenticate } = await import("@/lib/auth/users");
 const { db } = await import("@/lib/db");
@@ -109,7 +109,7 @@ describe("sign-up at the gate", () => {
       client.ip = "192.0.2.11";
       expect(await signUp(null, form({ name: "S", email: `x@${domain}`, password: "long-enough-password" }))).toMatchObject({
         ok: false,
-        fieldErrors: { email: "Sign-up is not possible with this email or from this network." },
+        fieldErrors: { email: "signUpBlocked" },
       });
       client.ip = "192.0.2.66";
       expect(await signUp(null, form({ name: "S", email: `y-${Date.now()}@flash.test`, password: "long-enough-password" }))).toMatchObject({ ok: false });
@@ -123,7 +123,7 @@ describe("sign-up at the gate", () => {
         results.push(await signUp(null, form({ name: "R", email: `rl-${i}-${Date.now()}@flash.test`, password: "long-enough-password" })));
       }
       expect(results.slice(0, 3).every((r) => r?.ok)).toBe(true);
-      expect(results[3]).toMatchObject({ ok: false, fieldErrors: { email: expect.stringMatching(/^Too many attempts, retry in \d+ s\.$/) } });
+      expect(results[3]).toMatchObject({ ok: false, fieldErrors: { email: "retryIn" }, retryAfter: expect.any(Number) });
     } finally {
       for (const r of [blockedDomain, blockedIp]) if (r.ok) await removeBlock(r.id, admin);
     }

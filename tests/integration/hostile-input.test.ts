@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 const session = vi.hoisted(() => ({ user: null as null | { id: string; role: string } }));
 vi.mock("@/lib/auth/session", () => ({ currentUser: async () => session.user }));
 vi.mock("next/headers", () => ({ headers: async () => new Headers({ "x-flash-client-ip": "198.51.100.7" }) }));
-const { buy: buyAction } = await import("@/app/(shop)/activities/[slug]/actions");
+const { buy: buyAction } = await import("@/app/[locale]/(shop)/activities/[slug]/actions");
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { ACTIVE_SET, LATENCY_KEY, activityKeys } from "@/lib/flash/store";

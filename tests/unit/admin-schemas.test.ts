@@ -90,10 +90,10 @@ describe("the activity schema", () => {
     });
     expect(r.success).toBe(false);
     expect(fieldErrorsOf(r.error!)).toEqual({
-      endAt: "The end must be after the start",
-      totalStock: "Stock must be at least 1",
-      perUserLimit: "At most 99 per person",
-      safetyStockPct: "The safety share is 0–30 %",
+      endAt: "endAfterStart",
+      totalStock: "stockMin",
+      perUserLimit: "limitMax",
+      safetyStockPct: "safetyRange",
     });
   });
 
@@ -109,7 +109,7 @@ describe("run-control input", () => {
       action: "pause",
     });
     const r = controlSchema.safeParse({ activityId: "cactivity1234", action: "restock", units: "0" });
-    expect(fieldErrorsOf(r.error!)).toEqual({ units: "Add at least 1 unit" });
+    expect(fieldErrorsOf(r.error!)).toEqual({ units: "addOneUnit" });
     expect(controlSchema.safeParse({ activityId: "cactivity1234", action: "extend" }).success).toBe(false);
     expect(controlSchema.safeParse({ activityId: "cactivity1234", action: "explode" }).success).toBe(false);
     expect(controlSchema.safeParse({ activityId: "../etc", action: "pause" }).success).toBe(false);

@@ -7,12 +7,15 @@ export const GET = adminRoute(async (req) => {
   const filter = orderFilterSchema.omit({ page: true }).parse(Object.fromEntries(new URL(req.url).searchParams));
   const lines = exportOrdersCsv(filter);
   const encoder = new TextEncoder();
+  // A UTF-8 byte order mark first: without it Excel reads the file as the system code page and garbles Chinese.
+  let bom = true;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await lines.next();
         if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
+        else controller.enqueue(encoder.encode((bom ? "\uFEFF" : "") + next.value));
+        bom = false;
       } catch (e) {
         controller.error(e);
       }

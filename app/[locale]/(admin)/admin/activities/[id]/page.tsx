@@ -1,0 +1,72 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { requireAdmin } from "@/lib/auth/session";
+import { getActivity } from "@/lib/admin/activities";
+import { listAudit } from "@/lib/admin/audit";
+import { readDashboard } from "@/lib/admin/dashboard";
+import { idSchema } from "@/lib/admin/schemas";
+import { getFormat } from "@/lib/i18n/server";
+import { AuditTable } from "@/components/admin/audit-table";
+import { ActivityDashboard } from "@/components/admin/dashboard";
+import { getTranslations } from "next-intl/server";
+import styles from "@/components/admin/admin.module.css";
+
+type Props = { params: Promise<{ id: string }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { id } = await params;
+  const [a, t] = await Promise.all([idSchema.safeParse(id).success ? getActivity(id) : null, getTranslations("admin.titles")]);
+  return { title: a ? t("dashboard", { title: a.title }) : t("dashboardFallback") };
+}
+
+export default async function ActivityPage({ params }: Props) {
+  const { id } = await params;
+  await requireAdmin(`/admin/activities/${id}`);
+  if (!idSchema.safeParse(id).success) notFound();
+  const [a, snapshot, audit] = await Promise.all([
+    getActivity(id),
+    readDashboard(id),
+    listAudit({ activityId: id, take: 50 }),
+  ]);
+  if (!a || !snapshot) notFound();
+  const [t, ta, f] = await Promise.all([getTranslations("admin.sale"), getTranslations("admin"), getFormat()]);
+  const editable = a.status !== "ENDED" && a.status !== "CANCELLED";
+  return (
+    <>
+      <div className={styles.header}>
+        <div>
+          <h1>{a.title}</h1>
+          <p className="muted">
+            {t("summary", {
+              product: a.product.name,
+              price: f.money(a.salePrice, a.product.currency),
+              mode: ta(`mode.${a.deductionMode}`),
+              limit: a.perUserLimit,
+              start: f.dateTime(a.startAt),
+              end: f.dateTime(a.endAt),
+            })}
+          </p>
+        </div>
+        <div className={styles.actions}>
+          {a.status !== "DRAFT" && (
+            <Link className="btn" href={`/activities/${a.slug}`}>
+              {t("shopPage")}
+            </Link>
+          )}
+          <Link className="btn" href={`/admin/orders?activityId=${a.id}`}>
+            {t("orders")}
+          </Link>
+          {editable && (
+            <Link className="btn" href={`/admin/activities/${a.id}/edit`}>
+              {t("edit")}
+            </Link>
+          )}
+        </div>
+      </div>
+      <ActivityDashboard initial={snapshot} />
+      <h2>{t("audit")}</h2>
+      <AuditTable entries={audit} showActivity={false} />
+    </>
+  );
+}

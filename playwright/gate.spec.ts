@@ -1,6 +1,7 @@
 import { test, expect } from "@playwright/test";
 import { createActivity } from "./support/db";
 import { apiSignIn } from "./support/api";
+import { watchCsp } from "./support/csp";
 import { shopper } from "./support/users";
 
 // The gate in the browser: the human check solved during the countdown, the refusal without it,
@@ -11,6 +12,8 @@ test.describe("the gate", () => {
     const context = await browser.newContext();
     await apiSignIn(context.request, shopper(11).email, shopper(11).password);
     const page = await context.newPage();
+    // Under the strict CSP (script hashes, no 'unsafe-inline'): the widget and the buy break nothing.
+    const violations = await watchCsp(page);
     await page.goto(`/activities/${activity.slug}`);
     await expect(page.getByTestId("countdown")).toBeVisible();
     await expect(page.getByTestId("human-check")).toBeVisible();
@@ -23,6 +26,7 @@ test.describe("the gate", () => {
     await expect(button).toBeEnabled();
     await button.click();
     await expect(page.getByTestId("ticket-confirmed")).toContainText("Order confirmed", { timeout: 30_000 });
+    expect(await violations()).toEqual([]);
     await context.close();
   });
 

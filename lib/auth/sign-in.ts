@@ -1,5 +1,5 @@
 import "server-only";
-import { RATE_LIMITED_ERROR } from "@/lib/auth/schemas";
+import { RATE_LIMITED_ERROR } from "@/lib/auth/errors";
 import { authenticate, type SessionUser } from "@/lib/auth/users";
 import type { RateLimits } from "@/lib/rate-limit";
 

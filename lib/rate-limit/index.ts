@@ -159,9 +159,11 @@ export class RateLimits {
   /** A hot-route request without a valid session from this address: counted in memory; past the limit the address waits. */
   async withoutSession(ip: string | null | undefined): Promise<Verdict> {
     if (!this.config.enabled || !this.ipCounted(ip)) return OK;
-    const verdict = await combine([this.noSession.consume(ip)]);
-    if (!verdict.ok) remember(this.noSessionBlocks, ip, verdict.retryAfterS * 1000);
-    return verdict;
+    // In memory, so it cannot fail; its last point spent, the address waits out the window.
+    const res = await this.noSession.consume(ip).catch((e: unknown) => e as RateLimiterRes);
+    if (res.remainingPoints > 0) return OK;
+    remember(this.noSessionBlocks, ip, res.msBeforeNext);
+    return retryAfter(res);
   }
 
   /** A wrong password: counts for the account and the address; past the limit the account is locked, longer each time. */

@@ -15,6 +15,7 @@ import { createBenchActivity, retireBenchActivities } from "@/bench/lib/activity
 import { parseOptions, OptionError, type BenchOptions } from "@/bench/lib/options";
 import { runPaths, type PathsPhase } from "@/bench/lib/paths";
 import { resumeWorkers, runSale, type SalePhase } from "@/bench/lib/phases";
+import { botShoppersNeeded, printBotScenario, runBotScenario, type BotScenarioResult } from "@/bench/lib/crowd";
 import { runPaymentPhase, type PaymentPhase } from "@/bench/lib/payments";
 import { pinGenerator, type Pinning } from "@/bench/lib/pin";
 import { pollLevel, type PollLevel } from "@/bench/lib/polling";
@@ -109,7 +110,8 @@ process.exit(exitCode);
 
 async function main(o: BenchOptions): Promise<number> {
   const sized = o.scenarios.includes("admit") || o.scenarios.includes("split") ? o.admitShoppers : 0;
-  const seedShoppers = Math.max(o.scenarios.includes("flash") ? o.shoppers : 0, sized, o.signInSample, 2);
+  const botCrowd = o.scenarios.includes("bots") ? botShoppersNeeded(o.crowdRate, o.crowdSeconds) : 0;
+  const seedShoppers = Math.max(o.scenarios.includes("flash") ? o.shoppers : 0, sized, o.signInSample + botCrowd, 2);
   log(`${o.ci ? "CI mode" : "full run"}: ${JSON.stringify({ ...o, dataDir: path.relative(ROOT, o.dataDir) })}`);
   stack = await startStack(o, seedShoppers);
   redis = new Redis(stack.redisUrl, { connectionName: "bench", maxRetriesPerRequest: 2 });
@@ -284,6 +286,23 @@ async function main(o: BenchOptions): Promise<number> {
       referenceRuns.push({ connections: o.connections, secondsPerPath: o.referenceSeconds, figures: refFigures });
   }
 
+  let botScenario: BotScenarioResult | undefined;
+  if (botCrowd) {
+    if (o.waitQuiet > 0) await quiet(o, procs, redisPid);
+    const crowd = await mintSessions(users.slice(o.signInSample, o.signInSample + botCrowd), stack.env.NEXTAUTH_SECRET!);
+    botScenario = await runBotScenario({
+      baseUrl: stack.baseUrl,
+      shoppers: crowd,
+      gate: common.gate,
+      webPid: procs.web ?? undefined,
+      rate: o.crowdRate,
+      seconds: o.crowdSeconds,
+      log,
+    });
+    printBotScenario(botScenario, log);
+    await retireBenchActivities([botScenario.activityId]);
+  }
+
   let polling: { idle: OriginCost | null; levels: PollLevel[] } | undefined;
   if (o.scenarios.includes("polling")) {
     if (o.waitQuiet > 0) await quiet(o, procs, redisPid);
@@ -322,6 +341,7 @@ async function main(o: BenchOptions): Promise<number> {
     reference: referenceRuns,
     ratios: ratioRows,
     polling,
+    bots: botScenario,
     violations,
   } satisfies BenchResult & Record<string, unknown>;
   const out =

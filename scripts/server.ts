@@ -12,7 +12,8 @@ import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
 import { refuseLockedSignIn } from "@/lib/auth/sign-in";
 import { gate } from "@/lib/gate";
 import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
-import { HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
+import { contentSecurityPolicy, HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
+import { hashInlineScripts } from "@/lib/http/inline-script-csp";
 import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
 import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
 import { opsHandler } from "@/lib/ops/http";
@@ -49,13 +50,16 @@ async function serve() {
   const { core, sessions } = flash();
 
   const e = env();
+  const captchaOrigins = e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [];
+  const pagePolicy = (hashes: string[]) => contentSecurityPolicy(captchaOrigins, hashes);
   // Everything but the hot routes: payment notifications (lib/payments/http.ts, read raw for their
-  // signatures), then Next.js.
+  // signatures), then Next.js, whose HTML leaves with its inline scripts' hashes in the CSP.
   const fallback = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const notify = req.method === "POST" ? NOTIFY_PATH.exec(q === -1 ? url : url.slice(0, q)) : null;
     if (notify) return serveNotification(req, res, notify[1]!);
+    hashInlineScripts(res, pagePolicy);
     void handle(req, res);
   };
   watchStreams(redis());
@@ -70,7 +74,7 @@ async function serve() {
       uploadMaxBytes: MAX_IMAGE_BYTES + 64 * 1024,
       trustProxy: e.TRUST_PROXY,
       https: e.NEXTAUTH_URL?.startsWith("https:") ?? false,
-      captchaOrigins: e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [],
+      captchaOrigins,
       readsOwnBody: isFlashRoute,
       refuseEarly: refuseLockedSignIn(gate().limits, e.NEXTAUTH_URL ?? `http://localhost:${port}`),
     },

@@ -24,7 +24,7 @@ const FORGED_PREFIX = randomBytes(6144).toString("base64url");
 const BOT_ADDRESS = { "x-forwarded-for": "203.0.113.66" };
 const SIGN_INS = 1_000;
 
-function rssMiB(pid: number | undefined): number {
+export function rssMiB(pid: number | undefined): number {
   if (!pid) return 0;
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Math.round(Number(m[1]) / 1024) : 0;
@@ -53,19 +53,27 @@ export interface BotOptions {
  * The bot scenario, run alongside the honest crowd from the start of the sale: one account flooding
  * the token route on 50 connections, 1,000 sign-ins with wrong passwords, 20,000 forged bearer tokens.
  * The bots run in a process of their own (bench/lib/bots-cli.ts), so their load generator does not
- * starve the crowd's. Call `stop()` when the crowd is done: the flood stops then, the counted loads
- * run to their end, and the summary comes back.
+ * starve the crowd's (with --pin it inherits the generator's core). `started` resolves once their
+ * loads are running. Call `stop()` when the crowd is done: every load stops then (the server's
+ * tarpit may have held them well below their planned counts) and the summary comes back.
  */
-export function startBots(o: BotOptions): { stop(): Promise<BotSummary> } {
+export function startBots(o: BotOptions): { started: Promise<void>; stop(): Promise<BotSummary> } {
   const root = path.resolve(import.meta.dirname, "../..");
   const child = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/register.mjs", "bench/lib/bots-cli.ts", JSON.stringify(o)], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
-  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  let ready: () => void = () => {};
+  const started = new Promise<void>((resolve) => (ready = resolve));
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+    if (out.includes("\n")) ready();
+  });
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  void exited.then(() => ready());
   return {
+    started,
     async stop() {
       child.kill("SIGTERM");
       const code = await exited;
@@ -99,9 +107,13 @@ export async function runBots(o: BotOptions, stopped: Promise<void>): Promise<Bo
       },
     ],
   });
-  const signIns = signInStorm(o.baseUrl, o.bot.email);
+  let over = false;
+  const signIns = signInStorm(o.baseUrl, o.bot.email, () => over);
+  console.log("started");
   await stopped;
+  over = true;
   flood.stop();
+  forged.stop();
   const [f, g, s] = await Promise.all([flood.done, forged.done, signIns]);
   return {
     flood: { requests: f.requests.total ?? 0, statuses: statuses(f) },
@@ -112,7 +124,7 @@ export async function runBots(o: BotOptions, stopped: Promise<void>): Promise<Bo
 }
 
 // next-auth's credentials flow as a script runs it: CSRF token, then the form, 16 at a time.
-async function signInStorm(baseUrl: string, ownEmail: string): Promise<BotSummary["signIns"]> {
+async function signInStorm(baseUrl: string, ownEmail: string, over: () => boolean): Promise<BotSummary["signIns"]> {
   const counts: Record<string, number> = {};
   let next = 0;
   const one = async (i: number) => {
@@ -131,8 +143,8 @@ async function signInStorm(baseUrl: string, ownEmail: string): Promise<BotSummar
   };
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      while (next < SIGN_INS) await one(next++);
+      while (next < SIGN_INS && !over()) await one(next++);
     }),
   );
-  return { attempts: SIGN_INS, statuses: counts };
+  return { attempts: next, statuses: counts };
 }

@@ -3,8 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
-export type Scenario = "flash" | "soldout" | "payment" | "admit" | "split" | "paths" | "polling";
-export const SCENARIOS: Scenario[] = ["flash", "soldout", "payment", "admit", "split", "paths", "polling"];
+export type Scenario = "flash" | "soldout" | "payment" | "admit" | "split" | "paths" | "polling" | "bots";
+export const SCENARIOS: Scenario[] = ["flash", "soldout", "payment", "admit", "split", "paths", "polling", "bots"];
+/** Run only when named: the bot scenario (bench/lib/crowd.ts) takes its own minute. */
+const ON_REQUEST: Scenario[] = ["bots"];
 
 /** Every setting of a run; printed and written with the results so a figure can be reproduced. */
 export interface BenchOptions {
@@ -54,6 +56,9 @@ export interface BenchOptions {
   gate: boolean;
   /** The bot scenario alongside the flash crowd (see bench/lib/bots.ts). */
   bots: boolean;
+  /** The bots scenario: the honest crowd's arrivals per second and the length of each window. */
+  crowdRate: number;
+  crowdSeconds: number;
   /** The in-run reference server (bench/reference/server.ts) and the seconds it is driven per route. */
   reference: boolean;
   referenceSeconds: number;
@@ -71,7 +76,8 @@ const HELP = `npm run bench -- [options]
 
   --ci                   seconds, not minutes: stock 100, 2,000 shoppers; fails only on an invariant violation.
                          Reuses .next when it has a BUILD_ID (BENCH_REUSE_BUILD=1 forces, =0 forbids)
-  --scenarios LIST       flash,soldout,payment,admit,split,paths,polling (default: all; CI: all but paths)
+  --scenarios LIST       flash,soldout,payment,admit,split,paths,polling,bots (default: all but bots; CI: also
+                         not paths). bots: an honest crowd at a fixed arrival rate, without and with the bots
                            flash    the crowd clicks once at the start of a small sale (1,000 units)
                            soldout  then the refused crowd keeps clicking (sold-out answers)
                            payment  a signed notification for every order of the run's biggest sale, 10% twice
@@ -99,6 +105,8 @@ const HELP = `npm run bench -- [options]
   --no-warmup            skip the throwaway sale that warms the web process up before the measured ones
   --bots                 the bot scenario alongside the flash crowd: one account on 50 connections,
                          1,000 wrong sign-ins, 20,000 forged bearer tokens (compare with a run without)
+  --crowd-rate N         bots scenario: honest clicks arriving per second (default 100)
+  --crowd-seconds S      bots scenario: length of each window without / with the bots (default 8)
   --gate on|off          the gate (rate limits + human check required, passes minted for the crowd); default off
   --port N               web port (default 3300)
   --data-dir DIR         services' data (default .data/bench, with --postgres native .data/bench/native)
@@ -152,6 +160,8 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       "wait-quiet": { type: "string" },
       gate: { type: "string" },
       bots: { type: "boolean" },
+      "crowd-rate": { type: "string" },
+      "crowd-seconds": { type: "string" },
       "no-reference": { type: "boolean" },
       "reference-seconds": { type: "string" },
       "path-seconds": { type: "string" },
@@ -173,7 +183,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     return n;
   };
   // CI leaves out the per-path measurement (≈ 10 s more on 2 cores); the short reference pass stays (≈ 3 s).
-  const scenarios = (values.scenarios ?? SCENARIOS.filter((s) => !ci || s !== "paths").join(","))
+  const scenarios = (values.scenarios ?? SCENARIOS.filter((s) => !ON_REQUEST.includes(s) && (!ci || s !== "paths")).join(","))
     .split(",")
     .map((s) => s.trim()) as Scenario[];
   for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new OptionError(`--scenarios: unknown "${s}"`);
@@ -226,6 +236,8 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     waitQuiet: int("wait-quiet", values["wait-quiet"], 0, 0, 3600),
     gate: values.gate === "on",
     bots: values.bots ?? false,
+    crowdRate: int("crowd-rate", values["crowd-rate"], 100, 1, 10_000),
+    crowdSeconds: int("crowd-seconds", values["crowd-seconds"], 8, 1, 120),
     reference: !values["no-reference"],
     referenceSeconds: int("reference-seconds", values["reference-seconds"], ci ? 1 : 5, 1, 120),
     pathSeconds: int("path-seconds", values["path-seconds"], ci ? 1 : 5, 1, 120),

@@ -207,7 +207,7 @@ function sourcesNewerThan(builtMs: number): boolean {
     if (!s.isDirectory()) return s.mtimeMs > builtMs;
     return readdirSync(p).some((name) => name !== "generated" && newer(path.join(p, name)));
   };
-  return ["app", "components", "lib", "public", "next.config.js", "package-lock.json", "proxy.ts"].some((p) =>
+  return ["app", "components", "lib", "public", "next.config.ts", "package-lock.json", "proxy.ts"].some((p) =>
     existsSync(path.join(ROOT, p)) ? newer(path.join(ROOT, p)) : false,
   );
 }

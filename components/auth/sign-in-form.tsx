@@ -4,7 +4,7 @@ import { signIn } from "next-auth/react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { useActionState } from "react";
-import { RATE_LIMITED_ERROR } from "@/lib/auth/schemas";
+import { RATE_LIMITED_ERROR } from "@/lib/auth/errors";
 import { safeRedirectPath } from "@/lib/http/safe-redirect";
 
 // The email typed stays in the field after a refusal; only the password is asked again.

@@ -14,6 +14,3 @@ export const signInSchema = z.object({
   email: emailSchema,
   password: z.string().min(1).max(200),
 });
-
-/** The prefix of the error next-auth hands the sign-in form when an account or address is locked out; the seconds follow. */
-export const RATE_LIMITED_ERROR = "RATE_LIMITED:";

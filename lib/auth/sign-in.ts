@@ -1,5 +1,5 @@
 import "server-only";
-import { RATE_LIMITED_ERROR } from "@/lib/auth/schemas";
+import { RATE_LIMITED_ERROR } from "@/lib/auth/errors";
 import { authenticate, type SessionUser } from "@/lib/auth/users";
 import type { RateLimits } from "@/lib/rate-limit";
 
@@ -35,6 +35,6 @@ export function refuseLockedSignIn(limits: RateLimits, baseUrl: string) {
     const seconds = limits.signInLockedHere(ip);
     if (!seconds) return null;
     const url = `${baseUrl}/api/auth/error?error=${encodeURIComponent(`${RATE_LIMITED_ERROR}${seconds}`)}`;
-    return { status: 429, body: { code: "RATE_LIMITED", retryAfter: seconds, url }, headers: { "retry-after": String(seconds) } };
+    return { status: 429, body: { code: "RATE_LIMITED", retryAfter: seconds, url }, headers: { "retry-after": String(seconds) }, delayMs: limits.refusalDelayMs };
   };
 }

@@ -3,7 +3,7 @@ import type http from "node:http";
 import type { SessionReader } from "@/lib/auth/session-token";
 import type { FlashCore } from "@/lib/flash/core";
 import {
-  buyReply, matchFlashRoute, meReply, progressReply, refusal, ticketReply, timeReply, tokenReply, type DoorContext, type HttpReply,
+  buyReply, matchFlashRoute, meReply, progressReply, rateLimited, refusal, ticketReply, timeReply, tokenReply, type DoorContext, type HttpReply,
 } from "@/lib/flash/http";
 import type { Gate } from "@/lib/gate";
 import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
@@ -30,7 +30,14 @@ export function createHotHandler(o: {
 
   async function answer(match: NonNullable<ReturnType<typeof matchFlashRoute>>, req: http.IncomingMessage): Promise<HttpReply> {
     const door: DoorContext = { gate: o.gate, ip: req.headers[CLIENT_IP_HEADER] as string | undefined, cookie: req.headers.cookie };
-    const user = () => sessions.read(req.headers.cookie, req.headers.authorization);
+    const user = async () => {
+      const claims = await sessions.read(req.headers.cookie, req.headers.authorization);
+      if (!claims) await o.gate?.limits.withoutSession(door.ip);
+      return claims;
+    };
+    // An address that sent too many requests without a session is refused before its token is read.
+    const wait = match.route === "time" || match.route === "progress" ? 0 : (o.gate?.limits.addressBlockedHere(door.ip) ?? 0);
+    if (wait) return rateLimited(wait);
     switch (match.route) {
       case "time":
         return timeReply();
@@ -58,7 +65,12 @@ export function createHotHandler(o: {
       return o.fallback(req, res);
     }
     void answer(match, req)
-      .then((reply) => send(res, reply))
+      .then((reply) => {
+        // A 429 is held (a tarpit; lib/rate-limit): a bot's closed loop slows to the delay's pace.
+        const delay = reply.status === 429 ? (o.gate?.limits.refusalDelayMs ?? 0) : 0;
+        if (delay) setTimeout(send, delay, res, reply);
+        else send(res, reply);
+      })
       .catch((e: unknown) => {
         // A client that hung up (or timed out) mid-body is nobody's error: no answer, no error line.
         if (req.destroyed || res.destroyed) return void logger.debug({ route: match.route }, "client went away");

@@ -34,6 +34,10 @@ export const gateEnv = {
   RATE_LIMIT_ORDERS_IP: rateSpec("600/10"),
   RATE_LIMIT_TICKETS_USER: rateSpec("60/10"),
   RATE_LIMIT_TICKETS_IP: rateSpec("3000/10"),
+  /** Hot-route requests without a valid session per address (in memory; forged-token floods). */
+  RATE_LIMIT_NO_SESSION_IP: rateSpec("100/10"),
+  /** A 429 is held this long before it is sent (a tarpit: a script's closed loop slows to its pace). */
+  RATE_LIMIT_REFUSAL_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Wrong passwords in a row for one account before a lockout (doubled on each repeat). */
   RATE_LIMIT_SIGNIN_ACCOUNT: rateSpec("5/900"),
   RATE_LIMIT_SIGNIN_IP: rateSpec("50/900"),

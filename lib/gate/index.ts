@@ -24,6 +24,8 @@ export function rateLimitConfig(e: Env): RateLimitConfig {
     token: { user: e.RATE_LIMIT_TOKEN_USER, ip: e.RATE_LIMIT_TOKEN_IP },
     orders: { user: e.RATE_LIMIT_ORDERS_USER, ip: e.RATE_LIMIT_ORDERS_IP },
     tickets: { user: e.RATE_LIMIT_TICKETS_USER, ip: e.RATE_LIMIT_TICKETS_IP },
+    noSessionIp: e.RATE_LIMIT_NO_SESSION_IP,
+    refusalDelayMs: e.RATE_LIMIT_REFUSAL_DELAY_MS,
     signInAccount: e.RATE_LIMIT_SIGNIN_ACCOUNT,
     signInIp: e.RATE_LIMIT_SIGNIN_IP,
     signUpIp: e.RATE_LIMIT_SIGNUP_IP,

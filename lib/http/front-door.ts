@@ -22,7 +22,7 @@ export interface FrontDoorOptions {
    * A refusal decided before any route runs (e.g. sign-in from an address locked out in this
    * process): status, JSON body and headers, or null to go on.
    */
-  refuseEarly?: (method: string, pathname: string, ip: string) => { status: number; body: unknown; headers?: Record<string, string> } | null;
+  refuseEarly?: (method: string, pathname: string, ip: string) => { status: number; body: unknown; headers?: Record<string, string>; delayMs?: number } | null;
   /** Routes that read their body as a stream against their own limit (the hot buy route): a body of unknown length may go there. */
   readsOwnBody?: (method: string, pathname: string) => boolean;
 }
@@ -112,8 +112,13 @@ export function frontDoor(
     const early = o.refuseEarly?.(method, pathname, ip);
     if (early) {
       const body = JSON.stringify(early.body);
-      res.writeHead(early.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "cache-control": "no-store", connection: "close", ...early.headers });
-      return void res.end(body);
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(early.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "cache-control": "no-store", connection: "close", ...early.headers });
+        res.end(body);
+      };
+      if (early.delayMs) return void setTimeout(send, early.delayMs);
+      return send();
     }
     next(req, res, pathname);
   };

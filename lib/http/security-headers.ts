@@ -1,9 +1,11 @@
 // Security headers for every response of the web process: the hot routes and every page and route
 // Next.js answers behind them (scripts/server.ts sets them before handing a request on).
 //
-// script-src keeps 'unsafe-inline': the App Router streams its page data as inline scripts, and a
-// nonce would force every page to render per request, losing the activity page's CDN cache that
-// the crowd relies on. Everything else is locked to this origin (plus the captcha provider's).
+// script-src is strict: 'self' plus the SHA-256 hash of each inline script an HTML page carries
+// (lib/http/inline-script-csp.ts computes them as the page leaves the server). Hashes, not nonces:
+// a nonce would force every page to render per request, losing the static/ISR activity page's CDN
+// cache that the crowd relies on, while a hash holds for every copy of the same HTML.
+// This file imports nothing: next.config.ts loads it for `next dev`.
 
 /** Origins the hCaptcha widget loads from and talks to (its documented CSP list). */
 export const HCAPTCHA_ORIGINS = ["https://hcaptcha.com", "https://*.hcaptcha.com"];
@@ -13,14 +15,26 @@ export interface SecurityHeaderOptions {
   https: boolean;
   /** Extra origins for the captcha widget's scripts, frames and calls. */
   captchaOrigins?: readonly string[];
+  /**
+   * `next dev` only: its client runs eval (React Refresh) and inline scripts that no header set
+   * once for all pages can hash. Never in production.
+   */
+  devScripts?: boolean;
 }
 
-export function contentSecurityPolicy(captchaOrigins: readonly string[] = []): string {
+/** The policy; `scriptHashes` are the 'sha256-…' sources of the inline scripts this response carries. */
+export function contentSecurityPolicy(
+  captchaOrigins: readonly string[] = [],
+  scriptHashes: readonly string[] = [],
+  devScripts = false,
+): string {
   const extra = captchaOrigins.join(" ");
   const withExtra = (base: string) => (extra ? `${base} ${extra}` : base);
+  const scripts = devScripts ? ["'unsafe-inline'", "'unsafe-eval'"] : scriptHashes.map((h) => `'${h}'`);
   return [
     "default-src 'self'",
-    withExtra("script-src 'self' 'unsafe-inline'"),
+    withExtra(["script-src 'self'", ...scripts].join(" ")),
+    // Inline styles stay allowed: React's style props and the widgets' own styles use them.
     withExtra("style-src 'self' 'unsafe-inline'"),
     "img-src 'self' data: blob:",
     "font-src 'self'",
@@ -37,7 +51,7 @@ export function contentSecurityPolicy(captchaOrigins: readonly string[] = []): s
 
 export function securityHeaders(opts: SecurityHeaderOptions): Record<string, string> {
   return {
-    "content-security-policy": contentSecurityPolicy(opts.captchaOrigins),
+    "content-security-policy": contentSecurityPolicy(opts.captchaOrigins, [], opts.devScripts),
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     "referrer-policy": "strict-origin-when-cross-origin",

@@ -14,6 +14,13 @@ export interface RateLimitConfig {
   token: { user: RateSpec; ip: RateSpec };
   orders: { user: RateSpec; ip: RateSpec };
   tickets: { user: RateSpec; ip: RateSpec };
+  /** Hot-route requests without a valid session (none, forged, expired), per address, in memory. */
+  noSessionIp: RateSpec;
+  /**
+   * How long a 429 is held before it is sent. A script on N connections that fires again as soon as
+   * it is answered then costs at most N requests per delay, whatever it tries; people wait anyway.
+   */
+  refusalDelayMs: number;
   signInAccount: RateSpec;
   signInIp: RateSpec;
   signUpIp: RateSpec;
@@ -23,6 +30,8 @@ export interface RateLimitConfig {
 const OK: Verdict = { ok: true };
 const LOCKOUT_BASE_S = 60;
 const LOCKOUT_MAX_S = 24 * 3600;
+// Addresses remembered as locked or blocked in this process: an attacker with many cannot grow it past this.
+const MAX_ADDRESS_BLOCKS = 10_000;
 const logger = log.child({ component: "rate-limit" });
 
 /**
@@ -74,6 +83,9 @@ export class RateLimits {
   private trusted: Set<string>;
   /** Addresses this process saw locked out of sign-in, until when (ms): answered before Next.js. */
   private lockedIps = new Map<string, number>();
+  /** Addresses over the no-session limit, until when (ms): answered before any session is decoded. */
+  private noSessionBlocks = new Map<string, number>();
+  private noSession: RateLimiterMemory;
 
   /** `namespace` prefixes every Redis key (tests use their own). */
   constructor(redis: Redis, private config: RateLimitConfig, namespace = RATE_LIMIT_PREFIX) {
@@ -91,6 +103,12 @@ export class RateLimits {
     this.signUpIp = limiter("signup:ip", config.signUpIp);
     this.adminWrites = limiter("admin", config.adminWrites);
     this.trusted = new Set(config.trustedIps);
+    // In memory only: a forged-token flood is one process's problem and must not cost Redis calls.
+    this.noSession = new RateLimiterMemory({ keyPrefix: "nosession", points: config.noSessionIp.points, duration: config.noSessionIp.seconds });
+  }
+
+  get refusalDelayMs(): number {
+    return this.config.refusalDelayMs;
   }
 
   private ipCounted(ip: string | null | undefined): ip is string {
@@ -120,30 +138,32 @@ export class RateLimits {
       addr && addr.consumedPoints > this.config.signInIp.points ? addr : null,
     ].filter((r): r is RateLimiterRes => r !== null);
     if (!over.length) return OK;
-    if (addr && over.includes(addr) && ip) this.lockIp(ip, addr.msBeforeNext);
+    if (addr && over.includes(addr) && ip) remember(this.lockedIps, ip, addr.msBeforeNext);
     return retryAfter(over.reduce((a, b) => (a.msBeforeNext > b.msBeforeNext ? a : b)));
-  }
-
-  private lockIp(ip: string, ms: number) {
-    // Bounded: an attacker with many addresses cannot grow it past this; expired entries go first.
-    if (this.lockedIps.size >= 10_000) {
-      const now = Date.now();
-      for (const [k, until] of this.lockedIps) if (until <= now) this.lockedIps.delete(k);
-      if (this.lockedIps.size >= 10_000) this.lockedIps.delete(this.lockedIps.keys().next().value!);
-    }
-    this.lockedIps.set(ip, Date.now() + ms);
   }
 
   /** Seconds this address is still locked out of sign-in, as far as this process knows (no Redis call); 0 if not. */
   signInLockedHere(ip: string | null | undefined, now = Date.now()): number {
-    if (!this.config.enabled || !ip) return 0;
-    const until = this.lockedIps.get(ip);
-    if (until === undefined) return 0;
-    if (until <= now) {
-      this.lockedIps.delete(ip);
-      return 0;
-    }
-    return Math.ceil((until - now) / 1000);
+    return this.config.enabled && ip ? secondsLeft(this.lockedIps, ip, now) : 0;
+  }
+
+  /**
+   * Before a hot route reads the session: seconds this address must still wait because it sent too
+   * many requests without a valid session (forged or random tokens), as this process knows; 0 if not.
+   * No Redis call and no cryptography: a forged-token flood is refused by a map lookup.
+   */
+  addressBlockedHere(ip: string | null | undefined, now = Date.now()): number {
+    return this.config.enabled && this.ipCounted(ip) ? secondsLeft(this.noSessionBlocks, ip, now) : 0;
+  }
+
+  /** A hot-route request without a valid session from this address: counted in memory; past the limit the address waits. */
+  async withoutSession(ip: string | null | undefined): Promise<Verdict> {
+    if (!this.config.enabled || !this.ipCounted(ip)) return OK;
+    // In memory, so it cannot fail; its last point spent, the address waits out the window.
+    const res = await this.noSession.consume(ip).catch((e: unknown) => e as RateLimiterRes);
+    if (res.remainingPoints > 0) return OK;
+    remember(this.noSessionBlocks, ip, res.msBeforeNext);
+    return retryAfter(res);
   }
 
   /** A wrong password: counts for the account and the address; past the limit the account is locked, longer each time. */
@@ -153,7 +173,7 @@ export class RateLimits {
       combine([this.signInAccount.consume(email)]),
       this.ipCounted(ip) ? combine([this.signInIp.consume(ip)]) : OK,
     ]);
-    if (!ipVerdict.ok && ip) this.lockIp(ip, ipVerdict.retryAfterS * 1000);
+    if (!ipVerdict.ok && ip) remember(this.lockedIps, ip, ipVerdict.retryAfterS * 1000);
     if (acctVerdict.ok) return;
     const acct = await this.signInAccount.get(email);
     if (acct && acct.consumedPoints === this.config.signInAccount.points + 1) {
@@ -177,4 +197,24 @@ export class RateLimits {
     if (!this.config.enabled) return Promise.resolve(OK);
     return combine([this.adminWrites.consume(adminId)]);
   }
+}
+
+/** Records `ip` as blocked for `ms`; bounded: expired entries go first, then the oldest. */
+function remember(blocks: Map<string, number>, ip: string, ms: number) {
+  if (blocks.size >= MAX_ADDRESS_BLOCKS) {
+    const now = Date.now();
+    for (const [k, until] of blocks) if (until <= now) blocks.delete(k);
+    if (blocks.size >= MAX_ADDRESS_BLOCKS) blocks.delete(blocks.keys().next().value!);
+  }
+  blocks.set(ip, Date.now() + ms);
+}
+
+function secondsLeft(blocks: Map<string, number>, ip: string, now: number): number {
+  const until = blocks.get(ip);
+  if (until === undefined) return 0;
+  if (until <= now) {
+    blocks.delete(ip);
+    return 0;
+  }
+  return Math.ceil((until - now) / 1000);
 }

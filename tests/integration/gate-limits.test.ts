@@ -80,6 +80,30 @@ describe("rate limits on the hot routes", () => {
     }
   });
 
+  // finding: 20,000 forged bearer tokens were each decoded (and cached); a bot's closed loop met no limit at all
+  it("refuse an address that keeps sending no valid session before its token is read, and hold every 429", async () => {
+    await web?.close();
+    web = await startWeb({ limits: { noSessionIp: { points: 5, seconds: 60 }, refusalDelayMs: 400, trustedIps: [] } });
+    // Shaped like a session token (so it would be decrypted and its digest cached), but forged.
+    const forged = (i: number) => ({ authorization: `Bearer eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..${"A".repeat(16)}.${i}${"B".repeat(40)}.CCCCCCCCCCCCCCCCCCCCCC` });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await request(web.url, "GET", `/api/activities/${a.id}/token`, { headers: forged(i) })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    const cached = web.sessions.cacheSizes();
+
+    const t0 = performance.now();
+    const refused = await request(web.url, "GET", `/api/activities/${a.id}/token`, { headers: forged(99) });
+    expect(refused.status).toBe(429);
+    expect(refused.json()).toMatchObject({ code: "RATE_LIMITED" });
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(0);
+    // Held for the refusal delay (a tarpit), and the token was never looked at: no cache entry.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(390);
+    expect(web.sessions.cacheSizes()).toEqual(cached);
+    // The same on every hot route that reads a session; the shared progress stays open.
+    expect((await request(web.url, "GET", `/api/tickets/${a.id}.${"A".repeat(22)}`)).status).toBe(429);
+    expect((await request(web.url, "GET", `/api/activities/${a.id}/progress`)).status).toBe(200);
+  });
+
   it("are all off with RATE_LIMITS=0 (side-by-side benchmarks)", async () => {
     const off = testLimits({ enabled: false, token: { user: { points: 1, seconds: 60 }, ip: { points: 1, seconds: 60 } } });
     for (let i = 0; i < 5; i++) expect((await off.hit("token", "same-user", "10.0.0.1")).ok).toBe(true);

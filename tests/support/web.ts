@@ -34,9 +34,9 @@ export interface TestWeb {
   close(): Promise<void>;
 }
 
-/** Rate limits from the defaults of lib/env.ts, with `overrides` applied. */
+/** Rate limits from the defaults of lib/env.ts, with `overrides` applied; 429s sent at once unless a test asks for the tarpit. */
 export function limitsConfig(overrides: Partial<RateLimitConfig> = {}): RateLimitConfig {
-  return { ...rateLimitConfig(parseEnv(process.env)), ...overrides };
+  return { ...rateLimitConfig(parseEnv(process.env)), refusalDelayMs: 0, ...overrides };
 }
 
 /** Rate limits with their own Redis keys, so runs and tests never share counters. */

@@ -60,6 +60,11 @@ function acrossLoss(checks: Check[]): Check[] {
   );
 }
 
+async function wipeSale(activityId: string) {
+  await redis().del(...(await redis().keys(`{act:${activityId}}*`)));
+  await redis().srem(ACTIVE_SET, activityId);
+}
+
 async function expectNoOrderTwice(activityId: string) {
   const orders = await db().order.findMany({ where: { activityId }, select: { userId: true, idempotencyKey: true } });
   const keys = orders.map((o) => `${o.userId}:${o.idempotencyKey}`);
@@ -78,7 +83,9 @@ describe("Redis comes back empty", () => {
     const queued = await admitAll(core, a, users.slice(10, 20), "late"); // no worker: still queued
     const epochBefore = (await readState(redis(), a.id))!.epoch;
 
-    await redis().flushall();
+    // Redis comes back without this sale (FLUSHALL for one sale: the other test files' sales stay, so
+    // workers spawned by later files do not have to rebuild them all).
+    await wipeSale(a.id);
     const fresh = newCore();
 
     // A live sale with no Redis state: retry (503 with Retry-After), never 404.
@@ -139,7 +146,8 @@ describe("Redis rewound to an earlier state while PostgreSQL moved on", () => {
     expect(await db().order.count({ where: { activityId: a.id } })).toBe(20);
 
     // Rewind: the state saved above, while PostgreSQL holds sequence numbers 11–20.
-    await redis().del(...(await redis().keys(`{act:${a.id}}*`)));
+    await wipeSale(a.id);
+    await redis().sadd(ACTIVE_SET, a.id);
     for (const [k, v] of saved) await redis().restore(k, 0, v!, "REPLACE");
     expect((await readState(redis(), a.id))!.admitted).toBe(10);
 

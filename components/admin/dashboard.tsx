@@ -193,6 +193,34 @@ export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
         <DashboardChart points={windowOf(history, view, s)} timeZone={f.timeZone} />
       </div>
 
+      <h2>{t("dashboard.durability")}</h2>
+      <dl className={styles.figures}>
+        <Figure label={t("dashboard.epoch")} testId="dash-epoch" value={s.durability.epoch}>
+          {t(s.durability.ready ? "dashboard.epochReady" : "dashboard.epochRebuilding")}
+        </Figure>
+        <Figure label={t("dashboard.deadLetters")} testId="dash-dead-letters" value={s.durability.deadLetters.count}>
+          {s.durability.deadLetters.latest[0]
+            ? t("dashboard.deadLetterLatest", {
+                at: f.dateTime(s.durability.deadLetters.latest[0].at),
+                error: s.durability.deadLetters.latest[0].error.slice(0, 80),
+              })
+            : t("dashboard.none")}
+        </Figure>
+        <Figure
+          label={t("dashboard.lastReconcile")}
+          testId="dash-reconcile"
+          value={s.durability.reconcile ? f.dateTime(s.durability.reconcile.at) : "—"}
+        >
+          {s.durability.reconcile
+            ? t("dashboard.reconcileDetail", {
+                checked: s.durability.reconcile.checked,
+                drift: s.durability.reconcile.drift.length,
+                repaired: s.durability.reconcile.repaired,
+              })
+            : t("dashboard.notRunYet")}
+        </Figure>
+      </dl>
+
       <h2>{t("dashboard.refusals")}</h2>
       {reasons.length === 0 ? (
         <p className="muted">{t("dashboard.noneYet")}</p>

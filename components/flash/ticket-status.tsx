@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { LocalTime } from "@/components/i18n/format";
-import { REFUSAL_CODES, type RefusalCode } from "@/lib/flash/codes";
+import { REFUSAL_CODES, REJECTION_ONLY_CODES } from "@/lib/flash/codes";
 import type { TicketView } from "@/lib/flash/wire";
 
 /**
@@ -24,7 +24,7 @@ export function TicketStatus({ view }: { view: TicketView }) {
   if (view.status === "REJECTED") {
     return (
       <p className="alert" data-testid="ticket-rejected" data-code={view.code}>
-        {t(`refusal.${(REFUSAL_CODES as readonly string[]).includes(view.code) ? (view.code as RefusalCode) : "SOLD_OUT"}`)}
+        {t(`refusal.${[...REFUSAL_CODES, ...REJECTION_ONLY_CODES].includes(view.code as never) ? view.code : "SOLD_OUT"}` as "refusal.SOLD_OUT")}
       </p>
     );
   }

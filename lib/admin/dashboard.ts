@@ -8,12 +8,15 @@ import {
   decodeMeta,
   decodeStats,
   holdingStatuses,
+  readDeadLetters,
   readLatencies,
   readWorkerGroup,
   spendsQuota,
   type Counters,
+  type DeadLetter,
   type WorkerGroup,
 } from "@/lib/flash/store";
+import { latestStateRun } from "@/lib/flash/reconcile";
 import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
 import { idSchema } from "@/lib/admin/schemas";
 
@@ -69,6 +72,16 @@ export interface DashboardSnapshot {
    * written but not yet answered in Redis is briefly counted twice.
    */
   conservation: { offered: number; accounted: number; settled: boolean } | null;
+  /**
+   * Durability (docs/durability.md): the sale's Redis generation and whether admission may use it,
+   * the workers' dead letters (all sales), and the last Redis-vs-PostgreSQL reconciliation.
+   */
+  durability: {
+    epoch: number;
+    ready: boolean;
+    deadLetters: { count: number; latest: DeadLetter[] };
+    reconcile: Awaited<ReturnType<typeof latestStateRun>>;
+  };
 }
 
 export async function readDashboard(activityId: string, now = Date.now()): Promise<DashboardSnapshot | null> {
@@ -79,7 +92,7 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
   // transaction, so the activity's stock and the order totals come from one snapshot (read apart,
   // a batch committed in between counted its units twice: "24 offered" for a 20-unit sale); meta
   // and stats change together in the Lua scripts, so they are read in one MULTI.
-  const [pg, redisReply, groups, latencies] = await Promise.all([
+  const [pg, redisReply, groups, latencies, deadLetters, reconcile] = await Promise.all([
     db().$transaction(
       async (tx) => {
         const activity = await tx.activity.findUnique({ where: { id: activityId } });
@@ -96,6 +109,8 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
     redis().multi().hgetall(keys.meta).hgetall(keys.stats).exec(),
     readWorkerGroup(redis(), activityId),
     readLatencies(redis()),
+    readDeadLetters(redis()),
+    latestStateRun(db()),
   ]);
   const [a, byStatus] = pg;
   if (!a) return null;
@@ -167,6 +182,12 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
             settled: redisView.queueTickets === 0,
           }
         : null,
+    durability: {
+      epoch: meta?.epoch ?? 0,
+      ready: meta !== null,
+      deadLetters,
+      reconcile: reconcile && { ...reconcile, drift: reconcile.drift.filter((d) => d.activityId === activityId) },
+    },
   };
 }
 

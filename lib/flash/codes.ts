@@ -19,8 +19,15 @@ export const REFUSAL_CODES = [
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
-/** Codes a worker may give a ticket it could not turn into an order. */
-export type RejectionCode = "SOLD_OUT" | "LIMIT_REACHED" | "ENDED";
+/**
+ * Codes a worker may give a ticket it could not turn into an order. CANCELLED: the sale was cancelled
+ * before the ticket was written; LOST_IN_FAILOVER: Redis lost the ticket (docs/durability.md); FAILED:
+ * the ticket could not be written after several attempts (a dead letter). Each returns the unit.
+ */
+export type RejectionCode = "SOLD_OUT" | "LIMIT_REACHED" | "ENDED" | "CANCELLED" | "LOST_IN_FAILOVER" | "FAILED";
+
+/** Rejection codes that are not refusal codes; their texts are buy.refusal.<CODE> in messages/*.json too. */
+export const REJECTION_ONLY_CODES = ["CANCELLED", "LOST_IN_FAILOVER", "FAILED"] as const satisfies readonly Exclude<RejectionCode, RefusalCode>[];
 
 const STATUS: Record<RefusalCode, number> = {
   BAD_INPUT: 400,

@@ -2,7 +2,7 @@ import "server-only";
 import { createSessionReader, type SessionReader } from "@/lib/auth/session-token";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
-import { FlashCore, type OrderLookup, type ShopperArchive } from "@/lib/flash/core";
+import { FlashCore, type OrderLookup, type SaleLookup, type ShopperArchive } from "@/lib/flash/core";
 import { EVENTS_CHANNEL, decodeChange } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
 import { createRedisConnection, redis } from "@/lib/redis";
@@ -38,12 +38,18 @@ export const shopperArchive: ShopperArchive = async (activityId, userId) => {
   };
 };
 
+/** A sale's Redis generation and whether it takes buyers (PostgreSQL): for requests finding no Redis state. */
+export const saleOfActivity: SaleLookup = async (activityId) => {
+  const a = await db().activity.findUnique({ where: { id: activityId }, select: { redisEpoch: true, status: true } });
+  return a && { epoch: a.redisEpoch, open: a.status === "SCHEDULED" || a.status === "LIVE" };
+};
+
 const globalForFlash = globalThis as unknown as { flash?: Instance };
 
 /** The process's flash core: one per process, listening for run-control events so its caches react at once. */
 export function flash(): Instance {
   if (!globalForFlash.flash) {
-    const core = new FlashCore(redis(), env().FLASH_TOKEN_SECRET, { orderOf: orderOfTicket, archiveOf: shopperArchive });
+    const core = new FlashCore(redis(), env().FLASH_TOKEN_SECRET, { orderOf: orderOfTicket, archiveOf: shopperArchive, saleOf: saleOfActivity });
     const sub = createRedisConnection("flash-events");
     void sub.subscribe(EVENTS_CHANNEL);
     sub.on("message", (_channel: string, message: string) => {

@@ -31,7 +31,8 @@ declare module "ioredis" {
       quantity: number,
       idempotencyKey: string,
       nowMs: number,
-      ticketId: string],
+      ticketId: string,
+      epoch: number],
     ): Result<[string, string, number, number?], Context>;
     flashMe(users: string, mine: string, trace: string, userId: string, ticketPrefix: string, ...fields: string[]): Result<string[], Context>;
     flashFinalize(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;

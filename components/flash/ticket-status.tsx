@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { LocalTime } from "@/components/i18n/format";
-import { REFUSAL_CODES, REJECTION_ONLY_CODES } from "@/lib/flash/codes";
+import { REFUSAL_CODES, REJECTION_ONLY_CODES, type RefusalCode } from "@/lib/flash/codes";
 import type { TicketView } from "@/lib/flash/wire";
 
 /**

@@ -1,12 +1,12 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSession } from "next-auth/react";
 import { startTransition, useActionState, useState, useSyncExternalStore, type FormEvent } from "react";
 import { MESSAGES, type RefusalCode } from "@/lib/flash/codes";
 import { formatMoney } from "@/lib/format";
-import { aheadOf, type BuyAccepted, type Progress } from "@/lib/flash/wire";
+import { aheadOf, type BuyAccepted, type Progress, type Refusal } from "@/lib/flash/wire";
 import { fetchProgress, fetchTicket, postBuy, requestToken } from "@/components/flash/api";
 import { BuyRefused, TicketStatus } from "@/components/flash/ticket-status";
 import { formatCountdown, useServerNow } from "@/components/flash/use-server-clock";
@@ -65,17 +65,25 @@ export function BuyPanel(p: Props) {
   const startMs = Date.parse(progress.data?.startAt ?? p.startAt);
   const endMs = Date.parse(progress.data?.endAt ?? p.endAt);
 
+  const queryClient = useQueryClient();
+  const refused = (r: Refusal): BuyState => {
+    // The button turns off now, not at the next poll of the progress (which confirms or corrects it).
+    if (r.code === "SOLD_OUT")
+      queryClient.setQueryData<Progress | null>(["progress", p.activityId], (old) => old && { ...old, soldOut: true });
+    return { error: r.code, retryAfter: r.retryAfter };
+  };
   // With JavaScript the form goes to the hot route (POST /api/activities/{id}/orders), not the action.
   const [state, buy, pending] = useActionState<BuyState, FormData>(async (_prev, form) => {
     const onRetry = () => setRetrying(true);
     try {
+      // Known sold out (the shared progress or an earlier answer): refused here, without a request.
       const t = await requestToken(p.activityId, { onRetry });
-      if ("code" in t) return { error: t.code, retryAfter: t.retryAfter };
+      if ("code" in t) return refused(t);
       // One key per click: a retry after a lost answer gets the first answer, never a second order.
       const idempotencyKey = crypto.randomUUID();
       const quantity = Number(form.get("quantity") ?? 1);
       const result = await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }, { onRetry });
-      return "code" in result ? { error: result.code, retryAfter: result.retryAfter } : result;
+      return "code" in result ? refused(result) : result;
     } finally {
       setRetrying(false);
     }

@@ -114,11 +114,43 @@ export function createHotHandler(o: {
   };
 }
 
-/** The request body as the shared readers take it; the stream's iterator is made only if the body is read. */
+/** The request body as the shared readers take it, read from node:http's events (one promise per body). */
 function bodyOf(req: http.IncomingMessage): RequestBody {
   return {
     contentLength: req.headers["content-length"],
     // destroyOnReturn: false keeps the socket when a body is refused past its limit, so the 413 can still be sent.
     chunks: { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) },
+    read: (maxBytes) => readIncoming(req, maxBytes),
   };
+}
+
+// Past the limit the rest stays unread (the 413 closes the connection); a request that ends early rejects.
+function readIncoming(req: http.IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off("data", onData).off("end", onEnd).off("close", onClose).off("error", onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void parts.push(chunk);
+      done();
+      req.pause();
+      resolve(null);
+    };
+    const onEnd = () => {
+      done();
+      resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    };
+    const onClose = () => {
+      done();
+      reject(new Error("request closed before its body ended"));
+    };
+    const onError = (e: Error) => {
+      done();
+      reject(e);
+    };
+    req.on("data", onData).on("end", onEnd).on("close", onClose).on("error", onError);
+  });
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import os from "node:os";
 import { z } from "zod";
 import { gateEnv } from "@/lib/gate/env";
 
@@ -27,6 +28,15 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+/**
+ * Web processes when WEB_CONCURRENCY is unset: every core but one, which the order workers, Redis and
+ * PostgreSQL use beside them (measured: about one core between them while every click is admitted,
+ * README "What bounds each figure"); at least one. On a 2-core machine: 1.
+ */
+export function defaultWebConcurrency(cores = os.availableParallelism()): number {
+  return Math.min(64, Math.max(1, cores - 1));
+}
+
 /** Process knobs: no secrets, no servers, so a launcher or a server can read them before anything is up. */
 const settingsShape = {
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -34,8 +44,8 @@ const settingsShape = {
   PORT: int(0, 65535, 3000),
   /** Interface the web server binds; HOST, not HOSTNAME: shells and containers set HOSTNAME to the machine name. */
   HOST: z.string().trim().min(1).default("0.0.0.0"),
-  /** Web processes (node:cluster). */
-  WEB_CONCURRENCY: int(1, 64, 1),
+  /** Web processes (node:cluster); unset: defaultWebConcurrency(). */
+  WEB_CONCURRENCY: int(1, 64, defaultWebConcurrency()),
   /** Consumer name of an order worker in the Redis group; default <hostname>-<pid>. */
   WORKER_NAME: z.preprocess(unsetIfEmpty, z.string().regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, . _ -").optional()),
   /** How long a worker's unacknowledged orders wait before another worker takes them over. */
@@ -50,6 +60,8 @@ const settingsShape = {
   WORKER_HEALTH_PORT: z.preprocess(unsetIfEmpty, z.coerce.number().int("must be a whole number").min(1).max(65535).optional()),
   /** Orders each worker writes per PostgreSQL transaction. */
   WORKER_BATCH_SIZE: int(1, 5000, 200),
+  /** A worker that read less than a batch waits this long (ms) once for more before writing it. */
+  WORKER_BATCH_LINGER_MS: int(0, 1000, 0),
   /** Order workers `npm run demo` starts. */
   WORKERS: int(0, 32, 2),
   /** Shoppers `npm run demo` seeds. */

@@ -12,7 +12,7 @@ import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
 import { refuseLockedSignIn } from "@/lib/auth/sign-in";
 import { gate } from "@/lib/gate";
 import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
-import { contentSecurityPolicy, HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
+import { contentSecurityPolicy, HCAPTCHA_ORIGINS, securityHeaders } from "@/lib/http/security-headers";
 import { hashInlineScripts } from "@/lib/http/inline-script-csp";
 import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
 import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
@@ -67,15 +67,20 @@ async function serve() {
     metricsToken: e.METRICS_TOKEN,
     checks: { postgres: () => db().$queryRaw`SELECT 1`, redis: () => redis().ping() },
   });
-  const hot = createHotHandler({ core, sessions, gate: gate(), fallback, ops });
+  const security = {
+    https: e.NEXTAUTH_URL?.startsWith("https:") ?? false,
+    captchaOrigins,
+  };
+  // The hot routes write the security headers with their own answers (prebuilt lists, one writeHead).
+  const hot = createHotHandler({ core, sessions, gate: gate(), fallback, ops, headers: securityHeaders(security) });
   const door = frontDoor(
     {
       maxBodyBytes: e.HTTP_MAX_BODY_BYTES,
       uploadMaxBytes: MAX_IMAGE_BYTES + 64 * 1024,
       trustProxy: e.TRUST_PROXY,
-      https: e.NEXTAUTH_URL?.startsWith("https:") ?? false,
-      captchaOrigins,
+      ...security,
       readsOwnBody: isFlashRoute,
+      setsOwnHeaders: isFlashRoute,
       refuseEarly: refuseLockedSignIn(gate().limits, e.NEXTAUTH_URL ?? `http://localhost:${port}`),
     },
     hot,

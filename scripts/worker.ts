@@ -24,6 +24,7 @@ const worker = new OrderWorker({
   blocking: createRedisConnection(`worker-${consumer}`),
   consumer,
   batchSize: config.WORKER_BATCH_SIZE,
+  lingerMs: config.WORKER_BATCH_LINGER_MS,
   claimIdleMs: config.WORKER_CLAIM_IDLE_MS,
   deadLetterAfter: config.WORKER_DEAD_LETTER_AFTER,
 });

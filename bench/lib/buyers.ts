@@ -40,6 +40,9 @@ export interface BuyPhase {
 // RATE_LIMITED: with the gate on, the refused crowd's repeated clicks meet the per-user limit.
 const EXPECTED_REFUSALS = new Set(["SOLD_OUT", "INSUFFICIENT_STOCK", "LIMIT_REACHED", "RATE_LIMITED"]);
 
+const SOLD_OUT = { code: "SOLD_OUT" };
+const SOLD_OUT_BODY = JSON.stringify(SOLD_OUT);
+
 interface Ctx {
   shopper?: number;
   token?: string;
@@ -113,7 +116,10 @@ export async function runBuyers(o: {
       lastAnswer = now;
       if (ctx.t0 !== undefined) orderLat.add(now - ctx.t0);
       clicks++;
-      const parsed = safeJson(body) as { ticketId?: string; sequence?: number; code?: string } | undefined;
+      // The sold-out crowd's answer is the same bytes every time: known without parsing (generator time).
+      const parsed = (body === SOLD_OUT_BODY ? SOLD_OUT : safeJson(body)) as
+        | { ticketId?: string; sequence?: number; code?: string }
+        | undefined;
       if (status === 202 && parsed?.ticketId) {
         const t: HeldTicket = {
           shopper: ctx.shopper!,

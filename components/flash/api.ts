@@ -46,12 +46,29 @@ async function retrying<T>(call: () => Promise<T>, { attempts = 4, onRetry }: Re
   }
 }
 
+// Sales this page last saw sold out, from the shared progress (cacheable, so an edge answers it) or a
+// SOLD_OUT answer: a click on one is answered here without a request, so the sold-out crowd's clicks
+// never reach the origin. Each progress answer sets or clears it (units can come back on sale).
+const soldOut = new Set<string>();
+const SOLD_OUT: Refusal = { code: "SOLD_OUT" };
+
+/** The last progress or answer this page saw for the sale said sold out. */
+export function knownSoldOut(activityId: string): boolean {
+  return soldOut.has(activityId);
+}
+
+function learn(activityId: string, answer: { soldOut?: boolean; code?: string }) {
+  if (answer.soldOut === true || answer.code === "SOLD_OUT") soldOut.add(activityId);
+  else if (answer.soldOut === false) soldOut.delete(activityId);
+}
+
 // Queries throw UnavailableError and React Query retries them with its backoff (components/providers).
 export async function fetchProgress(activityId: string): Promise<Progress | null> {
   // The same for everyone and cacheable by a CDN: no cookie goes with it.
   const { status, body } = await answerOf(`/api/activities/${activityId}/progress`, { credentials: "omit" });
   if (status === 404) return null;
   if (status !== 200) throw new Error(`progress ${status}`);
+  learn(activityId, body as Progress);
   return body as Progress;
 }
 
@@ -71,6 +88,7 @@ export async function fetchMe(activityId: string): Promise<ShopperState | null> 
 }
 
 export function requestToken(activityId: string, opts: RetryOptions = {}): Promise<TokenGranted | Refusal> {
+  if (soldOut.has(activityId)) return Promise.resolve(SOLD_OUT);
   return retrying(async () => {
     const { body } = await answerOf(`/api/activities/${activityId}/token`, { cache: "no-store" });
     return body as TokenGranted | Refusal;
@@ -83,12 +101,14 @@ export function postBuy(
   input: { quantity: number; idempotencyKey: string; token: string },
   opts: RetryOptions = {},
 ): Promise<BuyAccepted | Refusal> {
+  if (soldOut.has(activityId)) return Promise.resolve(SOLD_OUT);
   return retrying(async () => {
     const { body } = await answerOf(`/api/activities/${activityId}/orders`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(input),
     });
+    learn(activityId, body as Refusal);
     return body as BuyAccepted | Refusal;
   }, opts);
 }

@@ -6,7 +6,7 @@ import { useSession } from "next-auth/react";
 import { useTranslations } from "next-intl";
 import { startTransition, useActionState, useCallback, useEffect, useState, useSyncExternalStore, type FormEvent } from "react";
 import type { RefusalCode } from "@/lib/flash/codes";
-import { aheadOf, type BuyAccepted, type Progress, type TicketView } from "@/lib/flash/wire";
+import { aheadOf, type BuyAccepted, type Progress, type Refusal, type TicketView } from "@/lib/flash/wire";
 import { fetchProgress, fetchTicket, postBuy, requestToken } from "@/components/flash/api";
 import { BuyRefused, TicketStatus } from "@/components/flash/ticket-status";
 import { useServerNow } from "@/components/flash/use-server-clock";
@@ -61,19 +61,24 @@ export function BuyPanel(p: Props) {
   const startMs = Date.parse(progress.data?.startAt ?? p.startAt);
   const endMs = Date.parse(progress.data?.endAt ?? p.endAt);
 
+  const refused = (r: Refusal): BuyState => {
+    // The button turns off now, not at the next poll of the progress (which confirms or corrects it).
+    if (r.code === "SOLD_OUT")
+      queryClient.setQueryData<Progress | null>(progressKey, (old) => old && { ...old, soldOut: true });
+    return { error: r.code, retryAfter: r.retryAfter };
+  };
   // With JavaScript the form goes to the hot route (POST /api/activities/{id}/orders), not the action.
   const [state, buy, pending] = useActionState<BuyState, FormData>(async (_prev, form) => {
     const onRetry = () => setRetrying(true);
     try {
+      // Known sold out (the shared progress or an earlier answer): refused here, without a request.
       const t = await requestToken(p.activityId, { onRetry });
-      if ("code" in t) return { error: t.code, retryAfter: t.retryAfter };
+      if ("code" in t) return refused(t);
       // One key per click: a retry after a lost answer gets the first answer, never a second order.
       const idempotencyKey = crypto.randomUUID();
       const quantity = Number(form.get("quantity") ?? 1);
       const result = await postBuy(p.activityId, { quantity, idempotencyKey, token: t.token }, { onRetry });
-      // Sold out: the stock bar should say so now, not at the next poll.
-      if ("code" in result && result.code === "SOLD_OUT") void queryClient.invalidateQueries({ queryKey: progressKey });
-      return "code" in result ? { error: result.code, retryAfter: result.retryAfter } : result;
+      return "code" in result ? refused(result) : result;
     } finally {
       setRetrying(false);
       // Whatever the answer, the shopper's own state has news (a ticket, a trace).

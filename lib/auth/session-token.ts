@@ -14,10 +14,12 @@ export interface SessionClaims {
   verified?: boolean;
 }
 
-const COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
+const COOKIE_PREFIXES = ["__Secure-next-auth.session-token=", "next-auth.session-token="];
 // next-auth splits a session cookie above 4 KB into chunks; ours are ~500 characters, so anything
 // longer is not one of ours and is refused before any work or caching.
 const MAX_TOKEN_CHARS = 4096;
+const ACCEPTED_TTL_MS = 60_000;
+const CLOCK_TOLERANCE_S = 15;
 // A compact JWE: five base64url parts (the second, the encrypted key, is empty for "dir").
 const JWE_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -29,6 +31,11 @@ function deriveKey(secret: string): Uint8Array {
 export interface SessionReader {
   /** Reads the user from a Cookie header or an `Authorization: Bearer <session token>` header. */
   read(cookieHeader: string | undefined | null, authorization?: string | null): Promise<SessionClaims | null>;
+  /**
+   * The same answer without waiting, when it is known: the claims of a cached session, null when no
+   * session token was sent; undefined when the token must be decrypted first (call read).
+   */
+  peek(cookieHeader: string | undefined | null, authorization?: string | null): SessionClaims | null | undefined;
   /** Entries held by the accepted and the rejected caches (both bounded). */
   cacheSizes(): { accepted: number; rejected: number };
 }
@@ -40,56 +47,73 @@ export interface SessionCacheLimits {
 
 export function createSessionReader(secret: string, limits: SessionCacheLimits = {}): SessionReader {
   const key = deriveKey(secret);
-  // Polling and retries repeat the same cookie; decrypting it once per minute is enough.
-  const accepted = new LRUCache<string, SessionClaims>({ max: limits.accepted ?? 100_000, ttl: 60_000 });
+  // Polling and retries repeat the same cookie; decrypting it once per minute is enough. An entry
+  // never outlives the token's own expiry (see decodeToken).
+  const accepted = new LRUCache<string, SessionClaims>({ max: limits.accepted ?? 100_000, ttl: ACCEPTED_TTL_MS });
   // Rejected tokens are remembered by digest (a fixed 43 characters, whatever was sent), briefly and
   // in a small LRU, so a flood of distinct forged tokens cannot grow the process.
   const rejected = new LRUCache<string, true>({ max: limits.rejected ?? 10_000, ttl: 5_000 });
 
   async function decodeToken(token: string): Promise<SessionClaims | null> {
-    if (token.length > MAX_TOKEN_CHARS || !JWE_SHAPE.test(token)) return null;
+    // A cached token passed the checks below when it was stored.
     const hit = accepted.get(token);
     if (hit) return hit;
+    if (token.length > MAX_TOKEN_CHARS || !JWE_SHAPE.test(token)) return null;
     const digest = createHash("sha256").update(token).digest("base64url");
     if (rejected.has(digest)) return null;
-    const claims = await decrypt(token);
-    if (claims) accepted.set(token, claims);
-    else rejected.set(digest, true);
-    return claims;
+    const session = await decrypt(token);
+    if (!session) {
+      rejected.set(digest, true);
+      return null;
+    }
+    const ttl = Math.min(ACCEPTED_TTL_MS, session.expiresAtMs - Date.now());
+    if (ttl > 0) accepted.set(token, session.claims, { ttl });
+    return session.claims;
   }
 
-  async function decrypt(token: string): Promise<SessionClaims | null> {
+  async function decrypt(token: string): Promise<{ claims: SessionClaims; expiresAtMs: number } | null> {
     // jose throws for every kind of bad token (wrong key, expired, garbled); all of them mean "not signed in".
-    const payload = await jwtDecrypt(token, key, { clockTolerance: 15 }).then((r) => r.payload, () => null);
+    const payload = await jwtDecrypt(token, key, { clockTolerance: CLOCK_TOLERANCE_S }).then((r) => r.payload, () => null);
     if (payload && typeof payload.uid === "string" && (payload.role === "SHOPPER" || payload.role === "ADMIN")) {
-      return {
+      const claims: SessionClaims = {
         userId: payload.uid,
         role: payload.role,
         ...(typeof payload.email === "string" ? { email: payload.email } : {}),
         ...(payload.verified === true ? { verified: true } : {}),
       };
+      // jose accepted it up to exp + the tolerance; so does the cache, and no longer.
+      const expiresAtMs = typeof payload.exp === "number" ? (payload.exp + CLOCK_TOLERANCE_S) * 1000 : Infinity;
+      return { claims, expiresAtMs };
     }
     return null;
   }
 
+  const tokenOf = (cookieHeader: string | undefined | null, authorization?: string | null) => {
+    const token = cookieHeader ? sessionCookie(cookieHeader) : undefined;
+    if (token) return token;
+    return authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : undefined;
+  };
+
   return {
     read(cookieHeader, authorization) {
-      const token = cookieHeader ? sessionCookie(cookieHeader) : undefined;
-      if (token) return decodeToken(token);
-      if (authorization?.startsWith("Bearer ")) return decodeToken(authorization.slice(7).trim());
-      return Promise.resolve(null);
+      const token = tokenOf(cookieHeader, authorization);
+      return token ? decodeToken(token) : Promise.resolve(null);
+    },
+    peek(cookieHeader, authorization) {
+      const token = tokenOf(cookieHeader, authorization);
+      return token ? accepted.get(token) : null;
     },
     cacheSizes: () => ({ accepted: accepted.size, rejected: rejected.size }),
   };
 }
 
 function sessionCookie(header: string): string | undefined {
-  for (const name of COOKIE_NAMES) {
-    const at = header.indexOf(name + "=");
+  for (const prefix of COOKIE_PREFIXES) {
+    const at = header.indexOf(prefix);
     if (at === -1) continue;
     // Reject a match inside another cookie's name, e.g. "xnext-auth.session-token".
     if (at > 0 && header[at - 1] !== " " && header[at - 1] !== ";") continue;
-    const start = at + name.length + 1;
+    const start = at + prefix.length;
     const end = header.indexOf(";", start);
     const raw = header.slice(start, end === -1 ? undefined : end);
     // Session tokens are base64url and never percent-encoded; a "%" can only be a forged cookie.

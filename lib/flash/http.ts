@@ -2,7 +2,7 @@ import "server-only";
 import type { SessionClaims } from "@/lib/auth/session-token";
 import { httpStatus, type RefusalCode } from "@/lib/flash/codes";
 import type { FlashCore } from "@/lib/flash/core";
-import { activityIdSchema, buyRequest, type RequestSpec } from "@/lib/flash/schemas";
+import { activityIdSchema, buyRequest, isActivityId, type RequestSpec } from "@/lib/flash/schemas";
 import type { BuyAccepted, ShopperState, TokenGranted } from "@/lib/flash/wire";
 import type { Gate } from "@/lib/gate";
 import type { HotRoute } from "@/lib/rate-limit";
@@ -26,15 +26,46 @@ const SHARED_1S = { "cache-control": "public, max-age=1, s-maxage=1, stale-while
 /** Seconds a client waits before retrying an UNAVAILABLE answer (a rebuild of the sale's Redis state takes about this long). */
 export const UNAVAILABLE_RETRY_S = 1;
 
-export function refusal(code: RefusalCode, extra: Record<string, unknown> = {}): HttpReply {
+// Refusals are few and repeat (one per code, per sale start, per retry-after second…): each is made
+// once and shared, so the hot server can keep its bytes (lib/flash/hot-server.ts) and a crowd of
+// identical refusals allocates nothing. Bounded: past MAX_SHARED kinds, new ones are made per request.
+const MAX_SHARED = 1024;
+const shared = new Map<string, HttpReply>();
+const sharedSet = new WeakSet<HttpReply>();
+
+function sharedReply(key: string, make: () => HttpReply): HttpReply {
+  let reply = shared.get(key);
+  if (reply) return reply;
+  reply = make();
+  if (shared.size < MAX_SHARED) {
+    Object.freeze(reply.body);
+    Object.freeze(reply.headers);
+    shared.set(key, Object.freeze(reply));
+    sharedSet.add(reply);
+  }
+  return reply;
+}
+
+/** A reply made once and shared by every request that gets it (never mutate it): its bytes may be kept. */
+export function isSharedReply(reply: HttpReply): boolean {
+  return sharedSet.has(reply);
+}
+
+export function refusal(code: RefusalCode, extra?: Record<string, unknown>): HttpReply {
+  const key = extra ? `${code}${JSON.stringify(extra)}` : code;
   const headers = code === "UNAVAILABLE" ? { ...NO_STORE, "retry-after": String(UNAVAILABLE_RETRY_S) } : NO_STORE;
-  return { status: httpStatus(code), body: { code, ...extra }, headers };
+  return sharedReply(key, () => ({ status: httpStatus(code), body: { code, ...extra }, headers }));
 }
 
 /** A request body as both doors have it: node:http's IncomingMessage and the web Request are both byte streams. */
 export interface RequestBody {
   contentLength: string | null | undefined;
   chunks: AsyncIterable<Uint8Array> | null;
+  /**
+   * The same bytes read directly, where the door can do it cheaper than through the iterator (the hot
+   * server, from node:http's events): the body, or null past `maxBytes`. readBytes prefers it.
+   */
+  read?: (maxBytes: number) => Promise<Buffer | null>;
 }
 
 export type Parsed<T> = { ok: true; data: T } | { ok: false; tooLarge: boolean; fields: string[] };
@@ -45,7 +76,7 @@ export function badInput(failure: { tooLarge: boolean; fields: string[] }): Http
     // The rest of the body stays unread, so the connection cannot carry another request.
     return { status: 413, body: { code: "BAD_INPUT" }, headers: { ...NO_STORE, connection: "close" } };
   }
-  return refusal("BAD_INPUT", failure.fields.length ? { fields: failure.fields } : {});
+  return refusal("BAD_INPUT", failure.fields.length ? { fields: failure.fields } : undefined);
 }
 
 function check<S extends z.ZodType>(spec: RequestSpec<S>, raw: unknown): Parsed<z.output<S>> {
@@ -59,6 +90,7 @@ function check<S extends z.ZodType>(spec: RequestSpec<S>, raw: unknown): Parsed<
  */
 export async function readBytes(body: RequestBody, maxBytes: number): Promise<Buffer | null> {
   if (Number(body.contentLength ?? 0) > maxBytes) return null;
+  if (body.read) return body.read(maxBytes);
   const parts: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of body.chunks ?? []) {
@@ -104,11 +136,11 @@ export interface DoorContext {
 
 /** 429 with the seconds to wait, in the body for the page and in Retry-After for any client. */
 export function rateLimited(retryAfterS: number): HttpReply {
-  return {
+  return sharedReply(`RATE_LIMITED:${retryAfterS}`, () => ({
     status: 429,
     body: { code: "RATE_LIMITED", retryAfter: retryAfterS },
     headers: { ...NO_STORE, "retry-after": String(retryAfterS) },
-  };
+  }));
 }
 
 /** A blocked user, address or email domain (admin console → Blocklist), counted on the dashboard. */
@@ -127,19 +159,28 @@ async function limited(core: FlashCore, route: HotRoute, userId: string, activit
   return rateLimited(verdict.retryAfterS);
 }
 
+/**
+ * The refusals a buy gets before anything asynchronous: no session, no such sale, or one this process
+ * can give from its cached view (not started, sold out for a non-buyer). Null: go on. The hot server
+ * answers these in the same tick as the request (the sold-out crowd), buyReply starts with them.
+ */
+export function refuseBuyEarly(core: FlashCore, user: SessionClaims | null, activityId: string): HttpReply | null {
+  if (!user) return refusal("UNAUTHENTICATED");
+  if (!isActivityId(activityId)) return refusal("NOT_FOUND");
+  const cached = core.refuseFromCache(activityId, user.userId);
+  return cached && !cached.ok ? refusal(cached.code) : null;
+}
+
 export async function buyReply(
   core: FlashCore, user: SessionClaims | null, activityId: string, body: RequestBody, door?: DoorContext,
 ): Promise<HttpReply> {
-  if (!user) return refusal("UNAUTHENTICATED");
-  const id = activityIdSchema.safeParse(activityId);
-  if (!id.success) return refusal("NOT_FOUND");
-  const cached = core.refuseFromCache(id.data, user.userId);
-  if (cached && !cached.ok) return refusal(cached.code);
-  const limit = blocked(core, user, id.data, door) ?? (await limited(core, "orders", user.userId, id.data, door));
+  const early = refuseBuyEarly(core, user, activityId);
+  if (early || !user) return early ?? refusal("UNAUTHENTICATED");
+  const limit = blocked(core, user, activityId, door) ?? (await limited(core, "orders", user.userId, activityId, door));
   if (limit) return limit;
   const input = await readJson(buyRequest, body);
   if (!input.ok) return badInput(input);
-  const result = await core.admit(id.data, user.userId, input.data);
+  const result = await core.admit(activityId, user.userId, input.data);
   if (!result.ok) return refusal(result.code);
   return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence } satisfies BuyAccepted, headers: NO_STORE };
 }
@@ -158,7 +199,7 @@ export async function tokenReply(
   // An HMAC over the cookie, checked in this process: the pass costs no Redis round trip.
   const hasPass = door?.gate?.passes.verify(door.cookie, activityId, user.userId) ?? false;
   const result = await core.issueToken(activityId, user.userId, Date.now(), { hasPass });
-  if (!result.ok) return refusal(result.code, result.startAt ? { startAt: result.startAt } : {});
+  if (!result.ok) return refusal(result.code, result.startAt ? { startAt: result.startAt } : undefined);
   return { status: 200, body: { token: result.token } satisfies TokenGranted, headers: NO_STORE };
 }
 

@@ -10,7 +10,10 @@ export interface RequestSpec<S extends z.ZodType> {
   maxBytes: number;
 }
 
-export const activityIdSchema = z.string().regex(/^[a-z0-9]{8,40}$/);
+const ACTIVITY_ID = /^[a-z0-9]{8,40}$/;
+export const activityIdSchema = z.string().regex(ACTIVITY_ID);
+/** The same rule as activityIdSchema without zod's result object, for the per-request hot path. */
+export const isActivityId = (id: string) => ACTIVITY_ID.test(id);
 
 // Quantity: a JSON integer, or (FormData) a string of decimal digits only. z.coerce would turn
 // "0x2", " 1 ", "1e0", true and [2] into numbers; a hostile client must get 400 for each.

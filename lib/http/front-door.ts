@@ -25,6 +25,11 @@ export interface FrontDoorOptions {
   refuseEarly?: (method: string, pathname: string, ip: string) => { status: number; body: unknown; headers?: Record<string, string>; delayMs?: number } | null;
   /** Routes that read their body as a stream against their own limit (the hot buy route): a body of unknown length may go there. */
   readsOwnBody?: (method: string, pathname: string) => boolean;
+  /**
+   * Routes whose handler writes the security headers with its own answers (the hot routes, from
+   * prebuilt header lists): the front door does not set them one by one, except on its own refusals.
+   */
+  setsOwnHeaders?: (method: string, pathname: string) => boolean;
 }
 
 /** Server options: the header and whole-request deadlines, checked every second (Node's default is 30 s). */
@@ -91,26 +96,33 @@ export function frontDoor(
   next: (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => void,
 ): http.RequestListener {
   const headers = Object.entries(securityHeaders({ https: o.https, captchaOrigins: o.captchaOrigins }));
-  return (req, res) => {
+  const setAll = (res: http.ServerResponse) => {
     for (const [name, value] of headers) res.setHeader(name, value);
+  };
+  return (req, res) => {
+    const method = req.method ?? "GET";
+    const pathname = METHODS.has(method) ? requestPath(req.url) : null;
+    const own = pathname !== null && (o.setsOwnHeaders?.(method, pathname) ?? false);
+    if (!own) setAll(res);
     const ip = clientIp(req, o.trustProxy);
     req.headers[CLIENT_IP_HEADER] = ip;
-    const method = req.method ?? "GET";
     if (!METHODS.has(method)) return reject(res, 405, "METHOD_NOT_ALLOWED", { allow: [...METHODS].join(", ") });
-    const pathname = requestPath(req.url);
     if (pathname === null) return reject(res, 400, "BAD_INPUT");
     const length = req.headers["content-length"];
     const limit = bodyLimitFor(pathname, o);
     if (length !== undefined && !(/^[0-9]{1,12}$/.test(length) && Number(length) <= limit)) {
+      if (own) setAll(res);
       // Connection: close, so the unread body is never parsed as the next request.
       return reject(res, 413, "TOO_LARGE", { connection: "close" });
     }
     // A streamed body of unknown size would be read whole by the framework: browsers never send one.
     if (length === undefined && req.headers["transfer-encoding"] !== undefined && !o.readsOwnBody?.(method, pathname)) {
+      if (own) setAll(res);
       return reject(res, 411, "LENGTH_REQUIRED", { connection: "close" });
     }
     const early = o.refuseEarly?.(method, pathname, ip);
     if (early) {
+      if (own) setAll(res);
       const body = JSON.stringify(early.body);
       const send = () => {
         if (res.destroyed) return;

@@ -28,6 +28,11 @@ export interface WorkerOptions {
   claimIdleMs?: number;
   /** An entry that fails alone this many deliveries while PostgreSQL answers goes to the dead letters. */
   deadLetterAfter?: number;
+  /**
+   * A read that returned less than a batch waits this long once for more before writing, so a steady
+   * stream is written in fewer, larger transactions (less CPU per order beside the web processes).
+   */
+  lingerMs?: number;
 }
 
 type RawEntry = [id: string, fields: string[] | null];
@@ -126,8 +131,15 @@ export class OrderWorker {
       }
       throw e;
     }
-    const entries = reply?.[0]?.[1] ?? [];
+    let entries = reply?.[0]?.[1] ?? [];
     if (entries.length === 0) return false;
+    if (this.o.lingerMs && entries.length < this.o.batchSize) {
+      await sleep(this.o.lingerMs);
+      const more = (await this.o.blocking.call(
+        "XREADGROUP", "GROUP", WORKER_GROUP, this.o.consumer, "COUNT", this.o.batchSize - entries.length, "STREAMS", key, ">",
+      )) as StreamReply;
+      entries = entries.concat(more?.[0]?.[1] ?? []);
+    }
     await this.handle(activityId, entries);
     return true;
   }

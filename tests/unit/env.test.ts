@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEnv, parseSettings } from "@/lib/env";
+import { defaultWebConcurrency, parseEnv, parseSettings } from "@/lib/env";
 
 const good = {
   DATABASE_URL: "postgresql://u@127.0.0.1:5432/db",
@@ -15,11 +15,15 @@ describe("environment", () => {
       UPLOAD_DIR: ".data/uploads",
       PORT: 3000,
       HOST: "0.0.0.0",
-      WEB_CONCURRENCY: 1,
+      WEB_CONCURRENCY: defaultWebConcurrency(),
       WORKER_CLAIM_IDLE_MS: 15_000,
       WORKERS: 2,
       SEED_SHOPPERS: 20,
     });
+  });
+  it("web processes by default: every core but one (the workers', Redis's and PostgreSQL's), at least one", () => {
+    expect([1, 2, 4, 8, 128].map((cores) => defaultWebConcurrency(cores))).toEqual([1, 1, 3, 7, 64]);
+    expect(parseSettings({ WEB_CONCURRENCY: "3" }).WEB_CONCURRENCY).toBe(3);
   });
   it("payments: sandbox by default; Stripe with its keys; the over-admission factor as a number", () => {
     expect(parseEnv(good)).toMatchObject({

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { fetchProgress, postBuy, requestToken, UnavailableError } from "@/components/flash/api";
+import { fetchProgress, knownSoldOut, postBuy, requestToken, UnavailableError } from "@/components/flash/api";
 
 const html502 = () =>
   new Response("<html><body>502 Bad Gateway</body></html>", { status: 502, headers: { "content-type": "text/html" } });
@@ -41,5 +41,29 @@ describe("the browser's flash API helpers", () => {
     vi.stubGlobal("fetch", fetch);
     await fetchProgress("cabcdefgh12345");
     expect(fetch).toHaveBeenCalledWith("/api/activities/cabcdefgh12345/progress", { credentials: "omit" });
+  });
+
+  it("stop asking once the shared progress or the shop said sold out, and ask again when units come back", async () => {
+    const id = "csoldout12345";
+    const progress = (soldOut: boolean) => json(200, { activityId: id, soldOut, stockLeft: soldOut ? 0 : 1 });
+    const fetch = vi.fn(async () => progress(true));
+    vi.stubGlobal("fetch", fetch);
+    await fetchProgress(id);
+    expect(knownSoldOut(id)).toBe(true);
+    fetch.mockClear();
+    const input = { quantity: 1, idempotencyKey: "abcdefgh", token: "t" };
+    expect(await requestToken(id)).toEqual({ code: "SOLD_OUT" });
+    expect(await postBuy(id, input)).toEqual({ code: "SOLD_OUT" });
+    expect(fetch).not.toHaveBeenCalled();
+
+    fetch.mockImplementation(async () => progress(false));
+    await fetchProgress(id);
+    expect(knownSoldOut(id)).toBe(false);
+    fetch.mockImplementation(async () => json(410, { code: "SOLD_OUT" }));
+    expect(await postBuy(id, input)).toEqual({ code: "SOLD_OUT" });
+    expect(fetch).toHaveBeenCalledTimes(2);
+    // The shop's own SOLD_OUT answer counts too: the next click stays in the page.
+    expect(await postBuy(id, input)).toEqual({ code: "SOLD_OUT" });
+    expect(fetch).toHaveBeenCalledTimes(2);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { httpStatus } from "@/lib/flash/codes";
-import { matchFlashRoute, readForm, readJson, type RequestBody } from "@/lib/flash/http";
+import { isSharedReply, matchFlashRoute, rateLimited, readForm, readJson, refusal, type RequestBody } from "@/lib/flash/http";
 import { newTicketId, parseTicketId } from "@/lib/flash/store";
 import { aheadOf } from "@/lib/flash/wire";
 import { buyFormRequest, buyRequest, buySchema } from "@/lib/flash/schemas";
@@ -24,6 +24,21 @@ describe("routes of the hot server", () => {
     expect(httpStatus("UNAUTHENTICATED")).toBe(401);
     expect(httpStatus("RATE_LIMITED")).toBe(429);
     expect(httpStatus("SOLD_OUT")).toBe(410);
+  });
+});
+
+describe("refusals", () => {
+  it("are made once per kind and shared (frozen), so their bytes can be kept", () => {
+    const soldOut = refusal("SOLD_OUT");
+    expect(soldOut).toEqual({ status: 410, body: { code: "SOLD_OUT" }, headers: { "cache-control": "private, no-store" } });
+    expect(refusal("SOLD_OUT")).toBe(soldOut);
+    expect(isSharedReply(soldOut) && Object.isFrozen(soldOut) && Object.isFrozen(soldOut.body)).toBe(true);
+    const startAt = "2026-12-01T12:00:00.000Z";
+    expect(refusal("NOT_STARTED", { startAt })).toBe(refusal("NOT_STARTED", { startAt }));
+    expect(refusal("NOT_STARTED", { startAt }).body).toEqual({ code: "NOT_STARTED", startAt });
+    expect(rateLimited(3)).toBe(rateLimited(3));
+    expect(rateLimited(3).headers).toMatchObject({ "retry-after": "3" });
+    expect(isSharedReply({ status: 200, body: {} })).toBe(false);
   });
 });
 

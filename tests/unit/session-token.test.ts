@@ -24,4 +24,18 @@ describe("session reader of the hot paths", () => {
     expect(await reader.read(`xnext-auth.session-token=${good}`)).toBeNull();
     expect(await reader.read(undefined, "Basic abc")).toBeNull();
   });
+
+  it("answers a cached session without waiting (peek), and forgets it when the token itself expires", async () => {
+    const reader = createSessionReader(secret);
+    // Expired 12 s ago: still within the 15 s clock tolerance, so accepted for about 3 s more, not 60.
+    const ending = await encode({ token: { uid: "u-end", role: "SHOPPER" }, secret, maxAge: -12 });
+    const cookie = `next-auth.session-token=${ending}`;
+    expect(reader.peek(cookie)).toBeUndefined(); // not decrypted yet
+    expect(reader.peek("a=b")).toBeNull(); // no session token at all
+    expect(await reader.read(cookie)).toEqual({ userId: "u-end", role: "SHOPPER" });
+    expect(reader.peek(cookie)).toEqual({ userId: "u-end", role: "SHOPPER" });
+    await new Promise((r) => setTimeout(r, 3_500));
+    expect(reader.peek(cookie)).toBeUndefined();
+    expect(await reader.read(cookie)).toBeNull();
+  });
 });

@@ -6,8 +6,10 @@ import { shopper } from "./support/users";
 // The gate in the browser: the human check solved during the countdown, the refusal without it,
 // and the rate limit's friendly message.
 test.describe("the gate", () => {
-  test("a shopper solves the ALTCHA check during the countdown and buys at the start", async ({ browser }) => {
-    const activity = await createActivity({ startInMs: 12_000, stock: 3, humanCheck: "REQUIRED", captchaDifficulty: 300 });
+  // Sales start far ahead and are started by the admin's "start early" control once the countdown
+  // has been seen: nothing here races the wall clock on a loaded machine.
+  test("a shopper solves the ALTCHA check during the countdown and buys at the start", async ({ browser, baseURL }) => {
+    const activity = await createActivity({ startInMs: 3600_000, stock: 3, humanCheck: "REQUIRED", captchaDifficulty: 300 });
     const context = await browser.newContext();
     await apiSignIn(context.request, shopper(11).email, shopper(11).password);
     const page = await context.newPage();
@@ -16,6 +18,7 @@ test.describe("the gate", () => {
     await expect(page.getByTestId("human-check")).toBeVisible();
     // The widget solves the proof of work on its own; the pass arrives before the start.
     await expect(page.getByTestId("gate-passed")).toBeVisible({ timeout: 30_000 });
+    await startSaleNow(baseURL, activity.id);
 
     const button = page.getByTestId("buy-button");
     // The countdown (seen above) shows until the page, on the server's clock, sees the start.
@@ -26,8 +29,8 @@ test.describe("the gate", () => {
     await context.close();
   });
 
-  test("without a pass the buy token is refused with a clear message", async ({ browser }) => {
-    const activity = await createActivity({ startInMs: 8_000, stock: 3, humanCheck: "REQUIRED", captchaDifficulty: 300 });
+  test("without a pass the buy token is refused with a clear message", async ({ browser, baseURL }) => {
+    const activity = await createActivity({ startInMs: 3600_000, stock: 3, humanCheck: "REQUIRED", captchaDifficulty: 300 });
     const context = await browser.newContext();
     await apiSignIn(context.request, shopper(12).email, shopper(12).password);
     const page = await context.newPage();
@@ -39,6 +42,7 @@ test.describe("the gate", () => {
     const button = page.getByTestId("buy-button");
     // The countdown shows until the page (hydrated, on the server's clock) sees the start.
     await expect(page.getByTestId("countdown")).toBeVisible();
+    await startSaleNow(baseURL, activity.id);
     await expect(page.getByTestId("countdown")).toHaveCount(0, { timeout: 20_000 });
     await expect(button).toBeEnabled();
     await button.click();
@@ -68,8 +72,8 @@ test.describe("the gate", () => {
     await expect(page.getByText(/^Too many attempts, retry in \d+ s\.$/)).toBeVisible();
   });
 
-  test("a rate-limited shopper sees how long to wait", async ({ browser }) => {
-    const activity = await createActivity({ startInMs: 8_000, stock: 5 });
+  test("a rate-limited shopper sees how long to wait", async ({ browser, baseURL }) => {
+    const activity = await createActivity({ startInMs: 3600_000, stock: 5 });
     const context = await browser.newContext();
     await apiSignIn(context.request, shopper(13).email, shopper(13).password);
     const page = await context.newPage();
@@ -77,6 +81,7 @@ test.describe("the gate", () => {
     const button = page.getByTestId("buy-button");
     // The countdown shows until the page (hydrated, on the server's clock) sees the start.
     await expect(page.getByTestId("countdown")).toBeVisible();
+    await startSaleNow(baseURL, activity.id);
     await expect(page.getByTestId("countdown")).toHaveCount(0, { timeout: 20_000 });
     await expect(button).toBeEnabled();
 

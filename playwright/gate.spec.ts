@@ -1,6 +1,6 @@
 import { test, expect } from "./support/test";
 import { createActivity } from "./support/db";
-import { apiSignIn } from "./support/api";
+import { apiSignIn, startSaleNow } from "./support/api";
 import { shopper } from "./support/users";
 
 // The gate in the browser: the human check solved during the countdown, the refusal without it,

@@ -1,6 +1,7 @@
 import { test, expect } from "./support/test";
 import type { Page } from "@playwright/test";
-import { createActivity, testDb } from "./support/db";
+import { createLiveSale } from "./support/api";
+import { testDb } from "./support/db";
 import { STORAGE } from "./support/users";
 
 /** Buys one unit through the sale page and follows "Pay now" to the order page. */
@@ -15,8 +16,8 @@ async function buyAndOpenOrder(page: Page, slug: string) {
 }
 
 test.describe("after the order: pay, expire", () => {
-  test("a shopper pays on the sandbox page and sees 'paid' with a receipt", async ({ browser }) => {
-    const activity = await createActivity({ startInMs: 2_000, stock: 3 });
+  test("a shopper pays on the sandbox page and sees 'paid' with a receipt", async ({ browser, baseURL }) => {
+    const activity = await createLiveSale(baseURL, { stock: 3 });
     const context = await browser.newContext({ storageState: STORAGE.shopper1 });
     const page = await context.newPage();
     await buyAndOpenOrder(page, activity.slug);
@@ -38,9 +39,8 @@ test.describe("after the order: pay, expire", () => {
     await context.close();
   });
 
-  test("an unpaid hold expires and its unit returns to sale in another shopper's browser", async ({ browser }) => {
-    const activity = await createActivity({
-      startInMs: 2_000,
+  test("an unpaid hold expires and its unit returns to sale in another shopper's browser", async ({ browser, baseURL }) => {
+    const activity = await createLiveSale(baseURL, {
       stock: 1,
       deductionMode: "RESERVE",
       paymentWindowSec: 600,
@@ -69,9 +69,8 @@ test.describe("after the order: pay, expire", () => {
     await buyer.close();
   });
 
-  test("a RESERVE sale shows the running hold timer", async ({ browser }) => {
-    const activity = await createActivity({
-      startInMs: 2_000,
+  test("a RESERVE sale shows the running hold timer", async ({ browser, baseURL }) => {
+    const activity = await createLiveSale(baseURL, {
       stock: 2,
       deductionMode: "RESERVE",
       paymentWindowSec: 600,

@@ -46,3 +46,26 @@ test("signed out at 390×844 the sign-in and sign-up pages fit the screen", asyn
     await expectNoHorizontalOverflow(page);
   }
 });
+
+test.describe("a Chinese phone at 390×844", () => {
+  test.use({ storageState: STORAGE.shopper1, locale: "zh-CN" });
+
+  test("the shopper buys through to the order page in zh-CN; nothing scrolls sideways", async ({ page, baseURL }) => {
+    const sale = await createLiveSale(baseURL, { title: "手机下单测试：一个比较长的活动标题，看看会不会换行" });
+    await page.goto(`/activities/${sale.slug}`);
+    await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");
+    await expect(page.getByTestId("signed-in-as")).toBeAttached();
+    await expectNoHorizontalOverflow(page);
+    const button = page.getByTestId("buy-button");
+    await expect(button).toHaveText("立即抢购");
+    await button.click();
+    await expect(page.getByTestId("ticket-confirmed")).toContainText("下单成功");
+    await expectNoHorizontalOverflow(page);
+    await page.getByTestId("pay-now").click();
+    await expect(page.getByTestId("order-status")).toHaveText("待付款");
+    await expectNoHorizontalOverflow(page);
+    await page.getByTestId("menu-toggle").click();
+    await expect(page.getByTestId("locale-en")).toBeVisible();
+    await expectNoHorizontalOverflow(page);
+  });
+});

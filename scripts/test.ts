@@ -120,7 +120,8 @@ if (needsServices) {
       children.push(web);
       for (const n of [1, 2])
         children.push(startProcess(`worker${n}`, ...tsxArgs("scripts/worker.ts"), { ...prodEnv, WORKER_NAME: `e2e-${n}` }));
-      await waitForHttp(`http://127.0.0.1:${port}/api/time`, 90_000, web);
+      // Generous: on a loaded machine (stress --cpu 2 beside it) the production server takes well over a minute to answer.
+      await waitForHttp(`http://127.0.0.1:${port}/api/time`, 240_000, web);
       if (want("e2e")) {
         step(`e2e (playwright, chromium, port ${port})`);
         const out = report("playwright.json");

@@ -4,6 +4,9 @@ import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { errorText, log } from "@/lib/log";
 import { sendMail } from "@/lib/mail/mailer";
+import type { Locale } from "@/lib/i18n/locales";
+import { translator } from "@/lib/i18n/messages";
+import { defaultLocale } from "@/lib/i18n/routing";
 
 // The link mailed at sign-up: "<userId>.<expiry>.<HMAC over user, email and expiry>". Stateless (no
 // table); bound to the email, so a link stops working if the address changes.
@@ -24,14 +27,15 @@ export function verificationToken(userId: string, email: string, now = Date.now(
 }
 
 /** Mails the link; a failure is logged, never shown to the shopper (the sign-up itself succeeded). */
-export async function sendVerification(user: { id: string; email: string }, baseUrl: string): Promise<void> {
+export async function sendVerification(
+  user: { id: string; email: string },
+  baseUrl: string,
+  locale: Locale = defaultLocale,
+): Promise<void> {
   const link = new URL(`/verify-email?token=${verificationToken(user.id, user.email)}`, baseUrl).toString();
+  const t = translator(locale, "mail");
   try {
-    await sendMail({
-      to: user.email,
-      subject: "Confirm your email for Flash Sale",
-      text: `Confirm your email address to buy in our sales:\n\n${link}\n\nThe link works for 24 hours. If you did not sign up, ignore this message.`,
-    });
+    await sendMail({ to: user.email, subject: t("verifySubject"), text: t("verifyText", { link }) });
   } catch (e) {
     logger.error({ err: errorText(e), userId: user.id }, "verification mail failed");
   }

@@ -1,10 +1,7 @@
 import { getRequestConfig } from "next-intl/server";
 import { isLocale } from "@/lib/i18n/locales";
+import { catalogues } from "@/lib/i18n/messages";
 import { defaultLocale, shopTimeZone } from "@/lib/i18n/routing";
-import en from "@/messages/en.json";
-import zhCN from "@/messages/zh-CN.json";
-
-const catalogues = { "zh-CN": zhCN, en };
 
 // next-intl's per-request configuration (server components, actions, route handlers). The locale comes
 // from the [locale] segment the proxy rewrote to; outside a page (an action) from the same negotiation.

@@ -201,7 +201,7 @@ describe("admin actions and API routes refuse anyone but an admin, on the server
   });
 
   it("every admin page asks requireAdmin before doing anything else", async () => {
-    const pages = import.meta.glob("/app/*/admin/**/{page,layout}.tsx");
+    const pages = import.meta.glob("/app/*/*/admin/**/{page,layout}.tsx");
     expect(Object.keys(pages).length).toBeGreaterThanOrEqual(10);
     h.user = { id: shopperId, role: "SHOPPER" };
     for (const [file, load] of Object.entries(pages)) {

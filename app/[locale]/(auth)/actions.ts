@@ -7,6 +7,7 @@ import { env } from "@/lib/env";
 import { gate } from "@/lib/gate";
 import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
 import { createShopper } from "@/lib/auth/users";
+import { localeOf } from "@/lib/i18n/messages";
 
 export type SignUpState =
   | { ok: true; email: string }
@@ -42,6 +43,7 @@ export async function signUp(_prev: SignUpState, form: FormData): Promise<SignUp
   const result = await createShopper(parsed.data);
   if (!result.ok) return { ok: false, fieldErrors: { email: "emailTaken" }, values };
   const h = await headers();
-  await sendVerification(result.user, env().NEXTAUTH_URL ?? `http://${h.get("host") ?? "localhost"}`);
+  // In the language the shopper signed up in.
+  await sendVerification(result.user, env().NEXTAUTH_URL ?? `http://${h.get("host") ?? "localhost"}`, localeOf(h));
   return { ok: true, email: result.user.email };
 }

@@ -1,15 +1,20 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { getTranslations } from "next-intl/server";
+import { getTranslations, setRequestLocale } from "next-intl/server";
+import type { Locale } from "@/lib/i18n/locales";
 import { Suspense } from "react";
 import { SignUpForm } from "@/components/auth/sign-up-form";
 import { AuthSwitchLink } from "@/components/auth/switch-link";
 
-export async function generateMetadata(): Promise<Metadata> {
-  return { title: (await getTranslations("auth"))("signUpTitle") };
+type Props = { params: Promise<{ locale: Locale }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  return { title: (await getTranslations({ locale: (await params).locale, namespace: "auth" }))("signUpTitle") };
 }
 
-export default async function SignUpPage() {
+// Static per locale: the form reads ?callbackUrl in the browser.
+export default async function SignUpPage({ params }: Props) {
+  setRequestLocale((await params).locale);
   const t = await getTranslations("auth");
   return (
     <div className="card" style={{ maxWidth: 440, margin: "0 auto" }}>

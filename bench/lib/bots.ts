@@ -127,7 +127,12 @@ export async function runBots(o: BotOptions, stopped: Promise<void>): Promise<Bo
 async function signInStorm(baseUrl: string, ownEmail: string, over: () => boolean): Promise<BotSummary["signIns"]> {
   const counts: Record<string, number> = {};
   let next = 0;
-  const one = async (i: number) => {
+  const one = (i: number) =>
+    attempt(i).catch(() => {
+      // A refused or timed-out connection is an answer too (a saturated server): counted, not fatal.
+      counts.error = (counts.error ?? 0) + 1;
+    });
+  const attempt = async (i: number) => {
     const csrf = await fetch(`${baseUrl}/api/auth/csrf`, { headers: BOT_ADDRESS });
     const { csrfToken } = (await csrf.json()) as { csrfToken: string };
     const jar = csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");

@@ -105,7 +105,7 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
       workers.push(w);
       children.push(w);
     }
-    await waitForHttp(`${baseUrl}/api/time`, 120_000, web);
+    await waitForHttp(`${baseUrl}/api/time`, 300_000, web);
     if (o.web > 1) await waitForWebProcesses(web, o.web, 60_000);
     return {
       env,

@@ -1,8 +1,9 @@
 // `npm test`: typecheck, lint, unit tests, integration tests (vitest, real Redis and PostgreSQL), the
-// Playwright suite in Debian chromium against a production build, and the benchmark's CI mode.
-//   tsx scripts/test.ts [typecheck|lint|unit|integration|vitest|e2e|bench]… [vitest file filters…]
+// Playwright suite in Debian chromium against a production build, the benchmark's CI mode, and the
+// fault suite's CI part (bench/chaos: four scenarios on PGlite, one test each).
+//   tsx scripts/test.ts [typecheck|lint|unit|integration|vitest|e2e|bench|chaos]… [vitest file filters…]
 // No step named: all of them. `vitest` = unit + integration. Other words filter vitest's test files.
-// Services and migrations start only for the steps that need them (integration, e2e, bench).
+// Services and migrations start only for the steps that need them (integration, e2e, bench, chaos).
 // Every suite must run and report tests; a suite that runs none, or skips one, fails the whole command.
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -13,7 +14,7 @@ import pg from "pg";
 import { formatStartupError, testServices, type Services } from "@/scripts/services/index";
 import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
-const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench"] as const;
+const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench", "chaos"] as const;
 const args = process.argv.slice(2);
 const steps = args.filter((a) => (STEPS as readonly string[]).includes(a));
 const filters = args.filter((a) => !(STEPS as readonly string[]).includes(a));
@@ -73,7 +74,7 @@ if (want("unit")) {
   await vitest("unit", process.env);
 }
 
-const needsServices = want("integration") || want("e2e") || want("bench");
+const needsServices = want("integration") || want("e2e") || want("bench") || want("chaos");
 let services: Services | undefined;
 const children: ChildProcess[] = [];
 const stopAll = async () => {
@@ -130,6 +131,15 @@ if (needsServices) {
       step("benchmark, CI mode (fails only on an invariant violation)");
       await check("bench invariants", run(...tsxArgs("bench/run.ts", ["--ci"]), env));
     }
+
+    if (want("chaos")) {
+      // Its own PGlite and Redis (it kills and wipes them); the build e2e made serves its pages.
+      step("fault suite, CI part (kill -9 a worker, Redis empty, Redis rewound, cancel with a backlog; PGlite)");
+      const out = report("chaos.json");
+      const argv = ["--ci", "--postgres", "pglite", "--port", String(port), "--dist-dir", ".next", "--out", out];
+      await run(...tsxArgs("bench/chaos/run.ts", argv), { ...env, NODE_ENV: "production" }).catch(fail);
+      countChaos(out);
+    }
   } catch (e) {
     fail(e);
   } finally {
@@ -158,6 +168,19 @@ function countVitest(suite: string, file: string) {
     }
   } catch (e) {
     fail(`${suite}: no vitest report (${e instanceof Error ? e.message : String(e)})`);
+    c.failed++;
+  }
+  counts.push(c);
+}
+
+/** One test per scenario run of the fault suite: passed only with no violation and every 202 final. */
+function countChaos(file: string) {
+  const c = { suite: "chaos", passed: 0, failed: 0, skipped: 0 };
+  try {
+    const r = JSON.parse(readFileSync(file, "utf8")) as { runs: { violations: number; notFinal: number; error?: string }[] };
+    for (const x of r.runs) x.violations === 0 && x.notFinal === 0 && !x.error ? c.passed++ : c.failed++;
+  } catch (e) {
+    fail(`chaos: no results (${e instanceof Error ? e.message : String(e)})`);
     c.failed++;
   }
   counts.push(c);

@@ -42,9 +42,18 @@ export class FlashCore {
   private latencies: number[] = [];
 
   private orderOf?: OrderLookup;
+  /** Replicas an admission must reach before its 202 (REDIS_WAIT_REPLICAS); 0: none. */
+  private waitReplicas: number;
+  private waitTimeoutMs: number;
 
-  constructor(redis: Redis, private tokenSecret: string, opts: { stateTtlMs?: number; orderOf?: OrderLookup } = {}) {
+  constructor(
+    redis: Redis,
+    private tokenSecret: string,
+    opts: { stateTtlMs?: number; orderOf?: OrderLookup; replicas?: { count: number; timeoutMs: number } } = {},
+  ) {
     this.orderOf = opts.orderOf;
+    this.waitReplicas = opts.replicas?.count ?? 0;
+    this.waitTimeoutMs = opts.replicas?.timeoutMs ?? 0;
     this.redis = withScripts(redis);
     this.states = new ActivityStateCache(redis, opts.stateTtlMs);
     this.nonPayers = new NonPayerCache(redis, opts.stateTtlMs ? opts.stateTtlMs * 8 : undefined);
@@ -98,8 +107,14 @@ export class FlashCore {
       keys.meta, keys.users, keys.idem, keys.stream, keys.ticket(ticketId), keys.stats,
       userId, input.quantity, input.idempotencyKey, now, ticketId,
     );
-    this.recordLatency(performance.now() - started);
     const [kind, a, b] = reply;
+    // The stronger durability mode: WAIT on the connection that wrote, so it covers this admission
+    // (and, auto-pipelined, every one sent before it). Off, it costs nothing: no command is sent.
+    if (this.waitReplicas > 0 && (kind === "OK" || kind === "DUP")) {
+      const acked = await this.redis.wait(this.waitReplicas, this.waitTimeoutMs);
+      if (acked < this.waitReplicas) return this.refuseLocally(activityId, "UNAVAILABLE");
+    }
+    this.recordLatency(performance.now() - started);
     if (kind === "OK") return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
     if (kind === "DUP") return { ok: true, ticketId: a, sequence: Number(b), duplicate: true };
     const code = a as RefusalCode;

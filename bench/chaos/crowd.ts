@@ -37,7 +37,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function call(url: string, init: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
   try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
     const text = await res.text();
     let body: Record<string, unknown> = {};
     try {

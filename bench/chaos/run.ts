@@ -183,7 +183,9 @@ async function runMode(mode: PgMode): Promise<ScenarioRun[]> {
       const r = await runScenario(s, mode, { services, apps, adminId: admin.id, shoppers, baseUrl, redis: redis() }).catch(
         (e: unknown) => crashed(s.name, mode, e instanceof Error ? e.message : String(e)),
       );
-      log(`   ${r.violations} violations, ${r.notFinal} of ${r.accepted} 202s not final, ${r.seconds} s${r.error ? `, ERROR ${r.error}` : ""}`);
+      log(`   ${r.note}: ${r.violations} violations, ${r.notFinal} of ${r.accepted} 202s not final, ${r.seconds} s${r.error ? `, ERROR ${r.error}` : ""}`);
+      log(`   crowd: refused ${JSON.stringify(r.crowd.refused)}, retried ${JSON.stringify(r.crowd.retried)}, gave up ${r.crowd.gaveUp}; final ${JSON.stringify(r.finalStates)}; restarted ${r.restarted.join(", ") || "nothing"}`);
+      for (const k of r.failed) log(`   ✗ ${k.invariant} ${k.name}: ${k.detail}`);
       out.push(r);
       await apps.restartDead(); // the next scenario starts from a running stack
     }
@@ -215,9 +217,9 @@ async function runScenario(
     baseUrl: x.baseUrl,
     activityId: a.id,
     shoppers: x.shoppers,
-    ratePerSec: 150,
-    inFlight: 24,
-    deadlineMs: 60_000,
+    ratePerSec: 100,
+    inFlight: 16,
+    deadlineMs: 90_000,
     over: () => c.over,
     onProgress: (n) => n >= x.shoppers.length * 0.4 && fire(),
   });

@@ -96,12 +96,15 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "redis-empty",
-    what: "kill -9 Redis; restarted without its files",
+    what: "kill -9 Redis with a backlog not yet in PostgreSQL; restarted without its files",
     redisLost: true,
     async inject(c) {
-      await c.services.killRedis();
-      await sleep(DOWN_MS);
-      return await c.services.restartRedis({ empty: true });
+      // Workers held for a second: admitted tickets wait in Redis alone when it goes.
+      return withBacklog(c, async () => {
+        await c.services.killRedis();
+        await sleep(DOWN_MS);
+        return await c.services.restartRedis({ empty: true });
+      });
     },
   },
   {

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { clearLockedPorts } from "get-port";
 import path from "node:path";
 import { startNativePostgres } from "@/scripts/services/native-pg";
 import { startPglite } from "@/scripts/services/pglite";
@@ -40,11 +41,15 @@ export class ChaosServices {
   }
 
   private startPg(port?: number) {
+    // get-port keeps handing out a port it gave this process in the last 15–30 s to no one, not even
+    // to the same server started again: released here, so a restart gets its old port back.
+    clearLockedPorts();
     const start = this.mode === "native" ? startNativePostgres : startPglite;
     return start({ dir: path.join(this.dir, this.mode === "native" ? "postgres" : "pglite"), preferredPort: port, log });
   }
 
   private startRedis(port?: number) {
+    clearLockedPorts();
     return startRedis({ dir: this.redisDir, preferredPort: port, log });
   }
 

@@ -32,6 +32,10 @@ const settingsShape = {
   WORKER_NAME: z.preprocess(unsetIfEmpty, z.string().regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, . _ -").optional()),
   /** How long a worker's unacknowledged orders wait before another worker takes them over. */
   WORKER_CLAIM_IDLE_MS: int(100, 3_600_000, 15_000),
+  /** A stream entry that fails alone this many deliveries (PostgreSQL up) goes to the dead letters. */
+  WORKER_DEAD_LETTER_AFTER: int(1, 1000, 5),
+  /** Seconds between the workers' Redis-vs-PostgreSQL reconciliation of every sale's state (0: never). */
+  STATE_RECONCILE_EVERY_SEC: int(0, 86_400, 30),
   /** Seconds a retired sale's Redis keys (tickets, idempotency map, stream) live on; answers then come from PostgreSQL. */
   FLASH_KEYS_TTL_SEC: int(60, 30 * 86_400, 86_400),
   /** Set: an order worker answers /healthz, /readyz and /metrics on this port (on HOST); unset: no listener. */

@@ -178,7 +178,10 @@ function countChaos(file: string) {
   const c = { suite: "chaos", passed: 0, failed: 0, skipped: 0 };
   try {
     const r = JSON.parse(readFileSync(file, "utf8")) as { runs: { violations: number; notFinal: number; error?: string }[] };
-    for (const x of r.runs) x.violations === 0 && x.notFinal === 0 && !x.error ? c.passed++ : c.failed++;
+    for (const x of r.runs) {
+      if (x.violations === 0 && x.notFinal === 0 && !x.error) c.passed++;
+      else c.failed++;
+    }
   } catch (e) {
     fail(`chaos: no results (${e instanceof Error ? e.message : String(e)})`);
     c.failed++;

@@ -25,6 +25,7 @@ const worker = new OrderWorker({
   consumer,
   batchSize: config.WORKER_BATCH_SIZE,
   claimIdleMs: config.WORKER_CLAIM_IDLE_MS,
+  deadLetterAfter: config.WORKER_DEAD_LETTER_AFTER,
 });
 
 // Expiry sweeper, owed Redis mirrors and refunds, scheduled reconciliation (lib/orders/sweeper.ts).

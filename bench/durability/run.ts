@@ -18,6 +18,7 @@ import { ChaosApps } from "@/bench/chaos/apps";
 import { createBenchActivity, retireBenchActivities } from "@/bench/lib/activity";
 import { runBuyers } from "@/bench/lib/buyers";
 import { startReference } from "@/bench/lib/reference";
+import { REFERENCE_EPOCH } from "@/bench/lib/reference-epoch";
 import { loadShoppers, mintSessions } from "@/bench/lib/sessions";
 import { ensureBuild, freePort } from "@/bench/lib/stack";
 import { median, round } from "@/bench/lib/stats";
@@ -194,8 +195,8 @@ async function redisAlone(admin: Redis, url: string, wait: boolean) {
     Array.from({ length: 50 }, async () => {
       while (Date.now() < end) {
         const t = performance.now();
-        const ticketId = newTicketId(ref.activityId);
-        await client.flashAdmit(keys.meta, keys.users, keys.idem, keys.stream, keys.ticket(ticketId), keys.stats, `u${++user}`, 1, `k${user}`, Date.now(), ticketId);
+        const ticketId = newTicketId(ref.activityId, REFERENCE_EPOCH);
+        await client.flashAdmit(keys.meta, keys.users, keys.idem, keys.stream, keys.ticket(ticketId), keys.stats, `u${++user}`, 1, `k${user}`, Date.now(), ticketId, REFERENCE_EPOCH);
         if (wait) await client.wait(1, 1000);
         lat.push(performance.now() - t);
       }

@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 import { META, FLAG_OFF, activityKeys } from "@/lib/flash/store";
 import { ROOT, waitForHttp } from "@/scripts/lib/procs";
 import { treeCpuSeconds } from "@/bench/lib/probes";
+import { REFERENCE_EPOCH } from "@/bench/lib/reference-epoch";
 import { round } from "@/bench/lib/stats";
 
 /** The reference's routes (bench/reference/server.ts). */
@@ -59,6 +60,7 @@ export function startReference(redis: Redis, redisUrl: string, port: number): Re
     [META.mode]: "ORDER",
     [META.paused]: FLAG_OFF,
     [META.seq]: 0,
+    [META.epoch]: REFERENCE_EPOCH,
     [META.served]: 0,
   });
   const child = spawn(

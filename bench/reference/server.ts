@@ -12,6 +12,7 @@ import http from "node:http";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { activityKeys, newTicketId, withScripts } from "@/lib/flash/store";
+import { REFERENCE_EPOCH } from "@/bench/lib/reference-epoch";
 
 const { values } = parseArgs({
   options: { redis: { type: "string" }, port: { type: "string" }, activity: { type: "string" } },
@@ -58,7 +59,7 @@ async function admit(raw: Buffer, res: http.ServerResponse) {
   let reply: { status: number; body: unknown };
   try {
     const body = JSON.parse(raw.toString()) as { quantity?: number; idempotencyKey?: string };
-    const ticketId = newTicketId(activityId);
+    const ticketId = newTicketId(activityId, REFERENCE_EPOCH);
     // Every request is a new shopper, so every click is admitted (limit 1): the path the admit scenario measures.
     const [kind, a, b] = await redis.flashAdmit(
       keys.meta,
@@ -72,6 +73,7 @@ async function admit(raw: Buffer, res: http.ServerResponse) {
       String(body.idempotencyKey ?? ""),
       Date.now(),
       ticketId,
+      REFERENCE_EPOCH,
     );
     reply =
       kind === "NO" ? { status: 409, body: { code: a } } : { status: 202, body: { ticketId: a, sequence: Number(b) } };

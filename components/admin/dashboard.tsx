@@ -146,6 +146,27 @@ export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
         <DashboardChart points={history} />
       </div>
 
+      <h2>Durability</h2>
+      <dl className={styles.figures}>
+        <Figure label="Redis generation" testId="dash-epoch" value={s.durability.epoch}>
+          {s.durability.ready ? "ready" : "rebuilding from PostgreSQL — buyers are asked to retry"}
+        </Figure>
+        <Figure label="Dead letters" testId="dash-dead-letters" value={s.durability.deadLetters.count}>
+          {s.durability.deadLetters.latest[0]
+            ? `latest ${time(new Date(s.durability.deadLetters.latest[0].at).toISOString())}: ${s.durability.deadLetters.latest[0].error.slice(0, 80)}`
+            : "none"}
+        </Figure>
+        <Figure
+          label="Last reconciliation"
+          testId="dash-reconcile"
+          value={s.durability.reconcile ? time(s.durability.reconcile.at) : "—"}
+        >
+          {s.durability.reconcile
+            ? `${plural(s.durability.reconcile.checked, "sale")} checked · ${s.durability.reconcile.drift.length} differences here · ${s.durability.reconcile.repaired} repaired`
+            : "not run yet"}
+        </Figure>
+      </dl>
+
       <h2>Refusals by reason</h2>
       {reasons.length === 0 ? (
         <p className="muted">None yet.</p>

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { MESSAGES, type RefusalCode } from "@/lib/flash/codes";
+import { MESSAGES, rejectionMessage, type RefusalCode } from "@/lib/flash/codes";
 import type { TicketView } from "@/lib/flash/wire";
 
 /**
@@ -25,7 +25,7 @@ export function TicketStatus({ view }: { view: TicketView }) {
   if (view.status === "REJECTED") {
     return (
       <p className="alert" data-testid="ticket-rejected" data-code={view.code}>
-        {(MESSAGES as Record<string, string>)[view.code] ?? MESSAGES.SOLD_OUT}
+        {rejectionMessage(view.code)}
       </p>
     );
   }

@@ -4,10 +4,9 @@ import type { Activity, Prisma } from "@/lib/generated/prisma/client";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { errorText, log } from "@/lib/log";
-import { preheatActivity, preheatIfDue } from "@/lib/flash/preheat";
+import { preheatActivity, preheatIfDue, staleReason } from "@/lib/flash/preheat";
 import {
   applyRestock,
-  isPreheated,
   mirrorRules,
   spendsQuota,
   voidRestock,
@@ -251,7 +250,7 @@ async function setControl(a: Activity, actorId: string, action: AuditAction, c: 
 async function restock(a: Activity, units: number, actorId: string): Promise<ControlResult> {
   if (!isRunning(a) || a.endAt <= new Date()) return fail("CONFLICT", "Only an upcoming or live sale can be restocked.");
   const r = redis();
-  if (!(await isPreheated(r, a.id))) await preheatActivity(db(), r, a.id);
+  if (await staleReason(db(), r, a.id)) await preheatActivity(db(), r, a.id);
 
   const opId = randomUUID();
   const quota = spendsQuota(a.deductionMode) ? paymentQuota(units) : 0;

@@ -8,12 +8,15 @@ import {
   decodeMeta,
   decodeStats,
   holdingStatuses,
+  readDeadLetters,
   readLatencies,
   readWorkerGroup,
   spendsQuota,
   type Counters,
+  type DeadLetter,
   type WorkerGroup,
 } from "@/lib/flash/store";
+import { latestStateRun } from "@/lib/flash/reconcile";
 import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
 import { idSchema } from "@/lib/admin/schemas";
 
@@ -69,6 +72,16 @@ export interface DashboardSnapshot {
    * written but not yet answered in Redis is briefly counted twice.
    */
   conservation: { offered: number; accounted: number; settled: boolean } | null;
+  /**
+   * Durability (docs/durability.md): the sale's Redis generation and whether admission may use it,
+   * the workers' dead letters (all sales), and the last Redis-vs-PostgreSQL reconciliation.
+   */
+  durability: {
+    epoch: number;
+    ready: boolean;
+    deadLetters: { count: number; latest: DeadLetter[] };
+    reconcile: Awaited<ReturnType<typeof latestStateRun>>;
+  };
 }
 
 export async function readDashboard(activityId: string, now = Date.now()): Promise<DashboardSnapshot | null> {
@@ -79,11 +92,13 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
   const keys = activityKeys(activityId);
 
   // One MULTI: meta and stats change together in the Lua scripts, so they are read together.
-  const [redisReply, groups, latencies, byStatus] = await Promise.all([
+  const [redisReply, groups, latencies, byStatus, deadLetters, reconcile] = await Promise.all([
     redis().multi().hgetall(keys.meta).hgetall(keys.stats).exec(),
     readWorkerGroup(redis(), activityId),
     readLatencies(redis()),
     prisma.order.groupBy({ by: ["status"], where: { activityId }, _count: { _all: true }, _sum: { quantity: true } }),
+    readDeadLetters(redis()),
+    latestStateRun(prisma),
   ]);
   const meta = decodeMeta(activityId, (redisReply?.[0]?.[1] ?? {}) as Record<string, string>);
   const counters = decodeStats((redisReply?.[1]?.[1] ?? {}) as Record<string, string>);
@@ -153,6 +168,12 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
             settled: redisView.queueTickets === 0,
           }
         : null,
+    durability: {
+      epoch: meta?.epoch ?? 0,
+      ready: meta !== null,
+      deadLetters,
+      reconcile: reconcile && { ...reconcile, drift: reconcile.drift.filter((d) => d.activityId === activityId) },
+    },
   };
 }
 

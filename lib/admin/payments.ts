@@ -1,4 +1,5 @@
 import "server-only";
+import { STATE_RECONCILER } from "@/lib/flash/reconcile";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { NON_PAYERS_KEY } from "@/lib/flash/store";
@@ -58,6 +59,11 @@ export async function runReconciliation(
 }
 
 export async function recentReconciliations() {
-  const runs = await db().reconciliationRun.findMany({ orderBy: { startedAt: "desc" }, take: 10 });
+  // The sale-state reconciliation (lib/flash/reconcile.ts) records its runs in the same table: not shown here.
+  const runs = await db().reconciliationRun.findMany({
+    where: { provider: { not: STATE_RECONCILER } },
+    orderBy: { startedAt: "desc" },
+    take: 10,
+  });
   return runs.map((r) => ({ ...r, issues: r.issues as unknown as ReconcileIssue[] }));
 }

@@ -7,15 +7,17 @@
 -- KEYS[4] stream order requests for the workers (E_*)
 -- KEYS[5] ticket hash of the new ticket (T_*)
 -- KEYS[6] stats  hash: counters for the dashboard (S_*)
--- ARGV: userId, quantity, idempotencyKey, nowMs, ticketId
+-- ARGV: userId, quantity, idempotencyKey, nowMs, ticketId, epoch (the generation the caller's ticket id carries)
 -- Returns {"OK", ticketId, sequence, stockLeft} | {"DUP", ticketId, sequence} | {"NO", code, stockLeft}
 local meta, users, idem, stream, ticket, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local user, qty, key, now, ticketId = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
 
-local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED)
-if not m[1] then return {'NO', 'NOT_FOUND', 0} end
--- Rules without stock: a preheat is half-way; the buyer retries (503), never a 404 or a nil compare.
-if not m[4] then return {'NO', 'UNAVAILABLE', 0} end
+local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED, M_EPOCH)
+-- Fencing (docs/durability.md): admit only into a state a rebuild from PostgreSQL has marked ready
+-- (M_EPOCH, written last), and only for a ticket id minted for that generation. No meta at all (the
+-- caller saw the sale, so Redis lost it), a rebuild half-way, or a stale generation: the buyer
+-- retries (503 with Retry-After), never a 404, and nothing is written.
+if not m[9] or m[9] ~= ARGV[6] then return {'NO', 'UNAVAILABLE', 0} end
 local stock = tonumber(m[4])
 
 local function refuse(code)
@@ -55,7 +57,8 @@ left = redis.call('HINCRBY', meta, counter, -qty)
 if counter == M_STOCK then stock = left end
 redis.call('HINCRBY', users, user, qty)
 local seq = redis.call('HINCRBY', meta, M_SEQ, 1)
-redis.call('XADD', stream, '*', E_TICKET, ticketId, E_USER, user, E_QTY, qty, E_SEQ, seq)
+-- The idempotency key travels with the ticket into PostgreSQL (unique per user and sale there).
+redis.call('XADD', stream, '*', E_TICKET, ticketId, E_USER, user, E_QTY, qty, E_SEQ, seq, E_IDEM, key)
 redis.call('HSET', ticket, T_USER, user, T_SEQ, seq, T_QTY, qty, T_STATE, ST_QUEUED)
 redis.call('HSET', idem, idemField, ticketId .. '|' .. seq)
 redis.call('HINCRBY', stats, S_ADMITTED, 1)

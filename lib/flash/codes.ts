@@ -19,8 +19,23 @@ export const REFUSAL_CODES = [
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
-/** Codes a worker may give a ticket it could not turn into an order. */
-export type RejectionCode = "SOLD_OUT" | "LIMIT_REACHED" | "ENDED";
+/**
+ * Codes a worker may give a ticket it could not turn into an order. CANCELLED: the sale was cancelled
+ * before the ticket was written; LOST_IN_FAILOVER: Redis lost the ticket (docs/durability.md); FAILED:
+ * the ticket could not be written after several attempts (a dead letter). Each returns the unit.
+ */
+export type RejectionCode = "SOLD_OUT" | "LIMIT_REACHED" | "ENDED" | "CANCELLED" | "LOST_IN_FAILOVER" | "FAILED";
+
+const REJECTION_ONLY: Record<Exclude<RejectionCode, RefusalCode>, string> = {
+  CANCELLED: "The sale was cancelled before your order could be written. Nothing was charged.",
+  LOST_IN_FAILOVER: "Your place in the queue was lost when the shop's queue server failed. Nothing was charged; please try again.",
+  FAILED: "Your order could not be written. Nothing was charged; please try again.",
+};
+
+/** The shopper's text for a rejected ticket. */
+export function rejectionMessage(code: string): string {
+  return (REJECTION_ONLY as Record<string, string>)[code] ?? (MESSAGES as Record<string, string>)[code] ?? MESSAGES.SOLD_OUT;
+}
 
 const STATUS: Record<RefusalCode, number> = {
   BAD_INPUT: 400,

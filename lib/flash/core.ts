@@ -1,5 +1,6 @@
 import "server-only";
 import type { Redis } from "ioredis";
+import { LRUCache } from "lru-cache";
 import { ActivityStateCache } from "@/lib/flash/activity-state";
 import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
 import {
@@ -28,6 +29,12 @@ export type OrderLookup = (
   ticketId: string,
 ) => Promise<{ userId: string; sequence: number; orderId: string; payBy: Date | null } | null>;
 
+/**
+ * A sale as PostgreSQL has it: its Redis generation, and whether it is taking buyers (SCHEDULED or LIVE)
+ * so a request finding no Redis state is told to retry (a rebuild is due) rather than NOT_FOUND.
+ */
+export type SaleLookup = (activityId: string) => Promise<{ epoch: number; open: boolean } | null>;
+
 export type TokenResult = { ok: true; token: string } | { ok: false; code: RefusalCode; startAt?: string };
 
 /**
@@ -42,6 +49,9 @@ export class FlashCore {
   private latencies: number[] = [];
 
   private orderOf?: OrderLookup;
+  private saleOf?: SaleLookup;
+  // Answers of saleOf for a second: a crowd meeting an emptied Redis costs PostgreSQL one read per sale per second.
+  private sales = new LRUCache<string, { epoch: number; open: boolean } | false>({ max: 10_000, ttl: 1_000 });
   /** Replicas an admission must reach before its 202 (REDIS_WAIT_REPLICAS); 0: none. */
   private waitReplicas: number;
   private waitTimeoutMs: number;
@@ -49,9 +59,15 @@ export class FlashCore {
   constructor(
     redis: Redis,
     private tokenSecret: string,
-    opts: { stateTtlMs?: number; orderOf?: OrderLookup; replicas?: { count: number; timeoutMs: number } } = {},
+    opts: {
+      stateTtlMs?: number;
+      orderOf?: OrderLookup;
+      saleOf?: SaleLookup;
+      replicas?: { count: number; timeoutMs: number };
+    } = {},
   ) {
     this.orderOf = opts.orderOf;
+    this.saleOf = opts.saleOf;
     this.waitReplicas = opts.replicas?.count ?? 0;
     this.waitTimeoutMs = opts.replicas?.timeoutMs ?? 0;
     this.redis = withScripts(redis);
@@ -62,7 +78,7 @@ export class FlashCore {
   /** Hands out the buy token once the activity is live (and, if the sale asks, to holders of a gate pass). */
   async issueToken(activityId: string, userId: string, now = Date.now(), gate: { hasPass?: boolean } = {}): Promise<TokenResult> {
     const state = await this.states.get(activityId, now);
-    if (!state) return { ok: false, code: "NOT_FOUND" };
+    if (!state) return { ok: false, code: await this.missingCode(activityId) };
     if (state.status === "ENDED" || state.status === "CANCELLED" || now >= state.endMs) return { ok: false, code: "ENDED" };
     if (state.status === "DRAFT" || now < state.startMs) {
       return { ok: false, code: "NOT_STARTED", startAt: new Date(state.startMs).toISOString() };
@@ -86,7 +102,7 @@ export class FlashCore {
   /** Admission (docs/architecture.md, step 4): one Lua script, one round trip, all or nothing. */
   async admit(activityId: string, userId: string, input: BuyInput, now = Date.now()): Promise<AdmitResult> {
     const state = await this.states.get(activityId, now);
-    if (!state) return { ok: false, code: "NOT_FOUND" };
+    if (!state) return { ok: false, code: await this.missingCode(activityId) };
     // Fast refusals from the process-local view (the state just read); Lua checks everything again.
     const cached = this.refuseFromCache(activityId, userId, now);
     if (cached) return cached;
@@ -100,12 +116,27 @@ export class FlashCore {
       }
     }
 
+    let result = await this.runAdmission(activityId, userId, input, now, state.epoch);
+    if (!result.ok && result.code === "UNAVAILABLE") {
+      // Redis refused this generation: a rebuild is under way, or it finished after our state was read.
+      // One retry against a fresh state; while the rebuild runs the buyer gets 503 with Retry-After.
+      this.states.invalidate(activityId);
+      const fresh = await this.states.fresh(activityId, now);
+      if (fresh && fresh.epoch !== state.epoch) result = await this.runAdmission(activityId, userId, input, now, fresh.epoch);
+    }
+    if (!result.ok) countRefusal(result.code);
+    return result;
+  }
+
+  private async runAdmission(
+    activityId: string, userId: string, input: BuyInput, now: number, epoch: number,
+  ): Promise<AdmitResult> {
     const keys = activityKeys(activityId);
-    const ticketId = newTicketId(activityId);
+    const ticketId = newTicketId(activityId, epoch);
     const started = performance.now();
     const reply = await this.redis.flashAdmit(
       keys.meta, keys.users, keys.idem, keys.stream, keys.ticket(ticketId), keys.stats,
-      userId, input.quantity, input.idempotencyKey, now, ticketId,
+      userId, input.quantity, input.idempotencyKey, now, ticketId, epoch,
     );
     const [kind, a, b] = reply;
     // The stronger durability mode: WAIT on the connection that wrote, so it covers this admission
@@ -118,9 +149,21 @@ export class FlashCore {
     if (kind === "OK") return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
     if (kind === "DUP") return { ok: true, ticketId: a, sequence: Number(b), duplicate: true };
     const code = a as RefusalCode;
-    countRefusal(code);
     if (code === "SOLD_OUT") this.states.invalidate(activityId);
     return { ok: false, code };
+  }
+
+  /** No Redis state for the sale: UNAVAILABLE (retry) if PostgreSQL has it open, else NOT_FOUND. */
+  private async missingCode(activityId: string): Promise<RefusalCode> {
+    const sale = await this.sale(activityId);
+    return sale?.open ? "UNAVAILABLE" : "NOT_FOUND";
+  }
+
+  private async sale(activityId: string) {
+    if (!this.saleOf) return null;
+    let hit = this.sales.get(activityId);
+    if (hit === undefined) this.sales.set(activityId, (hit = (await this.saleOf(activityId)) ?? false));
+    return hit || null;
   }
 
   /** The owner's view of a ticket; null for anyone else, so a ticket reveals nothing (I5). */
@@ -137,11 +180,22 @@ export class FlashCore {
     return { status: TICKET_STATE.queued, sequence, ahead: aheadOf(sequence, state?.served ?? 0) };
   }
 
-  /** A ticket whose Redis hash is gone (a retired sale's keys expired): its order, if one was written. */
+  /**
+   * A ticket whose Redis hash is gone (a retired sale's keys expired, or Redis lost it): its order if
+   * one was written; else, if it was minted under a Redis generation a rebuild has since ended, it is
+   * final: REJECTED LOST_IN_FAILOVER (the rebuild counted its unit back; no worker may write it now,
+   * lib/orders/persist.ts). Its owner is unknown then, and the answer says nothing about anyone.
+   */
   private async ticketFromOrder(ticketId: string, userId: string): Promise<TicketView | null> {
-    if (!this.orderOf || !parseTicketId(ticketId)) return null;
+    const parsed = parseTicketId(ticketId);
+    if (!this.orderOf || !parsed) return null;
     const o = await this.orderOf(ticketId);
-    if (!o || o.userId !== userId) return null;
+    if (!o) {
+      this.sales.delete(parsed.activityId);
+      const sale = await this.sale(parsed.activityId);
+      return sale && parsed.epoch < sale.epoch ? { status: TICKET_STATE.rejected, sequence: 0, code: "LOST_IN_FAILOVER" } : null;
+    }
+    if (o.userId !== userId) return null;
     return {
       status: TICKET_STATE.confirmed,
       sequence: o.sequence,

@@ -2,7 +2,7 @@ import "server-only";
 import { createSessionReader, type SessionReader } from "@/lib/auth/session-token";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
-import { FlashCore, type OrderLookup } from "@/lib/flash/core";
+import { FlashCore, type OrderLookup, type SaleLookup } from "@/lib/flash/core";
 import { EVENTS_CHANNEL, decodeChange } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
 import { createRedisConnection, redis } from "@/lib/redis";
@@ -23,6 +23,12 @@ export const orderOfTicket: OrderLookup = async (ticketId) => {
   return o && { orderId: o.id, userId: o.userId, sequence: o.sequence, payBy: o.payBy };
 };
 
+/** A sale's Redis generation and whether it takes buyers (PostgreSQL): for requests finding no Redis state. */
+export const saleOfActivity: SaleLookup = async (activityId) => {
+  const a = await db().activity.findUnique({ where: { id: activityId }, select: { redisEpoch: true, status: true } });
+  return a && { epoch: a.redisEpoch, open: a.status === "SCHEDULED" || a.status === "LIVE" };
+};
+
 const globalForFlash = globalThis as unknown as { flash?: Instance };
 
 /** The process's flash core: one per process, listening for run-control events so its caches react at once. */
@@ -31,6 +37,7 @@ export function flash(): Instance {
     const e = env();
     const core = new FlashCore(redis(), e.FLASH_TOKEN_SECRET, {
       orderOf: orderOfTicket,
+      saleOf: saleOfActivity,
       replicas: { count: e.REDIS_WAIT_REPLICAS, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS },
     });
     const sub = createRedisConnection("flash-events");

@@ -4,11 +4,20 @@ import type { Activity, PrismaClient } from "@/lib/generated/prisma/client";
 import {
   META,
   STATS,
+  TICKET_STATE,
   activityKeys,
+  encodeRules,
   ensureWorkerGroup,
+  finalizeTickets,
   publishChange,
+  readStream,
+  readTickets,
   writeRules,
+  type MetaRules,
 } from "@/lib/flash/store";
+import { log } from "@/lib/log";
+import { countRebuild } from "@/lib/ops/metrics";
+import { resolveExisting, type Outcome } from "@/lib/orders/persist";
 import { rebuildLifecycleState } from "@/lib/orders/stock-mirror";
 
 /** Activities are preheated this long before their start (the scheduler's lead). */
@@ -17,34 +26,45 @@ export const PREHEAT_LEAD_MS = 10 * 60_000;
 export type PreheatResult = { ok: true; fresh: boolean; stock: number } | { ok: false; code: "NOT_FOUND" };
 
 /**
- * Copies an activity's rules and stock from PostgreSQL into Redis. Idempotent: rules are
- * overwritten, but stock, buyers and the sequence are only set when Redis has none yet, so a
- * second preheat never adds units. After a Redis loss it rebuilds them from PostgreSQL.
+ * Why a sale's Redis state cannot be trusted, or null when it can (docs/durability.md):
+ * NOT_READY  no generation mark: never preheated, a rebuild cut short, or Redis came back empty;
+ * EPOCH      a generation other than PostgreSQL's: Redis was restored from before the last rebuild;
+ * BEHIND     Redis's last sequence number is below PostgreSQL's highest: Redis lost its last writes.
+ */
+export type StaleReason = "NOT_READY" | "EPOCH" | "BEHIND";
+
+export async function staleReason(
+  prisma: Pick<PrismaClient, "$queryRaw">,
+  redis: Redis,
+  activityId: string,
+): Promise<StaleReason | null> {
+  const [[epoch, seq], [pg]] = await Promise.all([
+    redis.hmget(activityKeys(activityId).meta, META.epoch, META.seq),
+    prisma.$queryRaw<{ epoch: number; seq: number | null }[]>`
+      SELECT a.redis_epoch AS epoch, (SELECT max(sequence) FROM orders WHERE activity_id = a.id) AS seq
+      FROM activities a WHERE a.id = ${activityId}`,
+  ]);
+  if (!pg || epoch == null) return "NOT_READY";
+  if (Number(epoch) !== pg.epoch) return "EPOCH";
+  if (Number(seq ?? 0) < (pg.seq ?? 0)) return "BEHIND";
+  return null;
+}
+
+/**
+ * Copies an activity's rules into Redis and, when its Redis state cannot be trusted (staleReason),
+ * rebuilds that state from PostgreSQL first (rebuildSaleState). Idempotent: a sound state keeps its
+ * counters, so a second preheat never adds units.
  */
 export async function preheatActivity(prisma: PrismaClient, redis: Redis, activityId: string): Promise<PreheatResult> {
   const a = await prisma.activity.findUnique({ where: { id: activityId } });
   if (!a) return { ok: false, code: "NOT_FOUND" };
-  const keys = activityKeys(a.id);
-
-  await writeRules(redis, a.id, {
-    status: a.status,
-    startMs: a.startAt.getTime(),
-    endMs: a.endAt.getTime(),
-    limit: a.perUserLimit,
-    mode: a.deductionMode,
-    paused: a.paused,
-    price: a.salePrice,
-    paymentWindowSec: a.paymentWindowSec,
-    // The gate: is a pass required for the buy token, and how hard is the sale's challenge.
-    passRequired: a.humanCheck === "REQUIRED",
-    captchaDifficulty: a.captchaDifficulty,
-    refuseNonPayers: a.refuseNonPayers,
-  });
-  const fresh = (await redis.hsetnx(keys.meta, META.stock, a.stock)) === 1;
-  if (fresh) await rebuildCounters(prisma, redis, a);
-  await ensureWorkerGroup(redis, a.id);
-  await publishChange(redis, a.id, "preheat");
-  const stock = Number(await redis.hget(keys.meta, META.stock));
+  const fresh = (await staleReason(prisma, redis, a.id)) !== null && (await rebuildSaleState(prisma, redis, a.id)) !== null;
+  if (!fresh) {
+    await writeRules(redis, a.id, rulesOf(a));
+    await ensureWorkerGroup(redis, a.id);
+    await publishChange(redis, a.id, "preheat");
+  }
+  const stock = Number(await redis.hget(activityKeys(a.id).meta, META.stock));
   return { ok: true, fresh, stock };
 }
 
@@ -62,22 +82,114 @@ export async function preheatIfDue(
   return isPreheatDue(a) ? preheatActivity(prisma, redis, a.id) : null;
 }
 
-async function rebuildCounters(prisma: PrismaClient, redis: Redis, a: Activity) {
-  const keys = activityKeys(a.id);
-  const [buyers, last, orders, lifecycle] = await Promise.all([
-    prisma.activityBuyer.findMany({ where: { activityId: a.id, units: { gt: 0 } } }),
-    prisma.order.aggregate({ where: { activityId: a.id }, _max: { sequence: true } }),
-    prisma.order.count({ where: { activityId: a.id } }),
-    rebuildLifecycleState(prisma, a.id, a.deductionMode, a.stock),
-  ]);
-  const pipe = redis.multi();
-  pipe.del(keys.users);
-  if (buyers.length) pipe.hset(keys.users, Object.fromEntries(buyers.map((b) => [b.userId, b.units])));
-  const seq = last._max.sequence ?? 0;
-  pipe.hset(keys.meta, { [META.seq]: seq, [META.served]: seq });
-  pipe.hsetnx(keys.stats, STATS.confirmed, orders);
-  // PAYMENT mode's quota, and what the order lifecycle has already moved (so it is not mirrored twice).
-  lifecycle(pipe);
-  if (a.stock <= 0) pipe.hsetnx(keys.meta, META.soldOutAt, Date.now());
-  await pipe.exec();
+const rulesOf = (a: Activity): MetaRules => ({
+  status: a.status,
+  startMs: a.startAt.getTime(),
+  endMs: a.endAt.getTime(),
+  limit: a.perUserLimit,
+  mode: a.deductionMode,
+  paused: a.paused,
+  price: a.salePrice,
+  paymentWindowSec: a.paymentWindowSec,
+  // The gate: is a pass required for the buy token, and how hard is the sale's challenge.
+  passRequired: a.humanCheck === "REQUIRED",
+  captchaDifficulty: a.captchaDifficulty,
+  refuseNonPayers: a.refuseNonPayers,
+});
+
+export interface Rebuild {
+  epoch: number;
+  reason: StaleReason | "FORCED";
+  /** Tickets Redis still held as queued, answered now from PostgreSQL. */
+  confirmed: number;
+  lost: number;
+}
+
+/**
+ * Rebuilds a sale's Redis state from PostgreSQL (docs/durability.md, "Generations"), under the sale's
+ * row lock so one process does it at a time and no worker batch commits meanwhile:
+ *  1. fence: drop the ready mark (META.epoch), so admission answers UNAVAILABLE from here on;
+ *  2. raise activities.redis_epoch: a worker still holding tickets of the old generation can no longer
+ *     write them (lib/orders/persist.ts), so the answers given in step 3 stay true;
+ *  3. answer every ticket Redis still holds as queued: its order (CONFIRMED), an order of its key
+ *     (CONFIRMED, units back), or neither (REJECTED LOST_IN_FAILOVER);
+ *  4. counters from PostgreSQL: stock, PAYMENT quota, units per user, idempotency keys, and the
+ *     sequence continuing after the highest either side has handed out;
+ *  5. the new generation written last: admission resumes.
+ * `onlyFrom`: rebuild only if Redis is still at that generation (a worker that saw a reused sequence
+ * number), else only if staleReason finds a reason. Null when nothing needed doing.
+ */
+export async function rebuildSaleState(
+  prisma: PrismaClient,
+  redis: Redis,
+  activityId: string,
+  opts: { onlyFrom?: number } = {},
+): Promise<Rebuild | null> {
+  const keys = activityKeys(activityId);
+  const done = await prisma.$transaction(
+    async (tx) => {
+      const [row] = await tx.$queryRaw<{ epoch: number }[]>`
+        SELECT redis_epoch AS epoch FROM activities WHERE id = ${activityId} FOR UPDATE`;
+      if (!row) return null;
+      let reason: Rebuild["reason"] | null;
+      if (opts.onlyFrom === undefined) reason = await staleReason(tx, redis, activityId);
+      else reason = Number(await redis.hget(keys.meta, META.epoch)) === opts.onlyFrom ? "FORCED" : null;
+      if (!reason) return null;
+
+      await redis.hdel(keys.meta, META.epoch); // 1
+      const epoch = row.epoch + 1; // 2 (updated_at untouched: this is no change of the sale itself)
+      await tx.$executeRaw`UPDATE activities SET redis_epoch = ${epoch} WHERE id = ${activityId}`;
+      const a = await tx.activity.findUniqueOrThrow({ where: { id: activityId } });
+
+      // 3
+      const entries = await readStream(redis, activityId);
+      const states = await readTickets(redis, activityId, entries.map((e) => e.ticketId));
+      const queued = entries.filter((e) => states.get(e.ticketId)?.state === TICKET_STATE.queued);
+      const known = await resolveExisting(tx, activityId, queued);
+      const answers: Outcome[] = queued.map(
+        (e) => known.get(e.ticketId) ?? { ticketId: e.ticketId, status: "REJECTED", code: "LOST_IN_FAILOVER" },
+      );
+      for (let i = 0; i < answers.length; i += 1000) await finalizeTickets(redis, activityId, answers.slice(i, i + 1000));
+
+      // 4
+      const [buyers, orders, lifecycle, redisSeq] = await Promise.all([
+        tx.activityBuyer.findMany({ where: { activityId, units: { gt: 0 } } }),
+        tx.order.findMany({
+          where: { activityId },
+          select: { userId: true, idempotencyKey: true, ticketId: true, sequence: true },
+        }),
+        rebuildLifecycleState(tx, activityId, a.deductionMode, a.stock),
+        redis.hget(keys.meta, META.seq),
+      ]);
+      const seq = orders.reduce((n, o) => Math.max(n, o.sequence), Number(redisSeq ?? 0));
+      const pipe = redis.multi();
+      pipe.hset(keys.meta, encodeRules(rulesOf(a)));
+      pipe.hset(keys.meta, { [META.stock]: a.stock, [META.seq]: seq, [META.served]: seq });
+      pipe.del(keys.users, keys.idem);
+      if (buyers.length) pipe.hset(keys.users, Object.fromEntries(buyers.map((b) => [b.userId, b.units])));
+      const idem = orders.filter((o) => o.idempotencyKey);
+      for (let i = 0; i < idem.length; i += 5000) {
+        pipe.hset(keys.idem, Object.fromEntries(idem.slice(i, i + 5000).map((o) => [`${o.userId}:${o.idempotencyKey}`, `${o.ticketId}|${o.sequence}`])));
+      }
+      pipe.hsetnx(keys.stats, STATS.confirmed, orders.length);
+      // PAYMENT mode's quota, and what the order lifecycle has already moved (so it is not mirrored twice).
+      lifecycle(pipe);
+      if (a.stock <= 0) pipe.hsetnx(keys.meta, META.soldOutAt, Date.now());
+      else pipe.hdel(keys.meta, META.soldOutAt);
+      await pipe.exec();
+      await ensureWorkerGroup(redis, activityId);
+      await redis.hset(keys.meta, META.epoch, epoch); // 5
+      const lost = answers.filter((x) => x.status === "REJECTED").length;
+      return { epoch, reason, confirmed: answers.length - lost, lost } satisfies Rebuild;
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
+  if (done) {
+    countRebuild(done.reason);
+    // Generation 1 is the first preheat; any later one means Redis lost or rewound the sale's state.
+    if (done.epoch === 1) log.info({ component: "preheat", activityId }, "sale preheated");
+    else log.warn({ component: "preheat", activityId, ...done }, "sale's Redis state rebuilt from PostgreSQL");
+    await publishChange(redis, activityId, "rebuild");
+  }
+  return done;
 }

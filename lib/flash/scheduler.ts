@@ -1,11 +1,10 @@
 import "server-only";
 import type { Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
-import { PREHEAT_LEAD_MS, preheatActivity } from "@/lib/flash/preheat";
+import { PREHEAT_LEAD_MS, preheatActivity, staleReason } from "@/lib/flash/preheat";
 import {
   ACTIVE_SET,
   expireActivity,
-  isPreheated,
   publishChange,
   readState,
   retireActivity,
@@ -42,7 +41,8 @@ export async function runSchedule(prisma: PrismaClient, redis: Redis, now = new 
       await writeRules(redis, a.id, { status });
       await publishChange(redis, a.id, "status");
     }
-    if (status !== "ENDED" && !(await isPreheated(redis, a.id))) {
+    // Not preheated yet, or Redis came back empty or rewound: rebuilt from PostgreSQL before admission resumes.
+    if (status !== "ENDED" && (await staleReason(prisma, redis, a.id))) {
       await preheatActivity(prisma, redis, a.id);
     }
     touched.push(a.id);

@@ -39,7 +39,27 @@ function build() {
     help: "Order-worker batches that failed (their entries stay pending and are retried)",
     registers,
   });
-  return { registry, admission, refusals, batchSize, batchErrors, refusalByCode: new Map<string, Counter.Internal>() };
+  const deadLetters = new Counter({
+    name: "worker_dead_letters_total",
+    help: "Stream entries an order worker gave up on after WORKER_DEAD_LETTER_AFTER attempts (ticket REJECTED FAILED)",
+    registers,
+  });
+  const rebuilds = new Counter({
+    name: "flash_redis_rebuilds_total",
+    help: "Rebuilds of a sale's Redis state from PostgreSQL, by reason (NOT_READY, EPOCH, BEHIND, FORCED, DRIFT)",
+    labelNames: ["reason"],
+    registers,
+  });
+  const drift = new Counter({
+    name: "flash_reconcile_drift_total",
+    help: "Differences reconciliation found between a sale's Redis state and PostgreSQL, by kind",
+    labelNames: ["kind"],
+    registers,
+  });
+  return {
+    registry, admission, refusals, batchSize, batchErrors, deadLetters, rebuilds, drift,
+    refusalByCode: new Map<string, Counter.Internal>(),
+  };
 }
 
 const g = globalThis as unknown as { flashMetrics?: ReturnType<typeof build> };
@@ -63,6 +83,18 @@ export function observeBatch(size: number): void {
 
 export function countBatchError(): void {
   m.batchErrors.inc();
+}
+
+export function countDeadLetter(): void {
+  m.deadLetters.inc();
+}
+
+export function countRebuild(reason: string): void {
+  m.rebuilds.labels(reason).inc();
+}
+
+export function countDrift(kind: string, n = 1): void {
+  m.drift.labels(kind).inc(n);
 }
 
 /**

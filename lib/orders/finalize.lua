@@ -4,7 +4,9 @@
 -- mode: stock, or the PAYMENT-mode quota) and to the user's allowance.
 -- Names (M_*, T_*, S_*, ST_*, counter_for) come from the header in lib/flash/store/layout.ts.
 -- KEYS[1] meta, KEYS[2] users, KEYS[3] stats, KEYS[4..] ticket hashes
--- ARGV: per ticket 3 values: outcome (ST_CONFIRMED | ST_REJECTED), detail (orderId or code), payBy ms or ""
+-- FINAL_DUPLICATE: a retry whose idempotency key already has an order in PostgreSQL (Redis had lost
+-- the key): the ticket answers CONFIRMED with that order, and returns its own units like a refusal.
+-- ARGV: per ticket 3 values: outcome (ST_CONFIRMED | FINAL_DUPLICATE | ST_REJECTED), detail (orderId or code), payBy ms or ""
 -- Returns the number of tickets that changed state.
 local meta, users, stats = KEYS[1], KEYS[2], KEYS[3]
 local counter = counter_for(redis.call('HGET', meta, M_MODE))
@@ -20,9 +22,14 @@ for i = 4, #KEYS do
       redis.call('HINCRBY', stats, S_CONFIRMED, 1)
       redis.call('HINCRBY', stats, S_CONFIRMED_UNITS, tonumber(t[3]))
     else
-      redis.call('HSET', KEYS[i], T_STATE, ST_REJECTED, T_CODE, detail)
-      redis.call('HINCRBY', stats, S_REJECTED, 1)
-      redis.call('HINCRBY', stats, S_REJECTED_UNITS, tonumber(t[3]))
+      if outcome == FINAL_DUPLICATE then
+        redis.call('HSET', KEYS[i], T_STATE, ST_CONFIRMED, T_ORDER, detail, T_PAY_BY, payBy)
+        redis.call('HINCRBY', stats, S_CONFIRMED, 1)
+      else
+        redis.call('HSET', KEYS[i], T_STATE, ST_REJECTED, T_CODE, detail)
+        redis.call('HINCRBY', stats, S_REJECTED, 1)
+        redis.call('HINCRBY', stats, S_REJECTED_UNITS, tonumber(t[3]))
+      end
       redis.call('HINCRBY', meta, counter, tonumber(t[3]))
       redis.call('HINCRBY', users, t[2], -tonumber(t[3]))
       redis.call('HDEL', meta, M_SOLD_OUT_AT)

@@ -64,7 +64,7 @@ export function paymentQuota(units: number, sold = 0): number {
  * preheat's MULTI (nothing may be awaited while a MULTI is being built).
  */
 export async function rebuildLifecycleState(
-  prisma: PrismaClient,
+  prisma: Pick<PrismaClient, "order">,
   activityId: string,
   mode: DeductionMode,
   stock: number,

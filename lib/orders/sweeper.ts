@@ -8,6 +8,7 @@ import { mirrorOwedStock } from "@/lib/orders/stock-mirror";
 import { publishFlags, rebuildFlags } from "@/lib/orders/non-payers";
 import { paymentProvider } from "@/lib/payments";
 import { reconcile } from "@/lib/payments/reconcile";
+import { reconcileSaleStates } from "@/lib/flash/reconcile";
 import { settleOwedRefunds } from "@/lib/payments/refunds";
 import type { PaymentProvider } from "@/lib/payments/types";
 
@@ -61,11 +62,12 @@ export async function sweepOnce(
   return { expired, mirrored, refunded };
 }
 
-/** The sweeper (every second) and the scheduled reconciliation, as one worker runs them. */
+/** The sweeper (every second) and the scheduled reconciliations (payments, sale state), as one worker runs them. */
 export function startSweeper(prisma: PrismaClient, redis: Redis, everyMs = 1_000): { stop(): void } {
   const sweepLog = log.child({ component: "sweeper" });
   let busy = false;
   let lastReconcile = Date.now();
+  let lastStateReconcile = Date.now();
   void rebuildFlags(prisma, redis).catch((e: unknown) =>
     sweepLog.error({ err: errorText(e) }, "non-payer flags not rebuilt"),
   );
@@ -80,6 +82,12 @@ export function startSweeper(prisma: PrismaClient, redis: Redis, everyMs = 1_000
         lastReconcile = Date.now();
         const run = await reconcile(paymentProvider(), { since: new Date(Date.now() - 2 * every) });
         sweepLog.info({ repaired: run.repaired, issues: run.issues.length }, "reconciled");
+      }
+      const stateEvery = env().STATE_RECONCILE_EVERY_SEC * 1000;
+      if (stateEvery > 0 && Date.now() - lastStateReconcile >= stateEvery) {
+        lastStateReconcile = Date.now();
+        const run = await reconcileSaleStates(prisma, redis, { ttlSec: env().FLASH_KEYS_TTL_SEC });
+        sweepLog.debug({ checked: run.checked, drift: run.drift.length }, "sale states reconciled");
       }
     })()
       .catch((e: unknown) => sweepLog.error({ err: errorText(e) }, "sweep failed; retried next second"))

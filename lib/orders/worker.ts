@@ -1,10 +1,20 @@
 import "server-only";
 import type { Redis } from "ioredis";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
-import { ACTIVE_SET, WORKER_GROUP, activityKeys, decodeEntry, finalizeTickets } from "@/lib/flash/store";
+import {
+  ACTIVE_SET,
+  WORKER_GROUP,
+  activityKeys,
+  decodeEntry,
+  finalizeTickets,
+  readDeliveries,
+  recordDeadLetter,
+  type StreamEntry,
+} from "@/lib/flash/store";
+import { rebuildSaleState } from "@/lib/flash/preheat";
 import { errorText, log } from "@/lib/log";
-import { persistBatch, type ActivityTerms } from "@/lib/orders/persist";
-import { countBatchError, observeBatch } from "@/lib/ops/metrics";
+import { persistBatch, type ActivityTerms, type BatchResult } from "@/lib/orders/persist";
+import { countBatchError, countDeadLetter, observeBatch } from "@/lib/ops/metrics";
 
 export interface WorkerOptions {
   prisma: PrismaClient;
@@ -16,6 +26,8 @@ export interface WorkerOptions {
   batchSize: number;
   /** Entries pending this long on another consumer are taken over (XAUTOCLAIM). */
   claimIdleMs?: number;
+  /** An entry that fails alone this many deliveries while PostgreSQL answers goes to the dead letters. */
+  deadLetterAfter?: number;
 }
 
 type RawEntry = [id: string, fields: string[] | null];
@@ -33,10 +45,12 @@ export class OrderWorker {
   private terms = new Map<string, { terms: ActivityTerms; at: number }>();
   private persisted = 0;
   private readonly claimIdleMs: number;
+  private readonly deadLetterAfter: number;
   private readonly log: typeof log;
 
   constructor(private o: WorkerOptions) {
     this.claimIdleMs = o.claimIdleMs ?? 15_000;
+    this.deadLetterAfter = o.deadLetterAfter ?? 5;
     this.log = log.child({ component: "worker", consumer: o.consumer });
   }
 
@@ -50,8 +64,17 @@ export class OrderWorker {
   }
 
   async run(): Promise<void> {
-    // Own pending entries first (a restart under the same name), then new ones.
-    for (const id of await this.activeActivities(true)) await this.drainOwnPending(id);
+    // Own pending entries first (a restart under the same name), then new ones. Guarded: whatever
+    // they hit (Redis or PostgreSQL away, a bad entry), the loop below retries; a restart never crashes.
+    try {
+      for (const id of await this.activeActivities(true)) {
+        await this.drainOwnPending(id).catch((e: unknown) =>
+          this.log.error({ activityId: id, err: errorText(e) }, "start-up recovery of own pending entries failed; retried by the loop"),
+        );
+      }
+    } catch (e) {
+      this.log.error({ err: errorText(e) }, "start-up recovery could not list the active sales; retried by the loop");
+    }
     while (!this.stopping) {
       try {
         await this.step();
@@ -157,13 +180,67 @@ export class OrderWorker {
     const key = activityKeys(activityId).stream;
     // An entry deleted from the stream comes back without fields: nothing to write, only to acknowledge.
     const batch = raw.flatMap(([id, fields]) => (fields?.length ? [decodeEntry(id, fields)] : []));
+    let failed: unknown = null;
+    const keep = new Set<string>();
     if (batch.length) {
       observeBatch(batch.length);
-      const outcomes = await persistBatch(this.o.prisma, await this.termsOf(activityId), batch);
-      await finalizeTickets(this.o.redis, activityId, outcomes);
-      this.persisted += outcomes.filter((x) => x.status === "CONFIRMED").length;
+      const terms = await this.termsOf(activityId);
+      let result: BatchResult;
+      try {
+        result = await persistBatch(this.o.prisma, terms, batch);
+      } catch (e) {
+        // One entry must not wedge the others: write them one by one; a failing one stays pending
+        // (retried), or goes to the dead letters once it has failed often enough while PostgreSQL answers.
+        result = { outcomes: [], rewoundAt: null };
+        for (const entry of batch) {
+          let one: BatchResult | null;
+          try {
+            if (batch.length === 1) throw e;
+            one = await persistBatch(this.o.prisma, terms, [entry]);
+          } catch (err) {
+            failed = err;
+            one = (await this.deadLetter(activityId, entry, err))
+              ? { outcomes: [{ ticketId: entry.ticketId, status: "REJECTED", code: "FAILED" }], rewoundAt: null }
+              : null;
+          }
+          if (!one) keep.add(entry.entryId);
+          result.outcomes.push(...(one?.outcomes ?? []));
+          result.rewoundAt ??= one?.rewoundAt ?? null;
+        }
+      }
+      await finalizeTickets(this.o.redis, activityId, result.outcomes);
+      this.persisted += result.outcomes.filter((x) => x.status === "CONFIRMED").length;
+      if (result.rewoundAt !== null) {
+        // Redis handed out a sequence number PostgreSQL holds: it lost writes. Fence and rebuild now.
+        this.log.error({ activityId, epoch: result.rewoundAt }, "Redis reused a sequence number: rebuilding the sale from PostgreSQL");
+        await rebuildSaleState(this.o.prisma, this.o.redis, activityId, { onlyFrom: result.rewoundAt });
+      }
     }
-    await this.o.redis.xack(key, WORKER_GROUP, ...raw.map(([id]) => id));
+    const done = raw.map(([id]) => id).filter((id) => !keep.has(id));
+    if (done.length) await this.o.redis.xack(key, WORKER_GROUP, ...done);
+    if (failed && keep.size) throw failed;
+  }
+
+  /**
+   * A poison entry: it failed alone `deadLetterAfter` deliveries while PostgreSQL answers (an outage
+   * is no reason to give up). Recorded in the dead letters (dashboard, metric); its ticket is then
+   * answered REJECTED FAILED, which returns its unit. False: not yet, it stays pending.
+   */
+  private async deadLetter(activityId: string, entry: StreamEntry, err: unknown): Promise<boolean> {
+    const attempts = await readDeliveries(this.o.redis, activityId, entry.entryId).catch(() => 0);
+    if (attempts < this.deadLetterAfter) return false;
+    try {
+      await this.o.prisma.$queryRaw`SELECT 1`;
+    } catch {
+      return false;
+    }
+    await recordDeadLetter(this.o.redis, {
+      activityId, entryId: entry.entryId, ticketId: entry.ticketId, userId: entry.userId,
+      attempts, error: errorText(err), at: Date.now(),
+    });
+    countDeadLetter();
+    this.log.error({ activityId, entryId: entry.entryId, attempts, err: errorText(err) }, "entry moved to the dead letters");
+    return true;
   }
 
   private async termsOf(activityId: string): Promise<ActivityTerms> {

@@ -1,4 +1,5 @@
 import "server-only";
+import { STATE_RECONCILER } from "@/lib/flash/reconcile";
 import { db } from "@/lib/db";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { recordDeclined, recordRefunded } from "@/lib/orders/lifecycle";
@@ -94,5 +95,5 @@ export async function reconcile(provider: PaymentProvider, opts: { since: Date }
 }
 
 export async function latestReconciliation() {
-  return db().reconciliationRun.findFirst({ orderBy: { startedAt: "desc" } });
+  return db().reconciliationRun.findFirst({ where: { provider: { not: STATE_RECONCILER } }, orderBy: { startedAt: "desc" } });
 }

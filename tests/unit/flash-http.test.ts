@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { httpStatus } from "@/lib/flash/codes";
 import { matchFlashRoute, readForm, readJson, type RequestBody } from "@/lib/flash/http";
-import { parseTicketId } from "@/lib/flash/store";
+import { newTicketId, parseTicketId } from "@/lib/flash/store";
 import { aheadOf } from "@/lib/flash/wire";
 import { buyFormRequest, buyRequest, buySchema } from "@/lib/flash/schemas";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
@@ -116,8 +116,11 @@ describe("queue position", () => {
     expect(aheadOf(10, 9)).toBe(0);
     expect(aheadOf(10, 50)).toBe(0);
   });
-  it("ticket ids carry their activity and an unguessable part", () => {
-    expect(parseTicketId("cabcdefgh12345.AAAAAAAAAAAAAAAAAAAAAA")).toEqual({ activityId: "cabcdefgh12345" });
+  it("ticket ids carry their activity, the Redis generation that admitted them and an unguessable part", () => {
+    expect(parseTicketId("cabcdefgh12345.AAAAAAAAAAAAAAAAAAAAAA")).toEqual({ activityId: "cabcdefgh12345", epoch: 0 });
+    const id = newTicketId("cabcdefgh12345", 70_000);
+    expect(parseTicketId(id)).toEqual({ activityId: "cabcdefgh12345", epoch: 70_000 });
+    expect(newTicketId("cabcdefgh12345", 3)).not.toBe(newTicketId("cabcdefgh12345", 3));
     expect(parseTicketId("cabcdefgh12345.short")).toBeNull();
     expect(parseTicketId("../etc")).toBeNull();
   });

@@ -36,13 +36,15 @@ describe("meta, entries", () => {
     const shown = { status: "LIVE", startMs: 1000, endMs: 2000, limit: 2, mode: "PAYMENT", paused: true } as const;
     const encoded = encodeRules({ ...shown, price: 990, paymentWindowSec: 600 });
     const h = Object.fromEntries(Object.entries(encoded).map(([k, v]) => [k, String(v)]));
-    const s = decodeMeta("a1", { ...h, [META.stock]: "5", [META.quota]: "0" })!;
-    expect(s).toMatchObject({ ...shown, stock: 5, quota: 0, left: 0, preheated: true });
+    const s = decodeMeta("a1", { ...h, [META.stock]: "5", [META.quota]: "0", [META.epoch]: "3" })!;
+    expect(s).toMatchObject({ ...shown, stock: 5, quota: 0, left: 0, preheated: true, epoch: 3 });
     expect(isSoldOut(s)).toBe(true);
-    expect(isSoldOut(decodeMeta("a1", { ...h, [META.mode]: "ORDER", [META.stock]: "5", [META.quota]: "0" })!)).toBe(
-      false,
-    );
+    expect(
+      isSoldOut(decodeMeta("a1", { ...h, [META.mode]: "ORDER", [META.stock]: "5", [META.quota]: "0", [META.epoch]: "1" })!),
+    ).toBe(false);
     expect(decodeMeta("a1", {})).toBeNull();
+    // Not marked ready by a rebuild from PostgreSQL (preheat half-way, rebuild under way): no state.
+    expect(decodeMeta("a1", { ...h, [META.stock]: "5" })).toBeNull();
   });
 
   it("decode a stream entry by field name, not position", () => {
@@ -52,6 +54,9 @@ describe("meta, entries", () => {
       userId: "u1",
       quantity: 2,
       sequence: 7,
+      idempotencyKey: null,
     });
+    // The idempotency key travels with the ticket into PostgreSQL (durable idempotency).
+    expect(decodeEntry("1-0", [ENTRY.ticket, "a.b", ENTRY.idem, "k-123456"]).idempotencyKey).toBe("k-123456");
   });
 });

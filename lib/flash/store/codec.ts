@@ -37,6 +37,8 @@ export interface ActivityState {
   soldOutAt: number | null;
   /** The stock field is there: preheat finished writing (mirror.lua and restock.lua check the same). */
   preheated: boolean;
+  /** The generation of this Redis state (META.epoch), marked by the rebuild from PostgreSQL that made it. */
+  epoch: number;
   /** The gate: buy tokens only for holders of a pass (the sale's human check solved). */
   passRequired: boolean;
   /** The sale's ALTCHA difficulty; 0 when not set. */
@@ -46,12 +48,13 @@ export interface ActivityState {
 }
 
 /**
- * null: no activity in Redis (never preheated, or forgotten), or a preheat that has written the
- * rules but not yet the stock — read as "sold out" it made a fresh sale look gone for a moment.
+ * null: no activity in Redis (never preheated, forgotten, or lost), or a state no rebuild from
+ * PostgreSQL has marked ready (META.epoch): a preheat half-way (read as "sold out" it made a fresh
+ * sale look gone for a moment) or a rebuild under way. Admission refuses those too (admission.lua).
  */
 export function decodeMeta(id: string, h: Record<string, string>): ActivityState | null {
   const status = h[META.status];
-  if (!status || h[META.stock] === undefined) return null;
+  if (!status || h[META.stock] === undefined || h[META.epoch] === undefined) return null;
   const mode = (h[META.mode] as DeductionMode | undefined) ?? "ORDER";
   return {
     id,
@@ -68,6 +71,7 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     served: num(h[META.served]),
     soldOutAt: h[META.soldOutAt] ? Number(h[META.soldOutAt]) : null,
     preheated: h[META.stock] !== undefined,
+    epoch: num(h[META.epoch]),
     passRequired: h[META.pass] === FLAG_ON,
     captchaCost: num(h[META.pow]),
     refuseNonPayers: h[META.nonPayers] === FLAG_ON,
@@ -161,6 +165,8 @@ export interface StreamEntry {
   userId: string;
   quantity: number;
   sequence: number;
+  /** The buyer's idempotency key; null on entries written before keys travelled with the ticket. */
+  idempotencyKey: string | null;
 }
 
 /** A stream entry from its flat [field, value, …] list (XREADGROUP, XAUTOCLAIM, XRANGE). */
@@ -169,6 +175,7 @@ export function decodeEntry(entryId: string, fields: string[]): StreamEntry {
   let userId = "";
   let quantity = 0;
   let sequence = 0;
+  let idempotencyKey: string | null = null;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const v = fields[i + 1]!;
     switch (fields[i]) {
@@ -184,9 +191,12 @@ export function decodeEntry(entryId: string, fields: string[]): StreamEntry {
       case ENTRY.seq:
         sequence = Number(v);
         break;
+      case ENTRY.idem:
+        idempotencyKey = v;
+        break;
     }
   }
-  return { entryId, ticketId, userId, quantity, sequence };
+  return { entryId, ticketId, userId, quantity, sequence, idempotencyKey };
 }
 
 /** The dashboard's counters in {act:ID}:stats. */
@@ -255,6 +265,29 @@ export function decodeChange(message: string): ChangeEvent | null {
     return typeof e.activityId === "string" && typeof e.event === "string"
       ? { activityId: e.activityId, event: e.event }
       : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A stream entry the workers gave up on (DEAD_LETTERS). */
+export interface DeadLetter {
+  activityId: string;
+  entryId: string;
+  ticketId: string;
+  userId: string;
+  attempts: number;
+  error: string;
+  at: number;
+}
+
+export const encodeDeadLetter = (d: DeadLetter) => JSON.stringify(d);
+
+/** null: unreadable (skipped by the dashboard). */
+export function decodeDeadLetter(raw: string): DeadLetter | null {
+  try {
+    const d = JSON.parse(raw) as Partial<DeadLetter>;
+    return typeof d.activityId === "string" && typeof d.entryId === "string" && typeof d.at === "number" ? (d as DeadLetter) : null;
   } catch {
     return null;
   }

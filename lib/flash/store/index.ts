@@ -1,17 +1,20 @@
 import "server-only";
 import type { ChainableCommander, Redis } from "ioredis";
 import {
+  decodeDeadLetter,
   decodeEntry,
   decodeMeta,
   decodeStats,
   decodeTicket,
   encodeChange,
+  encodeDeadLetter,
   encodeLatency,
   encodeRules,
   refusedField,
   TICKET_FIELDS,
   type ActivityState,
   type Counters,
+  type DeadLetter,
   type LatencyReport,
   type MetaRules,
   type StreamEntry,
@@ -19,7 +22,10 @@ import {
 } from "@/lib/flash/store/codec";
 import {
   ACTIVE_SET,
+  DEAD_LETTER_COUNT,
+  DEAD_LETTERS,
   EVENTS_CHANNEL,
+  FINAL_DUPLICATE,
   LATENCY_KEY,
   META,
   RESTOCK_VOID,
@@ -219,9 +225,9 @@ export async function voidRestock(redis: Redis, activityId: string, opId: string
   return (await redis.hsetnx(activityKeys(activityId).restocks, opId, RESTOCK_VOID)) === 1;
 }
 
-/** A worker's answer for one ticket. */
+/** A worker's answer for one ticket; DUPLICATE: CONFIRMED with an earlier order of the same idempotency key. */
 export type FinalAnswer =
-  | { ticketId: string; status: typeof TICKET_STATE.confirmed; orderId: string; payBy: Date | null }
+  | { ticketId: string; status: typeof TICKET_STATE.confirmed | typeof FINAL_DUPLICATE; orderId: string; payBy: Date | null }
   | { ticketId: string; status: typeof TICKET_STATE.rejected; code: string };
 
 /** Records final answers (lib/orders/finalize.lua); idempotent. Returns how many tickets changed. */
@@ -229,9 +235,9 @@ export function finalizeTickets(redis: Redis, activityId: string, answers: Final
   const keys = activityKeys(activityId);
   const ticketKeys = answers.map((x) => keys.ticket(x.ticketId));
   const argv = answers.flatMap((x) =>
-    x.status === TICKET_STATE.confirmed
-      ? [x.status, x.orderId, x.payBy ? String(x.payBy.getTime()) : ""]
-      : [x.status, x.code, ""],
+    x.status === TICKET_STATE.rejected
+      ? [x.status, x.code, ""]
+      : [x.status, x.orderId, x.payBy ? String(x.payBy.getTime()) : ""],
   );
   return withScripts(redis).flashFinalize(
     3 + ticketKeys.length,
@@ -280,4 +286,28 @@ export async function mirrorLifecycle(redis: Redis, activityId: string, targets:
   const [changed] = await withScripts(redis).orderStockMirror(keys.meta, keys.lifecycle, ...args);
   if (changed > 0) await publishChange(redis, activityId, "stock");
   return changed;
+}
+
+/** Times an entry was delivered to a consumer of the workers' group (XPENDING); 0 if not pending. */
+export async function readDeliveries(redis: Redis, activityId: string, entryId: string): Promise<number> {
+  const rows = (await redis.xpending(activityKeys(activityId).stream, WORKER_GROUP, entryId, entryId, 1)) as [string, string, number, number][];
+  return Number(rows[0]?.[3] ?? 0);
+}
+
+/** Keeps the latest this many dead letters; DEAD_LETTER_COUNT counts them all. */
+const DEAD_LETTERS_KEPT = 100;
+
+export async function recordDeadLetter(redis: Redis, letter: DeadLetter): Promise<void> {
+  await redis
+    .multi()
+    .lpush(DEAD_LETTERS, encodeDeadLetter(letter))
+    .ltrim(DEAD_LETTERS, 0, DEAD_LETTERS_KEPT - 1)
+    .incr(DEAD_LETTER_COUNT)
+    .exec();
+}
+
+/** Every dead letter ever recorded (count) and the latest ones, newest first. */
+export async function readDeadLetters(redis: Redis, latest = 5): Promise<{ count: number; latest: DeadLetter[] }> {
+  const [count, raw] = await Promise.all([redis.get(DEAD_LETTER_COUNT), redis.lrange(DEAD_LETTERS, 0, latest - 1)]);
+  return { count: Number(count ?? 0), latest: raw.flatMap((r) => decodeDeadLetter(r) ?? []) };
 }

@@ -23,6 +23,8 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
  *   rl:<limit>:<key>   the gate's rate-limit counters (rate-limiter-flexible's own encoding)
  *   flash:nonpayers    set   user ids flagged as non-payers (mirrored from users.non_payer_since)
+ *   flash:deadletters  list  JSON of stream entries the workers gave up on, newest first (capped)
+ *   flash:deadletters:n       counter of every dead letter ever recorded
  */
 
 export const activityKeys = (activityId: string) => {
@@ -50,6 +52,10 @@ export const LATENCY_KEY = "flash:latency";
 export const RATE_LIMIT_PREFIX = "rl";
 /** Shoppers flagged as non-payers; admission refuses them where the sale's NON_PAYERS flag is on. */
 export const NON_PAYERS_KEY = "flash:nonpayers";
+/** Stream entries the workers gave up on after WORKER_DEAD_LETTER_AFTER attempts, newest first. */
+export const DEAD_LETTERS = "flash:deadletters";
+/** How many dead letters were ever recorded (the list above keeps only the latest). */
+export const DEAD_LETTER_COUNT = "flash:deadletters:n";
 /** Consumer group of the order workers on every activity stream. */
 export const WORKER_GROUP = "persist";
 
@@ -71,6 +77,9 @@ export const META = {
   pass: "pass", // FLAG_ON: buy tokens only for holders of a gate pass (the sale's human check)
   pow: "pow", // the sale's ALTCHA difficulty (largest counter a browser may have to try)
   nonPayers: "nonpay", // FLAG_ON: flagged non-payers are refused (activities.refuse_non_payers)
+  // The generation of this Redis state (activities.redis_epoch), written LAST by a rebuild from
+  // PostgreSQL: its presence is the "ready" mark admission requires (lib/flash/preheat.ts).
+  epoch: "epoch",
 } as const;
 
 /** Fields of a ticket hash {act:ID}:t:TICKET. */
@@ -85,7 +94,7 @@ export const TICKET = {
 } as const;
 
 /** Fields of an entry of {act:ID}:stream. */
-export const ENTRY = { ticket: "t", user: "u", qty: "q", seq: "s" } as const;
+export const ENTRY = { ticket: "t", user: "u", qty: "q", seq: "s", idem: "k" } as const;
 
 /** Fields of {act:ID}:stats; `refused` is a prefix: one field per refusal code. */
 export const STATS = {
@@ -100,6 +109,11 @@ export const STATS = {
 
 export const TICKET_STATE = { queued: "QUEUED", confirmed: "CONFIRMED", rejected: "REJECTED" } as const;
 export type TicketState = (typeof TICKET_STATE)[keyof typeof TICKET_STATE];
+/**
+ * A worker's outcome (lib/orders/finalize.lua) for a retry whose idempotency key already has an order
+ * in PostgreSQL: the ticket answers CONFIRMED with that order, and its own units go back.
+ */
+export const FINAL_DUPLICATE = "DUPLICATE";
 
 /** Values of boolean meta fields. */
 export const FLAG_ON = "1";
@@ -138,15 +152,18 @@ export function holdingStatuses(mode: DeductionMode): OrderStatus[] {
   return spendsQuota(mode) ? ["PAID"] : ["PENDING_PAYMENT", "PAID"];
 }
 
-// A ticket id carries its activity id so the ticket's key (and slot) can be found from the id alone;
-// the random part (128 bits) makes it unguessable.
-export function newTicketId(activityId: string): string {
-  return `${activityId}.${randomBytes(16).toString("base64url")}`;
+// A ticket id carries its activity id so the ticket's key (and slot) can be found from the id alone,
+// and the Redis generation (META.epoch) that admitted it in its first 4 bytes, so a ticket Redis has
+// lost can be told from one never issued (FlashCore.ticket); the other 96 bits are random.
+export function newTicketId(activityId: string, epoch: number): string {
+  const bytes = randomBytes(16);
+  bytes.writeUInt32BE(epoch >>> 0, 0);
+  return `${activityId}.${bytes.toString("base64url")}`;
 }
 
-export function parseTicketId(ticketId: string): { activityId: string } | null {
+export function parseTicketId(ticketId: string): { activityId: string; epoch: number } | null {
   const m = /^([a-z0-9]{8,40})\.([A-Za-z0-9_-]{22})$/.exec(ticketId);
-  return m ? { activityId: m[1]! } : null;
+  return m ? { activityId: m[1]!, epoch: Buffer.from(m[2]!, "base64url").readUInt32BE(0) } : null;
 }
 
 const upperSnake = (name: string) =>
@@ -160,7 +177,7 @@ const luaLocals = (prefix: string, names: Record<string, string>) =>
 /**
  * The Lua names, generated from the constants above: M_* meta fields, T_* ticket fields, E_* stream
  * entry fields, S_* stats fields (S_REFUSED is the prefix), ST_* ticket states, FLAG_ON/FLAG_OFF,
- * RESTOCK_VOID, QUOTA_MODE and counter_for(mode). One line, so a script's error line numbers are off by exactly one.
+ * RESTOCK_VOID, QUOTA_MODE, FINAL_DUPLICATE and counter_for(mode). One line, so a script's error line numbers are off by exactly one.
  */
 export const LUA_HEADER = [
   ...luaLocals("M_", META),
@@ -168,6 +185,6 @@ export const LUA_HEADER = [
   ...luaLocals("E_", ENTRY),
   ...luaLocals("S_", STATS),
   ...luaLocals("ST_", TICKET_STATE),
-  `local FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE = ${[FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE].map((v) => JSON.stringify(v)).join(", ")}`,
+  `local FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE, FINAL_DUPLICATE = ${[FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE, FINAL_DUPLICATE].map((v) => JSON.stringify(v)).join(", ")}`,
   "local function counter_for(mode) if mode == QUOTA_MODE then return M_QUOTA end return M_STOCK end",
 ].join(" ");

@@ -35,6 +35,7 @@ declare module "ioredis" {
       idempotencyKey: string,
       nowMs: number,
       ticketId: string,
+      epoch: number,
     ): Result<[string, string, number, number?], Context>;
     flashFinalize(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
     adminRestock(

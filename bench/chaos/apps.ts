@@ -27,7 +27,8 @@ export class ChaosApps {
     const env = name === "web" ? this.env : { ...this.env, WORKER_NAME: name };
     const child = startProcess(name, ...nodeArgs(entry), env);
     this.procs.set(name, child);
-    if (name === "web") await waitForHttp(`${this.baseUrl}/api/time`, 120_000, child);
+    // Generous: on a loaded shared machine a Next.js start has taken over two minutes.
+    if (name === "web") await waitForHttp(`${this.baseUrl}/api/time`, 300_000, child);
   }
 
   alive(name: string) {

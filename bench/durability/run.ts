@@ -9,7 +9,7 @@
 // workers persisting alongside; (2) Redis alone: the admission script on a scratch activity from 50
 // concurrent callers on one auto-pipelined connection (plus WAIT in replica mode), 3 s.
 // One Redis serves every mode (CONFIG SET appendfsync, REPLICAOF on the replica), so only the mode changes.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -92,7 +92,8 @@ try {
   Object.assign(process.env, { DATABASE_URL: env.DATABASE_URL, REDIS_URL: env.REDIS_URL, NEXTAUTH_SECRET: env.NEXTAUTH_SECRET, FLASH_TOKEN_SECRET: env.FLASH_TOKEN_SECRET });
   await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
   await run(...tsxArgs("scripts/seed.ts", ["--shoppers", String(shoppers), "--quiet"]), env);
-  await ensureBuild({ distDir, reuseBuild: false }, env);
+  // Only Next.js pages come from the build; admission runs lib/ directly (scripts/server.ts).
+  await ensureBuild({ distDir, reuseBuild: existsSync(path.join(ROOT, distDir, "BUILD_ID")) }, env);
   const crowd = await mintSessions(await loadShoppers(shoppers), env.NEXTAUTH_SECRET!);
 
   const setMode = async (mode: Mode) => {

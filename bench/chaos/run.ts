@@ -32,6 +32,8 @@ const { values } = parseArgs({
     out: { type: "string" },
     port: { type: "string", default: process.env.TEST_PORT ?? "3203" },
     "dist-dir": { type: "string", default: ".data/chaos/next" },
+    /** Write the table into the chaos:begin/chaos:end blocks of README.md and docs/chaos.md. */
+    report: { type: "boolean", default: false },
   },
 });
 const ci = values.ci;
@@ -111,6 +113,7 @@ if (!process.env.CHAOS_PART) {
     for (const c of r.failed) console.log(`    ${c.invariant} ${c.name}: ${c.detail}`);
   }
   console.log(`\nresults: ${path.relative(ROOT, outFile)}`);
+  if (values.report) writeBlocks(result, path.relative(ROOT, outFile));
 }
 const bad = runs.filter((r) => r.violations > 0 || r.notFinal > 0 || r.error).length;
 if (bad) console.error(`[chaos] ${bad} of ${runs.length} scenario runs FAILED`);
@@ -279,6 +282,17 @@ async function waitForNoLiveOrders(activityId: string, timeoutMs: number) {
     const n = await db().order.count({ where: { activityId, status: { in: ["PENDING_PAYMENT", "PAID"] } } });
     if (n === 0) return;
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Replaces the chaos:begin … chaos:end block of the README and docs/chaos.md with this run's table. */
+function writeBlocks(r: ChaosResult, file: string) {
+  const when = `${r.startedAt.slice(0, 16).replace("T", " ")} UTC, ${r.machine.cpus} cores (${r.machine.model.trim()}), ${r.options.shoppers} shoppers per scenario`;
+  const block = `<!-- chaos:begin (npm run chaos -- --report writes this block) -->\n${renderTable(r)}\n\nCells: violations of I1–I4 and the suite's checks / 202s without a final state / 202s the crowd saw / seconds (fault, restarts, drain and checks included). Run of ${when}; the full results, every check with its figures, are in \`${file}\` (not committed: bench/results/*.json is ignored).\n<!-- chaos:end -->`;
+  for (const f of ["README.md", "docs/chaos.md"].map((x) => path.join(ROOT, x))) {
+    const text = readFileSync(f, "utf8");
+    const next = text.replace(/<!-- chaos:begin[\s\S]*?<!-- chaos:end -->/, block);
+    if (next !== text) writeFileSync(f, next);
   }
 }
 

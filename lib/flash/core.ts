@@ -191,8 +191,13 @@ export class FlashCore {
     if (!this.orderOf || !parsed) return null;
     const o = await this.orderOf(ticketId);
     if (!o) {
-      this.sales.delete(parsed.activityId);
-      const sale = await this.sale(parsed.activityId);
+      // Generations only grow: a cached one that already makes the ticket older is the answer; one
+      // that does not may be a rebuild behind, so PostgreSQL is asked again.
+      let sale = await this.sale(parsed.activityId);
+      if (sale && parsed.epoch >= sale.epoch) {
+        this.sales.delete(parsed.activityId);
+        sale = await this.sale(parsed.activityId);
+      }
       return sale && parsed.epoch < sale.epoch ? { status: TICKET_STATE.rejected, sequence: 0, code: "LOST_IN_FAILOVER" } : null;
     }
     if (o.userId !== userId) return null;

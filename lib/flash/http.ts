@@ -23,8 +23,12 @@ const NO_STORE = { "cache-control": "private, no-store" };
 // Shared and identical for every shopper: a CDN may serve it to all of them for a second.
 const SHARED_1S = { "cache-control": "public, max-age=1, s-maxage=1, stale-while-revalidate=1" };
 
+/** Seconds a client waits before retrying an UNAVAILABLE answer (a rebuild of the sale's Redis state takes about this long). */
+export const UNAVAILABLE_RETRY_S = 1;
+
 export function refusal(code: RefusalCode, extra: Record<string, unknown> = {}): HttpReply {
-  return { status: httpStatus(code), body: { code, ...extra }, headers: NO_STORE };
+  const headers = code === "UNAVAILABLE" ? { ...NO_STORE, "retry-after": String(UNAVAILABLE_RETRY_S) } : NO_STORE;
+  return { status: httpStatus(code), body: { code, ...extra }, headers };
 }
 
 /** A request body as both doors have it: node:http's IncomingMessage and the web Request are both byte streams. */

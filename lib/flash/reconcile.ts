@@ -38,12 +38,13 @@ const seenBefore = new Map<string, Signature>();
 export async function reconcileSaleStates(
   prisma: PrismaClient,
   redis: Redis,
-  opts: { ttlSec: number; now?: Date } = { ttlSec: 86_400 },
+  opts: { ttlSec: number; now?: Date; only?: string[] } = { ttlSec: 86_400 },
 ): Promise<StateRun> {
   const now = opts.now ?? new Date();
   const since = new Date(now.getTime() - opts.ttlSec * 1000);
   const sales = await prisma.activity.findMany({
     where: {
+      ...(opts.only ? { id: { in: opts.only } } : {}),
       OR: [
         { status: { in: ["SCHEDULED", "LIVE"] }, startAt: { lte: new Date(now.getTime() + PREHEAT_LEAD_MS) } },
         { status: { in: ["ENDED", "CANCELLED"] }, OR: [{ endAt: { gte: since } }, { updatedAt: { gte: since } }] },

@@ -184,10 +184,9 @@ export class OrderWorker {
     const keep = new Set<string>();
     if (batch.length) {
       observeBatch(batch.length);
-      const terms = await this.termsOf(activityId);
       let result: BatchResult;
       try {
-        result = await persistBatch(this.o.prisma, terms, batch);
+        result = await persistBatch(this.o.prisma, await this.termsOf(activityId), batch);
       } catch (e) {
         // One entry must not wedge the others: write them one by one; a failing one stays pending
         // (retried), or goes to the dead letters once it has failed often enough while PostgreSQL answers.
@@ -196,7 +195,7 @@ export class OrderWorker {
           let one: BatchResult | null;
           try {
             if (batch.length === 1) throw e;
-            one = await persistBatch(this.o.prisma, terms, [entry]);
+            one = await persistBatch(this.o.prisma, await this.termsOf(activityId), [entry]);
           } catch (err) {
             failed = err;
             one = (await this.deadLetter(activityId, entry, err))

@@ -42,6 +42,8 @@ const { values } = parseArgs({
     port: { type: "string", default: "3400" },
     "dist-dir": { type: "string", default: ".data/chaos/next" },
     out: { type: "string" },
+    /** Only the Redis-alone measurement (no web process, no crowd): minutes less on a loaded machine. */
+    "redis-only": { type: "boolean", default: false },
   },
   strict: false,
 });
@@ -91,10 +93,10 @@ try {
   };
   Object.assign(process.env, { DATABASE_URL: env.DATABASE_URL, REDIS_URL: env.REDIS_URL, NEXTAUTH_SECRET: env.NEXTAUTH_SECRET, FLASH_TOKEN_SECRET: env.FLASH_TOKEN_SECRET });
   await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
-  await run(...tsxArgs("scripts/seed.ts", ["--shoppers", String(shoppers), "--quiet"]), env);
+  if (!values["redis-only"]) await run(...tsxArgs("scripts/seed.ts", ["--shoppers", String(shoppers), "--quiet"]), env);
   // Only Next.js pages come from the build; admission runs lib/ directly (scripts/server.ts).
-  await ensureBuild({ distDir, reuseBuild: existsSync(path.join(ROOT, distDir, "BUILD_ID")) }, env);
-  const crowd = await mintSessions(await loadShoppers(shoppers), env.NEXTAUTH_SECRET!);
+  if (!values["redis-only"]) await ensureBuild({ distDir, reuseBuild: existsSync(path.join(ROOT, distDir, "BUILD_ID")) }, env);
+  const crowd = values["redis-only"] ? [] : await mintSessions(await loadShoppers(shoppers), env.NEXTAUTH_SECRET!);
 
   const setMode = async (mode: Mode) => {
     await admin.config("SET", "appendfsync", mode === "always" ? "always" : "everysec");
@@ -110,6 +112,12 @@ try {
       log(`── ${mode}, run ${r} of ${runs}`);
       await setMode(mode);
       const redisOnly = await redisAlone(admin, primary.url, mode === "replica");
+      if (values["redis-only"]) {
+        const none = { admitted: 0, admittedPerSec: 0, p50: 0, p99: 0, errors: 0, unavailable: 0 };
+        results.push({ mode, run: r, endToEnd: none, redisOnly });
+        log(`   Redis alone ${redisOnly.perSec}/s (p50 ${redisOnly.p50} ms, p99 ${redisOnly.p99} ms)`);
+        continue;
+      }
       apps = new ChaosApps({ ...env, REDIS_WAIT_REPLICAS: mode === "replica" ? "1" : "0" }, baseUrl, ["durability-worker-1", "durability-worker-2"]);
       await apps.startAll();
       const a = await createBenchActivity(`durability-${mode}`, { stock: shoppers, limit: 1, leadMs: 1500 });
@@ -159,10 +167,18 @@ const summary = modes.map((mode) => {
     p99: median(mine.map((x) => x.endToEnd.p99)),
     errors: mine.reduce((n, x) => n + x.endToEnd.errors, 0),
     redisPerSec: median(mine.map((x) => x.redisOnly.perSec)),
+    redisP50: median(mine.map((x) => x.redisOnly.p50)),
+    redisP99: median(mine.map((x) => x.redisOnly.p99)),
   };
 });
 const base = summary.find((s) => s.mode === "everysec") ?? summary[0]!;
-const table = [
+const table = values["redis-only"]
+  ? [
+      "| Mode | Redis alone (admission Lua/s, 50 callers) | vs everysec | p50 / p99 |",
+      "| --- | --- | --- | --- |",
+      ...summary.map((s) => `| ${s.mode} | ${s.redisPerSec} | ${round(s.redisPerSec / base.redisPerSec, 2)}× | ${s.redisP50} / ${s.redisP99} ms |`),
+    ].join("\n")
+  : [
   "| Mode | Admitted/s end to end | vs everysec | Admission p50 / p99 | Redis alone (Lua/s) | vs everysec | Redis ÷ end to end |",
   "| --- | --- | --- | --- | --- | --- | --- |",
   ...summary.map(

@@ -48,6 +48,9 @@ const log = (line: string) => console.log(`[bench] ${line}`);
 const README_FILES = [path.join(ROOT, "README.md"), path.join(ROOT, "bench", "README.md")];
 const started = Date.now();
 
+// `--durability everysec,always,replica`: the durability modes' cost side by side (bench/durability/run.ts), on its own.
+if (process.argv.some((a) => a === "--durability" || a.startsWith("--durability="))) await import("@/bench/durability/run");
+
 let o: BenchOptions;
 try {
   o = parseOptions(process.argv.slice(2), ROOT);

@@ -86,6 +86,11 @@ const settingsShape = {
     unsetIfEmpty,
     z.string().refine(isTimeZone, "must be an IANA time zone such as Asia/Shanghai").default("Asia/Shanghai"),
   ),
+  /**
+   * fsync policy of the private redis-server the launcher starts (not of a REDIS_URL server):
+   * `always` fsyncs every write before it answers, `everysec` once a second (an OS crash can lose the last second).
+   */
+  REDIS_APPENDFSYNC: z.preprocess(unsetIfEmpty, z.enum(["always", "everysec"]).default("everysec")),
   /** Set: use this server; unset: the launcher starts a local one (npm run dev / demo / test). */
   DATABASE_URL: z.preprocess(unsetIfEmpty, databaseUrl.optional()),
   REDIS_URL: z.preprocess(unsetIfEmpty, redisUrl.optional()),
@@ -136,6 +141,13 @@ const schema = z.object({
   NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters"),
   /** Derives the per-user buy tokens handed out once an activity is live. */
   FLASH_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters"),
+  /**
+   * Replicas that must hold an admission before its 202 (Redis WAIT on the admitting connection);
+   * 0: no WAIT, no extra round trip. When fewer acknowledge within REDIS_WAIT_TIMEOUT_MS the buyer gets
+   * 503 UNAVAILABLE and a retry with the same idempotency key waits again for the same ticket.
+   */
+  REDIS_WAIT_REPLICAS: int(0, 16, 0),
+  REDIS_WAIT_TIMEOUT_MS: int(1, 60_000, 200),
   /** Bearer token /metrics requires (Authorization: Bearer …); unset: /metrics answers 404. */
   METRICS_TOKEN: z.preprocess(unsetIfEmpty, z.string().min(16, "must be at least 16 characters").optional()),
   /** The gate: rate limits, human check, hot-server limits, mail (lib/gate/env.ts). */

@@ -1,9 +1,10 @@
 // `npm test`: typecheck, lint, unit tests, integration tests (vitest, real Redis and PostgreSQL), the
-// Playwright suite in Debian chromium against a production build, and the benchmark's CI mode.
-//   tsx scripts/test.ts [typecheck|lint|unit|integration|vitest|e2e|bench]… [vitest file filters…]
-// No step named: all of them. `vitest` = unit + integration. Other words filter vitest's test files
+// Playwright suite in Debian chromium against a production build, the benchmark's CI mode, and the
+// fault suite's CI part (bench/chaos: four scenarios on PGlite, one test each).
+//   tsx scripts/test.ts [typecheck|lint|unit|integration|vitest|e2e|bench|chaos|screenshots]… [file filters…]
+// No step named: all of them but screenshots. `vitest` = unit + integration. Other words filter vitest's test files
 // and Playwright's spec files (`npm test -- e2e shopper-state` runs that spec and the sign-in setup).
-// Services and migrations start only for the steps that need them (integration, e2e, bench).
+// Services and migrations start only for the steps that need them (integration, e2e, bench, chaos).
 // Every suite must run and report tests; a suite that runs none, or skips one, fails the whole command.
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -14,7 +15,7 @@ import pg from "pg";
 import { formatStartupError, testServices, type Services } from "@/scripts/services/index";
 import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
-const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench", "screenshots"] as const;
+const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench", "chaos", "screenshots"] as const;
 const args = process.argv.slice(2);
 const steps = args.filter((a) => (STEPS as readonly string[]).includes(a));
 const filters = args.filter((a) => !(STEPS as readonly string[]).includes(a));
@@ -75,7 +76,7 @@ if (want("unit")) {
   await vitest("unit", process.env);
 }
 
-const needsServices = want("integration") || want("e2e") || want("bench") || want("screenshots");
+const needsServices = want("integration") || want("e2e") || want("bench") || want("chaos") || want("screenshots");
 let services: Services | undefined;
 const children: ChildProcess[] = [];
 const stopAll = async () => {
@@ -142,6 +143,15 @@ if (needsServices) {
       step("benchmark, CI mode (fails only on an invariant violation)");
       await check("bench invariants", run(...tsxArgs("bench/run.ts", ["--ci"]), env));
     }
+
+    if (want("chaos")) {
+      // Its own PGlite and Redis (it kills and wipes them); the build e2e made serves its pages.
+      step("fault suite, CI part (kill -9 a worker, Redis empty, Redis rewound, cancel with a backlog; PGlite)");
+      const out = report("chaos.json");
+      const argv = ["--ci", "--postgres", "pglite", "--port", String(port), "--dist-dir", ".next", "--out", out];
+      await run(...tsxArgs("bench/chaos/run.ts", argv), { ...env, NODE_ENV: "production" }).catch(fail);
+      countChaos(out);
+    }
   } catch (e) {
     fail(e);
   } finally {
@@ -170,6 +180,22 @@ function countVitest(suite: string, file: string) {
     }
   } catch (e) {
     fail(`${suite}: no vitest report (${e instanceof Error ? e.message : String(e)})`);
+    c.failed++;
+  }
+  counts.push(c);
+}
+
+/** One test per scenario run of the fault suite: passed only with no violation and every 202 final. */
+function countChaos(file: string) {
+  const c = { suite: "chaos", passed: 0, failed: 0, skipped: 0 };
+  try {
+    const r = JSON.parse(readFileSync(file, "utf8")) as { runs: { violations: number; notFinal: number; error?: string }[] };
+    for (const x of r.runs) {
+      if (x.violations === 0 && x.notFinal === 0 && !x.error) c.passed++;
+      else c.failed++;
+    }
+  } catch (e) {
+    fail(`chaos: no results (${e instanceof Error ? e.message : String(e)})`);
     c.failed++;
   }
   counts.push(c);

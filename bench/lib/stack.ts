@@ -155,7 +155,7 @@ async function waitForWebProcesses(web: ChildProcess, count: number, timeoutMs: 
  * than .next adds that folder's type globs to tsconfig.json (and points next-env.d.ts at it); both
  * are shared files, so they are put back exactly as they were.
  */
-async function ensureBuild(o: BenchOptions, env: NodeJS.ProcessEnv) {
+export async function ensureBuild(o: Pick<BenchOptions, "distDir" | "reuseBuild">, env: NodeJS.ProcessEnv) {
   const buildId = path.join(ROOT, o.distDir, "BUILD_ID");
   if (o.reuseBuild) {
     if (!existsSync(buildId)) throw new Error(`--reuse-build: no build in ${o.distDir} (BUILD_ID missing)`);

@@ -69,15 +69,26 @@ export class FlashCore {
   private saleOf?: SaleLookup;
   // Answers of saleOf for a second: a crowd meeting an emptied Redis costs PostgreSQL one read per sale per second.
   private sales = new LRUCache<string, { epoch: number; open: boolean } | false>({ max: 10_000, ttl: 1_000 });
+  /** Replicas an admission must reach before its 202 (REDIS_WAIT_REPLICAS); 0: none. */
+  private waitReplicas: number;
+  private waitTimeoutMs: number;
 
   constructor(
     redis: Redis,
     private tokenSecret: string,
-    opts: { stateTtlMs?: number; orderOf?: OrderLookup; archiveOf?: ShopperArchive; saleOf?: SaleLookup } = {},
+    opts: {
+      stateTtlMs?: number;
+      orderOf?: OrderLookup;
+      archiveOf?: ShopperArchive;
+      saleOf?: SaleLookup;
+      replicas?: { count: number; timeoutMs: number };
+    } = {},
   ) {
     this.orderOf = opts.orderOf;
     this.archiveOf = opts.archiveOf;
     this.saleOf = opts.saleOf;
+    this.waitReplicas = opts.replicas?.count ?? 0;
+    this.waitTimeoutMs = opts.replicas?.timeoutMs ?? 0;
     this.redis = withScripts(redis);
     this.states = new ActivityStateCache(redis, opts.stateTtlMs);
     this.nonPayers = new NonPayerCache(redis, opts.stateTtlMs ? opts.stateTtlMs * 8 : undefined);
@@ -144,8 +155,14 @@ export class FlashCore {
     const reply = await this.redis.flashAdmit(
       ...admissionKeys(activityId, ticketId), userId, input.quantity, input.idempotencyKey, now, ticketId, epoch,
     );
-    this.recordLatency(performance.now() - started);
     const [kind, a, b] = reply;
+    // The stronger durability mode: WAIT on the connection that wrote, so it covers this admission
+    // (and, auto-pipelined, every one sent before it). Off, it costs nothing: no command is sent.
+    if (this.waitReplicas > 0 && (kind === "OK" || kind === "DUP")) {
+      const acked = await this.redis.wait(this.waitReplicas, this.waitTimeoutMs);
+      if (acked < this.waitReplicas) return this.refuseLocally(activityId, "UNAVAILABLE");
+    }
+    this.recordLatency(performance.now() - started);
     if (kind === "OK") return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
     if (kind === "DUP") return { ok: true, ticketId: a, sequence: Number(b), duplicate: true };
     const code = a as RefusalCode;

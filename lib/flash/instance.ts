@@ -49,7 +49,13 @@ const globalForFlash = globalThis as unknown as { flash?: Instance };
 /** The process's flash core: one per process, listening for run-control events so its caches react at once. */
 export function flash(): Instance {
   if (!globalForFlash.flash) {
-    const core = new FlashCore(redis(), env().FLASH_TOKEN_SECRET, { orderOf: orderOfTicket, archiveOf: shopperArchive, saleOf: saleOfActivity });
+    const e = env();
+    const core = new FlashCore(redis(), e.FLASH_TOKEN_SECRET, {
+      orderOf: orderOfTicket,
+      archiveOf: shopperArchive,
+      saleOf: saleOfActivity,
+      replicas: { count: e.REDIS_WAIT_REPLICAS, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS },
+    });
     const sub = createRedisConnection("flash-events");
     void sub.subscribe(EVENTS_CHANNEL);
     sub.on("message", (_channel: string, message: string) => {

@@ -93,6 +93,7 @@ export async function ensureServices(
       preferredPort: port(PREFERRED_PORT[kind]),
       ephemeral: opts.ephemeral,
       log,
+      appendfsync: settings.REDIS_APPENDFSYNC,
     });
   };
   const pgTask = async (): Promise<string | ServerHandle> => {

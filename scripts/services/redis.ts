@@ -46,7 +46,7 @@ async function stop(dir: string, pid: number, log: Log, where = "") {
 export const findLiveRedis = (dir: string) =>
   findRecorded("redis", dir, async (port) => (await servedDir(port)) === fs.realpathSync(dir));
 
-export async function startRedis({ dir, preferredPort, ephemeral, log }: StartOptions) {
+export async function startRedis({ dir, preferredPort, ephemeral, log, appendfsync = "everysec" }: StartOptions) {
   const bin = findRedisServer();
   if (!bin) throw new StartupError(REDIS_MISSING);
   const handle = (st: ServerState, started: boolean) =>
@@ -55,6 +55,8 @@ export async function startRedis({ dir, preferredPort, ephemeral, log }: StartOp
     const live = await findLiveRedis(dir);
     if (live) {
       log(`redis: reusing server pid ${live.pid} on port ${live.port}`);
+      // The setting applies to a server an earlier run started too.
+      if (!ephemeral) await withRedis(redisUrl(live.port), (c) => c.config("SET", "appendfsync", appendfsync));
       return handle(live, false);
     }
     const t0 = Date.now();
@@ -63,7 +65,7 @@ export async function startRedis({ dir, preferredPort, ephemeral, log }: StartOp
       const port = await getPort({ port: attempt === 0 ? preferredPort : undefined, host: "127.0.0.1" });
       // Test instances are thrown away, so they skip the AOF.
       const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--logfile", ""];
-      args.push("--appendonly", ephemeral ? "no" : "yes", "--appendfsync", "everysec");
+      args.push("--appendonly", ephemeral ? "no" : "yes", "--appendfsync", appendfsync);
       const pid = await spawnServer({
         what: "redis: redis-server",
         cmd: bin,
@@ -79,7 +81,7 @@ export async function startRedis({ dir, preferredPort, ephemeral, log }: StartOp
         retryOn: attempt < 3 ? /in use|bind/i : undefined,
       });
       if (pid === null) continue;
-      log(`redis: started pid ${pid} on port ${port} in ${Date.now() - t0} ms`);
+      log(`redis: started pid ${pid} on port ${port} in ${Date.now() - t0} ms${ephemeral ? "" : ` (appendfsync ${appendfsync})`}`);
       return handle({ pid, port }, true);
     }
   });

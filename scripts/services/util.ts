@@ -29,6 +29,8 @@ export interface StartOptions {
   preferredPort?: number;
   ephemeral?: boolean;
   log: Log;
+  /** Redis only: its AOF fsync policy (REDIS_APPENDFSYNC). */
+  appendfsync?: "always" | "everysec";
 }
 
 /** Hides the password of a connection URL so it can be printed. */

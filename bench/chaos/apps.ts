@@ -1,0 +1,65 @@
+import type { ChildProcess } from "node:child_process";
+import { nodeArgs, startProcess, stopProcesses, waitForHttp } from "@/scripts/lib/procs";
+import { killHard } from "@/bench/chaos/services";
+
+/**
+ * The web process (scripts/server.ts) and the order workers (scripts/worker.ts) of a fault run, each
+ * by name, so one can be killed with SIGKILL and started again under the same name, as an operator
+ * (or systemd) would. Run with node and tsx as a loader: a signal reaches the program itself.
+ */
+export class ChaosApps {
+  private procs = new Map<string, ChildProcess>();
+  /** Restarts done by restartDead(), by name. */
+  restarts: string[] = [];
+
+  constructor(
+    private env: NodeJS.ProcessEnv,
+    readonly baseUrl: string,
+    readonly workerNames: string[],
+  ) {}
+
+  async startAll() {
+    await Promise.all([this.start("web"), ...this.workerNames.map((n) => this.start(n))]);
+  }
+
+  async start(name: string) {
+    const entry = name === "web" ? "scripts/server.ts" : "scripts/worker.ts";
+    const env = name === "web" ? this.env : { ...this.env, WORKER_NAME: name };
+    const child = startProcess(name, ...nodeArgs(entry), env);
+    this.procs.set(name, child);
+    // Generous: on a loaded shared machine a Next.js start has taken over two minutes.
+    if (name === "web") await waitForHttp(`${this.baseUrl}/api/time`, 300_000, child);
+  }
+
+  alive(name: string) {
+    const c = this.procs.get(name);
+    return Boolean(c && c.exitCode === null && c.signalCode === null);
+  }
+
+  async kill(name: string) {
+    const c = this.procs.get(name);
+    if (!c?.pid || !this.alive(name)) throw new Error(`${name} is not running`);
+    await killHard(c.pid, name);
+    await new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+  }
+
+  /** SIGSTOP / SIGCONT the workers: a backlog on demand. */
+  pauseWorkers(on: boolean) {
+    for (const n of this.workerNames) this.procs.get(n)?.kill(on ? "SIGSTOP" : "SIGCONT");
+  }
+
+  /** Starts every process that is not running (killed, or crashed after a fault) under its own name. */
+  async restartDead(): Promise<string[]> {
+    const dead = ["web", ...this.workerNames].filter((n) => !this.alive(n));
+    for (const n of dead) {
+      this.restarts.push(n);
+      await this.start(n);
+    }
+    return dead;
+  }
+
+  async stop() {
+    this.pauseWorkers(false);
+    await stopProcesses([...this.procs.values()]);
+  }
+}

@@ -22,7 +22,7 @@ import { REFERENCE_EPOCH } from "@/bench/lib/reference-epoch";
 import { loadShoppers, mintSessions } from "@/bench/lib/sessions";
 import { ensureBuild, freePort } from "@/bench/lib/stack";
 import { median, round } from "@/bench/lib/stats";
-import { activityKeys, newTicketId, withScripts } from "@/lib/flash/store";
+import { admissionKeys, newTicketId, withScripts } from "@/lib/flash/store";
 import { ROOT, run, tsxArgs } from "@/scripts/lib/procs";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
 import { ensureServices } from "@/scripts/services/index";
@@ -203,7 +203,6 @@ process.exit(0);
 async function redisAlone(admin: Redis, url: string, wait: boolean) {
   const ref = startReference(admin, url, await freePort(Number(values.port) + 50));
   await ref.ready;
-  const keys = activityKeys(ref.activityId);
   const client = withScripts(new Redis(url, { enableAutoPipelining: true }));
   const lat: number[] = [];
   let user = 0;
@@ -213,7 +212,7 @@ async function redisAlone(admin: Redis, url: string, wait: boolean) {
       while (Date.now() < end) {
         const t = performance.now();
         const ticketId = newTicketId(ref.activityId, REFERENCE_EPOCH);
-        await client.flashAdmit(keys.meta, keys.users, keys.idem, keys.stream, keys.ticket(ticketId), keys.stats, `u${++user}`, 1, `k${user}`, Date.now(), ticketId, REFERENCE_EPOCH);
+        await client.flashAdmit(...admissionKeys(ref.activityId, ticketId), `u${++user}`, 1, `k${user}`, Date.now(), ticketId, REFERENCE_EPOCH);
         if (wait) await client.wait(1, 1000);
         lat.push(performance.now() - t);
       }

@@ -38,6 +38,7 @@ async function buyAs(baseURL: string | undefined, n: number, activityId: string)
 }
 
 test("the sale page in four states, desktop and phone", async ({ browser, baseURL }) => {
+  test.setTimeout(600_000); // eight page loads and two queues on a machine that may be busy
   const before = await createActivity({ startInMs: 3 * 3600_000, stock: 100, title: TITLE });
   for (const size of ["desktop", "phone"] as const) {
     await shoot(browser, size, before.slug, "1-before", async (p) => {

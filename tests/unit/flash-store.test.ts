@@ -76,7 +76,7 @@ describe("the shopper's record (me.lua's reply), the trace, the sell-out point",
   });
 
   it("reads the last unit's ticket and time from meta", () => {
-    const h = { [META.status]: "LIVE", [META.stock]: "0", [META.lastUnit]: "1000|1610" };
+    const h = { [META.status]: "LIVE", [META.stock]: "0", [META.epoch]: "1", [META.lastUnit]: "1000|1610" };
     expect(decodeMeta("a1", h)?.lastUnit).toEqual({ sequence: 1000, atMs: 1610 });
     expect(decodeMeta("a1", { ...h, [META.lastUnit]: "" })?.lastUnit).toBeNull();
   });

@@ -1,7 +1,8 @@
 // `npm test`: typecheck, lint, unit tests, integration tests (vitest, real Redis and PostgreSQL), the
 // Playwright suite in Debian chromium against a production build, and the benchmark's CI mode.
-//   tsx scripts/test.ts [typecheck|lint|unit|integration|vitest|e2e|bench]… [vitest file filters…]
-// No step named: all of them. `vitest` = unit + integration. Other words filter vitest's test files.
+//   tsx scripts/test.ts [typecheck|lint|unit|integration|cluster|vitest|e2e|bench]… [vitest file filters…]
+// No step named: all of them. `vitest` = unit + integration + cluster. Other words filter vitest's test files.
+// `cluster` runs the concurrency tests (CLUSTER_FILES) again on a private 3-master Redis Cluster.
 // Services and migrations start only for the steps that need them (integration, e2e, bench).
 // Every suite must run and report tests; a suite that runs none, or skips one, fails the whole command.
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -10,15 +11,19 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { formatStartupError, testServices, type Services } from "@/scripts/services/index";
+import { formatStartupError, testRedisCluster, testServices, type Services } from "@/scripts/services/index";
 import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
-const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench"] as const;
+const STEPS = ["typecheck", "lint", "unit", "integration", "cluster", "vitest", "e2e", "bench"] as const;
+/** Integration files run a second time on a Redis Cluster: the concurrency invariants and slot placement. */
+const CLUSTER_FILES = ["flash-admission", "worker-crash", "redis-cluster", "redis-client", "instances-sync"];
 const args = process.argv.slice(2);
 const steps = args.filter((a) => (STEPS as readonly string[]).includes(a));
 const filters = args.filter((a) => !(STEPS as readonly string[]).includes(a));
 const want = (step: (typeof STEPS)[number]) =>
-  steps.length === 0 || steps.includes(step) || (steps.includes("vitest") && (step === "unit" || step === "integration"));
+  steps.length === 0 ||
+  steps.includes(step) ||
+  (steps.includes("vitest") && (step === "unit" || step === "integration" || step === "cluster"));
 // A test-only knob, so read here rather than in lib/env.ts.
 const port = Number(process.env.TEST_PORT || 3100);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -52,12 +57,12 @@ const check = (suite: string, p: Promise<unknown>) =>
       counts.push({ suite, passed: 0, failed: 1, skipped: 0 });
     },
   );
-const vitest = (project: "unit" | "integration", env: NodeJS.ProcessEnv) => {
-  const out = report(`vitest-${project}.json`);
+const vitest = (project: "unit" | "integration", env: NodeJS.ProcessEnv, suite: string = project, files = filters) => {
+  const out = report(`vitest-${suite}.json`);
   const argv = ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`];
-  return run(bin("vitest"), [...argv, ...filters], { ...env, NODE_ENV: "test" })
+  return run(bin("vitest"), [...argv, ...files], { ...env, NODE_ENV: "test" })
     .catch(fail)
-    .then(() => countVitest(project, out));
+    .then(() => countVitest(suite, out));
 };
 
 if (want("typecheck")) {
@@ -73,7 +78,7 @@ if (want("unit")) {
   await vitest("unit", process.env);
 }
 
-const needsServices = want("integration") || want("e2e") || want("bench");
+const needsServices = want("integration") || want("cluster") || want("e2e") || want("bench");
 let services: Services | undefined;
 const children: ChildProcess[] = [];
 const stopAll = async () => {
@@ -107,6 +112,8 @@ if (needsServices) {
       step("integration (vitest, real PostgreSQL and Redis)");
       await vitest("integration", env);
     }
+
+    if (want("cluster")) await clusterPass(env);
 
     if (want("e2e")) {
       if (want("integration")) await resetStores(env);
@@ -146,6 +153,20 @@ if (total.s > 0) console.error(`  ${total.s} skipped tests — nothing may be sk
 if (counts.length === 0) console.error(`  no suite ran (steps: ${STEPS.join(", ")})`);
 console.log(`${total.p} passed, ${total.f} failed`);
 process.exit(failed || total.f > 0 || total.s > 0 || empty.length > 0 || counts.length === 0 ? 1 : 0);
+
+/** The concurrency tests again, on a private 3-master Redis Cluster (same PostgreSQL: every test makes its own sale). */
+async function clusterPass(env: NodeJS.ProcessEnv) {
+  const files = CLUSTER_FILES.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x) || x.includes(f)));
+  step(`integration on a Redis Cluster, 3 masters (${files.join(", ") || "no file matches the filters"})`);
+  if (files.length === 0) return;
+  const cluster = await testRedisCluster();
+  try {
+    console.log(`[test] Redis Cluster ${cluster.redisUrl}`);
+    await vitest("integration", { ...env, REDIS_URL: cluster.redisUrl }, "integration-cluster", files);
+  } finally {
+    await cluster.stop();
+  }
+}
 
 function countVitest(suite: string, file: string) {
   const c = { suite, passed: 0, failed: 0, skipped: 0 };

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { ActivityStateCache } from "@/lib/flash/activity-state";
 import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
 import {
@@ -7,7 +7,7 @@ import {
   isSoldOut,
   newTicketId,
   parseTicketId,
-  queueMetrics,
+  writeMetrics,
   readTicket,
   TICKET_STATE,
   withScripts,
@@ -37,13 +37,13 @@ export type TokenResult = { ok: true; token: string } | { ok: false; code: Refus
 export class FlashCore {
   readonly states: ActivityStateCache;
   private nonPayers: NonPayerCache;
-  private redis: Redis;
+  private redis: RedisClient;
   private localRefusals = new Map<string, Map<RefusalCode, number>>();
   private latencies: number[] = [];
 
   private orderOf?: OrderLookup;
 
-  constructor(redis: Redis, private tokenSecret: string, opts: { stateTtlMs?: number; orderOf?: OrderLookup } = {}) {
+  constructor(redis: RedisClient, private tokenSecret: string, opts: { stateTtlMs?: number; orderOf?: OrderLookup } = {}) {
     this.orderOf = opts.orderOf;
     this.redis = withScripts(redis);
     this.states = new ActivityStateCache(redis, opts.stateTtlMs);
@@ -165,9 +165,7 @@ export class FlashCore {
       const p95 = samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.95))]!;
       latency = { p95, n: samples.length, at: Date.now() };
     }
-    const pipe = this.redis.pipeline();
-    queueMetrics(pipe, refusals, latency);
-    if (pipe.length) await pipe.exec();
+    await writeMetrics(this.redis, refusals, latency);
   }
 
   /** Counts a refusal answered before admission (rate limit, gate) for the dashboard. */

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import type { Activity, PrismaClient } from "@/lib/generated/prisma/client";
 import {
   META,
@@ -21,7 +21,7 @@ export type PreheatResult = { ok: true; fresh: boolean; stock: number } | { ok: 
  * overwritten, but stock, buyers and the sequence are only set when Redis has none yet, so a
  * second preheat never adds units. After a Redis loss it rebuilds them from PostgreSQL.
  */
-export async function preheatActivity(prisma: PrismaClient, redis: Redis, activityId: string): Promise<PreheatResult> {
+export async function preheatActivity(prisma: PrismaClient, redis: RedisClient, activityId: string): Promise<PreheatResult> {
   const a = await prisma.activity.findUnique({ where: { id: activityId } });
   if (!a) return { ok: false, code: "NOT_FOUND" };
   const keys = activityKeys(a.id);
@@ -56,13 +56,13 @@ export function isPreheatDue(a: Pick<Activity, "status" | "startAt">, now = Date
 /** Preheats now if due, so a sale starting soon is ready at once; null when not due. */
 export async function preheatIfDue(
   prisma: PrismaClient,
-  redis: Redis,
+  redis: RedisClient,
   a: Pick<Activity, "id" | "status" | "startAt">,
 ): Promise<PreheatResult | null> {
   return isPreheatDue(a) ? preheatActivity(prisma, redis, a.id) : null;
 }
 
-async function rebuildCounters(prisma: PrismaClient, redis: Redis, a: Activity) {
+async function rebuildCounters(prisma: PrismaClient, redis: RedisClient, a: Activity) {
   const keys = activityKeys(a.id);
   const [buyers, last, orders, lifecycle] = await Promise.all([
     prisma.activityBuyer.findMany({ where: { activityId: a.id, units: { gt: 0 } } }),

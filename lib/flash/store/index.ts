@@ -1,5 +1,5 @@
 import "server-only";
-import type { ChainableCommander, Redis } from "ioredis";
+import { serverFor, type RedisClient } from "@/lib/redis-connect";
 import {
   decodeEntry,
   decodeMeta,
@@ -39,33 +39,33 @@ export * from "@/lib/flash/store/layout";
 export * from "@/lib/flash/store/codec";
 export { withScripts } from "@/lib/flash/store/scripts";
 
-export async function readState(redis: Redis, activityId: string): Promise<ActivityState | null> {
+export async function readState(redis: RedisClient, activityId: string): Promise<ActivityState | null> {
   return decodeMeta(activityId, await redis.hgetall(activityKeys(activityId).meta));
 }
 
-export async function readStats(redis: Redis, activityId: string): Promise<Counters> {
+export async function readStats(redis: RedisClient, activityId: string): Promise<Counters> {
   return decodeStats(await redis.hgetall(activityKeys(activityId).stats));
 }
 
 /** Users holding admitted units (the users hash). */
-export function readBuyers(redis: Redis, activityId: string): Promise<string[]> {
+export function readBuyers(redis: RedisClient, activityId: string): Promise<string[]> {
   return redis.hkeys(activityKeys(activityId).users);
 }
 
 /** Units each user holds in Redis (admitted and not refused). */
-export async function readUnitsByUser(redis: Redis, activityId: string): Promise<Map<string, number>> {
+export async function readUnitsByUser(redis: RedisClient, activityId: string): Promise<Map<string, number>> {
   const h = await redis.hgetall(activityKeys(activityId).users);
   return new Map(Object.entries(h).map(([u, n]) => [u, Number(n)]));
 }
 
 /** Preheat finished writing: the stock field is there. */
-export async function isPreheated(redis: Redis, activityId: string): Promise<boolean> {
+export async function isPreheated(redis: RedisClient, activityId: string): Promise<boolean> {
   return (await redis.hexists(activityKeys(activityId).meta, META.stock)) === 1;
 }
 
 /** null: malformed id or no such ticket. */
 export async function readTicket(
-  redis: Redis,
+  redis: RedisClient,
   ticketId: string,
 ): Promise<(TicketRecord & { activityId: string }) | null> {
   const parsed = parseTicketId(ticketId);
@@ -76,7 +76,7 @@ export async function readTicket(
 
 /** Many tickets of one activity, pipelined; missing ones are absent from the map. */
 export async function readTickets(
-  redis: Redis,
+  redis: RedisClient,
   activityId: string,
   ticketIds: string[],
 ): Promise<Map<string, TicketRecord>> {
@@ -97,7 +97,7 @@ export async function readTickets(
 }
 
 /** Every entry of the activity's stream, oldest first (every admission since the preheat). */
-export async function readStream(redis: Redis, activityId: string): Promise<StreamEntry[]> {
+export async function readStream(redis: RedisClient, activityId: string): Promise<StreamEntry[]> {
   const key = activityKeys(activityId).stream;
   const entries: StreamEntry[] = [];
   for (let start = "-"; ;) {
@@ -116,10 +116,11 @@ export interface WorkerGroup {
 }
 
 /** null: no stream (not preheated, or forgotten) or no group on it. */
-export async function readWorkerGroup(redis: Redis, activityId: string): Promise<WorkerGroup | null> {
+export async function readWorkerGroup(redis: RedisClient, activityId: string): Promise<WorkerGroup | null> {
   let groups: unknown[][];
   try {
-    groups = (await redis.call("XINFO", "GROUPS", activityKeys(activityId).stream)) as unknown[][];
+    const stream = activityKeys(activityId).stream;
+    groups = (await serverFor(redis, stream).call("XINFO", "GROUPS", stream)) as unknown[][];
   } catch (e) {
     if (String(e).includes("no such key")) return null;
     throw e;
@@ -139,12 +140,12 @@ export async function readWorkerGroup(redis: Redis, activityId: string): Promise
 }
 
 /** Announces a change on EVENTS_CHANNEL: every web process drops its cached state of the activity. */
-export async function publishChange(redis: Redis, activityId: string, event: string): Promise<void> {
+export async function publishChange(redis: RedisClient, activityId: string, event: string): Promise<void> {
   await redis.publish(EVENTS_CHANNEL, encodeChange({ activityId, event }));
 }
 
 /** The workers' consumer group on the activity's stream (made with the stream; idempotent). */
-export async function ensureWorkerGroup(redis: Redis, activityId: string): Promise<void> {
+export async function ensureWorkerGroup(redis: RedisClient, activityId: string): Promise<void> {
   try {
     await redis.xgroup("CREATE", activityKeys(activityId).stream, WORKER_GROUP, "0", "MKSTREAM");
   } catch (e) {
@@ -154,7 +155,7 @@ export async function ensureWorkerGroup(redis: Redis, activityId: string): Promi
 }
 
 /** The workers stop reading the activity's stream. */
-export async function retireActivity(redis: Redis, activityId: string): Promise<void> {
+export async function retireActivity(redis: RedisClient, activityId: string): Promise<void> {
   await redis.srem(ACTIVE_SET, activityId);
 }
 
@@ -162,7 +163,7 @@ export async function retireActivity(redis: Redis, activityId: string): Promise<
  * Gives every Redis key of the activity, tickets included, a time to live (housekeeping of a retired
  * sale). Pipelined in chunks: a sale may have hundreds of thousands of tickets.
  */
-export async function expireActivity(redis: Redis, activityId: string, ttlSec: number): Promise<void> {
+export async function expireActivity(redis: RedisClient, activityId: string, ttlSec: number): Promise<void> {
   const keys = activityKeys(activityId);
   const all = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
   all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle);
@@ -174,7 +175,7 @@ export async function expireActivity(redis: Redis, activityId: string, ttlSec: n
 }
 
 /** Drops every Redis key of the activity, tickets included (PostgreSQL keeps the orders). */
-export async function forgetActivity(redis: Redis, activityId: string): Promise<void> {
+export async function forgetActivity(redis: RedisClient, activityId: string): Promise<void> {
   const keys = activityKeys(activityId);
   const tickets = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
   for (let i = 0; i < tickets.length; i += 5000) await redis.unlink(...tickets.slice(i, i + 5000));
@@ -182,18 +183,18 @@ export async function forgetActivity(redis: Redis, activityId: string): Promise<
 }
 
 /** Writes rules into the activity's meta (the preheat, the scheduler's status moves). */
-export async function writeRules(redis: Redis, activityId: string, rules: Partial<MetaRules>): Promise<void> {
+export async function writeRules(redis: RedisClient, activityId: string, rules: Partial<MetaRules>): Promise<void> {
   await redis.hset(activityKeys(activityId).meta, encodeRules(rules));
 }
 
 /** Writes rules into a preheated activity's meta; false if it is not preheated (nothing written). */
-export async function mirrorRules(redis: Redis, activityId: string, rules: Partial<MetaRules>): Promise<boolean> {
+export async function mirrorRules(redis: RedisClient, activityId: string, rules: Partial<MetaRules>): Promise<boolean> {
   const argv = Object.entries(encodeRules(rules)).flat();
   return (await withScripts(redis).adminMirror(activityKeys(activityId).meta, ...argv)) === 1;
 }
 
 /** Forgets an activity nobody was admitted to (so the next preheat copies it afresh); false if someone was. */
-export async function resetUnsold(redis: Redis, activityId: string): Promise<boolean> {
+export async function resetUnsold(redis: RedisClient, activityId: string): Promise<boolean> {
   return (await withScripts(redis).adminResetUnsold(activityKeys(activityId).meta)) === 1;
 }
 
@@ -202,7 +203,7 @@ export type RestockReply =
 
 /** Adds units (and PAYMENT-mode quota) once per operation id; see lib/admin/restock.lua. */
 export async function applyRestock(
-  redis: Redis,
+  redis: RedisClient,
   activityId: string,
   opId: string,
   units: number,
@@ -215,7 +216,7 @@ export async function applyRestock(
 }
 
 /** Gives a restock operation up: true if it had not landed (and now never will). */
-export async function voidRestock(redis: Redis, activityId: string, opId: string): Promise<boolean> {
+export async function voidRestock(redis: RedisClient, activityId: string, opId: string): Promise<boolean> {
   return (await redis.hsetnx(activityKeys(activityId).restocks, opId, RESTOCK_VOID)) === 1;
 }
 
@@ -225,7 +226,7 @@ export type FinalAnswer =
   | { ticketId: string; status: typeof TICKET_STATE.rejected; code: string };
 
 /** Records final answers (lib/orders/finalize.lua); idempotent. Returns how many tickets changed. */
-export function finalizeTickets(redis: Redis, activityId: string, answers: FinalAnswer[]): Promise<number> {
+export function finalizeTickets(redis: RedisClient, activityId: string, answers: FinalAnswer[]): Promise<number> {
   const keys = activityKeys(activityId);
   const ticketKeys = answers.map((x) => keys.ticket(x.ticketId));
   const argv = answers.flatMap((x) =>
@@ -243,20 +244,26 @@ export function finalizeTickets(redis: Redis, activityId: string, answers: Final
   );
 }
 
-/** Queues a web process's metrics on a pipeline: refusals answered in-process, and its latency report. */
-export function queueMetrics(
-  pipe: ChainableCommander,
+/**
+ * Writes a web process's metrics: refusals answered in-process, and its latency report. One command
+ * each, sent together by auto-pipelining: on a cluster they go to different shards, which one
+ * pipeline could not span.
+ */
+export async function writeMetrics(
+  redis: RedisClient,
   refusals: Map<string, Map<string, number>>,
   latency: LatencyReport | null,
-): void {
+): Promise<void> {
+  const writes: Promise<unknown>[] = [];
   for (const [activityId, counts] of refusals) {
     const stats = activityKeys(activityId).stats;
-    for (const [code, n] of counts) pipe.hincrby(stats, refusedField(code), n);
+    for (const [code, n] of counts) writes.push(redis.hincrby(stats, refusedField(code), n));
   }
-  if (latency) pipe.hset(LATENCY_KEY, String(process.pid), encodeLatency(latency));
+  if (latency) writes.push(redis.hset(LATENCY_KEY, String(process.pid), encodeLatency(latency)));
+  await Promise.all(writes);
 }
 
-export function readLatencies(redis: Redis): Promise<Record<string, string>> {
+export function readLatencies(redis: RedisClient): Promise<Record<string, string>> {
   return redis.hgetall(LATENCY_KEY);
 }
 
@@ -274,7 +281,7 @@ export interface LifecycleTarget {
  * brought to its target once, then every process told. Returns the orders changed, or -1 when the
  * activity is not preheated (the preheat copies PostgreSQL, which already holds the moves).
  */
-export async function mirrorLifecycle(redis: Redis, activityId: string, targets: LifecycleTarget[]): Promise<number> {
+export async function mirrorLifecycle(redis: RedisClient, activityId: string, targets: LifecycleTarget[]): Promise<number> {
   const keys = activityKeys(activityId);
   const args = targets.flatMap((t) => [t.orderId, t.version, t.stock, t.quota]);
   const [changed] = await withScripts(redis).orderStockMirror(keys.meta, keys.lifecycle, ...args);

@@ -7,6 +7,7 @@ import {
   isSoldOut,
   newTicketId,
   parseTicketId,
+  publishChange,
   writeMetrics,
   readTicket,
   TICKET_STATE,
@@ -14,6 +15,7 @@ import {
   type LatencyReport,
 } from "@/lib/flash/store";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
+import { errorText, log } from "@/lib/log";
 import { NonPayerCache } from "@/lib/orders/non-payers";
 import { countRefusal, observeAdmission } from "@/lib/ops/metrics";
 import type { BuyInput } from "@/lib/flash/schemas";
@@ -99,8 +101,15 @@ export class FlashCore {
       userId, input.quantity, input.idempotencyKey, now, ticketId,
     );
     this.recordLatency(performance.now() - started);
-    const [kind, a, b] = reply;
-    if (kind === "OK") return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
+    const [kind, a, b, left] = reply;
+    if (kind === "OK") {
+      // The last unit went here: every other process hears it at once (pub/sub) rather than at its next
+      // refresh. PAYMENT mode spends a quota, not stock: there the first SOLD_OUT or the refresh tells.
+      if (left === 0) void publishChange(this.redis, activityId, "sold-out").catch((e: unknown) =>
+          log.warn({ component: "flash", activityId, err: errorText(e) }, "sold-out announcement failed; others learn at their refresh"),
+        );
+      return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
+    }
     if (kind === "DUP") return { ok: true, ticketId: a, sequence: Number(b), duplicate: true };
     const code = a as RefusalCode;
     countRefusal(code);

@@ -2,6 +2,7 @@ import "server-only";
 import os from "node:os";
 import { z } from "zod";
 import { gateEnv } from "@/lib/gate/env";
+import { clusterUrl, parseNodeList, parseRedisTarget } from "@/lib/redis-connect";
 
 // Every variable the project reads, validated here. A bad value stops start-up with one line naming it.
 
@@ -17,7 +18,26 @@ const int = (min: number, max: number, fallback: number) =>
     .default(fallback);
 
 const databaseUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL");
-const redisUrl = z.string().regex(/^rediss?:\/\//, "must be a redis:// URL");
+const redisUrl = z
+  .string()
+  .regex(/^rediss?(\+cluster)?:\/\//, "must be a redis:// or redis+cluster:// URL")
+  .superRefine((url, ctx) => {
+    try {
+      parseRedisTarget(url);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: `cluster URL ${e instanceof Error ? e.message : String(e)}` });
+    }
+  });
+const nodeList = z.string().superRefine((list, ctx) => {
+  try {
+    parseNodeList(list);
+  } catch (e) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be host:port,host:port (${e instanceof Error ? e.message : String(e)})`,
+    });
+  }
+});
 const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
 function isTimeZone(tz: string): boolean {
   try {
@@ -94,7 +114,22 @@ const settingsShape = {
   /** Set: use this server; unset: the launcher starts a local one (npm run dev / demo / test). */
   DATABASE_URL: z.preprocess(unsetIfEmpty, databaseUrl.optional()),
   REDIS_URL: z.preprocess(unsetIfEmpty, redisUrl.optional()),
+  /**
+   * Seed masters of a Redis Cluster ("host:port,host:port"); REDIS_URL then only lends its credentials
+   * and TLS. Same as REDIS_URL=redis+cluster://host:port,host:port.
+   */
+  REDIS_CLUSTER_NODES: z.preprocess(unsetIfEmpty, nodeList.optional()),
+  /** Where the launcher starts Redis when REDIS_URL is unset: one server, or a local 3-master cluster. */
+  REDIS_MODE: z.preprocess(unsetIfEmpty, z.enum(["single", "cluster"]).default("single")),
 };
+
+/** REDIS_CLUSTER_NODES folded into REDIS_URL, so every reader sees one URL. */
+function withClusterNodes<T extends { REDIS_URL?: string; REDIS_CLUSTER_NODES?: string }>(e: T): T {
+  if (!e.REDIS_CLUSTER_NODES) return e;
+  if (e.REDIS_URL && parseRedisTarget(e.REDIS_URL).kind === "cluster")
+    throw new EnvError("REDIS_CLUSTER_NODES: set it or a redis+cluster:// REDIS_URL, not both");
+  return { ...e, REDIS_URL: clusterUrl(e.REDIS_CLUSTER_NODES, e.REDIS_URL) };
+}
 
 // Order lifecycle and payments (lib/orders, lib/payments). Secrets here never reach the client bundle.
 const paymentShape = {
@@ -137,7 +172,7 @@ const paymentShape = {
 const schema = z.object({
   ...settingsShape,
   DATABASE_URL: databaseUrl,
-  REDIS_URL: redisUrl,
+  REDIS_URL: z.preprocess(unsetIfEmpty, redisUrl.optional()),
   NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters"),
   /** Derives the per-user buy tokens handed out once an activity is live. */
   FLASH_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters"),
@@ -154,13 +189,18 @@ const schema = z.object({
   ...gateEnv,
   ...paymentShape,
 });
-const serverSchema = schema.refine((e) => e.PAYMENT_PROVIDER !== "stripe" || (e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET), {
-  message: "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET",
-  path: ["PAYMENT_PROVIDER"],
-});
+const serverSchema = schema
+  .refine((e) => e.REDIS_URL || e.REDIS_CLUSTER_NODES, {
+    message: "required (or REDIS_CLUSTER_NODES)",
+    path: ["REDIS_URL"],
+  })
+  .refine((e) => e.PAYMENT_PROVIDER !== "stripe" || (e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET), {
+    message: "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET",
+    path: ["PAYMENT_PROVIDER"],
+  });
 const settingsSchema = z.object(settingsShape);
 
-export type Env = z.infer<typeof schema>;
+export type Env = z.infer<typeof schema> & { REDIS_URL: string };
 export type Settings = z.infer<typeof settingsSchema>;
 type Source = Record<string, string | undefined>;
 
@@ -176,12 +216,12 @@ function parseWith<T>(s: z.ZodType<T>, source: Source): T {
 export function parseEnv(source: Source = process.env): Env {
   // Knobs first, so `PORT=abc` is named even where the servers are not configured yet.
   parseWith(settingsSchema, source);
-  return parseWith(serverSchema, source);
+  return withClusterNodes(parseWith(serverSchema, source)) as Env;
 }
 
 /** The knobs only (launchers, scripts, the server's cluster primary). */
 export function parseSettings(source: Source = process.env): Settings {
-  return parseWith(settingsSchema, source);
+  return withClusterNodes(parseWith(settingsSchema, source));
 }
 
 export class EnvError extends Error {

@@ -1,17 +1,27 @@
 // `npm run demo`: services (embedded unless DATABASE_URL / REDIS_URL are set), migrations, seed,
 // a production build, then the web server and order workers on http://localhost:3000.
+//   npm run demo -- --web N   N web instances on PORT+1…PORT+N behind Debian nginx on PORT (REDIS_MODE=cluster: a
+//                             local 3-master Redis Cluster instead of one redis-server)
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { ensureServices, formatStartupError } from "@/scripts/services/index";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
 import { readSettings } from "@/scripts/lib/preflight";
+import { parseArgs } from "node:util";
+import { startNginx, type Balancer } from "@/scripts/services/nginx";
 import { ROOT, loadDotEnv, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
 loadDotEnv();
 
 const { PORT: port, WORKERS: workers, SEED_SHOPPERS: shoppers, NEXTAUTH_URL } = readSettings("demo");
 const dataDir = path.join(ROOT, ".data");
+const webCount = Number(parseArgs({ options: { web: { type: "string", default: "1" } } }).values.web);
+if (!Number.isInteger(webCount) || webCount < 1 || webCount > 16) {
+  console.error(`--web: expected 1-16 web instances`);
+  process.exit(2);
+}
+let balancer: Balancer | undefined;
 
 // Handlers before anything starts: a signal during the services' start, the migrations or the build
 // still stops whatever is up (children, then the services) and exits.
@@ -22,6 +32,7 @@ async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
   console.log("\n[demo] stopping…");
+  await balancer?.stop();
   await Promise.all([stopRunning(), stopProcesses(children)]);
   await services?.stop();
   process.exit(code);
@@ -56,16 +67,19 @@ try {
   // The build can take longer than the first sale's minute: count it from now, before anyone serves it.
   await run(...tsxArgs("scripts/seed.ts", ["--shoppers", "0", "--retime", "--quiet"]), env);
 
-  const web = startProcess("web", ...tsxArgs("scripts/server.ts"), env);
-  children.push(web);
+  // One instance serves PORT itself; several serve PORT+1… and nginx balances PORT over them.
+  const webPorts = webCount === 1 ? [port] : Array.from({ length: webCount }, (_, i) => port + 1 + i);
+  const webs = webPorts.map((p, i) => startProcess(webCount === 1 ? "web" : `web${i + 1}`, ...tsxArgs("scripts/server.ts"), { ...env, PORT: String(p) }));
+  children.push(...webs);
   for (let i = 1; i <= workers; i++) {
     children.push(startProcess(`worker${i}`, ...tsxArgs("scripts/worker.ts"), { ...env, WORKER_NAME: `demo-worker-${i}` }));
   }
   for (const c of children) c.on("exit", (code) => !stopping && console.error(`[demo] a process exited (${code})`));
-  await waitForHttp(`http://127.0.0.1:${port}/api/time`, 120_000, web);
+  await Promise.all(webs.map((w, i) => waitForHttp(`http://127.0.0.1:${webPorts[i]}/api/time`, 120_000, w)));
+  if (webCount > 1) balancer = await startNginx({ port, upstreams: webPorts, dir: path.join(dataDir, "nginx") });
   console.log(`
   Flash Sale is running
-    Storefront   http://localhost:${port}/
+    Storefront   http://localhost:${port}/${webCount > 1 ? ` (nginx over ${webCount} instances on ports ${webPorts.join(", ")})` : ""}
     Admin        http://localhost:${port}/admin
     Admin login  admin@flash.test / admin-pass-2026
     Shoppers     shopper1@flash.test … shopper${shoppers}@flash.test / shopper-pass-2026

@@ -1,10 +1,11 @@
 // `npm test`: typecheck, lint, unit tests, integration tests (vitest, real Redis and PostgreSQL), the
 // Playwright suite in Debian chromium against a production build, the benchmark's CI mode, and the
 // fault suite's CI part (bench/chaos: four scenarios on PGlite, one test each).
-//   tsx scripts/test.ts [typecheck|lint|unit|integration|vitest|e2e|bench|chaos|screenshots]… [file filters…]
-// No step named: all of them but screenshots. `vitest` = unit + integration. Other words filter vitest's test files
-// and Playwright's spec files (`npm test -- e2e shopper-state` runs that spec and the sign-in setup).
-// Services and migrations start only for the steps that need them (integration, e2e, bench, chaos).
+//   tsx scripts/test.ts [typecheck|lint|unit|integration|cluster|vitest|e2e|bench|chaos|screenshots]… [file filters…]
+// No step named: all of them but screenshots. `vitest` = unit + integration + cluster. Other words filter vitest's
+// test files and Playwright's spec files (`npm test -- e2e shopper-state` runs that spec and the sign-in setup).
+// `cluster` runs the concurrency tests (CLUSTER_FILES) again on a private 3-master Redis Cluster.
+// Services and migrations start only for the steps that need them (integration, cluster, e2e, bench, chaos).
 // Every suite must run and report tests; a suite that runs none, or skips one, fails the whole command.
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -12,16 +13,20 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { formatStartupError, testServices, type Services } from "@/scripts/services/index";
+import { formatStartupError, testRedisCluster, testServices, type Services } from "@/scripts/services/index";
 import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
-const STEPS = ["typecheck", "lint", "unit", "integration", "vitest", "e2e", "bench", "chaos", "screenshots"] as const;
+const STEPS = ["typecheck", "lint", "unit", "integration", "cluster", "vitest", "e2e", "bench", "chaos", "screenshots"] as const;
+/** Integration files run a second time on a Redis Cluster: the concurrency invariants and slot placement. */
+const CLUSTER_FILES = ["flash-admission", "worker-crash", "redis-cluster", "redis-client", "instances-sync"];
 const args = process.argv.slice(2);
 const steps = args.filter((a) => (STEPS as readonly string[]).includes(a));
 const filters = args.filter((a) => !(STEPS as readonly string[]).includes(a));
 // `screenshots` (npm run screenshots) runs only when named: it rewrites docs/screenshots/.
 const want = (step: (typeof STEPS)[number]) =>
-  (steps.length === 0 && step !== "screenshots") || steps.includes(step) || (steps.includes("vitest") && (step === "unit" || step === "integration"));
+  (steps.length === 0 && step !== "screenshots") ||
+  steps.includes(step) ||
+  (steps.includes("vitest") && (step === "unit" || step === "integration" || step === "cluster"));
 // A test-only knob, so read here rather than in lib/env.ts.
 const port = Number(process.env.TEST_PORT || 3100);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -55,12 +60,12 @@ const check = (suite: string, p: Promise<unknown>) =>
       counts.push({ suite, passed: 0, failed: 1, skipped: 0 });
     },
   );
-const vitest = (project: "unit" | "integration", env: NodeJS.ProcessEnv) => {
-  const out = report(`vitest-${project}.json`);
+const vitest = (project: "unit" | "integration", env: NodeJS.ProcessEnv, suite: string = project, files = filters) => {
+  const out = report(`vitest-${suite}.json`);
   const argv = ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`];
-  return run(bin("vitest"), [...argv, ...filters], { ...env, NODE_ENV: "test" })
+  return run(bin("vitest"), [...argv, ...files], { ...env, NODE_ENV: "test" })
     .catch(fail)
-    .then(() => countVitest(project, out));
+    .then(() => countVitest(suite, out));
 };
 
 if (want("typecheck")) {
@@ -76,7 +81,7 @@ if (want("unit")) {
   await vitest("unit", process.env);
 }
 
-const needsServices = want("integration") || want("e2e") || want("bench") || want("chaos") || want("screenshots");
+const needsServices = want("integration") || want("cluster") || want("e2e") || want("bench") || want("chaos") || want("screenshots");
 let services: Services | undefined;
 const children: ChildProcess[] = [];
 const stopAll = async () => {
@@ -110,6 +115,8 @@ if (needsServices) {
       step("integration (vitest, real PostgreSQL and Redis)");
       await vitest("integration", env);
     }
+
+    if (want("cluster")) await clusterPass(env);
 
     if (want("e2e") || want("screenshots")) {
       if (want("integration")) await resetStores(env);
@@ -168,6 +175,20 @@ if (total.s > 0) console.error(`  ${total.s} skipped tests — nothing may be sk
 if (counts.length === 0) console.error(`  no suite ran (steps: ${STEPS.join(", ")})`);
 console.log(`${total.p} passed, ${total.f} failed`);
 process.exit(failed || total.f > 0 || total.s > 0 || empty.length > 0 || counts.length === 0 ? 1 : 0);
+
+/** The concurrency tests again, on a private 3-master Redis Cluster (same PostgreSQL: every test makes its own sale). */
+async function clusterPass(env: NodeJS.ProcessEnv) {
+  const files = CLUSTER_FILES.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x) || x.includes(f)));
+  step(`integration on a Redis Cluster, 3 masters (${files.join(", ") || "no file matches the filters"})`);
+  if (files.length === 0) return;
+  const cluster = await testRedisCluster();
+  try {
+    console.log(`[test] Redis Cluster ${cluster.redisUrl}`);
+    await vitest("integration", { ...env, REDIS_URL: cluster.redisUrl }, "integration-cluster", files);
+  } finally {
+    await cluster.stop();
+  }
+}
 
 function countVitest(suite: string, file: string) {
   const c = { suite, passed: 0, failed: 0, skipped: 0 };

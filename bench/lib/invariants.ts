@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { db } from "@/lib/db";
 import { checkInvariants, readSaleSnapshot, type Check } from "@/lib/flash/invariants";
 import { TICKET_STATE } from "@/lib/flash/store";
@@ -27,7 +27,7 @@ export interface Observed {
  * leaves through admission and only comes back through a refused ticket.
  */
 export async function checkBenchInvariants(
-  r: Redis,
+  r: RedisClient,
   a: { id: string; stock: number },
   seen: Observed,
 ): Promise<Check[]> {

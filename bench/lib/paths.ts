@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import autocannon, { type RequestParams, type Result } from "autocannon";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { createBenchActivity } from "@/bench/lib/activity";
 import type { HeldTicket } from "@/bench/lib/buyers";
 import { checkBenchInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
@@ -48,7 +48,7 @@ interface Step {
  */
 export async function runPaths(c: {
   baseUrl: string;
-  redis: Redis;
+  redis: RedisClient;
   procs: ProcessSet;
   shoppers: Shopper[];
   connections: number;
@@ -180,7 +180,7 @@ export async function runPaths(c: {
 
 /** One path in a closed loop over keep-alive connections until its requests or `seconds` run out. */
 async function drive(
-  c: { baseUrl: string; redis: Redis; procs: ProcessSet; connections: number; seconds: number },
+  c: { baseUrl: string; redis: RedisClient; procs: ProcessSet; connections: number; seconds: number },
   name: PathName,
   step: Step,
 ): Promise<PathFigure> {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { db } from "@/lib/db";
 import { readState } from "@/lib/flash/store";
 import { createBenchActivity, type BenchActivity } from "@/bench/lib/activity";
@@ -41,7 +41,7 @@ export interface SalePhase {
 
 interface Common {
   baseUrl: string;
-  redis: Redis;
+  redis: RedisClient;
   procs: ProcessSet;
   shoppers: Shopper[];
   quantity: number;
@@ -266,7 +266,7 @@ export function resumeWorkers() {
 }
 
 /** Tickets admitted and not answered yet. */
-async function queueLength(r: Redis, activityId: string): Promise<number> {
+async function queueLength(r: RedisClient, activityId: string): Promise<number> {
   const s = await readState(r, activityId);
   return s ? s.admitted - s.served : 0;
 }

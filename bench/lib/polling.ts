@@ -1,5 +1,5 @@
 import autocannon, { type Result } from "autocannon";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { CostMeter, treeCpuSeconds, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
 import { round } from "@/bench/lib/stats";
 
@@ -29,7 +29,7 @@ export async function pollLevel(o: {
   pollers: number;
   seconds: number;
   via: "origin" | "edge";
-  redis: Redis;
+  redis: RedisClient;
   procs: ProcessSet;
   edge?: { statsUrl: string; pid?: number };
   /** Closed loop over this many connections (as fast as answers come) instead of N polls a second. */

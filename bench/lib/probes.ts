@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { round } from "@/bench/lib/stats";
 
 const TICKS = (() => {
@@ -63,7 +63,7 @@ export function machineCpuSeconds(): { busy: number; total: number } {
 }
 
 export async function redisCounters(
-  r: Redis,
+  r: RedisClient,
 ): Promise<{ commands: number; perCommand: Record<string, number>; cpu: number }> {
   const [stats, cmd, cpu] = await Promise.all([r.info("stats"), r.info("commandstats"), r.info("cpu")]);
   const perCommand: Record<string, number> = {};
@@ -110,7 +110,7 @@ export class CostMeter {
   private m0 = machineCpuSeconds();
 
   constructor(
-    private redis: Redis,
+    private redis: RedisClient,
     private procs: ProcessSet,
   ) {}
 
@@ -163,7 +163,7 @@ function selfCpu(): number {
   return (u.user + u.system) / 1e6;
 }
 
-export async function machineInfo(r: Redis) {
+export async function machineInfo(r: RedisClient) {
   const server = await r.info("server");
   return {
     cpuModel: os.cpus()[0]?.model ?? "unknown",

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import autocannon, { type Result } from "autocannon";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { META, FLAG_OFF, activityKeys } from "@/lib/flash/store";
 import { ROOT, waitForHttp } from "@/scripts/lib/procs";
 import { treeCpuSeconds } from "@/bench/lib/probes";
@@ -48,7 +48,7 @@ const NODE_TSX = ["--import", "tsx", "--import", "./scripts/register.mjs"];
  * Starts the reference server on `port`, with a scratch activity in Redis: live, a billion units,
  * limit 1, not in the workers' active set, so nothing but the reference touches it.
  */
-export function startReference(redis: Redis, redisUrl: string, port: number): Reference {
+export function startReference(redis: RedisClient, redisUrl: string, port: number): Reference {
   const activityId = `benchref${randomBytes(6).toString("hex")}`;
   const now = Date.now();
   const scratch = redis.hset(activityKeys(activityId).meta, {
@@ -87,7 +87,7 @@ export function startReference(redis: Redis, redisUrl: string, port: number): Re
 }
 
 /** Deletes the scratch activity's keys (meta, users, idem, stream, stats and every ticket hash). */
-export async function dropScratch(redis: Redis, activityId: string): Promise<number> {
+export async function dropScratch(redis: RedisClient, activityId: string): Promise<number> {
   let cursor = "0";
   let dropped = 0;
   do {

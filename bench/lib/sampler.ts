@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { META, activityKeys } from "@/lib/flash/store";
 
 interface Sample {
@@ -19,7 +19,7 @@ export class CounterSampler {
   minStock: number | null = null;
 
   constructor(
-    private r: Redis,
+    private r: RedisClient,
     private activityId: string,
   ) {}
 

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { isSoldOut, readBuyers, readState, type ActivityState } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
 
@@ -20,7 +20,7 @@ export class ActivityStateCache {
   private entries = new Map<string, Entry>();
 
   constructor(
-    private redis: Redis,
+    private redis: RedisClient,
     private ttlMs = 250,
   ) {}
 

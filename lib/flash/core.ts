@@ -1,6 +1,6 @@
 import "server-only";
-import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
+import type { RedisClient } from "@/lib/redis-connect";
 import { ActivityStateCache } from "@/lib/flash/activity-state";
 import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
 import {
@@ -8,9 +8,10 @@ import {
   isSoldOut,
   newTicketId,
   parseTicketId,
-  queueMetrics,
-  queueTraces,
+  publishChange,
   readShopper,
+  writeMetrics,
+  writeTraces,
   readTicket,
   TICKET_STATE,
   withScripts,
@@ -21,6 +22,7 @@ import {
   type TraceEntry,
 } from "@/lib/flash/store";
 import { buyToken, verifyBuyToken } from "@/lib/flash/token";
+import { errorText, log } from "@/lib/log";
 import { NonPayerCache } from "@/lib/orders/non-payers";
 import { countRefusal, observeAdmission } from "@/lib/ops/metrics";
 import type { BuyInput } from "@/lib/flash/schemas";
@@ -59,7 +61,7 @@ export type TokenResult = { ok: true; token: string } | { ok: false; code: Refus
 export class FlashCore {
   readonly states: ActivityStateCache;
   private nonPayers: NonPayerCache;
-  private redis: Redis;
+  private redis: RedisClient;
   private localRefusals = new Map<string, Map<RefusalCode, number>>();
   private latencies: number[] = [];
   private traces = new Map<string, Map<string, TraceEntry>>();
@@ -74,7 +76,7 @@ export class FlashCore {
   private waitTimeoutMs: number;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private tokenSecret: string,
     opts: {
       stateTtlMs?: number;
@@ -155,7 +157,7 @@ export class FlashCore {
     const reply = await this.redis.flashAdmit(
       ...admissionKeys(activityId, ticketId), userId, input.quantity, input.idempotencyKey, now, ticketId, epoch,
     );
-    const [kind, a, b] = reply;
+    const [kind, a, b, left] = reply;
     // The stronger durability mode: WAIT on the connection that wrote, so it covers this admission
     // (and, auto-pipelined, every one sent before it). Off, it costs nothing: no command is sent.
     if (this.waitReplicas > 0 && (kind === "OK" || kind === "DUP")) {
@@ -163,7 +165,14 @@ export class FlashCore {
       if (acked < this.waitReplicas) return this.refuseLocally(activityId, "UNAVAILABLE");
     }
     this.recordLatency(performance.now() - started);
-    if (kind === "OK") return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
+    if (kind === "OK") {
+      // The last unit went here: every other process hears it at once (pub/sub) rather than at its next
+      // refresh. PAYMENT mode spends a quota, not stock: there the first SOLD_OUT or the refresh tells.
+      if (left === 0) void publishChange(this.redis, activityId, "sold-out").catch((e: unknown) =>
+          log.warn({ component: "flash", activityId, err: errorText(e) }, "sold-out announcement failed; others learn at their refresh"),
+        );
+      return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
+    }
     if (kind === "DUP") return { ok: true, ticketId: a, sequence: Number(b), duplicate: true };
     const code = a as RefusalCode;
     if (code === "SOLD_OUT") this.states.invalidate(activityId);
@@ -283,10 +292,7 @@ export class FlashCore {
     }
     const traces = this.traces;
     this.traces = new Map();
-    const pipe = this.redis.pipeline();
-    queueMetrics(pipe, refusals, latency);
-    queueTraces(pipe, traces);
-    if (pipe.length) await pipe.exec();
+    await Promise.all([writeMetrics(this.redis, refusals, latency), writeTraces(this.redis, traces)]);
   }
 
   /** Counts a refusal answered before admission (rate limit, gate) for the dashboard, and the shopper's trace. */

@@ -5,7 +5,8 @@ import { env } from "@/lib/env";
 import { FlashCore, type OrderLookup, type SaleLookup, type ShopperArchive } from "@/lib/flash/core";
 import { EVENTS_CHANNEL, decodeChange } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
-import { createRedisConnection, redis } from "@/lib/redis";
+import { createRedisConnection, redis, type RedisClient } from "@/lib/redis";
+import type { ActivityStateCache } from "@/lib/flash/activity-state";
 
 interface Instance {
   core: FlashCore;
@@ -44,6 +45,21 @@ export const saleOfActivity: SaleLookup = async (activityId) => {
   return a && { epoch: a.redisEpoch, open: a.status === "SCHEDULED" || a.status === "LIVE" };
 };
 
+/**
+ * Drops a cached state as soon as any process announces a change of it on EVENTS_CHANNEL (admin
+ * edits, run controls, stock moves, the last unit admitted), so every web instance sees it within a
+ * pub/sub hop instead of its next refresh. `sub` becomes a subscriber connection.
+ */
+export function followChanges(states: ActivityStateCache, sub: RedisClient): { sub: RedisClient; subscribed: Promise<unknown> } {
+  const subscribed = sub.subscribe(EVENTS_CHANNEL);
+  subscribed.catch((e: unknown) => log.error({ component: "flash", err: errorText(e) }, "change events: subscribe failed"));
+  sub.on("message", (_channel: string, message: string) => {
+    // An unreadable event drops every cached state: the safe side.
+    states.invalidate(decodeChange(message)?.activityId);
+  });
+  return { sub, subscribed };
+}
+
 const globalForFlash = globalThis as unknown as { flash?: Instance };
 
 /** The process's flash core: one per process, listening for run-control events so its caches react at once. */
@@ -56,12 +72,7 @@ export function flash(): Instance {
       saleOf: saleOfActivity,
       replicas: { count: e.REDIS_WAIT_REPLICAS, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS },
     });
-    const sub = createRedisConnection("flash-events");
-    void sub.subscribe(EVENTS_CHANNEL);
-    sub.on("message", (_channel: string, message: string) => {
-      // An unreadable event drops every cached state: the safe side.
-      core.states.invalidate(decodeChange(message)?.activityId);
-    });
+    const { sub } = followChanges(core.states, createRedisConnection("flash-events"));
     const timer = setInterval(
       () => void core.flushMetrics().catch((e: unknown) => log.warn({ component: "flash", err: errorText(e) }, "metrics flush failed")),
       1_000,

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import type { OrderStatus } from "@/lib/generated/prisma/enums";
 import {
@@ -48,7 +48,7 @@ export interface SaleSnapshot {
   group: WorkerGroup | null;
 }
 
-export async function readSaleSnapshot(prisma: PrismaClient, redis: Redis, activityId: string): Promise<SaleSnapshot> {
+export async function readSaleSnapshot(prisma: PrismaClient, redis: RedisClient, activityId: string): Promise<SaleSnapshot> {
   const [state, units, stats, entries, group] = await Promise.all([
     readState(redis, activityId),
     readUnitsByUser(redis, activityId),
@@ -76,7 +76,7 @@ export async function readSaleSnapshot(prisma: PrismaClient, redis: Redis, activ
 }
 
 /** Every admitted ticket answered and the workers' group empty (nothing pending, nothing unread). */
-export async function isDrained(redis: Redis, activityId: string): Promise<boolean> {
+export async function isDrained(redis: RedisClient, activityId: string): Promise<boolean> {
   const state = await readState(redis, activityId);
   if (!state || state.admitted !== state.served) return false;
   const g = await readWorkerGroup(redis, activityId);
@@ -85,7 +85,7 @@ export async function isDrained(redis: Redis, activityId: string): Promise<boole
 
 /** Polls isDrained until it holds or `timeoutMs` passes. */
 export async function waitForDrain(
-  redis: Redis,
+  redis: RedisClient,
   activityId: string,
   timeoutMs: number,
 ): Promise<{ drained: boolean; at: number }> {

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import type { Activity, PrismaClient } from "@/lib/generated/prisma/client";
 import {
   META,
@@ -35,7 +35,7 @@ export type StaleReason = "NOT_READY" | "EPOCH" | "BEHIND";
 
 export async function staleReason(
   prisma: Pick<PrismaClient, "$queryRaw">,
-  redis: Redis,
+  redis: RedisClient,
   activityId: string,
 ): Promise<StaleReason | null> {
   const [[epoch, seq], [pg]] = await Promise.all([
@@ -55,7 +55,7 @@ export async function staleReason(
  * rebuilds that state from PostgreSQL first (rebuildSaleState). Idempotent: a sound state keeps its
  * counters, so a second preheat never adds units.
  */
-export async function preheatActivity(prisma: PrismaClient, redis: Redis, activityId: string): Promise<PreheatResult> {
+export async function preheatActivity(prisma: PrismaClient, redis: RedisClient, activityId: string): Promise<PreheatResult> {
   const a = await prisma.activity.findUnique({ where: { id: activityId } });
   if (!a) return { ok: false, code: "NOT_FOUND" };
   const fresh = (await staleReason(prisma, redis, a.id)) !== null && (await rebuildSaleState(prisma, redis, a.id)) !== null;
@@ -76,7 +76,7 @@ export function isPreheatDue(a: Pick<Activity, "status" | "startAt">, now = Date
 /** Preheats now if due, so a sale starting soon is ready at once; null when not due. */
 export async function preheatIfDue(
   prisma: PrismaClient,
-  redis: Redis,
+  redis: RedisClient,
   a: Pick<Activity, "id" | "status" | "startAt">,
 ): Promise<PreheatResult | null> {
   return isPreheatDue(a) ? preheatActivity(prisma, redis, a.id) : null;
@@ -121,7 +121,7 @@ export interface Rebuild {
  */
 export async function rebuildSaleState(
   prisma: PrismaClient,
-  redis: Redis,
+  redis: RedisClient,
   activityId: string,
   opts: { onlyFrom?: number } = {},
 ): Promise<Rebuild | null> {

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import { PREHEAT_LEAD_MS, preheatActivity, staleReason } from "@/lib/flash/preheat";
 import {
@@ -16,7 +16,7 @@ import { log } from "@/lib/log";
  * One scheduler pass: preheats activities about to start, and moves SCHEDULED → LIVE → ENDED in
  * PostgreSQL and Redis when their times come. Idempotent; every worker runs it.
  */
-export async function runSchedule(prisma: PrismaClient, redis: Redis, now = new Date()): Promise<string[]> {
+export async function runSchedule(prisma: PrismaClient, redis: RedisClient, now = new Date()): Promise<string[]> {
   // The rule of isPreheatDue (lib/flash/preheat.ts), as a query.
   const due = await prisma.activity.findMany({
     where: {
@@ -56,7 +56,7 @@ export async function runSchedule(prisma: PrismaClient, redis: Redis, now = new 
  * stream, and its Redis keys get `ttlSec` to live. Ticket answers then come from PostgreSQL
  * (FlashCore.ticket). Keys first, then the set: a pass cut short in between is simply repeated.
  */
-export async function housekeep(prisma: PrismaClient, redis: Redis, ttlSec: number): Promise<string[]> {
+export async function housekeep(prisma: PrismaClient, redis: RedisClient, ttlSec: number): Promise<string[]> {
   const active = await redis.smembers(ACTIVE_SET);
   if (active.length === 0) return [];
   const over = await prisma.activity.findMany({

@@ -1,6 +1,6 @@
 import "server-only";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { ACTIVE_SET, readWorkerGroup } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
 
@@ -102,7 +102,7 @@ export function countDrift(kind: string, n = 1): void {
  * not acknowledged), read from Redis at scrape time. Registered once, by the process that serves
  * /metrics with a Redis connection.
  */
-export function watchStreams(redis: Redis): void {
+export function watchStreams(redis: RedisClient): void {
   if (m.registry.getSingleMetric("flash_stream_lag")) return;
   new Gauge({
     name: "flash_stream_lag",

@@ -1,11 +1,11 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import { NON_PAYERS_KEY } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
 
 /** Adds the given users to the Redis set if PostgreSQL flags them (after an expiry counted against them). */
-export async function publishFlags(prisma: PrismaClient, redis: Redis, userIds: string[]): Promise<void> {
+export async function publishFlags(prisma: PrismaClient, redis: RedisClient, userIds: string[]): Promise<void> {
   if (userIds.length === 0) return;
   const flagged = await prisma.user.findMany({
     where: { id: { in: [...new Set(userIds)] }, nonPayerSince: { not: null } },
@@ -15,7 +15,7 @@ export async function publishFlags(prisma: PrismaClient, redis: Redis, userIds: 
 }
 
 /** Rebuilds the whole set from PostgreSQL (a worker's start; Redis may have lost it). */
-export async function rebuildFlags(prisma: PrismaClient, redis: Redis): Promise<void> {
+export async function rebuildFlags(prisma: PrismaClient, redis: RedisClient): Promise<void> {
   const flagged = await prisma.user.findMany({ where: { nonPayerSince: { not: null } }, select: { id: true } });
   const pipe = redis.multi().del(NON_PAYERS_KEY);
   if (flagged.length) pipe.sadd(NON_PAYERS_KEY, ...flagged.map((u) => u.id));
@@ -32,7 +32,7 @@ export class NonPayerCache {
   private pending: Promise<void> | null = null;
 
   constructor(
-    private redis: Redis,
+    private redis: RedisClient,
     private ttlMs = 2_000,
   ) {}
 

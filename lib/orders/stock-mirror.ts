@@ -1,5 +1,6 @@
 import "server-only";
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
 import { META, activityKeys, mirrorLifecycle, quotaFor, spendsQuota } from "@/lib/flash/store";
@@ -24,7 +25,7 @@ interface Owed {
  */
 export async function mirrorOwedStock(
   prisma: PrismaClient,
-  client: Redis,
+  client: RedisClient,
   opts: { orderIds?: string[]; limit?: number } = {},
 ): Promise<number> {
   const only = opts.orderIds ?? null;

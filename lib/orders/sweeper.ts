@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import { env } from "@/lib/env";
 import { errorText, log } from "@/lib/log";
@@ -28,7 +28,7 @@ export interface SweepResult {
  */
 export async function sweepOnce(
   prisma: PrismaClient,
-  redis: Redis,
+  redis: RedisClient,
   opts: { now?: Date; provider?: PaymentProvider; maxBatches?: number } = {},
 ): Promise<SweepResult> {
   const e = env();
@@ -63,7 +63,7 @@ export async function sweepOnce(
 }
 
 /** The sweeper (every second) and the scheduled reconciliations (payments, sale state), as one worker runs them. */
-export function startSweeper(prisma: PrismaClient, redis: Redis, everyMs = 1_000): { stop(): void } {
+export function startSweeper(prisma: PrismaClient, redis: RedisClient, everyMs = 1_000): { stop(): void } {
   const sweepLog = log.child({ component: "sweeper" });
   let busy = false;
   let lastReconcile = Date.now();

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import {
   ACTIVE_SET,
@@ -19,9 +19,9 @@ import { countBatchError, countDeadLetter, observeBatch } from "@/lib/ops/metric
 export interface WorkerOptions {
   prisma: PrismaClient;
   /** Shared connection for ordinary commands. */
-  redis: Redis;
+  redis: RedisClient;
   /** Connection of its own for XREADGROUP BLOCK. */
-  blocking: Redis;
+  blocking: RedisClient;
   consumer: string;
   batchSize: number;
   /** Entries pending this long on another consumer are taken over (XAUTOCLAIM). */

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { RATE_LIMIT_PREFIX } from "@/lib/flash/store/layout";
 import type { RateSpec } from "@/lib/gate/env";
@@ -39,7 +39,7 @@ const logger = log.child({ component: "rate-limit" });
  * blocked in this process's memory until its window ends, so a flood costs no Redis call at all.
  * If Redis fails, an in-memory limiter of the same size stands in (the library's "insurance").
  */
-function storeLimiter(redis: Redis, prefix: string, spec: RateSpec, memoryBlock = true): RateLimiterRedis {
+function storeLimiter(redis: RedisClient, prefix: string, spec: RateSpec, memoryBlock = true): RateLimiterRedis {
   return new RateLimiterRedis({
     storeClient: redis,
     keyPrefix: prefix,
@@ -88,7 +88,7 @@ export class RateLimits {
   private noSession: RateLimiterMemory;
 
   /** `namespace` prefixes every Redis key (tests use their own). */
-  constructor(redis: Redis, private config: RateLimitConfig, namespace = RATE_LIMIT_PREFIX) {
+  constructor(redis: RedisClient, private config: RateLimitConfig, namespace = RATE_LIMIT_PREFIX) {
     const limiter = (name: string, spec: RateSpec, memoryBlock?: boolean) => storeLimiter(redis, `${namespace}:${name}`, spec, memoryBlock);
     const pair = (route: HotRoute) => ({
       user: limiter(`${route}:u`, config[route].user),

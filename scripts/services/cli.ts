@@ -8,8 +8,9 @@ import { findLivePglite, pgliteUrl } from "./pglite.js";
 import { findLiveRedis, redisUrl } from "./redis.js";
 import type { ServerState } from "./util.js";
 
-const USAGE = `usage: npm run services -- up [--native|--pglite] [--only postgres|redis] [--data-dir DIR]
-         starts (or reuses) the local services in the foreground, prints the URLs, stops them on Ctrl-C
+const USAGE = `usage: npm run services -- up [--native|--pglite] [--redis-cluster] [--only postgres|redis] [--data-dir DIR]
+         starts (or reuses) the local services in the foreground, prints the URLs, stops them on Ctrl-C;
+         --redis-cluster (or REDIS_MODE=cluster): a local 3-master Redis Cluster instead of one redis-server
        npm run services -- down [--data-dir DIR]
          stops the servers recorded under the data dir (and leftovers of crashed test runs)
        npm run services -- status [--data-dir DIR]`;
@@ -25,6 +26,7 @@ const { values, positionals } = parseArgs({
     "data-dir": { type: "string" },
     native: { type: "boolean" },
     pglite: { type: "boolean" },
+    "redis-cluster": { type: "boolean" },
     only: { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
   },
@@ -39,6 +41,7 @@ async function up() {
   const launching = ensureServices({
     dataDir,
     postgres: values.native ? "native" : values.pglite ? "pglite" : undefined,
+    redis: values["redis-cluster"] ? "cluster" : undefined,
     only,
     log,
   });

@@ -10,6 +10,7 @@ import { ROOT } from "../lib/procs.js";
 import { findPgBinDir, nativeUnavailable, startNativePostgres, stopNativeDir } from "./native-pg.js";
 import { startPglite, stopPgliteDir } from "./pglite.js";
 import { REDIS_MISSING, findRedisServer, startRedis, stopRedisDir } from "./redis.js";
+import { DEFAULT_CLUSTER, startRedisCluster, stopRedisClusterDir, type ClusterShape } from "./redis-cluster.js";
 import {
   StartupError,
   isPidAlive,
@@ -66,6 +67,11 @@ export async function ensureServices(
     dataDir?: string;
     only?: ("postgres" | "redis")[];
     postgres?: PostgresMode;
+    /** The Redis to start when REDIS_URL is unset: one server, or a local cluster (default REDIS_MODE). */
+    redis?: "single" | "cluster";
+    clusterShape?: ClusterShape;
+    /** Start Redis even when REDIS_URL is set (the test suite's private cluster). */
+    ignoreRedisUrl?: boolean;
     log?: Log;
     ephemeral?: boolean;
   } = {},
@@ -76,7 +82,7 @@ export async function ensureServices(
   // Typos (a malformed URL, EMBEDDED_POSTGRES=yes) and missing programs are reported before anything is started.
   const settings = parseSettings();
   const envDb = only.has("postgres") ? settings.DATABASE_URL : undefined;
-  const envRedis = only.has("redis") ? settings.REDIS_URL : undefined;
+  const envRedis = only.has("redis") && !opts.ignoreRedisUrl ? settings.REDIS_URL : undefined;
   const port = (p: number) => (opts.ephemeral ? undefined : p);
   const mode = only.has("postgres") && !envDb ? (opts.postgres ?? settings.EMBEDDED_POSTGRES ?? "pglite") : undefined;
   const startsRedis = only.has("redis") && !envRedis;
@@ -102,7 +108,10 @@ export async function ensureServices(
   };
   const redisTask = async (): Promise<string | ServerHandle> => {
     if (envRedis) return checkUrl("REDIS_URL", envRedis, redisPing);
-    return startsRedis ? start("redis", "redis") : "";
+    if (!startsRedis) return "";
+    if ((opts.redis ?? settings.REDIS_MODE) === "single") return start("redis", "redis");
+    const dir = path.join(dataDir, "redis-cluster");
+    return startRedisCluster({ dir, ephemeral: opts.ephemeral, log, shape: opts.clusterShape ?? DEFAULT_CLUSTER });
   };
 
   // Both at once: a first PGlite start takes seconds, redis milliseconds.
@@ -139,9 +148,9 @@ export async function testServices(): Promise<Services> {
   const { DATABASE_URL, REDIS_URL, EMBEDDED_POSTGRES } = parseSettings();
   if (DATABASE_URL && REDIS_URL) return ensureServices({ log });
 
-  const dir = path.join(DEFAULT_DATA_DIR, `test-${process.pid}-${randomBytes(3).toString("hex")}`);
-  const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
-  const launch = (postgres: PostgresMode) => ensureServices({ dataDir: dir, postgres, log, ephemeral: true });
+  const { dir, removeDir } = testDir();
+  const launch = (postgres: PostgresMode) =>
+    ensureServices({ dataDir: dir, postgres, log, ephemeral: true, redis: "single" });
   let launched: Services;
   try {
     launched = await launch(EMBEDDED_POSTGRES ?? (findPgBinDir() ? "native" : "pglite")).catch((err: unknown) => {
@@ -155,7 +164,36 @@ export async function testServices(): Promise<Services> {
     removeDir();
     throw err;
   }
-  // A test run that ends without stop() (failed setup, process.exit) still takes its servers along.
+  return tiedToProcess(launched, removeDir);
+}
+
+/** A private throwaway Redis Cluster for the test suite's cluster pass (always started, whatever REDIS_URL says). */
+export async function testRedisCluster(shape: ClusterShape = DEFAULT_CLUSTER): Promise<Services> {
+  const { dir, removeDir } = testDir();
+  try {
+    const launched = await ensureServices({
+      dataDir: dir,
+      only: ["redis"],
+      log: () => {},
+      ephemeral: true,
+      redis: "cluster",
+      clusterShape: shape,
+      ignoreRedisUrl: true,
+    });
+    return tiedToProcess(launched, removeDir);
+  } catch (err) {
+    removeDir();
+    throw err;
+  }
+}
+
+function testDir() {
+  const dir = path.join(DEFAULT_DATA_DIR, `test-${process.pid}-${randomBytes(3).toString("hex")}`);
+  return { dir, removeDir: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A test run that ends without stop() (failed setup, process.exit) still takes its servers along. */
+function tiedToProcess(launched: Services, removeDir: () => void): Services {
   const onExit = () => {
     for (const s of launched.servers) s.killNow();
     removeDir();
@@ -190,6 +228,7 @@ export async function stopDataDir(dataDir: string, log: Log): Promise<number> {
     stopPgliteDir(path.join(dataDir, "pglite"), log),
     stopNativeDir(path.join(dataDir, "postgres"), log),
     stopRedisDir(path.join(dataDir, "redis"), log),
+    stopRedisClusterDir(path.join(dataDir, "redis-cluster"), log),
   ]);
   return stopped.filter(Boolean).length;
 }

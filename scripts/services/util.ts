@@ -5,6 +5,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { parseRedisTarget } from "../../lib/redis-connect.js";
 import lockfile from "proper-lockfile";
 
 /** An error whose message is one line meant for the user: printed as-is, without a stack. */
@@ -247,8 +248,28 @@ export async function withRedis<T>(url: string, fn: (client: Redis) => Promise<T
   }
 }
 
-/** PING through ioredis (handles auth, db index and rediss:// in the URL). */
-export const redisPing = (url: string, timeoutMs = 3000) => withRedis(url, (c) => c.ping(), timeoutMs).then(() => {});
+/**
+ * PING through ioredis (handles auth, db index and rediss:// in the URL); for a cluster URL, each
+ * seed node answers and reports every slot served.
+ */
+export async function redisPing(url: string, timeoutMs = 3000): Promise<void> {
+  const t = parseRedisTarget(url);
+  if (t.kind === "single") return void (await withRedis(url, (c) => c.ping(), timeoutMs));
+  const auth =
+    t.username || t.password ? `${encodeURIComponent(t.username ?? "")}:${encodeURIComponent(t.password ?? "")}@` : "";
+  await Promise.all(
+    t.nodes.map((n) =>
+      withRedis(
+        `${t.tls ? "rediss" : "redis"}://${auth}${n.host}:${n.port}`,
+        async (c) => {
+          if (!/cluster_state:ok/.test(await c.cluster("INFO")))
+            throw new Error(`cluster at ${n.host}:${n.port} is not ok (slots unserved)`);
+        },
+        timeoutMs,
+      ),
+    ),
+  );
+}
 
 /** A server this launcher found or started. */
 export interface ServerHandle extends ServerState {

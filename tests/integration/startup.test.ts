@@ -19,7 +19,7 @@ describe("start-up with a bad DATABASE_URL or REDIS_URL", () => {
     ["scripts/worker.ts", { DATABASE_URL: "postgresql://postgres@127.0.0.1:1/nowhere" }, /^\[worker\] DATABASE_URL: cannot connect to postgresql:\/\/postgres@127\.0\.0\.1:1\/nowhere \(ECONNREFUSED\)$/],
     ["scripts/server.ts", { REDIS_URL: "redis://127.0.0.1:1" }, /^\[web\] REDIS_URL: cannot connect to redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)$/],
     ["scripts/worker.ts", { DATABASE_URL: "mysql://somewhere/db" }, /^\[worker\] DATABASE_URL: must be a postgresql:\/\/ URL$/],
-    ["scripts/server.ts", { REDIS_URL: "postgresql://nope" }, /^\[web\] REDIS_URL: must be a redis:\/\/ URL$/],
+    ["scripts/server.ts", { REDIS_URL: "postgresql://nope" }, /^\[web\] REDIS_URL: must be a redis:\/\/ or redis\+cluster:\/\/ URL$/],
   ])("%s stops with one line naming the variable (%j)", (entry, env, line) => {
     const r = start(entry, env);
     expect(r.status).toBe(1);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
+import { eachServer } from "@/lib/redis-connect";
 import { WORKER_GROUP, activityKeys } from "@/lib/flash/store";
 import { nodeArgs } from "@/scripts/lib/procs";
 import { createActivity, createCores, createUsers, snapshot, tokenFor, waitUntilServed } from "../support/flash";
@@ -34,10 +35,10 @@ async function pendingOn(stream: string, consumer: string): Promise<string[]> {
   return rows.map(([id]) => id);
 }
 
-/** Ids of the clients connected to Redis. */
+/** Ids of the clients connected to Redis (on a cluster, to any master: "port/id"). */
 async function clientIds(): Promise<Set<string>> {
-  const list = (await redis().client("LIST")) as string;
-  return new Set([...list.matchAll(/(?:^|\s)id=(\d+)/g)].map((m) => m[1]!));
+  const lists = await Promise.all(eachServer(redis()).map(async (s) => [s.options.port, (await s.client("LIST")) as string] as const));
+  return new Set(lists.flatMap(([port, list]) => [...list.matchAll(/(?:^|\s)id=(\d+)/g)].map((m) => `${port}/${m[1]!}`)));
 }
 
 /**
@@ -113,5 +114,5 @@ describe("a worker killed while it holds a batch (I2, I4)", () => {
     // I4: initial stock = left + in queue + in orders, in both stores.
     expect(s.activity.stock + s.orders.reduce((n, o) => n + o.quantity, 0)).toBe(2000);
     expect(s.group).toMatchObject({ pending: 0, lag: 0 });
-  });
+  }, 120_000); // two worker processes start (tsx), each up to ~20 s on a loaded 2-core box
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
+import { connectRedis } from "@/lib/redis-connect";
 import { FlashCore } from "@/lib/flash/core";
 import { readSaleSnapshot, waitForDrain } from "@/lib/flash/invariants";
 import { preheatActivity } from "@/lib/flash/preheat";
@@ -71,7 +71,7 @@ export function tokenFor(a: TestActivity, userId: string): string {
 
 /** Several cores, each with its own Redis connection, like several web processes. */
 export function createCores(n: number): { cores: FlashCore[]; close(): void } {
-  const conns = Array.from({ length: n }, () => new Redis(process.env.REDIS_URL!, { enableAutoPipelining: true }));
+  const conns = Array.from({ length: n }, () => connectRedis(process.env.REDIS_URL!, { enableAutoPipelining: true }));
   return {
     cores: conns.map((c) => new FlashCore(c, TOKEN_SECRET, { stateTtlMs: 50 })),
     close: () => conns.forEach((c) => c.disconnect()),
@@ -80,7 +80,7 @@ export function createCores(n: number): { cores: FlashCore[]; close(): void } {
 
 /** `n` order workers running in this process, like the worker processes in production. */
 export function startOrderWorkers(n: number, o: { batchSize: number; claimIdleMs: number }): { stop(): Promise<void> } {
-  const blocking = Array.from({ length: n }, () => new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null }));
+  const blocking = Array.from({ length: n }, () => connectRedis(process.env.REDIS_URL!, { maxRetriesPerRequest: null }));
   const workers = blocking.map(
     (b, i) => new OrderWorker({ prisma: db(), redis: redis(), blocking: b, consumer: `it-${uniq()}-${i}`, ...o }),
   );

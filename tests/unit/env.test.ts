@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultWebConcurrency, parseEnv, parseSettings } from "@/lib/env";
+import { parseRedisTarget } from "@/lib/redis-connect";
 
 const good = {
   DATABASE_URL: "postgresql://u@127.0.0.1:5432/db",
@@ -44,9 +45,29 @@ describe("environment", () => {
       EMBEDDED_POSTGRES: "native",
     });
   });
+  it("a Redis Cluster: by URL, or by seed nodes that keep REDIS_URL's credentials", () => {
+    const url = "redis+cluster://:pw@10.0.0.1:7000,10.0.0.2:7000";
+    expect(parseEnv({ ...good, REDIS_URL: url }).REDIS_URL).toBe(url);
+    expect(parseRedisTarget(url)).toEqual({
+      kind: "cluster",
+      nodes: [{ host: "10.0.0.1", port: 7000 }, { host: "10.0.0.2", port: 7000 }],
+      username: undefined,
+      password: "pw",
+      tls: false,
+    });
+    const nodes = { REDIS_CLUSTER_NODES: "10.0.0.1:7000, 10.0.0.2:7001", REDIS_URL: "rediss://u:pw@ignored:1" };
+    expect(parseEnv({ ...good, ...nodes }).REDIS_URL).toBe("rediss+cluster://u:pw@10.0.0.1:7000,10.0.0.2:7001");
+    expect(parseEnv({ ...good, REDIS_URL: undefined, REDIS_CLUSTER_NODES: "h:1" }).REDIS_URL).toBe("redis+cluster://h:1");
+    expect(parseRedisTarget("redis://h:1/2")).toEqual({ kind: "single", url: "redis://h:1/2" });
+  });
   it.each([
     ["DATABASE_URL", { DATABASE_URL: "mysql://x" }],
     ["REDIS_URL", { REDIS_URL: "http://x" }],
+    ["REDIS_URL", { REDIS_URL: undefined }],
+    ["REDIS_URL", { REDIS_URL: "redis+cluster://a:1,b" }],
+    ["REDIS_MODE", { REDIS_MODE: "sentinel" }],
+    ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "a:1,b:x" }],
+    ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "a:1", REDIS_URL: "redis+cluster://b:2" }],
     ["NEXTAUTH_SECRET", { NEXTAUTH_SECRET: "short" }],
     ["FLASH_TOKEN_SECRET", { FLASH_TOKEN_SECRET: undefined }],
     ["WORKER_BATCH_SIZE", { WORKER_BATCH_SIZE: "0" }],

@@ -1,5 +1,5 @@
 import "server-only";
-import type { ChainableCommander, Redis } from "ioredis";
+import { serverFor, type RedisClient } from "@/lib/redis-connect";
 import {
   decodeDeadLetter,
   decodeEntry,
@@ -49,33 +49,33 @@ export * from "@/lib/flash/store/layout";
 export * from "@/lib/flash/store/codec";
 export { withScripts } from "@/lib/flash/store/scripts";
 
-export async function readState(redis: Redis, activityId: string): Promise<ActivityState | null> {
+export async function readState(redis: RedisClient, activityId: string): Promise<ActivityState | null> {
   return decodeMeta(activityId, await redis.hgetall(activityKeys(activityId).meta));
 }
 
-export async function readStats(redis: Redis, activityId: string): Promise<Counters> {
+export async function readStats(redis: RedisClient, activityId: string): Promise<Counters> {
   return decodeStats(await redis.hgetall(activityKeys(activityId).stats));
 }
 
 /** Users holding admitted units (the users hash). */
-export function readBuyers(redis: Redis, activityId: string): Promise<string[]> {
+export function readBuyers(redis: RedisClient, activityId: string): Promise<string[]> {
   return redis.hkeys(activityKeys(activityId).users);
 }
 
 /** Units each user holds in Redis (admitted and not refused). */
-export async function readUnitsByUser(redis: Redis, activityId: string): Promise<Map<string, number>> {
+export async function readUnitsByUser(redis: RedisClient, activityId: string): Promise<Map<string, number>> {
   const h = await redis.hgetall(activityKeys(activityId).users);
   return new Map(Object.entries(h).map(([u, n]) => [u, Number(n)]));
 }
 
 /** Preheat finished writing: the stock field is there. */
-export async function isPreheated(redis: Redis, activityId: string): Promise<boolean> {
+export async function isPreheated(redis: RedisClient, activityId: string): Promise<boolean> {
   return (await redis.hexists(activityKeys(activityId).meta, META.stock)) === 1;
 }
 
 /** null: malformed id or no such ticket. */
 export async function readTicket(
-  redis: Redis,
+  redis: RedisClient,
   ticketId: string,
 ): Promise<(TicketRecord & { activityId: string }) | null> {
   const parsed = parseTicketId(ticketId);
@@ -85,14 +85,14 @@ export async function readTicket(
 }
 
 /** One shopper's units held, trace and tickets in one sale: one round trip (lib/flash/me.lua). */
-export async function readShopper(redis: Redis, activityId: string, userId: string): Promise<ShopperRecord> {
+export async function readShopper(redis: RedisClient, activityId: string, userId: string): Promise<ShopperRecord> {
   const k = activityKeys(activityId);
   return decodeShopper(await withScripts(redis).flashMe(k.users, k.mine, k.trace, userId, k.ticket(""), ...TICKET_FIELDS));
 }
 
 /** Many tickets of one activity, pipelined; missing ones are absent from the map. */
 export async function readTickets(
-  redis: Redis,
+  redis: RedisClient,
   activityId: string,
   ticketIds: string[],
 ): Promise<Map<string, TicketRecord>> {
@@ -113,7 +113,7 @@ export async function readTickets(
 }
 
 /** Every entry of the activity's stream, oldest first (every admission since the preheat). */
-export async function readStream(redis: Redis, activityId: string): Promise<StreamEntry[]> {
+export async function readStream(redis: RedisClient, activityId: string): Promise<StreamEntry[]> {
   const key = activityKeys(activityId).stream;
   const entries: StreamEntry[] = [];
   for (let start = "-"; ;) {
@@ -132,10 +132,11 @@ export interface WorkerGroup {
 }
 
 /** null: no stream (not preheated, or forgotten) or no group on it. */
-export async function readWorkerGroup(redis: Redis, activityId: string): Promise<WorkerGroup | null> {
+export async function readWorkerGroup(redis: RedisClient, activityId: string): Promise<WorkerGroup | null> {
   let groups: unknown[][];
   try {
-    groups = (await redis.call("XINFO", "GROUPS", activityKeys(activityId).stream)) as unknown[][];
+    const stream = activityKeys(activityId).stream;
+    groups = (await serverFor(redis, stream).call("XINFO", "GROUPS", stream)) as unknown[][];
   } catch (e) {
     if (String(e).includes("no such key")) return null;
     throw e;
@@ -155,12 +156,12 @@ export async function readWorkerGroup(redis: Redis, activityId: string): Promise
 }
 
 /** Announces a change on EVENTS_CHANNEL: every web process drops its cached state of the activity. */
-export async function publishChange(redis: Redis, activityId: string, event: string): Promise<void> {
+export async function publishChange(redis: RedisClient, activityId: string, event: string): Promise<void> {
   await redis.publish(EVENTS_CHANNEL, encodeChange({ activityId, event }));
 }
 
 /** The workers' consumer group on the activity's stream (made with the stream; idempotent). */
-export async function ensureWorkerGroup(redis: Redis, activityId: string): Promise<void> {
+export async function ensureWorkerGroup(redis: RedisClient, activityId: string): Promise<void> {
   try {
     await redis.xgroup("CREATE", activityKeys(activityId).stream, WORKER_GROUP, "0", "MKSTREAM");
   } catch (e) {
@@ -170,7 +171,7 @@ export async function ensureWorkerGroup(redis: Redis, activityId: string): Promi
 }
 
 /** The workers stop reading the activity's stream. */
-export async function retireActivity(redis: Redis, activityId: string): Promise<void> {
+export async function retireActivity(redis: RedisClient, activityId: string): Promise<void> {
   await redis.srem(ACTIVE_SET, activityId);
 }
 
@@ -178,7 +179,7 @@ export async function retireActivity(redis: Redis, activityId: string): Promise<
  * Gives every Redis key of the activity, tickets included, a time to live (housekeeping of a retired
  * sale). Pipelined in chunks: a sale may have hundreds of thousands of tickets.
  */
-export async function expireActivity(redis: Redis, activityId: string, ttlSec: number): Promise<void> {
+export async function expireActivity(redis: RedisClient, activityId: string, ttlSec: number): Promise<void> {
   const keys = activityKeys(activityId);
   const all = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
   all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace);
@@ -190,7 +191,7 @@ export async function expireActivity(redis: Redis, activityId: string, ttlSec: n
 }
 
 /** Drops every Redis key of the activity, tickets included (PostgreSQL keeps the orders). */
-export async function forgetActivity(redis: Redis, activityId: string): Promise<void> {
+export async function forgetActivity(redis: RedisClient, activityId: string): Promise<void> {
   const keys = activityKeys(activityId);
   const tickets = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
   for (let i = 0; i < tickets.length; i += 5000) await redis.unlink(...tickets.slice(i, i + 5000));
@@ -198,18 +199,18 @@ export async function forgetActivity(redis: Redis, activityId: string): Promise<
 }
 
 /** Writes rules into the activity's meta (the preheat, the scheduler's status moves). */
-export async function writeRules(redis: Redis, activityId: string, rules: Partial<MetaRules>): Promise<void> {
+export async function writeRules(redis: RedisClient, activityId: string, rules: Partial<MetaRules>): Promise<void> {
   await redis.hset(activityKeys(activityId).meta, encodeRules(rules));
 }
 
 /** Writes rules into a preheated activity's meta; false if it is not preheated (nothing written). */
-export async function mirrorRules(redis: Redis, activityId: string, rules: Partial<MetaRules>): Promise<boolean> {
+export async function mirrorRules(redis: RedisClient, activityId: string, rules: Partial<MetaRules>): Promise<boolean> {
   const argv = Object.entries(encodeRules(rules)).flat();
   return (await withScripts(redis).adminMirror(activityKeys(activityId).meta, ...argv)) === 1;
 }
 
 /** Forgets an activity nobody was admitted to (so the next preheat copies it afresh); false if someone was. */
-export async function resetUnsold(redis: Redis, activityId: string): Promise<boolean> {
+export async function resetUnsold(redis: RedisClient, activityId: string): Promise<boolean> {
   return (await withScripts(redis).adminResetUnsold(activityKeys(activityId).meta)) === 1;
 }
 
@@ -218,7 +219,7 @@ export type RestockReply =
 
 /** Adds units (and PAYMENT-mode quota) once per operation id; see lib/admin/restock.lua. */
 export async function applyRestock(
-  redis: Redis,
+  redis: RedisClient,
   activityId: string,
   opId: string,
   units: number,
@@ -231,7 +232,7 @@ export async function applyRestock(
 }
 
 /** Gives a restock operation up: true if it had not landed (and now never will). */
-export async function voidRestock(redis: Redis, activityId: string, opId: string): Promise<boolean> {
+export async function voidRestock(redis: RedisClient, activityId: string, opId: string): Promise<boolean> {
   return (await redis.hsetnx(activityKeys(activityId).restocks, opId, RESTOCK_VOID)) === 1;
 }
 
@@ -241,7 +242,7 @@ export type FinalAnswer =
   | { ticketId: string; status: typeof TICKET_STATE.rejected; code: string };
 
 /** Records final answers (lib/orders/finalize.lua); idempotent. Returns how many tickets changed. */
-export function finalizeTickets(redis: Redis, activityId: string, answers: FinalAnswer[]): Promise<number> {
+export function finalizeTickets(redis: RedisClient, activityId: string, answers: FinalAnswer[]): Promise<number> {
   const keys = activityKeys(activityId);
   const ticketKeys = answers.map((x) => keys.ticket(x.ticketId));
   const argv = answers.flatMap((x) =>
@@ -259,31 +260,40 @@ export function finalizeTickets(redis: Redis, activityId: string, answers: Final
   );
 }
 
-/** Queues a web process's metrics on a pipeline: refusals answered in-process, and its latency report. */
-export function queueMetrics(
-  pipe: ChainableCommander,
+/**
+ * Writes a web process's metrics: refusals answered in-process, and its latency report. One command
+ * each, sent together by auto-pipelining: on a cluster they go to different shards, which one
+ * pipeline could not span.
+ */
+export async function writeMetrics(
+  redis: RedisClient,
   refusals: Map<string, Map<string, number>>,
   latency: LatencyReport | null,
-): void {
+): Promise<void> {
+  const writes: Promise<unknown>[] = [];
   for (const [activityId, counts] of refusals) {
     const stats = activityKeys(activityId).stats;
-    for (const [code, n] of counts) pipe.hincrby(stats, refusedField(code), n);
+    for (const [code, n] of counts) writes.push(redis.hincrby(stats, refusedField(code), n));
   }
-  if (latency) pipe.hset(LATENCY_KEY, String(process.pid), encodeLatency(latency));
+  if (latency) writes.push(redis.hset(LATENCY_KEY, String(process.pid), encodeLatency(latency)));
+  await Promise.all(writes);
 }
 
 /**
- * Queues the first decided attempt of shoppers whose refusal a web process answered itself (sold
- * out from its cache, rate limits, the gate): HSETNX, so an earlier note (admission's) stays.
+ * Writes the first decided attempt of shoppers whose refusal a web process answered itself (sold
+ * out from its cache, rate limits, the gate): HSETNX, so an earlier note (admission's) stays. One
+ * command each (auto-pipelined), like writeMetrics, so a cluster routes each to its sale's shard.
  */
-export function queueTraces(pipe: ChainableCommander, traces: Map<string, Map<string, TraceEntry>>): void {
+export async function writeTraces(redis: RedisClient, traces: Map<string, Map<string, TraceEntry>>): Promise<void> {
+  const writes: Promise<unknown>[] = [];
   for (const [activityId, byUser] of traces) {
     const key = activityKeys(activityId).trace;
-    for (const [userId, t] of byUser) pipe.hsetnx(key, userId, encodeTrace(t));
+    for (const [userId, t] of byUser) writes.push(redis.hsetnx(key, userId, encodeTrace(t)));
   }
+  await Promise.all(writes);
 }
 
-export function readLatencies(redis: Redis): Promise<Record<string, string>> {
+export function readLatencies(redis: RedisClient): Promise<Record<string, string>> {
   return redis.hgetall(LATENCY_KEY);
 }
 
@@ -301,7 +311,7 @@ export interface LifecycleTarget {
  * brought to its target once, then every process told. Returns the orders changed, or -1 when the
  * activity is not preheated (the preheat copies PostgreSQL, which already holds the moves).
  */
-export async function mirrorLifecycle(redis: Redis, activityId: string, targets: LifecycleTarget[]): Promise<number> {
+export async function mirrorLifecycle(redis: RedisClient, activityId: string, targets: LifecycleTarget[]): Promise<number> {
   const keys = activityKeys(activityId);
   const args = targets.flatMap((t) => [t.orderId, t.version, t.stock, t.quota]);
   const [changed] = await withScripts(redis).orderStockMirror(keys.meta, keys.lifecycle, ...args);
@@ -310,7 +320,7 @@ export async function mirrorLifecycle(redis: Redis, activityId: string, targets:
 }
 
 /** Times an entry was delivered to a consumer of the workers' group (XPENDING); 0 if not pending. */
-export async function readDeliveries(redis: Redis, activityId: string, entryId: string): Promise<number> {
+export async function readDeliveries(redis: RedisClient, activityId: string, entryId: string): Promise<number> {
   const rows = (await redis.xpending(activityKeys(activityId).stream, WORKER_GROUP, entryId, entryId, 1)) as [string, string, number, number][];
   return Number(rows[0]?.[3] ?? 0);
 }
@@ -318,7 +328,7 @@ export async function readDeliveries(redis: Redis, activityId: string, entryId: 
 /** Keeps the latest this many dead letters; DEAD_LETTER_COUNT counts them all. */
 const DEAD_LETTERS_KEPT = 100;
 
-export async function recordDeadLetter(redis: Redis, letter: DeadLetter): Promise<void> {
+export async function recordDeadLetter(redis: RedisClient, letter: DeadLetter): Promise<void> {
   await redis
     .multi()
     .lpush(DEAD_LETTERS, encodeDeadLetter(letter))
@@ -328,7 +338,7 @@ export async function recordDeadLetter(redis: Redis, letter: DeadLetter): Promis
 }
 
 /** Every dead letter ever recorded (count) and the latest ones, newest first. */
-export async function readDeadLetters(redis: Redis, latest = 5): Promise<{ count: number; latest: DeadLetter[] }> {
+export async function readDeadLetters(redis: RedisClient, latest = 5): Promise<{ count: number; latest: DeadLetter[] }> {
   const [count, raw] = await Promise.all([redis.get(DEAD_LETTER_COUNT), redis.lrange(DEAD_LETTERS, 0, latest - 1)]);
   return { count: Number(count ?? 0), latest: raw.flatMap((r) => decodeDeadLetter(r) ?? []) };
 }

@@ -7,7 +7,9 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  * prepends to every script it loads. A Redis key or field spelled anywhere else is a bug.
  *
  * Keys of one activity share the hash tag {act:ID}, so they live on one Redis Cluster slot and a
- * Lua script touching several of them stays atomic.
+ * Lua script touching several of them stays atomic. Sales spread over the shards by their ids. The
+ * global keys below (flash:*, rl:*) are each touched alone, one key per command or script, so each
+ * may sit on any shard; nothing reads two of them at once.
  *
  *   {act:ID}:meta      hash  META fields: the activity's rules and counters (admission reads it)
  *   {act:ID}:users     hash  userId -> units admitted and not refused

@@ -1,7 +1,8 @@
 import "server-only";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Redis, Result } from "ioredis";
+import type { Result } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { LUA_HEADER, type admissionKeys } from "@/lib/flash/store/layout";
 
 /*
@@ -50,10 +51,10 @@ declare module "ioredis" {
 }
 
 const source = (file: string) => `${LUA_HEADER}\n${readFileSync(path.join(process.cwd(), file), "utf8")}`;
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
 /** The client with every script defined on it (once per client). */
-export function withScripts(client: Redis): Redis {
+export function withScripts<C extends RedisClient>(client: C): C {
   if (defined.has(client)) return client;
   for (const [name, s] of Object.entries(SCRIPTS)) {
     client.defineCommand(name, { lua: source(s.file), ...("keys" in s ? { numberOfKeys: s.keys } : {}) });

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import { db } from "@/lib/db";
 import { checkInvariants, readSaleSnapshot, type Check } from "@/lib/flash/invariants";
 import type { Ticket } from "@/bench/chaos/crowd";
@@ -25,7 +25,7 @@ const LIVE = new Set(["PENDING_PAYMENT", "PAID"]);
  * matches PostgreSQL, and no shopper (one idempotency key each) holds two live orders.
  */
 export async function chaosChecks(
-  redis: Redis,
+  redis: RedisClient,
   o: {
     activityId: string;
     offered: number;

@@ -204,7 +204,7 @@ async function runMode(mode: PgMode): Promise<ScenarioRun[]> {
 async function runScenario(
   s: Scenario,
   mode: PgMode,
-  x: { services: ChaosServices; apps: ChaosApps; adminId: string; shoppers: Shopper[]; baseUrl: string; redis: import("ioredis").Redis },
+  x: { services: ChaosServices; apps: ChaosApps; adminId: string; shoppers: Shopper[]; baseUrl: string; redis: import("@/lib/redis-connect").RedisClient },
 ): Promise<ScenarioRun> {
   const t0 = Date.now();
   const stock = Math.round(x.shoppers.length * 0.7);

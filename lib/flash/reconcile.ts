@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@/lib/redis-connect";
 import type { Prisma, PrismaClient } from "@/lib/generated/prisma/client";
 import { PREHEAT_LEAD_MS, rebuildSaleState, staleReason } from "@/lib/flash/preheat";
 import { activityKeys, decodeMeta, readState, readWorkerGroup, spendsQuota } from "@/lib/flash/store";
@@ -37,7 +37,7 @@ const seenBefore = new Map<string, Signature>();
  */
 export async function reconcileSaleStates(
   prisma: PrismaClient,
-  redis: Redis,
+  redis: RedisClient,
   opts: { ttlSec: number; now?: Date; only?: string[] } = { ttlSec: 86_400 },
 ): Promise<StateRun> {
   const now = opts.now ?? new Date();
@@ -72,7 +72,7 @@ export async function reconcileSaleStates(
 }
 
 /** One sale: its differences, each marked repaired or not. */
-export async function reconcileSale(prisma: PrismaClient, redis: Redis, activityId: string): Promise<StateDrift[]> {
+export async function reconcileSale(prisma: PrismaClient, redis: RedisClient, activityId: string): Promise<StateDrift[]> {
   const stale = await staleReason(prisma, redis, activityId);
   if (stale) {
     const done = await rebuildSaleState(prisma, redis, activityId);
@@ -99,7 +99,7 @@ export async function reconcileSale(prisma: PrismaClient, redis: Redis, activity
  * (seq = served), no lifecycle move owed to Redis, and PostgreSQL the same before and after Redis
  * was read (one MULTI, so the Redis side is one moment).
  */
-async function counterDrift(prisma: PrismaClient, redis: Redis, activityId: string): Promise<Omit<StateDrift, "repaired">[]> {
+async function counterDrift(prisma: PrismaClient, redis: RedisClient, activityId: string): Promise<Omit<StateDrift, "repaired">[]> {
   const readPg = async () => {
     const [a, buyers, owed] = await Promise.all([
       prisma.activity.findUniqueOrThrow({ where: { id: activityId }, select: { stock: true, deductionMode: true } }),

@@ -16,7 +16,7 @@ describe(`Redis placement (${clustered ? "3-master cluster" : "one server"})`, (
   it("every key of an activity, tickets included, hashes to the activity's one slot", () => {
     const id = "clslotcheck01";
     const k = activityKeys(id);
-    const keys = [k.meta, k.users, k.idem, k.stream, k.stats, k.restocks, k.lifecycle, k.ticket(newTicketId(id))];
+    const keys = [k.meta, k.users, k.idem, k.stream, k.stats, k.restocks, k.lifecycle, k.mine, k.trace, k.ticket(newTicketId(id, 1))];
     expect(new Set(keys.map((key) => calculateSlot(key))).size).toBe(1);
   });
 

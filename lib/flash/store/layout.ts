@@ -28,8 +28,8 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
  *   rl:<limit>:<key>   the gate's rate-limit counters (rate-limiter-flexible's own encoding)
  *   flash:nonpayers    set   user ids flagged as non-payers (mirrored from users.non_payer_since)
- *   flash:deadletters  list  JSON of stream entries the workers gave up on, newest first (capped)
- *   flash:deadletters:n       counter of every dead letter ever recorded
+ *   flash:{deadletters}  list  JSON of stream entries the workers gave up on, newest first (capped)
+ *   flash:{deadletters}:n     counter of every dead letter ever recorded
  */
 
 export const activityKeys = (activityId: string) => {
@@ -65,10 +65,10 @@ export const LATENCY_KEY = "flash:latency";
 export const RATE_LIMIT_PREFIX = "rl";
 /** Shoppers flagged as non-payers; admission refuses them where the sale's NON_PAYERS flag is on. */
 export const NON_PAYERS_KEY = "flash:nonpayers";
-/** Stream entries the workers gave up on after WORKER_DEAD_LETTER_AFTER attempts, newest first. */
-export const DEAD_LETTERS = "flash:deadletters";
+/** Stream entries the workers gave up on after WORKER_DEAD_LETTER_AFTER attempts, newest first (one hash tag with its counter: one MULTI writes both, on a cluster too). */
+export const DEAD_LETTERS = "flash:{deadletters}";
 /** How many dead letters were ever recorded (the list above keeps only the latest). */
-export const DEAD_LETTER_COUNT = "flash:deadletters:n";
+export const DEAD_LETTER_COUNT = "flash:{deadletters}:n";
 /** Consumer group of the order workers on every activity stream. */
 export const WORKER_GROUP = "persist";
 

@@ -49,6 +49,14 @@ export type ShopperArchive = (
  */
 export type SaleLookup = (activityId: string) => Promise<{ epoch: number; open: boolean } | null>;
 
+/**
+ * Called when Redis handed out a sequence number this process had already seen it hand out in the
+ * same generation: Redis went back in time (an AOF tail lost) without PostgreSQL noticing, because
+ * the lost tickets never reached it. The handler rebuilds the sale from PostgreSQL (a new generation),
+ * so the lost tickets answer REJECTED LOST_IN_FAILOVER instead of 404 forever.
+ */
+export type RewindHandler = (activityId: string, epoch: number) => Promise<unknown>;
+
 // Shoppers whose in-process refusal is remembered per activity per flush: a flood costs bounded memory.
 const TRACE_BUFFER_CAP = 50_000;
 
@@ -71,6 +79,11 @@ export class FlashCore {
   private saleOf?: SaleLookup;
   // Answers of saleOf for a second: a crowd meeting an emptied Redis costs PostgreSQL one read per sale per second.
   private sales = new LRUCache<string, { epoch: number; open: boolean } | false>({ max: 10_000, ttl: 1_000 });
+  private onRewind?: RewindHandler;
+  // The highest sequence number seen per sale and generation: replies on the one connection arrive in
+  // Redis's order, so a number at or below it means Redis lost writes it had acknowledged.
+  private highest = new LRUCache<string, { epoch: number; seq: number }>({ max: 10_000 });
+  private rebuilding = new Set<string>();
   /** Replicas an admission must reach before its 202 (REDIS_WAIT_REPLICAS); 0: none. */
   private waitReplicas: number;
   private waitTimeoutMs: number;
@@ -83,12 +96,14 @@ export class FlashCore {
       orderOf?: OrderLookup;
       archiveOf?: ShopperArchive;
       saleOf?: SaleLookup;
+      onRewind?: RewindHandler;
       replicas?: { count: number; timeoutMs: number };
     } = {},
   ) {
     this.orderOf = opts.orderOf;
     this.archiveOf = opts.archiveOf;
     this.saleOf = opts.saleOf;
+    this.onRewind = opts.onRewind;
     this.waitReplicas = opts.replicas?.count ?? 0;
     this.waitTimeoutMs = opts.replicas?.timeoutMs ?? 0;
     this.redis = withScripts(redis);
@@ -166,6 +181,7 @@ export class FlashCore {
     }
     this.recordLatency(performance.now() - started);
     if (kind === "OK") {
+      this.witness(activityId, epoch, Number(b));
       // The last unit went here: every other process hears it at once (pub/sub) rather than at its next
       // refresh. PAYMENT mode spends a quota, not stock: there the first SOLD_OUT or the refresh tells.
       if (left === 0) void publishChange(this.redis, activityId, "sold-out").catch((e: unknown) =>
@@ -177,6 +193,21 @@ export class FlashCore {
     const code = a as RefusalCode;
     if (code === "SOLD_OUT") this.states.invalidate(activityId);
     return { ok: false, code };
+  }
+
+  private witness(activityId: string, epoch: number, seq: number): void {
+    const seen = this.highest.get(activityId);
+    if (!seen || seen.epoch !== epoch || seq > seen.seq) return void this.highest.set(activityId, { epoch, seq });
+    if (!this.onRewind || this.rebuilding.has(activityId)) return;
+    log.warn({ component: "flash", activityId, epoch, seq, seen: seen.seq }, "Redis handed out a sequence number again: rewound; rebuilding");
+    this.rebuilding.add(activityId);
+    this.onRewind(activityId, epoch)
+      .catch((e: unknown) => log.error({ component: "flash", activityId, err: errorText(e) }, "rebuild after a rewind failed"))
+      .finally(() => {
+        this.rebuilding.delete(activityId);
+        this.highest.delete(activityId);
+        this.states.invalidate(activityId);
+      });
   }
 
   /** No Redis state for the sale: UNAVAILABLE (retry) if PostgreSQL has it open, else NOT_FOUND. */

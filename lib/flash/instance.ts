@@ -2,7 +2,8 @@ import "server-only";
 import { createSessionReader, type SessionReader } from "@/lib/auth/session-token";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
-import { FlashCore, type OrderLookup, type SaleLookup, type ShopperArchive } from "@/lib/flash/core";
+import { FlashCore, type OrderLookup, type RewindHandler, type SaleLookup, type ShopperArchive } from "@/lib/flash/core";
+import { rebuildSaleState } from "@/lib/flash/preheat";
 import { EVENTS_CHANNEL, decodeChange } from "@/lib/flash/store";
 import { errorText, log } from "@/lib/log";
 import { createRedisConnection, redis, type RedisClient } from "@/lib/redis";
@@ -60,6 +61,9 @@ export function followChanges(states: ActivityStateCache, sub: RedisClient): { s
   return { sub, subscribed };
 }
 
+/** A rewind one web process noticed (FlashCore's sequence witness): rebuild, unless another process already did. */
+export const rebuildAfterRewind: RewindHandler = (activityId, epoch) => rebuildSaleState(db(), redis(), activityId, { onlyFrom: epoch });
+
 const globalForFlash = globalThis as unknown as { flash?: Instance };
 
 /** The process's flash core: one per process, listening for run-control events so its caches react at once. */
@@ -70,6 +74,7 @@ export function flash(): Instance {
       orderOf: orderOfTicket,
       archiveOf: shopperArchive,
       saleOf: saleOfActivity,
+      onRewind: rebuildAfterRewind,
       replicas: { count: e.REDIS_WAIT_REPLICAS, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS },
     });
     const { sub } = followChanges(core.states, createRedisConnection("flash-events"));

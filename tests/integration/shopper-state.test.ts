@@ -75,7 +75,10 @@ describe("GET /api/activities/{id}/me: the shopper's state from the server", () 
     // Clicked again after being admitted: the first decided attempt stays.
     expect(await buy(core, a, last!)).toMatchObject({ ok: false, code: "LIMIT_REACHED" });
     expect(await buy(stale, a, lateAtRedis!)).toMatchObject({ ok: false, code: "SOLD_OUT" });
-    // This process knows it is sold out: refused without Redis, noted at the next flush.
+    // This process knows it is sold out (its view read after the last unit went, as a refresh or the
+    // sold-out event gives it): refused without Redis, noted at the next flush.
+    core.states.invalidate(a.id);
+    expect((await core.states.get(a.id))?.stock).toBe(0);
     expect(await buy(core, a, lateInProcess!)).toMatchObject({ ok: false, code: "SOLD_OUT" });
     expect((await core.me(a.id, lateInProcess!))?.trace).toBeNull();
     await core.flushMetrics();

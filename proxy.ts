@@ -16,7 +16,11 @@ export async function proxy(request: NextRequest) {
     if (refused) return refused;
     if (isApi) return NextResponse.next();
   }
-  return localize(request);
+  const res = localize(request);
+  // The locale cookie is the switcher's to write (lib/i18n/locales.ts): a Set-Cookie on a static page
+  // would make every copy of it private to one browser, so no CDN could serve it.
+  res.headers.delete("set-cookie");
+  return res;
 }
 
 async function refuseNonAdmin(request: NextRequest, isApi: boolean): Promise<NextResponse | undefined> {

@@ -41,6 +41,9 @@ export function hashInlineScripts(res: http.ServerResponse, policy: (scriptHashe
     if (mode === "undecided") {
       const html = String(res.getHeader("content-type") ?? "").startsWith("text/html");
       mode = html && res.req.method !== "HEAD" ? "buffer" : "pass";
+      // A 304 keeps the browser's copy, whose scripts only that copy's policy lists: a policy sent
+      // with the 304 would replace it and block them (a reload of a static page did exactly that).
+      if (res.statusCode === 304) res.removeHeader("content-security-policy");
     }
     return mode;
   };

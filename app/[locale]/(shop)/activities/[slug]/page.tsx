@@ -26,8 +26,9 @@ type Params = { params: Promise<{ slug: string; locale: Locale }> };
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { slug, locale } = await params;
   const a = await getActivityBySlug(slug);
-  const t = await getTranslations({ locale, namespace: "shop" });
-  return { title: a?.title ?? t("saleTitle") };
+  // No such sale: the page renders not-found, whose own metadata Next.js does not apply.
+  if (!a) return { title: (await getTranslations({ locale, namespace: "errors" }))("notFoundTitle") };
+  return { title: a.title };
 }
 
 export default async function ActivityPage({ params }: Params) {

@@ -1,14 +1,13 @@
-import type { Metadata } from "next";
+"use client";
+
 import Link from "next/link";
-import { getTranslations } from "next-intl/server";
+import { useTranslations } from "next-intl";
 
-export async function generateMetadata(): Promise<Metadata> {
-  const t = await getTranslations("errors");
-  return { title: t("notFoundTitle") };
-}
-
-export default async function NotFound() {
-  const t = await getTranslations("errors");
+// A client component: it takes its words from the layout's message provider, so a not-found inside a
+// static page (a missing sale) does not read the request's headers and turn the page dynamic.
+// Its title comes from the page that called notFound() (Next.js applies no metadata from here).
+export default function NotFound() {
+  const t = useTranslations("errors");
   return (
     <div className="card">
       <h1>{t("notFound")}</h1>

@@ -11,38 +11,23 @@ export function formatMoney(minor: number, currency: string, locale: string): st
   return new Intl.NumberFormat(locale, { style: "currency", currency, currencyDisplay: "narrowSymbol" }).format(minor / 100);
 }
 
+// The parts every formatter here shares: a two-digit date, and a 24-hour time to the second.
+const DAY = { year: "numeric", month: "2-digit", day: "2-digit" } as const;
+const CLOCK = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" } as const;
+
 /** Date, time to the second and the zone's label ("2026-12-01 17:14:53 GMT+8"), in `timeZone`. */
 export function formatDateTime(value: Instant, locale: string, timeZone: string): string {
-  return new Intl.DateTimeFormat(locale, {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "short",
-  }).format(toDate(value));
+  return new Intl.DateTimeFormat(locale, { timeZone, ...DAY, ...CLOCK, timeZoneName: "short" }).format(toDate(value));
 }
 
 /** Time of day with the zone's label ("17:14:53 GMT+8"), for figures within one day. */
 export function formatClock(value: Instant, locale: string, timeZone: string): string {
-  return new Intl.DateTimeFormat(locale, {
-    timeZone,
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "short",
-  }).format(toDate(value));
+  return new Intl.DateTimeFormat(locale, { timeZone, ...CLOCK, timeZoneName: "short" }).format(toDate(value));
 }
 
 /** Time of day without the zone ("17:14:53"): chart axes, whose legend names the zone once. */
 export function formatTick(value: Instant, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(
-    toDate(value),
-  );
+  return new Intl.DateTimeFormat("en-GB", { timeZone, ...CLOCK }).format(toDate(value));
 }
 
 /** The zone's short label alone ("GMT+8"). */
@@ -66,16 +51,7 @@ export function zonedInputToDate(value: string, timeZone: string): Date | null {
 /** An instant as the wall-clock value a datetime-local input shows in `timeZone`, to the second. */
 export function dateToZonedInput(value: Instant, timeZone: string): string {
   const p = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    })
+    new Intl.DateTimeFormat("en-GB", { timeZone, ...DAY, ...CLOCK })
       .formatToParts(toDate(value))
       .map((x) => [x.type, x.value]),
   );

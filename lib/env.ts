@@ -110,7 +110,7 @@ const settingsShape = {
    * fsync policy of the private redis-server the launcher starts (not of a REDIS_URL server):
    * `always` fsyncs every write before it answers, `everysec` once a second (an OS crash can lose the last second).
    */
-  REDIS_APPENDFSYNC: z.preprocess(unsetIfEmpty, z.enum(["always", "everysec"]).default("everysec")),
+  REDIS_APPENDFSYNC: z.preprocess(unsetIfEmpty, z.enum(["always", "everysec"]).default("always")),
   /** Set: use this server; unset: the launcher starts a local one (npm run dev / demo / test). */
   DATABASE_URL: z.preprocess(unsetIfEmpty, databaseUrl.optional()),
   REDIS_URL: z.preprocess(unsetIfEmpty, redisUrl.optional()),

@@ -23,6 +23,7 @@ import { loadShoppers, mintSessions } from "@/bench/lib/sessions";
 import { ensureBuild, freePort } from "@/bench/lib/stack";
 import { median, round } from "@/bench/lib/stats";
 import { admissionKeys, newTicketId, withScripts } from "@/lib/flash/store";
+import { redis } from "@/lib/redis";
 import { ROOT, run, tsxArgs } from "@/scripts/lib/procs";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
 import { ensureServices } from "@/scripts/services/index";
@@ -153,6 +154,8 @@ try {
   admin.disconnect();
   replicaAdmin.disconnect();
 } finally {
+  // The process's shared connection (the activity helpers use it) closes before its Redis stops.
+  redis().disconnect();
   await apps?.stop();
   for (const h of handles) await h.stop();
   await services.stop();

@@ -1,4 +1,5 @@
 import http from "node:http";
+import { Cluster } from "ioredis";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createBenchActivity } from "@/bench/lib/activity";
 import { rssMiB, startBots, type BotSummary } from "@/bench/lib/bots";
@@ -6,6 +7,8 @@ import { withPasses, type Shopper } from "@/bench/lib/sessions";
 import { Samples, type LatencySummary } from "@/bench/lib/stats";
 import { treeCpuSeconds } from "@/bench/lib/probes";
 import type { PassKeys } from "@/lib/captcha/pass";
+import { RATE_LIMIT_PREFIX } from "@/lib/flash/store/layout";
+import { redis } from "@/lib/redis";
 
 // The bot scenario measured honestly: a crowd that ARRIVES at a fixed rate below saturation (a
 // real crowd is an arrival process, not a closed loop that slows down when the server does), in
@@ -107,6 +110,9 @@ export async function runBotScenario(o: {
   // Every click a fresh shopper (each clicks once, as at a sale), the bot account last.
   const need = botShoppersNeeded(o.rate, o.seconds);
   if (o.shoppers.length < need) throw new Error(`bots scenario: ${need} shoppers needed, ${o.shoppers.length} seeded (--shoppers)`);
+  // Every invocation meets the bots afresh: lockouts from an earlier run (they last up to a day) would
+  // refuse their sign-ins before any password check and flatter the figure.
+  await forgetRateLimits();
   const a = await createBenchActivity("bots", { stock: need * 2, limit: 1, leadMs: 2000, humanCheck: !!o.gate });
   const shoppers = o.gate ? withPasses(o.gate, a.id, o.shoppers.slice(0, need)) : o.shoppers.slice(0, need);
   const bot = shoppers[need - 1]!;
@@ -134,6 +140,14 @@ export async function runBotScenario(o: {
   ratios.sort((x, y) => x - y);
   const p99Ratio = Math.round(ratios[Math.floor((ratios.length - 1) / 2)]! * 100) / 100;
   return { activityId: a.id, rate: o.rate, seconds: o.seconds, windows, bots: summaries, p99Ratio, webRssMiB: { before, after, settled } };
+}
+
+async function forgetRateLimits() {
+  const client = redis();
+  for (const node of client instanceof Cluster ? client.nodes("master") : [client]) {
+    const stream = node.scanStream({ match: `${RATE_LIMIT_PREFIX}:*`, count: 1000 });
+    for await (const keys of stream as AsyncIterable<string[]>) for (const k of keys) await client.del(k);
+  }
 }
 
 export function printBotScenario(r: BotScenarioResult, log: (line: string) => void) {

@@ -1,7 +1,10 @@
 import "server-only";
 import { RATE_LIMITED_ERROR } from "@/lib/auth/errors";
+import { PasswordChecksBusy } from "@/lib/auth/password";
 import { authenticate, type SessionUser } from "@/lib/auth/users";
 import type { RateLimits } from "@/lib/rate-limit";
+
+const BUSY_RETRY_S = 5;
 
 export type SignInResult =
   | { ok: true; user: SessionUser }
@@ -15,7 +18,14 @@ export type SignInResult =
 export async function signInWithLimits(limits: RateLimits, email: string, password: string, ip?: string | null): Promise<SignInResult> {
   const allowed = await limits.signInAllowed(email, ip);
   if (!allowed.ok) return { ok: false, code: "RATE_LIMITED", retryAfterS: allowed.retryAfterS };
-  const user = await authenticate(email, password);
+  let user: SessionUser | null;
+  try {
+    user = await authenticate(email, password);
+  } catch (e) {
+    // More checks waiting than the hashing thread keeps: a sign-in flood from many addresses.
+    if (e instanceof PasswordChecksBusy) return { ok: false, code: "RATE_LIMITED", retryAfterS: BUSY_RETRY_S };
+    throw e;
+  }
   if (!user) {
     await limits.signInFailed(email, ip);
     return { ok: false, code: "WRONG_CREDENTIALS" };

@@ -25,7 +25,8 @@ async function shoot(browser: Browser, size: keyof typeof SIZES, slug: string, n
   await page.goto(`/activities/${slug}`);
   await expect(page.locator("[data-hydrated]")).toBeVisible();
   await ready(page);
-  await page.screenshot({ path: path.join(OUT, `${size}-${name}.png`) });
+  // The phone's viewport ends above the buy panel's status: the whole page shows it.
+  await page.screenshot({ path: path.join(OUT, `${size}-${name}.png`), fullPage: size === "phone" });
   await context.close();
 }
 

@@ -184,7 +184,7 @@ export function BuyPanel(p: Props) {
             {label}
           </button>
           {hydrated && limitReached && !queued && (
-            <Link href={orderId ? `/orders/${orderId}` : "/orders"} data-testid="bought-link">
+            <Link href={orderId ? `/orders/${orderId}` : "/orders"} className="bought-link" data-testid="bought-link">
               {t("shopper.viewOrder")}
             </Link>
           )}

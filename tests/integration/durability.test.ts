@@ -74,6 +74,27 @@ async function expectNoOrderTwice(activityId: string) {
   expect(new Set(users).size).toBe(users.length); // limit 1
 }
 
+/**
+ * A sale rewound past tickets no worker wrote yet: 5 admitted and written, 5 more admitted (202) and
+ * then lost with Redis's last writes. PostgreSQL's highest sequence number stays 5, so nothing but a
+ * witness of the numbers handed out can tell; `core` is a web process with that witness.
+ */
+async function rewoundPastUnwritten(userCount: number) {
+  const a = await createActivity({ stock: 40, limit: 1 });
+  const users = await createUsers(userCount);
+  const core = new FlashCore(conn, TOKEN_SECRET, { stateTtlMs: 50, orderOf: orderOfTicket, saleOf: saleOfActivity, onRewind: rebuildAfterRewind });
+  await admitAll(core, a, users.slice(0, 5), "one");
+  await drain(a.id);
+  const keys = (await redis().keys(`{act:${a.id}}*`)).sort();
+  const saved = await Promise.all(keys.map(async (k) => [k, await redis().dumpBuffer(k)] as const));
+  const epoch = (await readState(redis(), a.id))!.epoch;
+  const lost = await admitAll(core, a, users.slice(5, 10), "two");
+  await wipeSale(a.id);
+  await redis().sadd(ACTIVE_SET, a.id);
+  for (const [k, v] of saved) await redis().restore(k, 0, v!, "REPLACE");
+  return { a, users, core, epoch, lost };
+}
+
 describe("Redis comes back empty", () => {
   it("admission answers 503 until the sale is rebuilt from PostgreSQL; lost tickets answer REJECTED LOST_IN_FAILOVER; retried keys map to their order", async () => {
     const a = await createActivity({ stock: 40, limit: 1 });
@@ -188,21 +209,7 @@ describe("Redis rewound to an earlier state while PostgreSQL moved on", () => {
   });
 
   it("a rewind PostgreSQL never saw (the lost tickets were not yet written) is caught by the web process's sequence witness", async () => {
-    const a = await createActivity({ stock: 40, limit: 1 });
-    const users = await createUsers(12);
-    const core = new FlashCore(conn, TOKEN_SECRET, { stateTtlMs: 50, orderOf: orderOfTicket, saleOf: saleOfActivity, onRewind: rebuildAfterRewind });
-    await admitAll(core, a, users.slice(0, 5), "one");
-    await drain(a.id);
-    const keys = (await redis().keys(`{act:${a.id}}*`)).sort();
-    const saved = await Promise.all(keys.map(async (k) => [k, await redis().dumpBuffer(k)] as const));
-    const epoch = (await readState(redis(), a.id))!.epoch;
-
-    // Admitted (202) but not yet written when Redis loses its last writes: PostgreSQL's highest
-    // sequence number is still 5, so nothing but a witness of the numbers handed out can tell.
-    const lost = await admitAll(core, a, users.slice(5, 10), "two");
-    await wipeSale(a.id);
-    await redis().sadd(ACTIVE_SET, a.id);
-    for (const [k, v] of saved) await redis().restore(k, 0, v!, "REPLACE");
+    const { a, users, core, epoch, lost } = await rewoundPastUnwritten(12);
 
     // The next admission gets number 6 again: the process that saw 6–10 rebuilds the sale.
     await buy(core, a, users[10]!, "three-0-abcdef");
@@ -220,21 +227,8 @@ describe("Redis rewound to an earlier state while PostgreSQL moved on", () => {
   });
 
   it("a rewind no later admission shows (nobody bought after the crash) is caught when a lost ticket is asked for", async () => {
-    const a = await createActivity({ stock: 40, limit: 1 });
-    const users = await createUsers(11);
-    const core = new FlashCore(conn, TOKEN_SECRET, { stateTtlMs: 50, orderOf: orderOfTicket, saleOf: saleOfActivity, onRewind: rebuildAfterRewind });
-    await admitAll(core, a, users.slice(0, 5), "one");
-    await drain(a.id);
-    const keys = (await redis().keys(`{act:${a.id}}*`)).sort();
-    const saved = await Promise.all(keys.map(async (k) => [k, await redis().dumpBuffer(k)] as const));
-    const epoch = (await readState(redis(), a.id))!.epoch;
-
-    // Admitted (202), not yet written, lost with the AOF tail; then no one buys again, so no sequence
-    // number is handed out twice and PostgreSQL's highest (5) is not ahead of Redis's: only the lookup can tell.
-    const lost = await admitAll(core, a, users.slice(5, 10), "two");
-    await wipeSale(a.id);
-    await redis().sadd(ACTIVE_SET, a.id);
-    for (const [k, v] of saved) await redis().restore(k, 0, v!, "REPLACE");
+    // No one buys again: no sequence number is handed out twice, so only the lookup can tell.
+    const { a, users, core, epoch, lost } = await rewoundPastUnwritten(11);
 
     // The old code answered these 404 for good.
     for (const [i, t] of lost.entries()) {

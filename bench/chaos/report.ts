@@ -68,17 +68,23 @@ export function writeBlocks(
   return targets.filter((f) => readFileSync(f, "utf8").includes(block));
 }
 
-/** What a run's cell does not show: answers other than CONFIRMED, retries buyers were asked for, failures. */
+/**
+ * What a run's cell does not show: the fault as it happened, the final answers other than CONFIRMED,
+ * the answers that made buyers retry (by status and code, token and order requests together), failures.
+ */
 function notesOf(x: ScenarioRun): string {
   const out: string[] = [];
   if (x.error) out.push(`ERROR ${x.error}`);
   for (const k of x.failed.filter((f) => f.invariant !== "RUN")) out.push(`✗ ${k.invariant} ${k.name}: ${k.detail}`);
+  if (x.note) out.push(x.note);
   const rejected = Object.entries(x.finalStates).filter(([k]) => k !== "CONFIRMED");
   if (rejected.length) out.push(rejected.map(([k, n]) => `${n} ${k}`).join(", "));
-  const unavailable = Object.entries(x.crowd.retried)
-    .filter(([k]) => k.includes(" 503 "))
-    .reduce((n, [, v]) => n + v, 0);
-  if (unavailable) out.push(`${unavailable}× 503 (retried)`);
+  const retried = new Map<string, number>();
+  for (const [k, n] of Object.entries(x.crowd.retried)) {
+    const why = k.replace(/^(token|order) /, "").replace(/^0 /, "");
+    retried.set(why, (retried.get(why) ?? 0) + n);
+  }
+  if (retried.size) out.push(`retried: ${[...retried].map(([k, n]) => `${n}× ${k}`).join(", ")}`);
   if (x.crowd.notFound) out.push(`${x.crowd.notFound}× 404 to a buyer`);
   if (x.replay.otherTicket) out.push(`${x.replay.otherTicket} retried keys got another ticket`);
   if (x.crowd.gaveUp) out.push(`${x.crowd.gaveUp} shoppers unanswered at the crowd's deadline`);

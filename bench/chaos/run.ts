@@ -151,10 +151,13 @@ async function runMode(mode: PgMode): Promise<ScenarioRun[]> {
   const servicePorts = await freePort(port + 2);
   const services = new ChaosServices(mode, dataDir, { pg: servicePorts, redis: servicePorts + 1 });
   let apps: ChaosApps | undefined;
+  /** This process's own PostgreSQL and Redis clients, closed before the services stop (no reconnect noise). */
+  let closeClients = async () => {};
   const out: ScenarioRun[] = [];
   const stopAll = async () => {
     await within("the web process, the workers and the services to stop", LIMIT.stop, async () => {
       await apps?.stop();
+      await closeClients();
       await services.stop();
     }).catch((e: unknown) => log(`stopping: ${String(e)}`));
     if (ci) rmSync(dataDir, { recursive: true, force: true });
@@ -195,6 +198,10 @@ async function runMode(mode: PgMode): Promise<ScenarioRun[]> {
     await setup("the Next.js build", () => ensureBuild({ distDir, reuseBuild: existsSync(path.join(ROOT, distDir, "BUILD_ID")) }, env));
     const { db } = await import("@/lib/db");
     const { redis } = await import("@/lib/redis");
+    closeClients = async () => {
+      redis().disconnect();
+      await db().$disconnect();
+    };
     const admin = await setup("the admin user", () => db().user.findFirstOrThrow({ where: { role: "ADMIN" }, select: { id: true } }));
     const shoppers = await setup("the shoppers' sessions", async () => mintSessions(await loadShoppers(shopperCount), env.NEXTAUTH_SECRET!));
     const running = new ChaosApps(env, baseUrl, ["chaos-worker-1", "chaos-worker-2"]);

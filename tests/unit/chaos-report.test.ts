@@ -36,7 +36,7 @@ describe("fault suite report", () => {
   it("merges one result file per database into one row per scenario, with notes from the JSON", () => {
     const pglite = result(
       "pglite",
-      [scenario({ finalStates: { CONFIRMED: 150, "REJECTED CANCELLED": 50 }, crowd: { refused: {}, retried: { "order 503 UNAVAILABLE": 3 }, notFound: 0, gaveUp: 0, seconds: 5 } })],
+      [scenario({ finalStates: { CONFIRMED: 150, "REJECTED CANCELLED": 50 }, crowd: { refused: {}, retried: { "order 503 UNAVAILABLE": 3, "token 0 network": 1, "order 0 network": 1 }, notFound: 0, gaveUp: 0, seconds: 5 } })],
       "2026-12-01T17:30:00.000Z",
     );
     const native = result(
@@ -52,8 +52,8 @@ describe("fault suite report", () => {
     expect(table[0]).toBe("| Scenario | native: violations / not final / 202s / s | pglite: violations / not final / 202s / s | Notes |");
     const row = table[2]!;
     expect(row).toContain("| ✗ 1 / 0 / 200 / 12.5 | ✓ 0 / 0 / 200 / 12.5 |");
-    expect(row).toContain("native: ERROR timed out after 30 s waiting for the admin control \"cancel\"; ✗ I4 a \\| b: 2 live orders");
-    expect(row).toContain("pglite: 50 REJECTED CANCELLED; 3× 503 (retried)");
+    expect(row).toContain("native: ERROR timed out after 30 s waiting for the admin control \"cancel\"; ✗ I4 a \\| b: 2 live orders; cancel applied<br>pglite:");
+    expect(row).toContain("pglite: cancel applied; 50 REJECTED CANCELLED; retried: 3× 503 UNAVAILABLE, 2× network");
   });
 
   it("rewrites only the marked block of each target", () => {
@@ -66,7 +66,7 @@ describe("fault suite report", () => {
     expect(text.startsWith("before\n<!-- chaos:begin")).toBe(true);
     expect(text.endsWith("<!-- chaos:end -->\nafter $1\n")).toBe(true);
     expect(text).not.toContain("old table");
-    expect(text).toContain("| `cancel` — cancel the sale under load | ✓ 0 / 0 / 200 / 12.5 | pglite: — |");
+    expect(text).toContain("| `cancel` — cancel the sale under load | ✓ 0 / 0 / 200 / 12.5 | pglite: cancel applied |");
     expect(text).toContain("`bench/results/x.json`");
   });
 });

@@ -1,6 +1,6 @@
 // `npm test`: typecheck, lint, unit tests, integration tests (vitest, real Redis and PostgreSQL), the
 // Playwright suite in Debian chromium against a production build, the benchmark's CI mode, and the
-// fault suite's CI part (bench/chaos: three scenarios on PGlite, one test each).
+// fault suite's CI part (bench/chaos: four scenarios on PGlite, one test each).
 //   tsx scripts/test.ts [typecheck|lint|unit|integration|cluster|vitest|e2e|bench|chaos|screenshots]… [file filters…]
 // No step named: all of them but screenshots. `vitest` = unit + integration + cluster. Other words filter vitest's
 // test files and Playwright's spec files (`npm test -- e2e shopper-state` runs that spec and the sign-in setup).
@@ -153,7 +153,7 @@ if (needsServices) {
 
     if (want("chaos")) {
       // Its own PGlite and Redis (it kills and wipes them); the build e2e made serves its pages.
-      step("fault suite, CI part (kill -9 a worker, Redis empty, Redis rewound; PGlite)");
+      step("fault suite, CI part (kill -9 a worker, Redis empty, Redis rewound, cancel with a backlog; PGlite)");
       const out = report("chaos.json");
       const argv = ["--ci", "--postgres", "pglite", "--port", String(port), "--dist-dir", ".next", "--out", out];
       await run(...tsxArgs("bench/chaos/run.ts", argv), { ...env, NODE_ENV: "production" }).catch(fail);

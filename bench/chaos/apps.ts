@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { nodeArgs, startProcess, stopProcesses, waitForHttp } from "@/scripts/lib/procs";
 import { killHard } from "@/bench/chaos/services";
+import { within } from "@/bench/chaos/within";
 
 /**
  * The web process (scripts/server.ts) and the order workers (scripts/worker.ts) of a fault run, each
@@ -40,17 +41,29 @@ export class ChaosApps {
     const c = this.procs.get(name);
     if (!c?.pid || !this.alive(name)) throw new Error(`${name} is not running`);
     await killHard(c.pid, name);
-    await new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+    await within(`the exit event of ${name} (pid ${c.pid}) after kill -9`, 10_000, () =>
+      new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r()))),
+    );
   }
 
-  /** SIGSTOP / SIGCONT the workers: a backlog on demand. */
-  pauseWorkers(on: boolean) {
-    for (const n of this.workerNames) this.procs.get(n)?.kill(on ? "SIGSTOP" : "SIGCONT");
+  /** kill -9 of every order worker that runs: the queue grows and nothing holds a lock meanwhile. */
+  async killWorkers() {
+    for (const n of this.workerNames.filter((x) => this.alive(x))) await this.kill(n);
+  }
+
+  /** Starts every worker that is not running, under its own name. */
+  async startWorkers() {
+    await this.restart(this.workerNames);
   }
 
   /** Starts every process that is not running (killed, or crashed after a fault) under its own name. */
-  async restartDead(): Promise<string[]> {
-    const dead = ["web", ...this.workerNames].filter((n) => !this.alive(n));
+  restartDead(): Promise<string[]> {
+    return this.restart(["web", ...this.workerNames]);
+  }
+
+  /** Starts those of `names` that are not running, recorded in `restarts`. */
+  private async restart(names: string[]): Promise<string[]> {
+    const dead = names.filter((n) => !this.alive(n));
     for (const n of dead) {
       this.restarts.push(n);
       await this.start(n);
@@ -59,7 +72,6 @@ export class ChaosApps {
   }
 
   async stop() {
-    this.pauseWorkers(false);
     await stopProcesses([...this.procs.values()]);
   }
 }

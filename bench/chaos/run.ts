@@ -7,16 +7,22 @@
 //   --scenarios a,b            a subset (names: see bench/chaos/scenarios.ts)
 //   --ci                       the part `npm test` runs: fewer shoppers, CI_SCENARIOS, PGlite
 //   --shoppers N --out FILE --dist-dir DIR
+//   --port N                   web port (default TEST_PORT or 3203); PostgreSQL and Redis ask for the next free pair
+//   --report                   also write the table into README.md and docs/chaos.md
+//   --report-from A.json,B.json  only write that table from earlier results (e.g. one file per database)
+// Every wait is bounded: one that runs out fails its scenario with "timed out after N s waiting for <what>".
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ChaosApps } from "@/bench/chaos/apps";
-import { chaosChecks, type ChaosCheck } from "@/bench/chaos/checks";
+import { chaosChecks } from "@/bench/chaos/checks";
 import { finalAnswers, replayClicks, runCrowd } from "@/bench/chaos/crowd";
 import { CI_SCENARIOS, SCENARIOS, type FaultContext, type Scenario } from "@/bench/chaos/scenarios";
+import { mergeResults, renderTable, writeBlocks, type ChaosResult, type ScenarioRun } from "@/bench/chaos/report";
 import { ChaosServices, type PgMode } from "@/bench/chaos/services";
+import { ChaosTimeout, within } from "@/bench/chaos/within";
 import { createBenchActivity } from "@/bench/lib/activity";
 import { loadShoppers, mintSessions, type Shopper } from "@/bench/lib/sessions";
 import { ensureBuild, freePort } from "@/bench/lib/stack";
@@ -34,8 +40,20 @@ const { values } = parseArgs({
     "dist-dir": { type: "string", default: ".data/chaos/next" },
     /** Write the table into the chaos:begin/chaos:end blocks of README.md and docs/chaos.md. */
     report: { type: "boolean", default: false },
+    "report-from": { type: "string" },
   },
 });
+
+if (values["report-from"]) {
+  // The table of earlier runs (one JSON per database, say), written without running anything.
+  const files = values["report-from"].split(",").map((f) => path.resolve(f));
+  const parts = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as ChaosResult);
+  const merged = mergeResults(parts);
+  console.log(renderTable(merged));
+  const written = writeBlocks(merged, files.map((f) => path.relative(ROOT, f)));
+  console.log(`\nwritten into ${written.map((f) => path.relative(ROOT, f)).join(", ") || "no file (chaos:begin/chaos:end markers missing)"}`);
+  process.exit(0);
+}
 const ci = values.ci;
 const modes = values.postgres.split(",") as PgMode[];
 const names = values.scenarios?.split(",") ?? (ci ? CI_SCENARIOS : SCENARIOS.map((s) => s.name));
@@ -47,32 +65,21 @@ if (unknown.length || modes.some((m) => m !== "pglite" && m !== "native")) {
 const shopperCount = Number(values.shoppers ?? (ci ? 300 : 600));
 const log = (line: string) => console.log(`[chaos] ${line}`);
 
-export interface ScenarioRun {
-  scenario: string;
-  what: string;
-  postgres: PgMode;
-  note: string;
-  seconds: number;
-  accepted: number;
-  notFinal: number;
-  violations: number;
-  failed: ChaosCheck[];
-  checks: ChaosCheck[];
-  notApplicable: string[];
-  crowd: { refused: Record<string, number>; retried: Record<string, number>; notFound: number; gaveUp: number; seconds: number };
-  replay: { tried: number; sameTicket: number; otherTicket: number; refused: Record<string, number> };
-  finalStates: Record<string, number>;
-  restarted: string[];
-  error?: string;
-}
-
-export interface ChaosResult {
-  startedAt: string;
-  finishedAt: string;
-  machine: { cpus: number; model: string; node: string };
-  options: { shoppers: number; ci: boolean; scenarios: string[]; postgres: PgMode[] };
-  runs: ScenarioRun[];
-}
+/** Bounds of the suite's waits (ms). Generous: a shared, loaded machine is slow, never stuck. */
+const LIMIT = {
+  setup: 20 * 60_000, // services, migrations, seed, a first Next.js build, the web process's start
+  sale: 60_000, // a scenario's sale created and preheated
+  crowd: 90_000, // the crowd's own deadline; its in-flight calls give up after 15 s more
+  fault: 120_000,
+  restart: 330_000, // a Next.js start has taken over two minutes on the loaded machine
+  replay: 180_000,
+  drain: ci ? 45_000 : 60_000,
+  answers: 30_000,
+  checks: 60_000,
+  stop: 60_000,
+};
+/** One scenario as a whole, on top of the bounds of its steps. */
+const SCENARIO_LIMIT = 15 * 60_000;
 
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const outFile = values.out ?? path.join(ROOT, "bench", "results", `chaos-${ci ? "ci-" : ""}${stamp}.json`);
@@ -86,11 +93,17 @@ if (modes.length > 1) {
     const part = path.join(os.tmpdir(), `chaos-${process.pid}-${mode}.json`);
     const argv = process.argv.slice(2).filter((a, i, all) => a !== "--postgres" && all[i - 1] !== "--postgres" && !a.startsWith("--postgres=") && a !== "--out" && all[i - 1] !== "--out");
     const [cmd, args] = tsxArgs("bench/chaos/run.ts", [...argv, "--postgres", mode, "--out", part]);
-    spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, CHAOS_PART: "1" } });
+    // Its own bounds end it first; this one is the last word (SIGINT: it still stops its services).
+    const budget = LIMIT.setup + names.length * SCENARIO_LIMIT + LIMIT.stop;
+    const child = spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, CHAOS_PART: "1" }, timeout: budget, killSignal: "SIGINT" });
     if (existsSync(part)) {
       runs.push(...(JSON.parse(readFileSync(part, "utf8")) as ChaosResult).runs);
       rmSync(part);
-    } else runs.push(...names.map((n) => crashed(n, mode, "the suite's process for this database wrote no results")));
+    } else {
+      const why = child.error ? `timed out after ${budget / 60_000} min waiting for the suite's process on ${mode}` : "the suite's process for this database wrote no results";
+      console.error(`[chaos] ${mode}: ${why}`);
+      runs.push(...names.map((n) => crashed(n, mode, why)));
+    }
   }
 } else {
   runs = await runMode(modes[0]!);
@@ -113,7 +126,7 @@ if (!process.env.CHAOS_PART) {
     for (const c of r.failed) console.log(`    ${c.invariant} ${c.name}: ${c.detail}`);
   }
   console.log(`\nresults: ${path.relative(ROOT, outFile)}`);
-  if (values.report) writeBlocks(result, path.relative(ROOT, outFile));
+  if (values.report) writeBlocks(result, [path.relative(ROOT, outFile)]);
 }
 const bad = runs.filter((r) => r.violations > 0 || r.notFinal > 0 || r.error).length;
 if (bad) console.error(`[chaos] ${bad} of ${runs.length} scenario runs FAILED`);
@@ -122,7 +135,7 @@ process.exit(bad ? 1 : 0);
 function crashed(scenario: string, postgres: PgMode, error: string): ScenarioRun {
   const s = SCENARIOS.find((x) => x.name === scenario)!;
   return {
-    scenario, what: s.what, postgres, note: "", seconds: 0, accepted: 0, notFinal: 0, violations: 1, failed: [], checks: [],
+    scenario, what: s.what, postgres, note: "", seconds: 0, accepted: 0, notFinal: 0, violations: 0, failed: [], checks: [],
     notApplicable: [], crowd: { refused: {}, retried: {}, notFound: 0, gaveUp: 0, seconds: 0 },
     replay: { tried: 0, sameTicket: 0, otherTicket: 0, refused: {} }, finalStates: {}, restarted: [], error,
   };
@@ -134,18 +147,26 @@ async function runMode(mode: PgMode): Promise<ScenarioRun[]> {
   // The database is kept between runs (a first PGlite start takes a minute); each scenario sells a
   // sale of its own. Redis starts from nothing, so its AOF holds only this run.
   rmSync(path.join(dataDir, "redis"), { recursive: true, force: true });
-  const services = new ChaosServices(mode, dataDir);
+  const port = await freePort(Number(values.port));
+  const servicePorts = await freePort(port + 2);
+  const services = new ChaosServices(mode, dataDir, { pg: servicePorts, redis: servicePorts + 1 });
   let apps: ChaosApps | undefined;
+  /** This process's own PostgreSQL and Redis clients, closed before the services stop (no reconnect noise). */
+  let closeClients = async () => {};
   const out: ScenarioRun[] = [];
   const stopAll = async () => {
-    await apps?.stop();
-    await services.stop();
+    await within("the web process, the workers and the services to stop", LIMIT.stop, async () => {
+      await apps?.stop();
+      await closeClients();
+      await services.stop();
+    }).catch((e: unknown) => log(`stopping: ${String(e)}`));
     if (ci) rmSync(dataDir, { recursive: true, force: true });
   };
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   try {
-    await services.start();
-    const port = await freePort(Number(values.port));
+    const setupEnd = Date.now() + LIMIT.setup;
+    const setup = <T>(what: string, work: () => Promise<T>) => within(`${what} (set-up)`, Math.max(1000, setupEnd - Date.now()), work);
+    await setup("PostgreSQL and Redis to start", () => services.start());
     const baseUrl = `http://127.0.0.1:${port}`;
     const secrets = ensureLocalSecrets(dataDir);
     const env: NodeJS.ProcessEnv = {
@@ -170,27 +191,37 @@ async function runMode(mode: PgMode): Promise<ScenarioRun[]> {
       NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
       FLASH_TOKEN_SECRET: env.FLASH_TOKEN_SECRET,
     });
-    await run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env);
-    await run(...tsxArgs("scripts/seed.ts", ["--shoppers", String(shopperCount), "--quiet"]), env);
+    await setup("the migrations", () => run(...tsxArgs("scripts/db/migrate.ts", ["deploy"]), env));
+    await setup("the seed", () => run(...tsxArgs("scripts/seed.ts", ["--shoppers", String(shopperCount), "--quiet"]), env));
     // Only the web process's Next.js pages need a build; the buy path runs lib/ directly (scripts/server.ts).
-    await ensureBuild({ distDir: values["dist-dir"], reuseBuild: existsSync(path.join(ROOT, values["dist-dir"], "BUILD_ID")) }, env);
+    const distDir = values["dist-dir"];
+    await setup("the Next.js build", () => ensureBuild({ distDir, reuseBuild: existsSync(path.join(ROOT, distDir, "BUILD_ID")) }, env));
     const { db } = await import("@/lib/db");
     const { redis } = await import("@/lib/redis");
-    const admin = await db().user.findFirstOrThrow({ where: { role: "ADMIN" }, select: { id: true } });
-    const shoppers = await mintSessions(await loadShoppers(shopperCount), env.NEXTAUTH_SECRET!);
-    apps = new ChaosApps(env, baseUrl, ["chaos-worker-1", "chaos-worker-2"]);
-    await apps.startAll();
+    closeClients = async () => {
+      redis().disconnect();
+      await db().$disconnect();
+    };
+    const admin = await setup("the admin user", () => db().user.findFirstOrThrow({ where: { role: "ADMIN" }, select: { id: true } }));
+    const shoppers = await setup("the shoppers' sessions", async () => mintSessions(await loadShoppers(shopperCount), env.NEXTAUTH_SECRET!));
+    const running = new ChaosApps(env, baseUrl, ["chaos-worker-1", "chaos-worker-2"]);
+    apps = running;
+    await setup("the web process and the workers to start", () => running.startAll());
     for (const name of names) {
       const s = SCENARIOS.find((x) => x.name === name)!;
       log(`── ${s.name} on ${mode}: ${s.what}`);
-      const r = await runScenario(s, mode, { services, apps, adminId: admin.id, shoppers, baseUrl, redis: redis() }).catch(
-        (e: unknown) => crashed(s.name, mode, e instanceof Error ? e.message : String(e)),
-      );
+      const r = await within(`the whole scenario ${s.name}`, SCENARIO_LIMIT, () =>
+        runScenario(s, mode, { services, apps: running, adminId: admin.id, shoppers, baseUrl, redis: redis() }),
+      ).catch((e: unknown) => {
+        if (e instanceof ChaosTimeout) log(`   ✗ TIMEOUT in ${s.name} on ${mode}: ${e.message}`);
+        return crashed(s.name, mode, e instanceof Error ? e.message : String(e));
+      });
       log(`   ${r.note}: ${r.violations} violations, ${r.notFinal} of ${r.accepted} 202s not final, ${r.seconds} s${r.error ? `, ERROR ${r.error}` : ""}`);
       log(`   crowd: refused ${JSON.stringify(r.crowd.refused)}, retried ${JSON.stringify(r.crowd.retried)}, gave up ${r.crowd.gaveUp}; final ${JSON.stringify(r.finalStates)}; restarted ${r.restarted.join(", ") || "nothing"}`);
       for (const k of r.failed) log(`   ✗ ${k.invariant} ${k.name}: ${k.detail}`);
       out.push(r);
-      await apps.restartDead(); // the next scenario starts from a running stack
+      // The next scenario starts from a running stack.
+      await within("dead processes to start again before the next scenario", LIMIT.restart, () => running.restartDead());
     }
   } catch (e) {
     log(`setup failed: ${e instanceof Error ? e.stack : String(e)}`);
@@ -207,8 +238,11 @@ async function runScenario(
   x: { services: ChaosServices; apps: ChaosApps; adminId: string; shoppers: Shopper[]; baseUrl: string; redis: import("@/lib/redis-connect").RedisClient },
 ): Promise<ScenarioRun> {
   const t0 = Date.now();
+  const problems: string[] = [];
   const stock = Math.round(x.shoppers.length * 0.7);
-  const a = await createBenchActivity(`chaos-${s.name}`, { stock, limit: 5, leadMs: 1500 });
+  const a = await within(`the sale of ${s.name} to be created and preheated`, LIMIT.sale, () =>
+    createBenchActivity(`chaos-${s.name}`, { stock, limit: 5, leadMs: 1500 }),
+  );
   const c: FaultContext = { services: x.services, apps: x.apps, activityId: a.id, adminId: x.adminId, restocked: 0, over: false, cancelled: false };
   x.apps.restarts = [];
   await new Promise((r) => setTimeout(r, Math.max(0, a.startMs - Date.now())));
@@ -222,24 +256,34 @@ async function runScenario(
     shoppers: x.shoppers,
     ratePerSec: 100,
     inFlight: 16,
-    deadlineMs: 90_000,
+    deadlineMs: LIMIT.crowd,
     over: () => c.over,
     onProgress: (n) => n >= x.shoppers.length * 0.4 && fire(),
   });
-  await due;
-  const note = await s.inject(c);
-  x.services.stopTracking();
+  crowd.catch(() => {}); // awaited below; a step that fails first must not leave its rejection unhandled
+  const crowdDone = crowd.then(() => undefined);
+  await within("40% of the crowd to click", LIMIT.crowd, Promise.race([due, crowdDone]));
+  let note: string;
+  try {
+    note = await within(`the fault of ${s.name} (${s.what})`, LIMIT.fault, () => s.inject(c));
+  } finally {
+    x.services.stopTracking();
+  }
   // What the fault killed (or what crashed after it) comes back as an operator would start it.
   await new Promise((r) => setTimeout(r, 1500));
-  await x.apps.restartDead();
-  const seen = await crowd;
-  await x.apps.restartDead();
-  const replay = await replayClicks(x.baseUrl, a.id, x.shoppers, seen.tickets);
+  const restart = () => within("dead processes to start again", LIMIT.restart, () => x.apps.restartDead());
+  await restart();
+  const seen = await within("the crowd to finish", LIMIT.crowd + 30_000, crowd);
+  await restart();
+  const replay = await within("the answers to the replayed clicks", LIMIT.replay, () => replayClicks(x.baseUrl, a.id, x.shoppers, seen.tickets));
   const { waitForDrain } = await import("@/lib/flash/invariants");
-  await waitForDrain(x.redis, a.id, ci ? 45_000 : 60_000);
-  const answers = await finalAnswers(x.baseUrl, x.shoppers, seen.tickets, 30_000);
-  if (c.cancelled) await waitForNoLiveOrders(a.id, 20_000);
-  const { checks, notApplicable } = await chaosChecks(x.redis, {
+  const drained = await within(`the queue of sale ${a.id} to drain`, LIMIT.drain + 30_000, () => waitForDrain(x.redis, a.id, LIMIT.drain));
+  if (!drained.drained) problems.push(`timed out after ${LIMIT.drain / 1000} s waiting for the queue of sale ${a.id} to drain (${await queueText(x.redis, a.id)})`);
+  const answers = await within("the tickets' final answers", LIMIT.answers + 30_000, () => finalAnswers(x.baseUrl, x.shoppers, seen.tickets, LIMIT.answers));
+  if (c.cancelled && !(await within("the cancelled sale's orders to close", 30_000, () => noLiveOrders(a.id, 20_000))))
+    problems.push("timed out after 20 s waiting for the cancelled sale's orders to close");
+  for (const p of problems) log(`   ✗ ${p}`);
+  const { checks, notApplicable } = await within("the checks' reads of PostgreSQL and Redis", LIMIT.checks, () => chaosChecks(x.redis, {
     activityId: a.id,
     offered: stock + c.restocked,
     tickets: seen.tickets,
@@ -247,7 +291,7 @@ async function runScenario(
     redisLost: Boolean(s.redisLost),
     notFound: seen.notFound,
     cancelled: c.cancelled,
-  });
+  }));
   const failed = checks.filter((k) => !k.ok);
   const finalStates: Record<string, number> = {};
   for (const v of answers.values()) {
@@ -271,45 +315,30 @@ async function runScenario(
     replay,
     finalStates,
     restarted: [...x.apps.restarts],
-    ...(failed.some((k) => k.invariant === "RUN") ? { error: "the run exercised nothing" } : {}),
+    ...(failed.some((k) => k.invariant === "RUN") ? { error: [...problems, "the run exercised nothing"].join("; ") } : {}),
+    ...(problems.length && !failed.some((k) => k.invariant === "RUN") ? { error: problems.join("; ") } : {}),
   };
 }
 
-async function waitForNoLiveOrders(activityId: string, timeoutMs: number) {
+/** Polls until the sale has no payable or paid order; false if some are left after `timeoutMs`. */
+async function noLiveOrders(activityId: string, timeoutMs: number): Promise<boolean> {
   const { db } = await import("@/lib/db");
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const n = await db().order.count({ where: { activityId, status: { in: ["PENDING_PAYMENT", "PAID"] } } });
-    if (n === 0) return;
+    if (n === 0) return true;
     await new Promise((r) => setTimeout(r, 500));
   }
+  return false;
 }
 
-/** Replaces the chaos:begin … chaos:end block of the README and docs/chaos.md with this run's table. */
-function writeBlocks(r: ChaosResult, file: string) {
-  const when = `${r.startedAt.slice(0, 16).replace("T", " ")} UTC, ${r.machine.cpus} cores (${r.machine.model.trim()}), ${r.options.shoppers} shoppers per scenario`;
-  const block = `<!-- chaos:begin (npm run chaos -- --report writes this block) -->\n${renderTable(r)}\n\nCells: violations of I1–I4 and the suite's checks / 202s without a final state / 202s the crowd saw / seconds (fault, restarts, drain and checks included). Run of ${when}; the full results, every check with its figures, are in \`${file}\` (not committed: bench/results/*.json is ignored).\n<!-- chaos:end -->`;
-  for (const f of ["README.md", "docs/chaos.md"].map((x) => path.join(ROOT, x))) {
-    const text = readFileSync(f, "utf8");
-    const next = text.replace(/<!-- chaos:begin[\s\S]*?<!-- chaos:end -->/, block);
-    if (next !== text) writeFileSync(f, next);
-  }
-}
-
-/** The README's table: one row per scenario, one column group per database. */
-export function renderTable(r: ChaosResult): string {
-  const dbs = [...new Set(r.runs.map((x) => x.postgres))];
-  const head = ["Scenario", ...dbs.map((d) => `${d}: violations / not final / 202s / s`)];
-  const rows = [...new Set(r.runs.map((x) => x.scenario))].map((sc) => [
-    `${sc} — ${r.runs.find((x) => x.scenario === sc)!.what}`,
-    ...dbs.map((d) => {
-      const x = r.runs.find((y) => y.scenario === sc && y.postgres === d);
-      if (!x) return "–";
-      const mark = x.violations || x.notFinal || x.error ? "✗" : "✓";
-      return `${mark} ${x.violations} / ${x.notFinal} / ${x.accepted} / ${x.seconds}`;
-    }),
-  ]);
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+/** Where a queue that did not drain stands: tickets admitted vs answered, entries pending and unread. */
+async function queueText(redis: import("@/lib/redis-connect").RedisClient, activityId: string): Promise<string> {
+  const { readState, readWorkerGroup } = await import("@/lib/flash/store");
+  const [state, group] = await within("the queue's state in Redis", 10_000, () =>
+    Promise.all([readState(redis, activityId), readWorkerGroup(redis, activityId)]),
+  ).catch(() => [null, null] as const);
+  if (!state) return "no sale state in Redis";
+  return `${state.admitted} admitted, ${state.served} answered; ${group ? `${group.pending} pending, ${group.lag} unread` : "no worker group"}`;
 }
 

@@ -23,6 +23,8 @@ export class ChaosServices {
   constructor(
     readonly mode: PgMode,
     readonly dir: string,
+    /** Ports asked for first (another is taken if one is busy). */
+    private ports: { pg?: number; redis?: number } = {},
   ) {}
 
   get databaseUrl() {
@@ -37,7 +39,7 @@ export class ChaosServices {
 
   async start() {
     fs.mkdirSync(this.dir, { recursive: true });
-    [this.pg, this.redis] = await Promise.all([this.startPg(), this.startRedis()]);
+    [this.pg, this.redis] = await Promise.all([this.startPg(this.ports.pg), this.startRedis(this.ports.redis)]);
   }
 
   private startPg(port?: number) {
@@ -153,5 +155,6 @@ export async function killHard(pid: number, what: string) {
   } catch {
     throw new Error(`kill -9 ${what} (pid ${pid}): not running`);
   }
-  await waitFor(() => !isPidAlive(pid), 10_000);
+  if (!(await waitFor(() => !isPidAlive(pid), 10_000)))
+    throw new Error(`kill -9 ${what} (pid ${pid}): still alive after 10 s`);
 }

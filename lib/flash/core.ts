@@ -4,6 +4,8 @@ import type { RedisClient } from "@/lib/redis-connect";
 import { ActivityStateCache } from "@/lib/flash/activity-state";
 import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
 import {
+  META,
+  activityKeys,
   admissionKeys,
   isSoldOut,
   newTicketId,
@@ -83,7 +85,7 @@ export class FlashCore {
   // The highest sequence number seen per sale and generation: replies on the one connection arrive in
   // Redis's order, so a number at or below it means Redis lost writes it had acknowledged.
   private highest = new LRUCache<string, { epoch: number; seq: number }>({ max: 10_000 });
-  private rebuilding = new Set<string>();
+  private rebuilding = new Map<string, Promise<void>>();
   /** Replicas an admission must reach before its 202 (REDIS_WAIT_REPLICAS); 0: none. */
   private waitReplicas: number;
   private waitTimeoutMs: number;
@@ -200,14 +202,40 @@ export class FlashCore {
     if (!seen || seen.epoch !== epoch || seq > seen.seq) return void this.highest.set(activityId, { epoch, seq });
     if (!this.onRewind || this.rebuilding.has(activityId)) return;
     log.warn({ component: "flash", activityId, epoch, seq, seen: seen.seq }, "Redis handed out a sequence number again: rewound; rebuilding");
-    this.rebuilding.add(activityId);
-    this.onRewind(activityId, epoch)
+    void this.rebuildRewound(activityId, epoch);
+  }
+
+  /**
+   * A ticket Redis does not know in the generation it was minted for: if Redis's last sequence number
+   * is now below one this process saw it hand out in that generation, Redis went back in time and no
+   * later admission showed it (the sale sold out or ended at the crash, nobody bought since). Rebuilds
+   * then, and resolves once done. Costs one HMGET, and only on a lookup of an unknown ticket.
+   */
+  private async sequenceBehind(activityId: string, epoch: number): Promise<boolean> {
+    const seen = this.highest.get(activityId);
+    if (!this.onRewind || !seen || seen.epoch !== epoch) return false;
+    const [mark, seq] = await this.redis.hmget(activityKeys(activityId).meta, META.epoch, META.seq);
+    if (mark === null || Number(mark) !== epoch || Number(seq ?? 0) >= seen.seq) return false;
+    log.warn({ component: "flash", activityId, epoch, seq, seen: seen.seq }, "Redis's sequence is behind one it handed out: rewound; rebuilding");
+    await this.rebuildRewound(activityId, epoch);
+    return true;
+  }
+
+  /** One rebuild at a time per sale after a witnessed rewind; the promise settles when it is over. */
+  private rebuildRewound(activityId: string, epoch: number): Promise<void> {
+    const running = this.rebuilding.get(activityId);
+    if (running || !this.onRewind) return running ?? Promise.resolve();
+    const done = this.onRewind(activityId, epoch)
+      .then(() => undefined)
       .catch((e: unknown) => log.error({ component: "flash", activityId, err: errorText(e) }, "rebuild after a rewind failed"))
       .finally(() => {
         this.rebuilding.delete(activityId);
         this.highest.delete(activityId);
         this.states.invalidate(activityId);
+        this.sales.delete(activityId);
       });
+    this.rebuilding.set(activityId, done);
+    return done;
   }
 
   /** No Redis state for the sale: UNAVAILABLE (retry) if PostgreSQL has it open, else NOT_FOUND. */
@@ -267,6 +295,8 @@ export class FlashCore {
    * one was written; else, if it was minted under a Redis generation a rebuild has since ended, it is
    * final: REJECTED LOST_IN_FAILOVER (the rebuild counted its unit back; no worker may write it now,
    * lib/orders/persist.ts). Its owner is unknown then, and the answer says nothing about anyone.
+   * A ticket of the current generation may have been lost in a rewind nothing else noticed: checked
+   * against the sequence numbers this process handed out (sequenceBehind) before it is called unknown.
    */
   private async ticketFromOrder(ticketId: string, userId: string): Promise<TicketView | null> {
     const parsed = parseTicketId(ticketId);
@@ -277,6 +307,7 @@ export class FlashCore {
       // that does not may be a rebuild behind, so PostgreSQL is asked again.
       let sale = await this.sale(parsed.activityId);
       if (sale && parsed.epoch >= sale.epoch) {
+        await this.sequenceBehind(parsed.activityId, parsed.epoch);
         this.sales.delete(parsed.activityId);
         sale = await this.sale(parsed.activityId);
       }

@@ -14,6 +14,7 @@ import {
   WORKER_GROUP,
   activityKeys,
   ensureWorkerGroup,
+  newTicketId,
   readDeadLetters,
   readState,
 } from "@/lib/flash/store";
@@ -71,6 +72,27 @@ async function expectNoOrderTwice(activityId: string) {
   expect(new Set(keys).size).toBe(keys.length);
   const users = orders.map((o) => o.userId);
   expect(new Set(users).size).toBe(users.length); // limit 1
+}
+
+/**
+ * A sale rewound past tickets no worker wrote yet: 5 admitted and written, 5 more admitted (202) and
+ * then lost with Redis's last writes. PostgreSQL's highest sequence number stays 5, so nothing but a
+ * witness of the numbers handed out can tell; `core` is a web process with that witness.
+ */
+async function rewoundPastUnwritten(userCount: number) {
+  const a = await createActivity({ stock: 40, limit: 1 });
+  const users = await createUsers(userCount);
+  const core = new FlashCore(conn, TOKEN_SECRET, { stateTtlMs: 50, orderOf: orderOfTicket, saleOf: saleOfActivity, onRewind: rebuildAfterRewind });
+  await admitAll(core, a, users.slice(0, 5), "one");
+  await drain(a.id);
+  const keys = (await redis().keys(`{act:${a.id}}*`)).sort();
+  const saved = await Promise.all(keys.map(async (k) => [k, await redis().dumpBuffer(k)] as const));
+  const epoch = (await readState(redis(), a.id))!.epoch;
+  const lost = await admitAll(core, a, users.slice(5, 10), "two");
+  await wipeSale(a.id);
+  await redis().sadd(ACTIVE_SET, a.id);
+  for (const [k, v] of saved) await redis().restore(k, 0, v!, "REPLACE");
+  return { a, users, core, epoch, lost };
 }
 
 describe("Redis comes back empty", () => {
@@ -187,21 +209,7 @@ describe("Redis rewound to an earlier state while PostgreSQL moved on", () => {
   });
 
   it("a rewind PostgreSQL never saw (the lost tickets were not yet written) is caught by the web process's sequence witness", async () => {
-    const a = await createActivity({ stock: 40, limit: 1 });
-    const users = await createUsers(12);
-    const core = new FlashCore(conn, TOKEN_SECRET, { stateTtlMs: 50, orderOf: orderOfTicket, saleOf: saleOfActivity, onRewind: rebuildAfterRewind });
-    await admitAll(core, a, users.slice(0, 5), "one");
-    await drain(a.id);
-    const keys = (await redis().keys(`{act:${a.id}}*`)).sort();
-    const saved = await Promise.all(keys.map(async (k) => [k, await redis().dumpBuffer(k)] as const));
-    const epoch = (await readState(redis(), a.id))!.epoch;
-
-    // Admitted (202) but not yet written when Redis loses its last writes: PostgreSQL's highest
-    // sequence number is still 5, so nothing but a witness of the numbers handed out can tell.
-    const lost = await admitAll(core, a, users.slice(5, 10), "two");
-    await wipeSale(a.id);
-    await redis().sadd(ACTIVE_SET, a.id);
-    for (const [k, v] of saved) await redis().restore(k, 0, v!, "REPLACE");
+    const { a, users, core, epoch, lost } = await rewoundPastUnwritten(12);
 
     // The next admission gets number 6 again: the process that saw 6–10 rebuilds the sale.
     await buy(core, a, users[10]!, "three-0-abcdef");
@@ -212,6 +220,28 @@ describe("Redis rewound to an earlier state while PostgreSQL moved on", () => {
     // The lost buyers may buy again; their units came back with the rebuild.
     const again = await buy(core, a, users[5]!, "again-0-abcdef");
     expect(again).toMatchObject({ ok: true });
+    await drain(a.id);
+    await expectNoOrderTwice(a.id);
+    const failed = acrossLoss(checkInvariants(await snapshot(a.id), { offered: 40 })).filter((c) => !c.ok);
+    expect(failed).toEqual([]);
+  });
+
+  it("a rewind no later admission shows (nobody bought after the crash) is caught when a lost ticket is asked for", async () => {
+    // No one buys again: no sequence number is handed out twice, so only the lookup can tell.
+    const { a, users, core, epoch, lost } = await rewoundPastUnwritten(11);
+
+    // The old code answered these 404 for good.
+    for (const [i, t] of lost.entries()) {
+      expect(await core.ticket(t, users[5 + i]!)).toMatchObject({ status: "REJECTED", code: "LOST_IN_FAILOVER" });
+    }
+    const state = (await readState(redis(), a.id))!;
+    expect(state).toMatchObject({ epoch: epoch + 1, stock: 35 });
+
+    // With nothing behind, a ticket id no one was given stays unknown and rebuilds nothing.
+    const after = await buy(core, a, users[10]!, "three-0-abcdef");
+    expect(after).toMatchObject({ ok: true });
+    expect(await core.ticket(newTicketId(a.id, epoch + 1), users[10]!)).toBeNull();
+    expect((await readState(redis(), a.id))!.epoch).toBe(epoch + 1);
     await drain(a.id);
     await expectNoOrderTwice(a.id);
     const failed = acrossLoss(checkInvariants(await snapshot(a.id), { offered: 40 })).filter((c) => !c.ok);

@@ -1,6 +1,7 @@
 "use client";
 
-import type { BuyAccepted, Progress, Refusal, ShopperState, TicketView, TokenGranted } from "@/lib/flash/wire";
+import type { BuyAccepted, OwnEntry, PrequeueRefusal, PrequeueView, Progress, Refusal, ShopperState, TicketView, TokenGranted } from "@/lib/flash/wire";
+import type { PublishedDraw } from "@/lib/flash/draw-proof";
 
 // Browser side of the flash-sale HTTP API (README "HTTP API"); the types are the server's (lib/flash/wire.ts).
 
@@ -111,4 +112,25 @@ export function postBuy(
     learn(activityId, body as Refusal);
     return body as BuyAccepted | Refusal;
   }, opts);
+}
+
+/** The sale's pre-queue and the shopper's entry (fair entry); a refusal when there is none or signed out. */
+export async function fetchPrequeue(activityId: string): Promise<PrequeueView | PrequeueRefusal> {
+  const { status, body } = await answerOf(`/api/activities/${activityId}/prequeue`, { cache: "no-store" });
+  if (status !== 200 && !(body as PrequeueRefusal).code) throw new Error(`prequeue ${status}`);
+  return body as PrequeueView | PrequeueRefusal;
+}
+
+/** Joins the pre-queue; the same entry again when already in. */
+export async function joinPrequeue(activityId: string): Promise<OwnEntry | PrequeueRefusal> {
+  const { body } = await answerOf(`/api/activities/${activityId}/prequeue`, { method: "POST" });
+  return body as OwnEntry | PrequeueRefusal;
+}
+
+/** The sale's published draw (public; cached once drawn). */
+export async function fetchDraw(activityId: string): Promise<PublishedDraw | null> {
+  const { status, body } = await answerOf(`/api/activities/${activityId}/draw`);
+  if (status === 404) return null;
+  if (status !== 200) throw new Error(`draw ${status}`);
+  return body as PublishedDraw;
 }

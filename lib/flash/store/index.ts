@@ -182,7 +182,7 @@ export async function retireActivity(redis: RedisClient, activityId: string): Pr
 export async function expireActivity(redis: RedisClient, activityId: string, ttlSec: number): Promise<void> {
   const keys = activityKeys(activityId);
   const all = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
-  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace);
+  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace, keys.draw);
   for (let i = 0; i < all.length; i += 5000) {
     const pipe = redis.pipeline();
     for (const key of all.slice(i, i + 5000)) pipe.expire(key, ttlSec);
@@ -195,7 +195,7 @@ export async function forgetActivity(redis: RedisClient, activityId: string): Pr
   const keys = activityKeys(activityId);
   const tickets = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
   for (let i = 0; i < tickets.length; i += 5000) await redis.unlink(...tickets.slice(i, i + 5000));
-  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.mine, keys.trace);
+  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.mine, keys.trace, keys.draw);
 }
 
 /** Writes rules into the activity's meta (the preheat, the scheduler's status moves). */
@@ -341,4 +341,33 @@ export async function recordDeadLetter(redis: RedisClient, letter: DeadLetter): 
 export async function readDeadLetters(redis: RedisClient, latest = 5): Promise<{ count: number; latest: DeadLetter[] }> {
   const [count, raw] = await Promise.all([redis.get(DEAD_LETTER_COUNT), redis.lrange(DEAD_LETTERS, 0, latest - 1)]);
   return { count: Number(count ?? 0), latest: raw.flatMap((r) => decodeDeadLetter(r) ?? []) };
+}
+
+/** One drawn entry as Redis keeps it for admission: its drawn sequence number and reserved units. */
+export interface DrawSlot {
+  userId: string;
+  sequence: number;
+  units: number;
+}
+
+export type DrawLoadReply = { kind: "OK"; gap: number } | { kind: "DONE" | "NOT_READY" } | { kind: "STALE"; seq: number };
+
+/** Writes a sale's draw into Redis once (lib/flash/draw-load.lua); `baseSeq`: the last sequence number before it. */
+export async function loadDraw(
+  redis: RedisClient,
+  activityId: string,
+  d: { holdUntilMs: number; baseSeq: number; slots: DrawSlot[] },
+): Promise<DrawLoadReply> {
+  const keys = activityKeys(activityId);
+  const argv = d.slots.flatMap((x) => [x.userId, x.sequence, x.units]);
+  const [kind, n] = await withScripts(redis).flashDrawLoad(keys.meta, keys.draw, d.holdUntilMs, d.baseSeq, ...argv);
+  if (kind === "OK") return { kind, gap: Number(n) };
+  if (kind === "STALE") return { kind, seq: Number(n) };
+  return { kind: kind === "DONE" ? "DONE" : "NOT_READY" };
+}
+
+/** The sale's last sequence number, admission counter and per-user limit, as the draw reads them. */
+export async function readDrawBasis(redis: RedisClient, activityId: string): Promise<{ seq: number; left: number; limit: number } | null> {
+  const state = await readState(redis, activityId);
+  return state && { seq: Number((await redis.hget(activityKeys(activityId).meta, META.seq)) ?? 0), left: state.left, limit: state.limit };
 }

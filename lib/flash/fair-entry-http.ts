@@ -1,0 +1,62 @@
+import "server-only";
+import type { SessionClaims } from "@/lib/auth/session-token";
+import { db } from "@/lib/db";
+import { joinPrequeue, prequeueView, publishedDraw } from "@/lib/flash/fair-entry";
+import type { PrequeueCode } from "@/lib/flash/wire";
+import type { DoorContext, HttpReply } from "@/lib/flash/http";
+import { rateLimited } from "@/lib/flash/http";
+import { activityIdSchema } from "@/lib/flash/schemas";
+
+// The HTTP side of fair entry (docs/fair-entry.md): the shopper's pre-queue entry, and the public draw.
+
+const NO_STORE = { "cache-control": "private, no-store" };
+const STATUS: Record<PrequeueCode | "UNAUTHENTICATED" | "BLOCKED" | "EMAIL_UNVERIFIED", number> = {
+  UNAUTHENTICATED: 401,
+  BLOCKED: 403,
+  EMAIL_UNVERIFIED: 403,
+  NOT_FOUND: 404,
+  NO_PREQUEUE: 404,
+  PREQUEUE_NOT_OPEN: 409,
+  PREQUEUE_CLOSED: 409,
+};
+const refuse = (code: keyof typeof STATUS): HttpReply => ({ status: STATUS[code], body: { code }, headers: NO_STORE });
+
+/** The gate's checks a pre-queue request passes: blocklist, the private polls' rate limit, a confirmed email to join. */
+async function gateOf(user: SessionClaims, door: DoorContext | undefined, joining: boolean): Promise<HttpReply | null> {
+  if (door?.gate?.blocklist.blocks({ userId: user.userId, ip: door.ip, email: user.email })) return refuse("BLOCKED");
+  if (door?.gate) {
+    const verdict = await door.gate.limits.hit("tickets", user.userId, door.ip);
+    if (!verdict.ok) return rateLimited(verdict.retryAfterS);
+  }
+  if (joining && door?.gate?.requireVerifiedEmail && !user.verified) return refuse("EMAIL_UNVERIFIED");
+  return null;
+}
+
+/** GET /api/activities/{id}/prequeue: window, commitment, entry count and the shopper's own entry (private). */
+export async function prequeueReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
+  if (!user) return refuse("UNAUTHENTICATED");
+  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
+  const gated = await gateOf(user, door, false);
+  if (gated) return gated;
+  const r = await prequeueView(db(), activityId, user.userId);
+  return r.ok ? { status: 200, body: r.view, headers: NO_STORE } : refuse(r.code);
+}
+
+/** POST /api/activities/{id}/prequeue: joins (201; 200 with the same entry when already in). No body. */
+export async function joinReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
+  if (!user) return refuse("UNAUTHENTICATED");
+  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
+  const gated = await gateOf(user, door, true);
+  if (gated) return gated;
+  const r = await joinPrequeue(db(), activityId, user.userId);
+  return r.ok ? { status: r.created ? 201 : 200, body: r.entry, headers: NO_STORE } : refuse(r.code);
+}
+
+/** GET /api/activities/{id}/draw: public; once drawn it never changes, so it may be cached. */
+export async function drawReply(activityId: string): Promise<HttpReply> {
+  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
+  const d = await publishedDraw(db(), activityId);
+  if (!d) return refuse("NOT_FOUND");
+  const cache = d.drawnAt ? "public, max-age=300" : "public, max-age=1, s-maxage=1";
+  return { status: 200, body: d, headers: { "cache-control": cache } };
+}

@@ -1,6 +1,18 @@
 "use client";
 
-import type { BuyAccepted, OwnEntry, PrequeueRefusal, PrequeueView, Progress, Refusal, ShopperState, TicketView, TokenGranted } from "@/lib/flash/wire";
+import type {
+  BuyAccepted,
+  OwnEntry,
+  PrequeueRefusal,
+  PrequeueView,
+  Progress,
+  Refusal,
+  ShopperState,
+  TicketView,
+  TokenGranted,
+  WaitlistRefusal,
+  WaitlistView,
+} from "@/lib/flash/wire";
 import type { PublishedDraw } from "@/lib/flash/draw-proof";
 
 // Browser side of the flash-sale HTTP API (README "HTTP API"); the types are the server's (lib/flash/wire.ts).
@@ -133,4 +145,17 @@ export async function fetchDraw(activityId: string): Promise<PublishedDraw | nul
   if (status === 404) return null;
   if (status !== 200) throw new Error(`draw ${status}`);
   return body as PublishedDraw;
+}
+
+/** The shopper's place on the sale's waitlist, or the unit offered to them. */
+export async function fetchWaitlist(activityId: string): Promise<WaitlistView | WaitlistRefusal> {
+  const { status, body } = await answerOf(`/api/activities/${activityId}/waitlist`, { cache: "no-store" });
+  if (status !== 200 && !(body as WaitlistRefusal).code) throw new Error(`waitlist ${status}`);
+  return body as WaitlistView | WaitlistRefusal;
+}
+
+/** Joins a sold-out sale's waitlist; the same place again when already in line. */
+export async function joinWaitlist(activityId: string): Promise<WaitlistView | WaitlistRefusal> {
+  const { body } = await answerOf(`/api/activities/${activityId}/waitlist`, { method: "POST" });
+  return body as WaitlistView | WaitlistRefusal;
 }

@@ -14,6 +14,7 @@ import { Countdown } from "@/components/flash/countdown";
 import { useFormat } from "@/components/i18n/format";
 import { HumanCheck, useGate } from "@/components/flash/human-check";
 import { PrequeuePanel } from "@/components/flash/prequeue";
+import { WaitlistPanel } from "@/components/flash/waitlist";
 import { OfflineNote, WhyNot, currentTicket, meQueryKey, useOnline, useShopperState } from "@/components/flash/shopper-state";
 
 interface Props {
@@ -205,6 +206,9 @@ export function BuyPanel(p: Props) {
           </p>
         )}
         {!retrying && state && "error" in state && <BuyRefused code={state.error} retryAfter={state.retryAfter} />}
+        {signedIn && hydrated && live && !queued && !limitReached && !cancelled && !ended && (
+          <WaitlistPanel activityId={p.activityId} soldOut={soldOut} now={now} />
+        )}
         {!state && soldOut && !shown && !cancelled && !ended && (
           <p className="alert" data-testid="sold-out-note">
             {t("refusal.SOLD_OUT")} <Link href="/">{t("otherSales")}</Link>

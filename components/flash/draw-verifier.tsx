@@ -47,7 +47,9 @@ export function DrawVerifier({ activityId }: { activityId: string }) {
       </dl>
       {d.drawnAt && (
         <p className={!check.data ? "alert info" : ok ? "alert ok" : "alert"} data-testid="draw-result" data-ok={check.data ? String(ok) : undefined}>
-          {!check.data
+          {check.isError
+            ? t("noCrypto")
+            : !check.data
             ? t("checking")
             : ok
               ? t("checkOk", { count: d.entryCount })

@@ -10,13 +10,14 @@
 -- KEYS[7] mine   hash: userId -> the user's ticket ids (GET /api/activities/{id}/me)
 -- KEYS[8] trace  hash: userId -> "atMs|code", the user's first refused attempt (an admitted one is in its ticket)
 -- KEYS[9] draw   hash: userId -> "sequence|units", fair entry's drawn sequence numbers and held units
+-- KEYS[10] offers hash: userId -> deadline (ms) of a unit offered to them from the waitlist
 -- ARGV: userId, quantity, idempotencyKey, nowMs, ticketId, epoch (the generation the caller's ticket id carries)
 -- Returns {"OK", ticketId, sequence, stockLeft[, "D" when the sequence is a drawn one]} | {"DUP", ticketId, sequence} | {"NO", code, stockLeft}
 local meta, users, idem, stream, ticket, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local mine, trace, draw = KEYS[7], KEYS[8], KEYS[9]
+local mine, trace, draw, offers = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local user, qty, key, now, ticketId = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
 
-local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED, M_EPOCH, M_PREQUEUE, M_DRAW_UNTIL)
+local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED, M_EPOCH, M_PREQUEUE, M_DRAW_UNTIL, M_WL_HOLD)
 -- Fencing (docs/durability.md): admit only into a state a rebuild from PostgreSQL has marked ready
 -- (M_EPOCH, written last), and only for a ticket id minted for that generation. No meta at all (the
 -- caller saw the sale, so Redis lost it), a rebuild half-way, or a stale generation: the buyer
@@ -67,6 +68,17 @@ if m[10] == FLAG_ON then
     end
   end
 end
+-- The waitlist (M_WL_HOLD = shoppers waiting + open offers; zero: nothing more is read). Offered
+-- units are their shoppers' only; while anyone waits, every other unit is the waitlist's too, so the
+-- crowd gets none and an offered shopper exactly their own unit.
+local wlHold, offered, cap = tonumber(m[12] or '0'), false, nil
+if wlHold > 0 then
+  local open = redis.call('HLEN', offers)
+  local deadline = redis.call('HGET', offers, user)
+  offered = deadline ~= false and now < tonumber(deadline)
+  reserve = reserve + open - (offered and 1 or 0)
+  if wlHold > open then cap = offered and 1 or 0 end
+end
 -- ------------------------------------------------------------------------------------------------
 
 local held = tonumber(redis.call('HGET', users, user) or '0')
@@ -76,8 +88,10 @@ if held + qty > tonumber(m[5]) then return refuse('LIMIT_REACHED') end
 local counter = counter_for(m[6])
 local left = stock
 if counter == M_QUOTA then left = tonumber(m[7]) end
-if left - reserve < qty then
-  if left - reserve <= 0 then return refuse('SOLD_OUT') end
+local avail = left - reserve
+if cap then avail = math.min(avail, cap) end
+if avail < qty then
+  if avail <= 0 then return refuse('SOLD_OUT') end
   return refuse('INSUFFICIENT_STOCK')
 end
 
@@ -108,6 +122,10 @@ if left == 0 then
   redis.call('HSETNX', meta, M_SOLD_OUT_AT, now)
   -- Where the stock ran out, for every trace: the latest sell-out wins (units may come back).
   redis.call('HSET', meta, M_LAST_UNIT, seq .. '|' .. now)
+end
+if offered then
+  redis.call('HDEL', offers, user)
+  redis.call('HINCRBY', meta, M_WL_HOLD, -1)
 end
 if drawn then return {'OK', ticketId, seq, stock, 'D'} end
 return {'OK', ticketId, seq, stock}

@@ -72,3 +72,6 @@ export async function verifyDraw(d: PublishedDraw): Promise<{ problems: VerifyPr
   if (mismatched.length || d.entries.length !== d.entryCount) problems.push("POSITIONS");
   return { problems, mismatched };
 }
+
+/** The command that checks a sale's draw from a terminal (scripts/verify-draw.ts): a command, not prose. */
+export const verifyCommand = (activityId: string) => `npm run verify-draw -- ${activityId}`;

@@ -2,15 +2,18 @@ import "server-only";
 import type { SessionClaims } from "@/lib/auth/session-token";
 import { db } from "@/lib/db";
 import { joinPrequeue, prequeueView, publishedDraw } from "@/lib/flash/fair-entry";
-import type { PrequeueCode } from "@/lib/flash/wire";
+import type { PrequeueCode, WaitlistRefusal, WaitlistView } from "@/lib/flash/wire";
+import { join as joinWaitlist, waitlistView } from "@/lib/flash/waitlist";
+import { redis } from "@/lib/redis";
 import type { DoorContext, HttpReply } from "@/lib/flash/http";
 import { rateLimited } from "@/lib/flash/http";
 import { activityIdSchema } from "@/lib/flash/schemas";
 
-// The HTTP side of fair entry (docs/fair-entry.md): the shopper's pre-queue entry, and the public draw.
+// The HTTP side of fair entry (docs/fair-entry.md): the shopper's pre-queue entry, the public draw, and
+// the waitlist of a sold-out sale.
 
 const NO_STORE = { "cache-control": "private, no-store" };
-const STATUS: Record<PrequeueCode | "UNAUTHENTICATED" | "BLOCKED" | "EMAIL_UNVERIFIED", number> = {
+const STATUS: Record<PrequeueCode | Exclude<WaitlistRefusal["code"], "RATE_LIMITED"> | "EMAIL_UNVERIFIED", number> = {
   UNAUTHENTICATED: 401,
   BLOCKED: 403,
   EMAIL_UNVERIFIED: 403,
@@ -18,6 +21,11 @@ const STATUS: Record<PrequeueCode | "UNAUTHENTICATED" | "BLOCKED" | "EMAIL_UNVER
   NO_PREQUEUE: 404,
   PREQUEUE_NOT_OPEN: 409,
   PREQUEUE_CLOSED: 409,
+  NOT_STARTED: 409,
+  LIMIT_REACHED: 409,
+  NOT_SOLD_OUT: 409,
+  ENDED: 410,
+  UNAVAILABLE: 503,
 };
 const refuse = (code: keyof typeof STATUS): HttpReply => ({ status: STATUS[code], body: { code }, headers: NO_STORE });
 
@@ -59,4 +67,27 @@ export async function drawReply(activityId: string): Promise<HttpReply> {
   if (!d) return refuse("NOT_FOUND");
   const cache = d.drawnAt ? "public, max-age=300" : "public, max-age=1, s-maxage=1";
   return { status: 200, body: d, headers: { "cache-control": cache } };
+}
+
+/** GET /api/activities/{id}/waitlist: the shopper's place in line, or the unit offered to them (private). */
+export async function waitlistReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
+  if (!user) return refuse("UNAUTHENTICATED");
+  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
+  const gated = await gateOf(user, door, false);
+  if (gated) return gated;
+  return { status: 200, body: (await waitlistView(redis(), activityId, user.userId)) satisfies WaitlistView, headers: NO_STORE };
+}
+
+/** POST /api/activities/{id}/waitlist: joins a sold-out sale's line (201; 200 with the same place, or an open offer). */
+export async function joinWaitlistReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
+  if (!user) return refuse("UNAUTHENTICATED");
+  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
+  const gated = await gateOf(user, door, true);
+  if (gated) return gated;
+  const r = await joinWaitlist(redis(), activityId, user.userId);
+  // No Redis state: a sale that does not exist is NOT_FOUND, not a retry.
+  if (r.kind === "NO" && r.code === "UNAVAILABLE" && !(await db().activity.count({ where: { id: activityId } }))) return refuse("NOT_FOUND");
+  if (r.kind === "NO") return refuse(r.code);
+  const view = await waitlistView(redis(), activityId, user.userId);
+  return { status: r.kind === "OK" ? 201 : 200, body: view satisfies WaitlistView, headers: NO_STORE };
 }

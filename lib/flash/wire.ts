@@ -109,3 +109,19 @@ export interface PrequeueView {
   entry: OwnEntry | null;
 }
 
+
+/** GET /api/activities/{id}/waitlist: the shopper's place on a sold-out sale's waitlist, or the unit offered to them. */
+export interface WaitlistView {
+  activityId: string;
+  /** 1-based place in line; null when not waiting (never joined, or offered). */
+  position: number | null;
+  /** An open offer: buy before this (ISO); null when none. */
+  offerUntil: string | null;
+  /** Shoppers waiting. */
+  waiting: number;
+}
+
+/** The waitlist's refusals (texts under waitlist.refusal.<CODE>). */
+export interface WaitlistRefusal {
+  code: "UNAUTHENTICATED" | "NOT_FOUND" | "BLOCKED" | "EMAIL_UNVERIFIED" | "RATE_LIMITED" | "UNAVAILABLE" | "ENDED" | "NOT_STARTED" | "LIMIT_REACHED" | "NOT_SOLD_OUT";
+}

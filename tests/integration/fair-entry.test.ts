@@ -178,7 +178,16 @@ describe("fair entry: a verifiable draw at the start", () => {
     expect([late, second, third].map((r) => (r.ok ? r.sequence : r.code))).toEqual([4, 2, 3]);
     expect(await buy(a, users[4]!)).toEqual({ ok: false, code: "SOLD_OUT" });
     await drain(a.id);
-    await expectInvariants(a.id, 4, [first, late, second, third].flatMap((r) => (r.ok ? [r.ticketId] : [])));
+    // (The stream Redis lost held the first ticket, so the stream-based checks of I2 cannot apply here.)
+    const s = await snapshot(a.id);
+    expect(s.orders.map((o) => [o.sequence, o.userId]).sort((x, y) => Number(x[0]) - Number(y[0]))).toEqual([
+      [1, order[0]],
+      [2, order[1]],
+      [3, order[2]],
+      [4, users[3]],
+    ]);
+    expect(first.ok && s.orders.some((o) => o.ticketId === first.ticketId)).toBe(true);
+    expect([s.activity.stock, s.state?.stock, s.state?.admitted, s.state?.served]).toEqual([0, 0, 4, 4]);
     await retire(a.id);
   });
 

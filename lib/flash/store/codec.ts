@@ -53,6 +53,8 @@ export interface ActivityState {
   drawUntilMs: number | null;
   /** Units still held for drawn shoppers who have not bought (admission ignores them after drawUntilMs). */
   drawHeld: number;
+  /** The waitlist: shoppers waiting plus open offers (admission leaves units to them). */
+  waitlistHold: number;
 }
 
 /**
@@ -88,6 +90,7 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     prequeue: h[META.prequeue] === FLAG_ON,
     drawUntilMs: h[META.drawUntil] ? Number(h[META.drawUntil]) : null,
     drawHeld: num(h[META.drawHeld]),
+    waitlistHold: num(h[META.wlHold]),
   };
 }
 

@@ -25,6 +25,8 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *                            (admission.lua, or a web process's own refusal), for "Why didn't I get one?"
  *   {act:ID}:draw      hash  userId -> "sequence|units": a pre-queued shopper's drawn sequence number and
  *                            the units reserved for them (units 0 once claimed or none); fair entry
+ *   {act:ID}:wlq       zset  the waitlist: userId scored by the order of joining (docs/fair-entry.md)
+ *   {act:ID}:wlo       hash  userId -> deadline (ms) of the unit offered to them from the waitlist
  *   flash:active       set   activity ids whose streams the workers consume
  *   flash:events       pub/sub channel: change events ({activityId, event}) to every web process
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
@@ -47,6 +49,8 @@ export const activityKeys = (activityId: string) => {
     mine: `${tag}:mine`,
     trace: `${tag}:trace`,
     draw: `${tag}:draw`,
+    waitlist: `${tag}:wlq`,
+    offers: `${tag}:wlo`,
     ticket: (ticketId: string) => `${tag}:t:${ticketId}`,
   };
 };
@@ -55,7 +59,7 @@ export type ActivityKeys = ReturnType<typeof activityKeys>;
 /** The keys of admission.lua, in its KEYS order, for a new ticket. */
 export const admissionKeys = (activityId: string, ticketId: string) => {
   const k = activityKeys(activityId);
-  return [k.meta, k.users, k.idem, k.stream, k.ticket(ticketId), k.stats, k.mine, k.trace, k.draw] as const;
+  return [k.meta, k.users, k.idem, k.stream, k.ticket(ticketId), k.stats, k.mine, k.trace, k.draw, k.offers] as const;
 };
 
 /** Activities whose streams the workers consume. */
@@ -105,6 +109,10 @@ export const META = {
   drawUntil: "drawTo",
   drawHeld: "drawHeld",
   drawGap: "drawGap",
+  // The waitlist (docs/fair-entry.md): `wlHold` units held back for it, one per shopper waiting plus
+  // one per open offer (admission leaves them to the waitlist); `wlSeq` orders the joins.
+  wlHold: "wlHold",
+  wlSeq: "wlSeq",
 } as const;
 
 /** Fields of a ticket hash {act:ID}:t:TICKET. */

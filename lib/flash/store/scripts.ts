@@ -11,8 +11,8 @@ import { LUA_HEADER, type admissionKeys } from "@/lib/flash/store/layout";
  * ioredis runs them with EVALSHA and falls back to EVAL once if the server has not cached them yet.
  */
 const SCRIPTS = {
-  /** Admission (lib/flash/admission.lua): keys meta, users, idem, stream, ticket, stats, mine, trace, draw. */
-  flashAdmit: { file: "lib/flash/admission.lua", keys: 9 },
+  /** Admission (lib/flash/admission.lua): keys meta, users, idem, stream, ticket, stats, mine, trace, draw, offers. */
+  flashAdmit: { file: "lib/flash/admission.lua", keys: 10 },
   /** A shopper's own state in a sale (lib/flash/me.lua): keys users, mine, trace. Read-only. */
   flashMe: { file: "lib/flash/me.lua", keys: 3 },
   /** The workers' final answers (lib/orders/finalize.lua): keys meta, users, stats, ticket…. */
@@ -24,6 +24,8 @@ const SCRIPTS = {
   orderStockMirror: { file: "lib/orders/stock-mirror.lua", keys: 2 },
   /** Fair entry's draw (lib/flash/draw-load.lua): keys meta, draw. */
   flashDrawLoad: { file: "lib/flash/draw-load.lua", keys: 2 },
+  /** The waitlist (lib/flash/waitlist.lua): keys meta, users, waitlist, offers. */
+  flashWaitlist: { file: "lib/flash/waitlist.lua", keys: 4 },
 } as const;
 
 declare module "ioredis" {
@@ -50,6 +52,7 @@ declare module "ioredis" {
     adminResetUnsold(meta: string): Result<number, Context>;
     orderStockMirror(meta: string, lifecycle: string, ...args: (string | number)[]): Result<[number, number], Context>;
     flashDrawLoad(meta: string, draw: string, ...args: (string | number)[]): Result<[string, number], Context>;
+    flashWaitlist(meta: string, users: string, waitlist: string, offers: string, ...args: (string | number)[]): Result<(string | number | string[])[], Context>;
   }
 }
 

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getTranslations, setRequestLocale } from "next-intl/server";
 import { DrawVerifier } from "@/components/flash/draw-verifier";
+import { verifyCommand } from "@/lib/flash/draw-proof";
 import { getActivityBySlug } from "@/lib/catalog/activities";
 import type { Locale } from "@/lib/i18n/locales";
 
@@ -20,8 +21,9 @@ type Params = { params: Promise<{ slug: string; locale: Locale }> };
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { slug, locale } = await params;
   const a = await getActivityBySlug(slug);
-  const t = await getTranslations({ locale, namespace: a?.prequeueMinutes ? "fair" : "errors" });
-  return { title: a?.prequeueMinutes ? t("verifyTitle", { sale: a.title }) : t("notFoundTitle") };
+  // No such sale or no draw: the page renders not-found, whose own metadata Next.js does not apply.
+  if (!a?.prequeueMinutes) return { title: (await getTranslations({ locale, namespace: "errors" }))("notFoundTitle") };
+  return { title: (await getTranslations({ locale, namespace: "fair" }))("verifyTitle", { sale: a.title }) };
 }
 
 export default async function DrawPage({ params }: Params) {
@@ -36,7 +38,7 @@ export default async function DrawPage({ params }: Params) {
       <p>{t("verifyIntro")}</p>
       <DrawVerifier activityId={a.id} />
       <p className="muted">
-        {t("cliHint")} <code data-testid="draw-cli">npm run verify-draw -- {a.id}</code>
+        {t("cliHint")} <code data-testid="draw-cli">{verifyCommand(a.id)}</code>
       </p>
       <p>
         <Link href={`/activities/${a.slug}`}>{t("backToSale")}</Link>

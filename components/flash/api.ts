@@ -126,18 +126,24 @@ export function postBuy(
   }, opts);
 }
 
-/** The sale's pre-queue and the shopper's entry (fair entry); a refusal when there is none or signed out. */
-export async function fetchPrequeue(activityId: string): Promise<PrequeueView | PrequeueRefusal> {
-  const { status, body } = await answerOf(`/api/activities/${activityId}/prequeue`, { cache: "no-store" });
-  if (status !== 200 && !(body as PrequeueRefusal).code) throw new Error(`prequeue ${status}`);
-  return body as PrequeueView | PrequeueRefusal;
+// The shopper's own fair-entry state (GET) and joins (POST): the body on success, or the refusal's code.
+async function ownState<T, R extends { code: string }>(url: string, method?: "POST"): Promise<T | R> {
+  const { status, body } = await answerOf(url, method ? { method } : { cache: "no-store" });
+  if (status >= 300 && !(body as Partial<R>).code) throw new Error(`${url} ${status}`);
+  return body as T | R;
 }
 
+/** The sale's pre-queue and the shopper's entry (fair entry); a refusal when there is none or signed out. */
+export const fetchPrequeue = (activityId: string) => ownState<PrequeueView, PrequeueRefusal>(`/api/activities/${activityId}/prequeue`);
+
 /** Joins the pre-queue; the same entry again when already in. */
-export async function joinPrequeue(activityId: string): Promise<OwnEntry | PrequeueRefusal> {
-  const { body } = await answerOf(`/api/activities/${activityId}/prequeue`, { method: "POST" });
-  return body as OwnEntry | PrequeueRefusal;
-}
+export const joinPrequeue = (activityId: string) => ownState<OwnEntry, PrequeueRefusal>(`/api/activities/${activityId}/prequeue`, "POST");
+
+/** The shopper's place on the sale's waitlist, or the unit offered to them. */
+export const fetchWaitlist = (activityId: string) => ownState<WaitlistView, WaitlistRefusal>(`/api/activities/${activityId}/waitlist`);
+
+/** Joins a sold-out sale's waitlist; the same place again when already in line. */
+export const joinWaitlist = (activityId: string) => ownState<WaitlistView, WaitlistRefusal>(`/api/activities/${activityId}/waitlist`, "POST");
 
 /** The sale's published draw (public; cached once drawn). */
 export async function fetchDraw(activityId: string): Promise<PublishedDraw | null> {
@@ -145,17 +151,4 @@ export async function fetchDraw(activityId: string): Promise<PublishedDraw | nul
   if (status === 404) return null;
   if (status !== 200) throw new Error(`draw ${status}`);
   return body as PublishedDraw;
-}
-
-/** The shopper's place on the sale's waitlist, or the unit offered to them. */
-export async function fetchWaitlist(activityId: string): Promise<WaitlistView | WaitlistRefusal> {
-  const { status, body } = await answerOf(`/api/activities/${activityId}/waitlist`, { cache: "no-store" });
-  if (status !== 200 && !(body as WaitlistRefusal).code) throw new Error(`waitlist ${status}`);
-  return body as WaitlistView | WaitlistRefusal;
-}
-
-/** Joins a sold-out sale's waitlist; the same place again when already in line. */
-export async function joinWaitlist(activityId: string): Promise<WaitlistView | WaitlistRefusal> {
-  const { body } = await answerOf(`/api/activities/${activityId}/waitlist`, { method: "POST" });
-  return body as WaitlistView | WaitlistRefusal;
 }

@@ -29,35 +29,42 @@ const STATUS: Record<PrequeueCode | Exclude<WaitlistRefusal["code"], "RATE_LIMIT
 };
 const refuse = (code: keyof typeof STATUS): HttpReply => ({ status: STATUS[code], body: { code }, headers: NO_STORE });
 
-/** The gate's checks a pre-queue request passes: blocklist, the private polls' rate limit, a confirmed email to join. */
-async function gateOf(user: SessionClaims, door: DoorContext | undefined, joining: boolean): Promise<HttpReply | null> {
+/**
+ * The checks every private fair-entry request passes before `answer` runs: a session, a well-formed
+ * sale id, the blocklist, the private polls' rate limit, and a confirmed email to join (when required).
+ */
+async function privateReply(
+  user: SessionClaims | null,
+  activityId: string,
+  door: DoorContext | undefined,
+  joining: boolean,
+  answer: (userId: string) => Promise<HttpReply>,
+): Promise<HttpReply> {
+  if (!user) return refuse("UNAUTHENTICATED");
+  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
   if (door?.gate?.blocklist.blocks({ userId: user.userId, ip: door.ip, email: user.email })) return refuse("BLOCKED");
   if (door?.gate) {
     const verdict = await door.gate.limits.hit("tickets", user.userId, door.ip);
     if (!verdict.ok) return rateLimited(verdict.retryAfterS);
   }
   if (joining && door?.gate?.requireVerifiedEmail && !user.verified) return refuse("EMAIL_UNVERIFIED");
-  return null;
+  return answer(user.userId);
 }
 
 /** GET /api/activities/{id}/prequeue: window, commitment, entry count and the shopper's own entry (private). */
-export async function prequeueReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  if (!user) return refuse("UNAUTHENTICATED");
-  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
-  const gated = await gateOf(user, door, false);
-  if (gated) return gated;
-  const r = await prequeueView(db(), activityId, user.userId);
-  return r.ok ? { status: 200, body: r.view, headers: NO_STORE } : refuse(r.code);
+export function prequeueReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
+  return privateReply(user, activityId, door, false, async (userId) => {
+    const r = await prequeueView(db(), activityId, userId);
+    return r.ok ? { status: 200, body: r.view, headers: NO_STORE } : refuse(r.code);
+  });
 }
 
 /** POST /api/activities/{id}/prequeue: joins (201; 200 with the same entry when already in). No body. */
-export async function joinReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  if (!user) return refuse("UNAUTHENTICATED");
-  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
-  const gated = await gateOf(user, door, true);
-  if (gated) return gated;
-  const r = await joinPrequeue(db(), activityId, user.userId);
-  return r.ok ? { status: r.created ? 201 : 200, body: r.entry, headers: NO_STORE } : refuse(r.code);
+export function joinReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
+  return privateReply(user, activityId, door, true, async (userId) => {
+    const r = await joinPrequeue(db(), activityId, userId);
+    return r.ok ? { status: r.created ? 201 : 200, body: r.entry, headers: NO_STORE } : refuse(r.code);
+  });
 }
 
 /** GET /api/activities/{id}/draw: public; once drawn it never changes, so it may be cached. */
@@ -70,24 +77,22 @@ export async function drawReply(activityId: string): Promise<HttpReply> {
 }
 
 /** GET /api/activities/{id}/waitlist: the shopper's place in line, or the unit offered to them (private). */
-export async function waitlistReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  if (!user) return refuse("UNAUTHENTICATED");
-  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
-  const gated = await gateOf(user, door, false);
-  if (gated) return gated;
-  return { status: 200, body: (await waitlistView(redis(), activityId, user.userId)) satisfies WaitlistView, headers: NO_STORE };
+export function waitlistReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
+  return privateReply(user, activityId, door, false, async (userId) => ({
+    status: 200,
+    body: (await waitlistView(redis(), activityId, userId)) satisfies WaitlistView,
+    headers: NO_STORE,
+  }));
 }
 
 /** POST /api/activities/{id}/waitlist: joins a sold-out sale's line (201; 200 with the same place, or an open offer). */
-export async function joinWaitlistReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  if (!user) return refuse("UNAUTHENTICATED");
-  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
-  const gated = await gateOf(user, door, true);
-  if (gated) return gated;
-  const r = await joinWaitlist(redis(), activityId, user.userId);
-  // No Redis state: a sale that does not exist is NOT_FOUND, not a retry.
-  if (r.kind === "NO" && r.code === "UNAVAILABLE" && !(await db().activity.count({ where: { id: activityId } }))) return refuse("NOT_FOUND");
-  if (r.kind === "NO") return refuse(r.code);
-  const view = await waitlistView(redis(), activityId, user.userId);
-  return { status: r.kind === "OK" ? 201 : 200, body: view satisfies WaitlistView, headers: NO_STORE };
+export function joinWaitlistReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
+  return privateReply(user, activityId, door, true, async (userId) => {
+    const r = await joinWaitlist(redis(), activityId, userId);
+    // No Redis state: a sale that does not exist is NOT_FOUND, not a retry.
+    if (r.kind === "NO" && r.code === "UNAVAILABLE" && !(await db().activity.count({ where: { id: activityId } }))) return refuse("NOT_FOUND");
+    if (r.kind === "NO") return refuse(r.code);
+    const view = await waitlistView(redis(), activityId, userId);
+    return { status: r.kind === "OK" ? 201 : 200, body: view satisfies WaitlistView, headers: NO_STORE };
+  });
 }

@@ -3,6 +3,7 @@ import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { runControl } from "@/lib/admin/controls";
 import { joinPrequeue, publishedDraw, runDraw } from "@/lib/flash/fair-entry";
+import { drawReply, joinReply, prequeueReply } from "@/lib/flash/fair-entry-http";
 import { drawOrder, verifyDraw } from "@/lib/flash/draw-proof";
 import { rebuildSaleState } from "@/lib/flash/preheat";
 import { forgetActivity, mirrorRules, readState } from "@/lib/flash/store";
@@ -188,6 +189,25 @@ describe("fair entry: a verifiable draw at the start", () => {
     ]);
     expect(first.ok && s.orders.some((o) => o.ticketId === first.ticketId)).toBe(true);
     expect([s.activity.stock, s.state?.stock, s.state?.admitted, s.state?.served]).toEqual([0, 0, 4, 4]);
+    await retire(a.id);
+  });
+
+  it("over HTTP: private and signed-in for the entry, public for the draw; bad input is a 4xx with a code and changes nothing", async () => {
+    const a = await saleWithPrequeue(2);
+    const [u] = await createUsers(1);
+    const me = { userId: u!, role: "SHOPPER" as const };
+    expect(await joinReply(null, a.id)).toMatchObject({ status: 401, body: { code: "UNAUTHENTICATED" } });
+    expect(await prequeueReply(me, "not a sale id!")).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
+    expect(await drawReply("../etc")).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
+    const joined = await joinReply(me, a.id);
+    expect(joined).toMatchObject({ status: 201, headers: { "cache-control": "private, no-store" } });
+    expect(await joinReply(me, a.id)).toMatchObject({ status: 200, body: joined.body });
+    const view = await prequeueReply(me, a.id);
+    expect(view).toMatchObject({ status: 200, body: { entries: 1, drawn: false, entry: joined.body } });
+    // The public record names nobody and hides the seed until the draw.
+    const pub = await drawReply(a.id);
+    expect(pub).toMatchObject({ status: 200, body: { seed: null, entries: [], entryCount: 1 } });
+    expect(JSON.stringify(pub.body)).not.toContain(u!);
     await retire(a.id);
   });
 

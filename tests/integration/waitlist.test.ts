@@ -4,6 +4,7 @@ import { env } from "@/lib/env";
 import { redis } from "@/lib/redis";
 import { runControl } from "@/lib/admin/controls";
 import { runWaitlists } from "@/lib/flash/waitlist";
+import { joinWaitlistReply, waitlistReply } from "@/lib/flash/fair-entry-http";
 import { joinWaitlist, offerFromWaitlist, readOffers, readState, readWaitlist } from "@/lib/flash/store";
 import { sweepOnce } from "@/lib/orders/sweeper";
 import { createAdmin, expectInvariants, retire } from "../support/admin-fixtures";
@@ -116,6 +117,12 @@ describe("the waitlist of a sold-out sale", () => {
     await buy(a, v!);
     expect(await joinWaitlist(redis(), a.id, u!, Date.now())).toEqual({ kind: "NO", code: "LIMIT_REACHED" });
     expect(await joinWaitlist(redis(), "nosuchsale0000", u!, Date.now())).toEqual({ kind: "NO", code: "UNAVAILABLE" });
+    // Over HTTP: a sale that does not exist is 404, not a retry; a refused join changes nothing.
+    const me = { userId: v!, role: "SHOPPER" as const };
+    expect(await joinWaitlistReply(me, "nosuchsale0000")).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
+    expect(await joinWaitlistReply(null, a.id)).toMatchObject({ status: 401, body: { code: "UNAUTHENTICATED" } });
+    expect(await joinWaitlistReply(me, a.id)).toMatchObject({ status: 409, body: { code: "LIMIT_REACHED" } });
+    expect(await waitlistReply(me, a.id)).toMatchObject({ status: 200, body: { position: null, offerUntil: null, waiting: 0 } });
     await drain(a.id);
     for (const id of [a.id, early.id]) await retire(id);
   });

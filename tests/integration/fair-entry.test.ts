@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { runControl } from "@/lib/admin/controls";
-import { joinPrequeue, publishedDraw, runDraw } from "@/lib/flash/fair-entry";
+import { ensureDraw, joinPrequeue, publishedDraw, runDraw } from "@/lib/flash/fair-entry";
 import { drawReply, joinReply, prequeueReply } from "@/lib/flash/fair-entry-http";
 import { drawOrder, verifyDraw } from "@/lib/flash/draw-proof";
 import { rebuildSaleState } from "@/lib/flash/preheat";
@@ -189,6 +189,32 @@ describe("fair entry: a verifiable draw at the start", () => {
     ]);
     expect(first.ok && s.orders.some((o) => o.ticketId === first.ticketId)).toBe(true);
     expect([s.activity.stock, s.state?.stock, s.state?.admitted, s.state?.served]).toEqual([0, 0, 4, 4]);
+    await retire(a.id);
+  });
+
+  it("a 10,000-entry pre-queue: one draw, 100 units held in drawn order, and it verifies", async () => {
+    let a = await saleWithPrequeue(100);
+    const users = await createUsers(10_000);
+    // Arranged in bulk (10,000 joins one by one would only test the join again).
+    const rows = users.map((userId, i) => ({ activityId: a.id, userId, entryId: `bulk${String(i).padStart(12, "0")}` }));
+    await ensureDraw(db(), a.id);
+    for (let i = 0; i < rows.length; i += 5000) await db().drawEntry.createMany({ data: rows.slice(i, i + 5000) });
+    a = await startWithoutDraw(a);
+    const started = performance.now();
+    expect(await runDraw(db(), redis(), a.id)).toMatchObject({ drawn: true, loaded: "OK", entries: 100, reserved: 100 });
+    const ms = Math.round(performance.now() - started);
+    console.log(`draw of 10,000 entries made and loaded in ${ms} ms`);
+    const published = (await publishedDraw(db(), a.id))!;
+    expect(published.entries).toHaveLength(10_000);
+    expect(await verifyDraw(published)).toEqual({ problems: [], mismatched: [] });
+    expect(await readState(redis(), a.id)).toMatchObject({ drawHeld: 100, admitted: 0 });
+    // The 100th drawn buys with number 100; the 101st finds nothing held for them.
+    const byEntry = new Map(rows.map((r) => [r.entryId, r.userId]));
+    const hundredth = byEntry.get(published.entries[99]!.entryId)!;
+    const next = byEntry.get(published.entries[100]!.entryId)!;
+    expect(await buy(a, hundredth)).toMatchObject({ ok: true, sequence: 100 });
+    expect(await buy(a, next)).toEqual({ ok: false, code: "SOLD_OUT" });
+    await drain(a.id);
     await retire(a.id);
   });
 

@@ -161,6 +161,10 @@ const paymentShape = {
       .pipe(z.number().min(1, "must be at least 1").max(10, "must be at most 10"))
       .default(1.5),
   ),
+  /** Fair entry: seconds after the draw during which drawn shoppers' units are held for them (docs/fair-entry.md). */
+  DRAW_HOLD_SEC: int(5, 3600, 120),
+  /** The waitlist: seconds a shopper has to buy a unit offered to them (docs/fair-entry.md). */
+  WAITLIST_OFFER_SEC: int(5, 3600, 120),
   /** Unpaid orders the expiry sweeper closes per transaction. */
   EXPIRY_BATCH_SIZE: int(1, 5000, 500),
   /** A shopper who lets this many orders expire is flagged as a non-payer. */

@@ -25,6 +25,7 @@ export interface ActivityFormValues {
   humanCheck: "OFF" | "REQUIRED";
   captchaDifficulty: number;
   refuseNonPayers: boolean;
+  prequeueMinutes: number;
 }
 
 interface Props {
@@ -226,6 +227,18 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
           step={1}
           defaultValue={activity?.captchaDifficulty ?? 5000}
           {...invalid("captchaDifficulty", errors.captchaDifficulty)}
+        />
+      </Field>
+      <Field label={t("prequeue")} name="prequeueMinutes" error={errors.prequeueMinutes} hint={t("prequeueHint")}>
+        <input
+          name="prequeueMinutes"
+          type="number"
+          min={0}
+          max={60}
+          step={1}
+          defaultValue={activity?.prequeueMinutes ?? 0}
+          {...ro}
+          {...invalid("prequeueMinutes", errors.prequeueMinutes)}
         />
       </Field>
       <div className={styles.wide}>

@@ -221,6 +221,22 @@ export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
         </Figure>
       </dl>
 
+      <h2>{t("dashboard.fairEntry")}</h2>
+      <dl className={styles.figures}>
+        <Figure label={t("dashboard.draw")} testId="dash-draw" value={s.fair.entries}>
+          {s.fair.commitment
+            ? t(s.fair.drawnAt ? "dashboard.drawRevealed" : "dashboard.drawCommitted", {
+                commitment: s.fair.commitment.slice(0, 16),
+                at: s.fair.drawnAt ? f.dateTime(s.fair.drawnAt) : "",
+              })
+            : t("dashboard.noDraw")}
+        </Figure>
+        <Figure label={t("dashboard.drawHeld")} testId="dash-draw-held" value={s.fair.drawHeld} />
+        <Figure label={t("dashboard.waitlist")} testId="dash-waitlist" value={s.fair.waiting}>
+          {t("dashboard.waitlistOffers", { offers: s.fair.offers })}
+        </Figure>
+      </dl>
+
       <h2>{t("dashboard.refusals")}</h2>
       {reasons.length === 0 ? (
         <p className="muted">{t("dashboard.noneYet")}</p>

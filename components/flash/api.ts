@@ -1,6 +1,19 @@
 "use client";
 
-import type { BuyAccepted, Progress, Refusal, ShopperState, TicketView, TokenGranted } from "@/lib/flash/wire";
+import type {
+  BuyAccepted,
+  OwnEntry,
+  PrequeueRefusal,
+  PrequeueView,
+  Progress,
+  Refusal,
+  ShopperState,
+  TicketView,
+  TokenGranted,
+  WaitlistRefusal,
+  WaitlistView,
+} from "@/lib/flash/wire";
+import type { PublishedDraw } from "@/lib/flash/draw-proof";
 
 // Browser side of the flash-sale HTTP API (README "HTTP API"); the types are the server's (lib/flash/wire.ts).
 
@@ -111,4 +124,31 @@ export function postBuy(
     learn(activityId, body as Refusal);
     return body as BuyAccepted | Refusal;
   }, opts);
+}
+
+// The shopper's own fair-entry state (GET) and joins (POST): the body on success, or the refusal's code.
+async function ownState<T, R extends { code: string }>(url: string, method?: "POST"): Promise<T | R> {
+  const { status, body } = await answerOf(url, method ? { method } : { cache: "no-store" });
+  if (status >= 300 && !(body as Partial<R>).code) throw new Error(`${url} ${status}`);
+  return body as T | R;
+}
+
+/** The sale's pre-queue and the shopper's entry (fair entry); a refusal when there is none or signed out. */
+export const fetchPrequeue = (activityId: string) => ownState<PrequeueView, PrequeueRefusal>(`/api/activities/${activityId}/prequeue`);
+
+/** Joins the pre-queue; the same entry again when already in. */
+export const joinPrequeue = (activityId: string) => ownState<OwnEntry, PrequeueRefusal>(`/api/activities/${activityId}/prequeue`, "POST");
+
+/** The shopper's place on the sale's waitlist, or the unit offered to them. */
+export const fetchWaitlist = (activityId: string) => ownState<WaitlistView, WaitlistRefusal>(`/api/activities/${activityId}/waitlist`);
+
+/** Joins a sold-out sale's waitlist; the same place again when already in line. */
+export const joinWaitlist = (activityId: string) => ownState<WaitlistView, WaitlistRefusal>(`/api/activities/${activityId}/waitlist`, "POST");
+
+/** The sale's published draw (public; cached once drawn). */
+export async function fetchDraw(activityId: string): Promise<PublishedDraw | null> {
+  const { status, body } = await answerOf(`/api/activities/${activityId}/draw`);
+  if (status === 404) return null;
+  if (status !== 200) throw new Error(`draw ${status}`);
+  return body as PublishedDraw;
 }

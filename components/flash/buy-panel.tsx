@@ -13,6 +13,8 @@ import { useServerNow } from "@/components/flash/use-server-clock";
 import { Countdown } from "@/components/flash/countdown";
 import { useFormat } from "@/components/i18n/format";
 import { HumanCheck, useGate } from "@/components/flash/human-check";
+import { PrequeuePanel } from "@/components/flash/prequeue";
+import { WaitlistPanel } from "@/components/flash/waitlist";
 import { OfflineNote, WhyNot, currentTicket, meQueryKey, useOnline, useShopperState } from "@/components/flash/shopper-state";
 
 interface Props {
@@ -23,6 +25,8 @@ interface Props {
   startAt: string;
   endAt: string;
   perUserLimit: number;
+  /** Fair entry: minutes of pre-queue before the start (0: none). */
+  prequeueMinutes: number;
   sellable: number;
   salePrice: number;
   currency: string;
@@ -143,6 +147,9 @@ export function BuyPanel(p: Props) {
       ) : null}
 
       {gate.data?.required && !cancelled && !ended && <HumanCheck activityId={p.activityId} gate={gate.data} />}
+      {p.prequeueMinutes > 0 && signedIn && hydrated && !cancelled && !ended && (
+        <PrequeuePanel activityId={p.activityId} slug={p.slug} now={now} startMs={startMs} />
+      )}
 
       {cancelled || ended ? (
         // A closed sale has nothing to press: its state as text, and somewhere to go.
@@ -199,6 +206,9 @@ export function BuyPanel(p: Props) {
           </p>
         )}
         {!retrying && state && "error" in state && <BuyRefused code={state.error} retryAfter={state.retryAfter} />}
+        {signedIn && hydrated && live && !queued && !limitReached && !cancelled && !ended && (
+          <WaitlistPanel activityId={p.activityId} soldOut={soldOut} now={now} />
+        )}
         {!state && soldOut && !shown && !cancelled && !ended && (
           <p className="alert" data-testid="sold-out-note">
             {t("refusal.SOLD_OUT")} <Link href="/">{t("otherSales")}</Link>

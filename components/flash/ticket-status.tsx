@@ -12,7 +12,7 @@ export function TicketStatus({ view }: { view: TicketView }) {
   const t = useTranslations("buy");
   if (view.status === "CONFIRMED") {
     return (
-      <div className="alert ok" data-testid="ticket-confirmed" data-order-id={view.orderId}>
+      <div className="alert ok" data-testid="ticket-confirmed" data-order-id={view.orderId} data-sequence={view.sequence}>
         <strong>{t("confirmed")}</strong>{" "}
         {view.payBy && <>{t.rich("payBy", { time: () => <LocalTime value={view.payBy!} /> })} </>}
         <Link className="btn primary small" href={`/orders/${view.orderId}`} data-testid="pay-now">

@@ -104,6 +104,7 @@ const EDITABLE = [
   "humanCheck",
   "captchaDifficulty",
   "refuseNonPayers",
+  "prequeueMinutes",
 ] as const;
 type Editable = (typeof EDITABLE)[number];
 /** Editable even while selling: the title and the gate's settings. */
@@ -155,6 +156,7 @@ export async function updateActivity(
     humanCheck: input.humanCheck,
     captchaDifficulty: input.captchaDifficulty,
     refuseNonPayers: input.refuseNonPayers,
+    prequeueMinutes: input.prequeueMinutes,
   };
   const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
   if (changed.length === 0) return { ok: true, id: a.id, slug: a.slug };

@@ -5,6 +5,7 @@ import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { errorText, log } from "@/lib/log";
 import { preheatActivity, preheatIfDue, staleReason } from "@/lib/flash/preheat";
+import { runDraw } from "@/lib/flash/fair-entry";
 import {
   applyRestock,
   mirrorRules,
@@ -68,8 +69,12 @@ export async function runControl(input: ControlInput, actorId: string): Promise<
         mirror: { status: "LIVE", startMs: now.getTime() },
         mirrorUndo: { status: "SCHEDULED", startMs: a.startAt.getTime() },
         details: { from: a.startAt.toISOString(), to: now.toISOString() },
-        // A sale must be in Redis to sell: preheat it now if the scheduler had not yet.
-        after: () => preheatIfDue(db(), redis(), { ...a, status: "LIVE", startAt: now }),
+        // A sale must be in Redis to sell: preheat it now if the scheduler had not yet; a pre-queue's
+        // draw is made at once too (fair entry), rather than at the scheduler's next pass.
+        after: async () => {
+          await preheatIfDue(db(), redis(), { ...a, status: "LIVE", startAt: now });
+          await runDraw(db(), redis(), a.id, now);
+        },
       });
     case "pause":
       if (!isRunning(a) || a.endAt <= now) return fail("CONFLICT", "onlyRunningPause");

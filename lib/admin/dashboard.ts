@@ -82,6 +82,15 @@ export interface DashboardSnapshot {
     deadLetters: { count: number; latest: DeadLetter[] };
     reconcile: Awaited<ReturnType<typeof latestStateRun>>;
   };
+  /** Fair entry (docs/fair-entry.md): the draw's commitment and reveal, units held, the waitlist. */
+  fair: {
+    commitment: string | null;
+    drawnAt: string | null;
+    entries: number;
+    drawHeld: number;
+    waiting: number;
+    offers: number;
+  };
 }
 
 export async function readDashboard(activityId: string, now = Date.now()): Promise<DashboardSnapshot | null> {
@@ -92,7 +101,7 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
   // transaction, so the activity's stock and the order totals come from one snapshot (read apart,
   // a batch committed in between counted its units twice: "24 offered" for a 20-unit sale); meta
   // and stats change together in the Lua scripts, so they are read in one MULTI.
-  const [pg, redisReply, groups, latencies, deadLetters, reconcile] = await Promise.all([
+  const [pg, redisReply, groups, latencies, deadLetters, reconcile, draw, entries] = await Promise.all([
     db().$transaction(
       async (tx) => {
         const activity = await tx.activity.findUnique({ where: { id: activityId } });
@@ -106,11 +115,13 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
       },
       { isolationLevel: "RepeatableRead" },
     ),
-    redis().multi().hgetall(keys.meta).hgetall(keys.stats).exec(),
+    redis().multi().hgetall(keys.meta).hgetall(keys.stats).zcard(keys.waitlist).hlen(keys.offers).exec(),
     readWorkerGroup(redis(), activityId),
     readLatencies(redis()),
     readDeadLetters(redis()),
     latestStateRun(db()),
+    db().draw.findUnique({ where: { activityId }, select: { commitment: true, drawnAt: true } }),
+    db().drawEntry.count({ where: { activityId } }),
   ]);
   const [a, byStatus] = pg;
   if (!a) return null;
@@ -187,6 +198,14 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
       ready: meta !== null,
       deadLetters,
       reconcile: reconcile && { ...reconcile, drift: reconcile.drift.filter((d) => d.activityId === activityId) },
+    },
+    fair: {
+      commitment: draw?.commitment ?? null,
+      drawnAt: draw?.drawnAt?.toISOString() ?? null,
+      entries,
+      drawHeld: meta?.drawUntilMs && now < meta.drawUntilMs ? meta.drawHeld : 0,
+      waiting: Number(redisReply?.[2]?.[1] ?? 0),
+      offers: Number(redisReply?.[3]?.[1] ?? 0),
     },
   };
 }

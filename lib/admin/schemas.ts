@@ -98,6 +98,8 @@ const activityFields = z.object({
   // The gate: may change while the sale is selling (an admin who sees bots switches the check on).
   humanCheck: z.enum(HumanCheck, { error: "chooseCheck" }).default("OFF"),
   captchaDifficulty: whole("wholeNumber").min(100, "atLeast100").max(1_000_000, "atMost1M").default(5000),
+  /** Fair entry: minutes before the start during which shoppers join the pre-queue (0: none). */
+  prequeueMinutes: whole("wholeMinutes").min(0, "prequeueRange").max(60, "prequeueRange").default(0),
   /** Flagged non-payers are refused at admission; unset (an API client that does not say): yes. */
   refuseNonPayers: z
     .union([z.boolean(), z.enum(["true", "false", "on"])])

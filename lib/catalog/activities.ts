@@ -18,6 +18,8 @@ export interface ActivityView {
   perUserLimit: number;
   deductionMode: DeductionMode;
   paymentWindowSec: number;
+  /** Fair entry: the pre-queue's length before the start, minutes (0: none). */
+  prequeueMinutes: number;
   product: { name: string; description: string; imageUrl: string | null; listPrice: number; currency: string };
 }
 
@@ -40,6 +42,7 @@ function toView(a: Row): ActivityView {
     perUserLimit: a.perUserLimit,
     deductionMode: a.deductionMode,
     paymentWindowSec: a.paymentWindowSec,
+    prequeueMinutes: a.prequeueMinutes,
     product: {
       name: a.product.name,
       description: a.product.description,

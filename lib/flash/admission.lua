@@ -9,13 +9,15 @@
 -- KEYS[6] stats  hash: counters for the dashboard (S_*)
 -- KEYS[7] mine   hash: userId -> the user's ticket ids (GET /api/activities/{id}/me)
 -- KEYS[8] trace  hash: userId -> "atMs|code", the user's first refused attempt (an admitted one is in its ticket)
+-- KEYS[9] draw   hash: userId -> "sequence|units", fair entry's drawn sequence numbers and held units
+-- KEYS[10] offers hash: userId -> deadline (ms) of a unit offered to them from the waitlist
 -- ARGV: userId, quantity, idempotencyKey, nowMs, ticketId, epoch (the generation the caller's ticket id carries)
--- Returns {"OK", ticketId, sequence, stockLeft} | {"DUP", ticketId, sequence} | {"NO", code, stockLeft}
+-- Returns {"OK", ticketId, sequence, stockLeft[, "D" when the sequence is a drawn one]} | {"DUP", ticketId, sequence} | {"NO", code, stockLeft}
 local meta, users, idem, stream, ticket, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local mine, trace = KEYS[7], KEYS[8]
+local mine, trace, draw, offers = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local user, qty, key, now, ticketId = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
 
-local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED, M_EPOCH)
+local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED, M_EPOCH, M_PREQUEUE, M_DRAW_UNTIL, M_WL_HOLD)
 -- Fencing (docs/durability.md): admit only into a state a rebuild from PostgreSQL has marked ready
 -- (M_EPOCH, written last), and only for a ticket id minted for that generation. No meta at all (the
 -- caller saw the sale, so Redis lost it), a rebuild half-way, or a stale generation: the buyer
@@ -47,6 +49,38 @@ if m[8] == FLAG_ON then return refuse('PAUSED') end
 if now < tonumber(m[2]) then return refuse('NOT_STARTED') end
 if now >= tonumber(m[3]) then return refuse('ENDED') end
 
+-- Fair entry (docs/fair-entry.md) -----------------------------------------------------------------
+-- A sale without a pre-queue pays one field comparison here. With one, admission waits for the draw
+-- (made at the start), then until M_DRAW_UNTIL holds M_DRAW_HELD units for the drawn shoppers: a
+-- drawn shopper's first ticket takes their own reserved units and carries their drawn sequence
+-- number; everyone else buys from what is left beyond the held units, first come first served.
+local drawn, reserve = nil, 0
+if m[10] == FLAG_ON then
+  if not m[11] then return {'NO', 'UNAVAILABLE', stock} end
+  if now < tonumber(m[11]) then
+    reserve = tonumber(redis.call('HGET', meta, M_DRAW_HELD) or '0')
+    local entry = redis.call('HGET', draw, user)
+    local bar = entry and string.find(entry, '|', 1, true)
+    local units = bar and tonumber(string.sub(entry, bar + 1)) or 0
+    if units > 0 then
+      drawn = {string.sub(entry, 1, bar - 1), units}
+      reserve = reserve - units
+    end
+  end
+end
+-- The waitlist (M_WL_HOLD = shoppers waiting + open offers; zero: nothing more is read). Offered
+-- units are their shoppers' only; while anyone waits, every other unit is the waitlist's too, so the
+-- crowd gets none and an offered shopper exactly their own unit.
+local wlHold, offered, cap = tonumber(m[12] or '0'), false, nil
+if wlHold > 0 then
+  local open = redis.call('HLEN', offers)
+  local deadline = redis.call('HGET', offers, user)
+  offered = deadline ~= false and now < tonumber(deadline)
+  reserve = reserve + open - (offered and 1 or 0)
+  if wlHold > open then cap = offered and 1 or 0 end
+end
+-- ------------------------------------------------------------------------------------------------
+
 local held = tonumber(redis.call('HGET', users, user) or '0')
 if held + qty > tonumber(m[5]) then return refuse('LIMIT_REACHED') end
 
@@ -54,15 +88,26 @@ if held + qty > tonumber(m[5]) then return refuse('LIMIT_REACHED') end
 local counter = counter_for(m[6])
 local left = stock
 if counter == M_QUOTA then left = tonumber(m[7]) end
-if left < qty then
-  if left <= 0 then return refuse('SOLD_OUT') end
+local avail = left - reserve
+if cap then avail = math.min(avail, cap) end
+if avail < qty then
+  if avail <= 0 then return refuse('SOLD_OUT') end
   return refuse('INSUFFICIENT_STOCK')
 end
 
 left = redis.call('HINCRBY', meta, counter, -qty)
 if counter == M_STOCK then stock = left end
 redis.call('HINCRBY', users, user, qty)
-local seq = redis.call('HINCRBY', meta, M_SEQ, 1)
+local seq
+if drawn then
+  -- Fair entry: the drawn number, and the shopper's held units leave the reserve (claimed once).
+  seq = tonumber(drawn[1])
+  redis.call('HSET', draw, user, drawn[1] .. '|0')
+  redis.call('HINCRBY', meta, M_DRAW_HELD, -drawn[2])
+  redis.call('HINCRBY', meta, M_DRAW_GAP, -1)
+else
+  seq = redis.call('HINCRBY', meta, M_SEQ, 1)
+end
 -- The idempotency key travels with the ticket into PostgreSQL (unique per user and sale there).
 redis.call('XADD', stream, '*', E_TICKET, ticketId, E_USER, user, E_QTY, qty, E_SEQ, seq, E_IDEM, key)
 redis.call('HSET', ticket, T_USER, user, T_SEQ, seq, T_QTY, qty, T_STATE, ST_QUEUED, T_AT, now)
@@ -78,4 +123,9 @@ if left == 0 then
   -- Where the stock ran out, for every trace: the latest sell-out wins (units may come back).
   redis.call('HSET', meta, M_LAST_UNIT, seq .. '|' .. now)
 end
+if offered then
+  redis.call('HDEL', offers, user)
+  redis.call('HINCRBY', meta, M_WL_HOLD, -1)
+end
+if drawn then return {'OK', ticketId, seq, stock, 'D'} end
 return {'OK', ticketId, seq, stock}

@@ -174,7 +174,7 @@ export class FlashCore {
     const reply = await this.redis.flashAdmit(
       ...admissionKeys(activityId, ticketId), userId, input.quantity, input.idempotencyKey, now, ticketId, epoch,
     );
-    const [kind, a, b, left] = reply;
+    const [kind, a, b, left, drawn] = reply;
     // The stronger durability mode: WAIT on the connection that wrote, so it covers this admission
     // (and, auto-pipelined, every one sent before it). Off, it costs nothing: no command is sent.
     if (this.waitReplicas > 0 && (kind === "OK" || kind === "DUP")) {
@@ -183,7 +183,8 @@ export class FlashCore {
     }
     this.recordLatency(performance.now() - started);
     if (kind === "OK") {
-      this.witness(activityId, epoch, Number(b));
+      // A drawn sequence number (fair entry) is below those handed out first come first served: no rewind.
+      if (!drawn) this.witness(activityId, epoch, Number(b));
       // The last unit went here: every other process hears it at once (pub/sub) rather than at its next
       // refresh. PAYMENT mode spends a quota, not stock: there the first SOLD_OUT or the refresh tells.
       if (left === 0) void publishChange(this.redis, activityId, "sold-out").catch((e: unknown) =>

@@ -19,6 +19,7 @@ import { log } from "@/lib/log";
 import { countRebuild } from "@/lib/ops/metrics";
 import { resolveExisting, type Outcome } from "@/lib/orders/persist";
 import { rebuildLifecycleState } from "@/lib/orders/stock-mirror";
+import { rebuildDrawState } from "@/lib/flash/fair-entry";
 
 /** Activities are preheated this long before their start (the scheduler's lead). */
 export const PREHEAT_LEAD_MS = 10 * 60_000;
@@ -95,6 +96,7 @@ const rulesOf = (a: Activity): MetaRules => ({
   passRequired: a.humanCheck === "REQUIRED",
   captchaDifficulty: a.captchaDifficulty,
   refuseNonPayers: a.refuseNonPayers,
+  prequeue: a.prequeueMinutes > 0,
 });
 
 export interface Rebuild {
@@ -152,7 +154,7 @@ export async function rebuildSaleState(
       for (let i = 0; i < answers.length; i += 1000) await finalizeTickets(redis, activityId, answers.slice(i, i + 1000));
 
       // 4
-      const [buyers, orders, lifecycle, redisSeq] = await Promise.all([
+      const [buyers, orders, lifecycle, redisSeq, draw] = await Promise.all([
         tx.activityBuyer.findMany({ where: { activityId, units: { gt: 0 } } }),
         tx.order.findMany({
           where: { activityId },
@@ -160,11 +162,14 @@ export async function rebuildSaleState(
         }),
         rebuildLifecycleState(tx, activityId, a.deductionMode, a.stock),
         redis.hget(keys.meta, META.seq),
+        rebuildDrawState(tx, activityId),
       ]);
-      const seq = orders.reduce((n, o) => Math.max(n, o.sequence), Number(redisSeq ?? 0));
+      // A drawn sequence number stays taken whether or not its shopper has bought (fair entry).
+      const seq = orders.reduce((n, o) => Math.max(n, o.sequence), Math.max(Number(redisSeq ?? 0), draw?.maxSeq ?? 0));
       const pipe = redis.multi();
       pipe.hset(keys.meta, encodeRules(rulesOf(a)));
-      pipe.hset(keys.meta, { [META.stock]: a.stock, [META.seq]: seq, [META.served]: seq });
+      pipe.hset(keys.meta, { [META.stock]: a.stock, [META.seq]: seq, [META.served]: seq - (draw?.gap ?? 0) });
+      draw?.apply(pipe);
       pipe.del(keys.users, keys.idem);
       if (buyers.length) pipe.hset(keys.users, Object.fromEntries(buyers.map((b) => [b.userId, b.units])));
       const idem = orders.filter((o) => o.idempotencyKey);

@@ -11,6 +11,7 @@ import {
   writeRules,
 } from "@/lib/flash/store";
 import { log } from "@/lib/log";
+import { runDraw } from "@/lib/flash/fair-entry";
 
 /**
  * One scheduler pass: preheats activities about to start, and moves SCHEDULED → LIVE → ENDED in
@@ -23,7 +24,7 @@ export async function runSchedule(prisma: PrismaClient, redis: RedisClient, now 
       status: { in: ["SCHEDULED", "LIVE"] },
       startAt: { lte: new Date(now.getTime() + PREHEAT_LEAD_MS) },
     },
-    select: { id: true, status: true, startAt: true, endAt: true },
+    select: { id: true, status: true, startAt: true, endAt: true, prequeueMinutes: true },
   });
   const touched: string[] = [];
   for (const a of due) {
@@ -45,6 +46,8 @@ export async function runSchedule(prisma: PrismaClient, redis: RedisClient, now 
     if (status !== "ENDED" && (await staleReason(prisma, redis, a.id))) {
       await preheatActivity(prisma, redis, a.id);
     }
+    // Fair entry: at the start the pre-queue closes and its draw is made (admission waits for it).
+    if (status === "LIVE" && a.prequeueMinutes > 0) await runDraw(prisma, redis, a.id, now);
     touched.push(a.id);
   }
   return touched;

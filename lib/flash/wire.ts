@@ -79,3 +79,49 @@ export interface TokenGranted {
 export function aheadOf(sequence: number, served: number): number {
   return Math.max(0, sequence - served - 1);
 }
+
+/** Fair entry's refusals (GET/POST /api/activities/{id}/prequeue); texts under fair.refusal.<CODE>. */
+export type PrequeueCode = "NOT_FOUND" | "NO_PREQUEUE" | "PREQUEUE_NOT_OPEN" | "PREQUEUE_CLOSED";
+export interface PrequeueRefusal {
+  code: PrequeueCode | "UNAUTHENTICATED" | "BLOCKED" | "EMAIL_UNVERIFIED" | "RATE_LIMITED";
+}
+
+/** The shopper's own pre-queue entry (fair entry). */
+export interface OwnEntry {
+  entryId: string;
+  joinedAt: string;
+  /** Place in the draw, once drawn. */
+  position: number | null;
+  /** The sequence number the shopper's first ticket carries, when units were reserved for them. */
+  sequence: number | null;
+  reserved: number;
+}
+
+/** GET /api/activities/{id}/prequeue: the sale's window and commitment, and the shopper's own entry. */
+export interface PrequeueView {
+  activityId: string;
+  opensAt: string;
+  closesAt: string;
+  commitment: string;
+  drawn: boolean;
+  holdUntil: string | null;
+  entries: number;
+  entry: OwnEntry | null;
+}
+
+
+/** GET /api/activities/{id}/waitlist: the shopper's place on a sold-out sale's waitlist, or the unit offered to them. */
+export interface WaitlistView {
+  activityId: string;
+  /** 1-based place in line; null when not waiting (never joined, or offered). */
+  position: number | null;
+  /** An open offer: buy before this (ISO); null when none. */
+  offerUntil: string | null;
+  /** Shoppers waiting. */
+  waiting: number;
+}
+
+/** The waitlist's refusals (texts under waitlist.refusal.<CODE>). */
+export interface WaitlistRefusal {
+  code: "UNAUTHENTICATED" | "NOT_FOUND" | "BLOCKED" | "EMAIL_UNVERIFIED" | "RATE_LIMITED" | "UNAVAILABLE" | "ENDED" | "NOT_STARTED" | "LIMIT_REACHED" | "NOT_SOLD_OUT";
+}

@@ -9,6 +9,7 @@ import { publishFlags, rebuildFlags } from "@/lib/orders/non-payers";
 import { paymentProvider } from "@/lib/payments";
 import { reconcile } from "@/lib/payments/reconcile";
 import { reconcileSaleStates } from "@/lib/flash/reconcile";
+import { runWaitlists } from "@/lib/flash/waitlist";
 import { settleOwedRefunds } from "@/lib/payments/refunds";
 import type { PaymentProvider } from "@/lib/payments/types";
 
@@ -19,6 +20,8 @@ export interface SweepResult {
   expired: number;
   mirrored: number;
   refunded: number;
+  /** Units offered to waitlisted shoppers in this pass. */
+  offered: number;
 }
 
 /**
@@ -58,8 +61,10 @@ export async function sweepOnce(
     n = await mirrorOwedStock(prisma, redis, { limit: MIRROR_BATCH });
     mirrored += n;
   }
+  // Units that came back (the mirror above) go to the waitlists first; lapsed offers move on.
+  const waitlist = await runWaitlists(prisma, redis, (opts.now ?? new Date()).getTime());
   const refunded = await settleOwedRefunds(opts.provider ?? paymentProvider());
-  return { expired, mirrored, refunded };
+  return { expired, mirrored, refunded, offered: waitlist.offered };
 }
 
 /** The sweeper (every second) and the scheduled reconciliations (payments, sale state), as one worker runs them. */
@@ -76,7 +81,7 @@ export function startSweeper(prisma: PrismaClient, redis: RedisClient, everyMs =
     busy = true;
     void (async () => {
       const r = await sweepOnce(prisma, redis);
-      if (r.expired || r.refunded) sweepLog.info(r, "swept");
+      if (r.expired || r.refunded || r.offered) sweepLog.info(r, "swept");
       const every = env().RECONCILE_EVERY_SEC * 1000;
       if (every > 0 && Date.now() - lastReconcile >= every) {
         lastReconcile = Date.now();

@@ -31,6 +31,8 @@ export async function createActivity(opts: {
   captchaDifficulty?: number;
   deductionMode?: "ORDER" | "RESERVE" | "PAYMENT";
   paymentWindowSec?: number;
+  /** Fair entry: a pre-queue of this many minutes before the start. */
+  prequeueMinutes?: number;
 }) {
   const db = testDb();
   const product = await db.product.findFirstOrThrow({ where: { archivedAt: null }, orderBy: { createdAt: "asc" } });
@@ -53,6 +55,7 @@ export async function createActivity(opts: {
       endAt: new Date(start + (opts.durationMs ?? 3600_000)),
       humanCheck: opts.humanCheck ?? "OFF",
       captchaDifficulty: opts.captchaDifficulty ?? 5000,
+      prequeueMinutes: opts.prequeueMinutes ?? 0,
     },
   });
 }

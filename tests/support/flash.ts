@@ -40,6 +40,8 @@ export async function createActivity(opts: {
   startInMs?: number;
   mode?: DeductionMode;
   preheat?: boolean;
+  /** Fair entry: a pre-queue of this many minutes before the start. */
+  prequeueMinutes?: number;
 }): Promise<TestActivity> {
   const tag = uniq();
   const product = await db().product.create({
@@ -59,6 +61,7 @@ export async function createActivity(opts: {
       perUserLimit: opts.limit ?? 1,
       deductionMode: opts.mode ?? "ORDER",
       status: (opts.startInMs ?? -1000) <= 0 ? "LIVE" : "SCHEDULED",
+      prequeueMinutes: opts.prequeueMinutes ?? 0,
     },
   });
   if (opts.preheat !== false) await preheatActivity(db(), redis(), a.id);

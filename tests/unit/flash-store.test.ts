@@ -8,6 +8,8 @@ const LUA_FILES = [
   "lib/admin/mirror.lua",
   "lib/admin/restock.lua",
   "lib/admin/reset-unsold.lua",
+  "lib/flash/draw-load.lua",
+  "lib/flash/waitlist.lua",
 ];
 
 describe("the Lua header", () => {

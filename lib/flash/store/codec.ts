@@ -47,6 +47,14 @@ export interface ActivityState {
   captchaCost: number;
   /** Flagged non-payers are refused at admission. */
   refuseNonPayers: boolean;
+  /** Fair entry: the sale has a pre-queue (admission waits for its draw once started). */
+  prequeue: boolean;
+  /** The draw is in Redis; until when drawn shoppers' units are held (ms), null before the draw. */
+  drawUntilMs: number | null;
+  /** Units still held for drawn shoppers who have not bought (admission ignores them after drawUntilMs). */
+  drawHeld: number;
+  /** The waitlist: shoppers waiting plus open offers (admission leaves units to them). */
+  waitlistHold: number;
 }
 
 /**
@@ -69,7 +77,8 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     limit: num(h[META.limit]),
     mode,
     paused: h[META.paused] === FLAG_ON,
-    admitted: num(h[META.seq]),
+    // Drawn sequence numbers nobody has claimed are no tickets (fair entry).
+    admitted: num(h[META.seq]) - num(h[META.drawGap]),
     served: num(h[META.served]),
     soldOutAt: h[META.soldOutAt] ? Number(h[META.soldOutAt]) : null,
     lastUnit: decodeLastUnit(h[META.lastUnit]),
@@ -78,6 +87,10 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     passRequired: h[META.pass] === FLAG_ON,
     captchaCost: num(h[META.pow]),
     refuseNonPayers: h[META.nonPayers] === FLAG_ON,
+    prequeue: h[META.prequeue] === FLAG_ON,
+    drawUntilMs: h[META.drawUntil] ? Number(h[META.drawUntil]) : null,
+    drawHeld: num(h[META.drawHeld]),
+    waitlistHold: num(h[META.wlHold]),
   };
 }
 
@@ -104,6 +117,7 @@ export interface MetaRules {
   passRequired: boolean;
   captchaDifficulty: number;
   refuseNonPayers: boolean;
+  prequeue: boolean;
 }
 
 const RULE_FIELDS: { [K in keyof MetaRules]: (typeof META)[keyof typeof META] } = {
@@ -118,6 +132,7 @@ const RULE_FIELDS: { [K in keyof MetaRules]: (typeof META)[keyof typeof META] } 
   passRequired: META.pass,
   captchaDifficulty: META.pow,
   refuseNonPayers: META.nonPayers,
+  prequeue: META.prequeue,
 };
 
 /** Rules as meta fields, for HSET (an object) or a script's ARGV (`Object.entries(…).flat()`). */

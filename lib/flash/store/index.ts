@@ -182,7 +182,7 @@ export async function retireActivity(redis: RedisClient, activityId: string): Pr
 export async function expireActivity(redis: RedisClient, activityId: string, ttlSec: number): Promise<void> {
   const keys = activityKeys(activityId);
   const all = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
-  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace);
+  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers);
   for (let i = 0; i < all.length; i += 5000) {
     const pipe = redis.pipeline();
     for (const key of all.slice(i, i + 5000)) pipe.expire(key, ttlSec);
@@ -195,7 +195,7 @@ export async function forgetActivity(redis: RedisClient, activityId: string): Pr
   const keys = activityKeys(activityId);
   const tickets = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
   for (let i = 0; i < tickets.length; i += 5000) await redis.unlink(...tickets.slice(i, i + 5000));
-  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.mine, keys.trace);
+  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers);
 }
 
 /** Writes rules into the activity's meta (the preheat, the scheduler's status moves). */
@@ -341,4 +341,76 @@ export async function recordDeadLetter(redis: RedisClient, letter: DeadLetter): 
 export async function readDeadLetters(redis: RedisClient, latest = 5): Promise<{ count: number; latest: DeadLetter[] }> {
   const [count, raw] = await Promise.all([redis.get(DEAD_LETTER_COUNT), redis.lrange(DEAD_LETTERS, 0, latest - 1)]);
   return { count: Number(count ?? 0), latest: raw.flatMap((r) => decodeDeadLetter(r) ?? []) };
+}
+
+/** One drawn entry as Redis keeps it for admission: its drawn sequence number and reserved units. */
+export interface DrawSlot {
+  userId: string;
+  sequence: number;
+  units: number;
+}
+
+export type DrawLoadReply = { kind: "OK"; gap: number } | { kind: "DONE" | "NOT_READY" } | { kind: "STALE"; seq: number };
+
+/** Writes a sale's draw into Redis once (lib/flash/draw-load.lua); `baseSeq`: the last sequence number before it. */
+export async function loadDraw(
+  redis: RedisClient,
+  activityId: string,
+  d: { holdUntilMs: number; baseSeq: number; slots: DrawSlot[] },
+): Promise<DrawLoadReply> {
+  const keys = activityKeys(activityId);
+  const argv = d.slots.flatMap((x) => [x.userId, x.sequence, x.units]);
+  const [kind, n] = await withScripts(redis).flashDrawLoad(keys.meta, keys.draw, d.holdUntilMs, d.baseSeq, ...argv);
+  if (kind === "OK") return { kind, gap: Number(n) };
+  if (kind === "STALE") return { kind, seq: Number(n) };
+  return { kind: kind === "DONE" ? "DONE" : "NOT_READY" };
+}
+
+/** The sale's last sequence number, admission counter and per-user limit, as the draw reads them. */
+export async function readDrawBasis(redis: RedisClient, activityId: string): Promise<{ seq: number; left: number; limit: number } | null> {
+  const state = await readState(redis, activityId);
+  return state && { seq: Number((await redis.hget(activityKeys(activityId).meta, META.seq)) ?? 0), left: state.left, limit: state.limit };
+}
+
+export type WaitlistJoinReply =
+  | { kind: "OK" | "DUP"; position: number }
+  | { kind: "OFFERED"; deadlineMs: number }
+  | { kind: "NO"; code: "UNAVAILABLE" | "ENDED" | "NOT_STARTED" | "LIMIT_REACHED" | "NOT_SOLD_OUT" };
+
+/** Joins a sold-out sale's waitlist (lib/flash/waitlist.lua JOIN). */
+export async function joinWaitlist(redis: RedisClient, activityId: string, userId: string, nowMs: number): Promise<WaitlistJoinReply> {
+  const k = activityKeys(activityId);
+  const [kind, v] = (await withScripts(redis).flashWaitlist(k.meta, k.users, k.waitlist, k.offers, "JOIN", userId, nowMs)) as [string, string | number];
+  if (kind === "OK" || kind === "DUP") return { kind, position: Number(v) };
+  if (kind === "OFFERED") return { kind, deadlineMs: Number(v) };
+  return { kind: "NO", code: v as Extract<WaitlistJoinReply, { kind: "NO" }>["code"] };
+}
+
+/** Lapses offers past their deadline and offers every unit nobody holds to the next in line (lib/flash/waitlist.lua OFFER). */
+export async function offerFromWaitlist(
+  redis: RedisClient,
+  activityId: string,
+  nowMs: number,
+  windowMs: number,
+): Promise<{ offered: string[]; lapsed: string[] }> {
+  const k = activityKeys(activityId);
+  const [offered, lapsed] = (await withScripts(redis).flashWaitlist(k.meta, k.users, k.waitlist, k.offers, "OFFER", nowMs, windowMs)) as [string[], string[]];
+  return { offered, lapsed };
+}
+
+/** A shopper's place on the waitlist (1-based, null when not on it), their open offer's deadline, and how many wait. */
+export async function readWaitlist(
+  redis: RedisClient,
+  activityId: string,
+  userId: string,
+): Promise<{ position: number | null; offerUntilMs: number | null; waiting: number }> {
+  const k = activityKeys(activityId);
+  const [rank, deadline, waiting] = await Promise.all([redis.zrank(k.waitlist, userId), redis.hget(k.offers, userId), redis.zcard(k.waitlist)]);
+  return { position: rank === null ? null : rank + 1, offerUntilMs: deadline ? Number(deadline) : null, waiting };
+}
+
+/** Every open offer of a sale: user id -> deadline (ms). */
+export async function readOffers(redis: RedisClient, activityId: string): Promise<Map<string, number>> {
+  const h = await redis.hgetall(activityKeys(activityId).offers);
+  return new Map(Object.entries(h).map(([u, d]) => [u, Number(d)]));
 }

@@ -23,6 +23,10 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   {act:ID}:mine      hash  userId -> the user's ticket ids, space-separated (GET …/me reads it)
  *   {act:ID}:trace     hash  userId -> "atMs|code": the user's first refused attempt
  *                            (admission.lua, or a web process's own refusal), for "Why didn't I get one?"
+ *   {act:ID}:draw      hash  userId -> "sequence|units": a pre-queued shopper's drawn sequence number and
+ *                            the units reserved for them (units 0 once claimed or none); fair entry
+ *   {act:ID}:wlq       zset  the waitlist: userId scored by the order of joining (docs/fair-entry.md)
+ *   {act:ID}:wlo       hash  userId -> deadline (ms) of the unit offered to them from the waitlist
  *   flash:active       set   activity ids whose streams the workers consume
  *   flash:events       pub/sub channel: change events ({activityId, event}) to every web process
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
@@ -44,6 +48,9 @@ export const activityKeys = (activityId: string) => {
     lifecycle: `${tag}:lifecycle`,
     mine: `${tag}:mine`,
     trace: `${tag}:trace`,
+    draw: `${tag}:draw`,
+    waitlist: `${tag}:wlq`,
+    offers: `${tag}:wlo`,
     ticket: (ticketId: string) => `${tag}:t:${ticketId}`,
   };
 };
@@ -52,7 +59,7 @@ export type ActivityKeys = ReturnType<typeof activityKeys>;
 /** The keys of admission.lua, in its KEYS order, for a new ticket. */
 export const admissionKeys = (activityId: string, ticketId: string) => {
   const k = activityKeys(activityId);
-  return [k.meta, k.users, k.idem, k.stream, k.ticket(ticketId), k.stats, k.mine, k.trace] as const;
+  return [k.meta, k.users, k.idem, k.stream, k.ticket(ticketId), k.stats, k.mine, k.trace, k.draw, k.offers] as const;
 };
 
 /** Activities whose streams the workers consume. */
@@ -94,6 +101,18 @@ export const META = {
   // The generation of this Redis state (activities.redis_epoch), written LAST by a rebuild from
   // PostgreSQL: its presence is the "ready" mark admission requires (lib/flash/preheat.ts).
   epoch: "epoch",
+  // Fair entry (docs/fair-entry.md). `preq`: FLAG_ON when the sale has a pre-queue, so admission waits
+  // for the draw (UNAVAILABLE, retry) once started. The draw writes the other three: `drawTo` (ms) until
+  // which drawn shoppers' units are held for them; `drawHeld` units still held; `drawGap` drawn sequence
+  // numbers no ticket carries (yet): admitted tickets = seq - drawGap.
+  prequeue: "preq",
+  drawUntil: "drawTo",
+  drawHeld: "drawHeld",
+  drawGap: "drawGap",
+  // The waitlist (docs/fair-entry.md): `wlHold` units held back for it, one per shopper waiting plus
+  // one per open offer (admission leaves them to the waitlist); `wlSeq` orders the joins.
+  wlHold: "wlHold",
+  wlSeq: "wlSeq",
 } as const;
 
 /** Fields of a ticket hash {act:ID}:t:TICKET. */

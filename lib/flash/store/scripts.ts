@@ -11,8 +11,8 @@ import { LUA_HEADER, type admissionKeys } from "@/lib/flash/store/layout";
  * ioredis runs them with EVALSHA and falls back to EVAL once if the server has not cached them yet.
  */
 const SCRIPTS = {
-  /** Admission (lib/flash/admission.lua): keys meta, users, idem, stream, ticket, stats, mine, trace. */
-  flashAdmit: { file: "lib/flash/admission.lua", keys: 8 },
+  /** Admission (lib/flash/admission.lua): keys meta, users, idem, stream, ticket, stats, mine, trace, draw, offers. */
+  flashAdmit: { file: "lib/flash/admission.lua", keys: 10 },
   /** A shopper's own state in a sale (lib/flash/me.lua): keys users, mine, trace. Read-only. */
   flashMe: { file: "lib/flash/me.lua", keys: 3 },
   /** The workers' final answers (lib/orders/finalize.lua): keys meta, users, stats, ticket…. */
@@ -22,6 +22,10 @@ const SCRIPTS = {
   adminResetUnsold: { file: "lib/admin/reset-unsold.lua", keys: 1 },
   /** The order lifecycle's stock moves (lib/orders/stock-mirror.lua): keys meta, lifecycle. */
   orderStockMirror: { file: "lib/orders/stock-mirror.lua", keys: 2 },
+  /** Fair entry's draw (lib/flash/draw-load.lua): keys meta, draw. */
+  flashDrawLoad: { file: "lib/flash/draw-load.lua", keys: 2 },
+  /** The waitlist (lib/flash/waitlist.lua): keys meta, users, waitlist, offers. */
+  flashWaitlist: { file: "lib/flash/waitlist.lua", keys: 4 },
 } as const;
 
 declare module "ioredis" {
@@ -34,7 +38,7 @@ declare module "ioredis" {
       nowMs: number,
       ticketId: string,
       epoch: number],
-    ): Result<[string, string, number, number?], Context>;
+    ): Result<[string, string, number, number?, string?], Context>;
     flashMe(users: string, mine: string, trace: string, userId: string, ticketPrefix: string, ...fields: string[]): Result<string[], Context>;
     flashFinalize(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
     adminRestock(
@@ -47,6 +51,8 @@ declare module "ioredis" {
     adminMirror(meta: string, ...fieldsAndValues: (string | number)[]): Result<number, Context>;
     adminResetUnsold(meta: string): Result<number, Context>;
     orderStockMirror(meta: string, lifecycle: string, ...args: (string | number)[]): Result<[number, number], Context>;
+    flashDrawLoad(meta: string, draw: string, ...args: (string | number)[]): Result<[string, number], Context>;
+    flashWaitlist(meta: string, users: string, waitlist: string, offers: string, ...args: (string | number)[]): Result<(string | number | string[])[], Context>;
   }
 }
 

@@ -65,6 +65,7 @@ export default async function ActivityPage({ params }: Params) {
           startAt={a.startAt}
           endAt={a.endAt}
           perUserLimit={a.perUserLimit}
+          prequeueMinutes={a.prequeueMinutes}
           sellable={a.sellable}
           salePrice={a.salePrice}
           currency={a.product.currency}

@@ -53,6 +53,7 @@ export default async function EditActivityPage({ params }: Props) {
           humanCheck: a.humanCheck,
           captchaDifficulty: a.captchaDifficulty,
           refuseNonPayers: a.refuseNonPayers,
+          prequeueMinutes: a.prequeueMinutes,
         }}
       />
     </>

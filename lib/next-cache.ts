@@ -32,7 +32,6 @@ let client: RedisClient | undefined;
 
 /** The Redis handler of @fortedigital/nextjs-cache-handler on its own connection (ioredis, one server or a cluster). */
 export async function redisCacheHandler(buildId: string | undefined) {
-  const keyPrefix = nextCachePrefix(buildId);
   const cacheLog = log.child({ component: "next-cache" });
   if (!client) {
     client = connectRedis(env().REDIS_URL, { connectionName: "next-cache", maxRetriesPerRequest: 1 });
@@ -45,11 +44,16 @@ export async function redisCacheHandler(buildId: string | undefined) {
       cacheLog.warn({ waitedMs: READY_WAIT_MS }, "next.js cache: redis not ready; pages render uncached until it is"),
     );
   }
-  cacheLog.info({ keyPrefix, cluster: isCluster(c) }, "next.js cache shared through redis");
+  cacheLog.info({ keyPrefix: nextCachePrefix(buildId), cluster: isCluster(c) }, "next.js cache shared through redis");
+  return sharedCacheHandler(c, buildId);
+}
+
+/** The handler on a given connection (the tests give each simulated instance its own). */
+export function sharedCacheHandler(c: RedisClient, buildId: string | undefined) {
   return createRedisHandler({
     // Typed for Redis; it calls only commands a Cluster client has too (get, set, hset, hscan, unlink…).
     client: ioredisAdapter(c as Redis),
-    keyPrefix,
+    keyPrefix: nextCachePrefix(buildId),
     timeoutMs: COMMAND_TIMEOUT_MS,
     // SET … EXAT: one command per write instead of SET then EXPIREAT.
     keyExpirationStrategy: "EXAT",

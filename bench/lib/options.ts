@@ -267,6 +267,9 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
   };
   if (values.gate !== undefined && values.gate !== "on" && values.gate !== "off") throw new OptionError("--gate: expected on or off");
   if (opts.quantity > opts.limit) throw new OptionError("--quantity cannot exceed --limit");
+  // nginx writes X-Forwarded-For itself (scripts/services/nginx.ts), so the bots' own addresses would not reach the gate.
+  if (opts.lb === "nginx" && (opts.bots || opts.scenarios.includes("bots")))
+    throw new OptionError("--lb nginx: the bot scenarios need their X-Forwarded-For addresses, which nginx replaces; run them without --lb");
   if (opts.signInSample > opts.shoppers) opts.signInSample = opts.shoppers;
   return opts;
 }

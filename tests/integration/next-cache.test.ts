@@ -37,8 +37,9 @@ function pageEntry(path: string, html: string) {
   } as unknown as Parameters<Awaited<ReturnType<typeof instance>>["set"]>[1];
 }
 
+/** The page a handler serves for `key`, or null on a miss. */
 const read = async (h: Awaited<ReturnType<typeof instance>>, key: string) =>
-  (await h.get(key, { implicitTags: [] }))?.value as { html: string; rscData: Buffer } | null | undefined;
+  ((await h.get(key, { implicitTags: [] }))?.value ?? null) as { html: string; rscData: Buffer } | null;
 
 const clustered = parseRedisTarget(process.env.REDIS_URL!).kind === "cluster";
 

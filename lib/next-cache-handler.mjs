@@ -11,7 +11,8 @@ import { PHASE_PRODUCTION_BUILD } from "next/constants.js";
 CacheHandler.onCreation(async ({ buildId, dev }) => {
   if (dev || process.env.NEXT_PHASE === PHASE_PRODUCTION_BUILD) return { handlers: [createLruHandler()] };
   try {
-    const { redisCacheHandler } = await import("./next-cache.ts");
+    // Not for the bundler to follow: a file for the tsx loader at run time, not part of the build.
+    const { redisCacheHandler } = await import(/* turbopackIgnore: true */ /* webpackIgnore: true */ "./next-cache.ts");
     return { handlers: [await redisCacheHandler(buildId)] };
   } catch (e) {
     // e.g. `next start` without the tsx loader: the per-process cache, as before this handler.

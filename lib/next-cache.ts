@@ -55,7 +55,8 @@ export function sharedCacheHandler(c: RedisClient, buildId: string | undefined) 
     client: ioredisAdapter(c as Redis),
     keyPrefix: nextCachePrefix(buildId),
     timeoutMs: COMMAND_TIMEOUT_MS,
-    // SET … EXAT: one command per write instead of SET then EXPIREAT.
-    keyExpirationStrategy: "EXAT",
+    // SET then EXPIREAT (the default), not SET … EXAT: 3.3.0's ioredis adapter calls `set` unbound
+    // when it passes options, which fails inside ioredis ("reading 'options'"), so no page was stored.
+    keyExpirationStrategy: "EXPIREAT",
   });
 }

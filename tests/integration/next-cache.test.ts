@@ -19,11 +19,12 @@ async function instance(buildId: string) {
   return sharedCacheHandler(c, buildId);
 }
 
-/** A page entry as Next.js hands it to the handler (App Router, ISR), tagged with its path. */
+/** A page entry as Next.js hands it to the handler (App Router, ISR every 300 s), tagged with its path. */
 function pageEntry(path: string, html: string) {
+  const now = Math.floor(Date.now() / 1000);
   return {
     lastModified: Date.now(),
-    lifespan: null,
+    lifespan: { lastModifiedAt: now, staleAt: now + 300, expireAt: now + 450, staleAge: 300, expireAge: 450, revalidate: 300 },
     tags: [`_N_T_/layout`, `_N_T_${path}`],
     value: {
       kind: "APP_PAGE",
@@ -94,6 +95,10 @@ describe(`Next.js's cache shared through Redis (${clustered ? "cluster" : "one s
     const prefix = nextCachePrefix(build);
     const found = (await Promise.all(eachServer(conns[conns.length - 1]!).map((s) => s.keys(`${prefix}*`)))).map((k) => k.length);
     expect(found.filter((n) => n > 0)).toHaveLength(1); // one server holds them all
-    expect(found.reduce((a, b) => a + b, 0)).toBe(2); // the entry and the build's tag map
+    expect(found.reduce((a, b) => a + b, 0)).toBe(3); // the entry, the build's tag map and its expiry map
+    // The entry expires with its lifespan (ISR 300 s, kept 450 s).
+    const ttl = await conns[conns.length - 1]!.ttl(`${prefix}/en/x`);
+    expect(ttl).toBeGreaterThan(400);
+    expect(ttl).toBeLessThanOrEqual(450);
   });
 });

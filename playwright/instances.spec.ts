@@ -51,11 +51,13 @@ test.describe("two web instances of one build", () => {
 
     // B shows it on the next request: seconds, not the 5 minutes of its ISR timer.
     const t0 = Date.now();
+    let reloads = 0;
     await expect(async () => {
+      reloads++;
       await viewer.reload();
       await expect(viewer.getByRole("heading", { name: `${title} edited` })).toBeVisible({ timeout: 1_000 });
     }).toPass({ timeout: 10_000 });
-    console.log(`[instances] the edit made on A showed on B after ${Date.now() - t0} ms`);
+    console.log(`[instances] the edit made on A showed on B after ${Date.now() - t0} ms (${reloads} reload(s) of B's page)`);
     // Through the balancer, whichever instance answers, the page is the edited one.
     for (let i = 0; i < 4; i++) expect((await salePage(request, LB!, a.slug)).html).toContain(`${title} edited`);
     await viewer.context().close();

@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { NextConfig } from "next";
 import { PHASE_DEVELOPMENT_SERVER } from "next/constants";
 import createNextIntlPlugin from "next-intl/plugin";
@@ -17,6 +18,12 @@ export default function config(phase: string): NextConfig {
     typedRoutes: false,
     experimental: { authInterrupts: true },
     images: { unoptimized: true },
+    // ISR pages and revalidatePath shared by every web instance through Redis (in memory during the
+    // build and `next dev`): lib/next-cache-handler.mjs. An absolute path: Next.js would read a relative
+    // one against the build folder. Resolved from the working directory, where Next.js finds the project too.
+    cacheHandler: path.resolve("lib/next-cache-handler.mjs"),
+    // No per-process copy in front of the shared cache (Next.js's advice for a custom handler).
+    cacheMaxMemorySize: 0,
     // In production scripts/server.ts sets the security headers (with per-page script hashes);
     // `next dev` does not go through it, so the same headers come from here.
     ...(phase === PHASE_DEVELOPMENT_SERVER ? { headers: async () => devSecurityHeaders() } : {}),

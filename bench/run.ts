@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
-import { Redis } from "ioredis";
 import { db } from "@/lib/db";
 import { redis as sharedRedis } from "@/lib/redis";
+import { connectRedis, type RedisClient } from "@/lib/redis-connect";
 import { ROOT, stopProcesses, waitForHttp } from "@/scripts/lib/procs";
 import { formatStartupError } from "@/scripts/services/index";
 import { createBenchActivity, retireBenchActivities } from "@/bench/lib/activity";
@@ -19,7 +19,15 @@ import { botShoppersNeeded, printBotScenario, runBotScenario, type BotScenarioRe
 import { runPaymentPhase, type PaymentPhase } from "@/bench/lib/payments";
 import { pinGenerator, type Pinning } from "@/bench/lib/pin";
 import { pollLevel, type PollLevel } from "@/bench/lib/polling";
-import { CostMeter, machineInfo, waitForQuiet, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
+import {
+  CostMeter,
+  machineInfo,
+  redisServerPids,
+  waitForQuiet,
+  type OriginCost,
+  type Pids,
+  type ProcessSet,
+} from "@/bench/lib/probes";
 import {
   REFERENCE_PATHS,
   runReference,
@@ -41,7 +49,7 @@ import {
 import { loadShoppers, mintSessions, signInThroughNextAuth, type Shopper } from "@/bench/lib/sessions";
 import { PassKeys } from "@/lib/captcha/pass";
 import { freePort, startStack, type Stack } from "@/bench/lib/stack";
-import { ratios, renderReport, writeReport, type BenchResult } from "@/bench/lib/table";
+import { ratios, renderReport, webLayout, writeReport, type BenchResult } from "@/bench/lib/table";
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 /** The READMEs whose bench:begin/bench:end block `--report` rewrites. */
@@ -75,7 +83,7 @@ let edge: ChildProcess | undefined;
 let edgeUrl: string | undefined;
 let reference: Reference | undefined;
 let pinning: Pinning | undefined;
-let redis: Redis | undefined;
+let redis: RedisClient | undefined;
 let interrupted = false;
 async function cleanUp() {
   resumeWorkers();
@@ -117,14 +125,17 @@ async function main(o: BenchOptions): Promise<number> {
   const seedShoppers = Math.max(o.scenarios.includes("flash") ? o.shoppers : 0, sized, o.signInSample + botCrowd, 2);
   log(`${o.ci ? "CI mode" : "full run"}: ${JSON.stringify({ ...o, dataDir: path.relative(ROOT, o.dataDir) })}`);
   stack = await startStack(o, seedShoppers);
-  redis = new Redis(stack.redisUrl, { connectionName: "bench", maxRetriesPerRequest: 2 });
+  redis = connectRedis(stack.redisUrl, { connectionName: "bench", maxRetriesPerRequest: 2 });
   const procs: ProcessSet = {
-    web: stack.web.pid,
+    web: stack.webs.map((w) => w.pid),
     workers: stack.workers.map((w) => w.pid),
     database: stack.databasePid,
   };
   const machine = { ...(await machineInfo(redis)), postgres: await postgresVersion() };
-  const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.info("server"))?.[1]) || undefined;
+  // INFO's process_id is a local pid only when Redis runs here (REDIS_URL may point elsewhere).
+  const redisPid = (await redisServerPids(redis)).filter(
+    (pid) => existsSync(`/proc/${pid}/comm`) && readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("redis"),
+  );
   let pinned = "on the same cores as the servers (no --pin)";
   if (o.pin) {
     const p = pinGenerator(log);
@@ -133,12 +144,7 @@ async function main(o: BenchOptions): Promise<number> {
       pinned = p;
     } else {
       pinning = p;
-      // INFO's process_id is a local pid only when Redis runs here (REDIS_URL may point elsewhere).
-      const localRedis =
-        redisPid &&
-        existsSync(`/proc/${redisPid}/comm`) &&
-        readFileSync(`/proc/${redisPid}/comm`, "utf8").startsWith("redis");
-      pinning.servers(procs.web, ...procs.workers, procs.database, localRedis ? redisPid : undefined);
+      pinning.servers(...stack.webs.map((w) => w.pid), stack.balancer?.process.pid, ...procs.workers, procs.database, ...redisPid);
       pinned = `pinned to core ${p.generatorCores}, servers on ${p.serverCores} (taskset)`;
     }
   }
@@ -297,7 +303,7 @@ async function main(o: BenchOptions): Promise<number> {
       baseUrl: stack.baseUrl,
       shoppers: crowd,
       gate: common.gate,
-      webPid: procs.web ?? undefined,
+      webPid: stack.webs[0]?.pid,
       rate: o.crowdRate,
       seconds: o.crowdSeconds,
       log,
@@ -362,7 +368,7 @@ async function main(o: BenchOptions): Promise<number> {
     `\nMachine: ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}, ${machine.postgres}; load average at start ${machine.loadAverageAtStart.join(" ")}`,
   );
   console.log(
-    `Database: ${stack.database}. Web processes: ${o.web}, workers: ${o.workers} (batch ${o.batchSize}). Load generator: autocannon on the same machine, loopback.`,
+    `Database: ${stack.database}. ${webLayout(o)}, workers: ${o.workers} (batch ${o.batchSize}). Load generator: autocannon on the same machine, loopback.`,
   );
   console.log(
     `Sessions: ${signedIn.length} signed in through next-auth's credentials flow, ${seedShoppers - signedIn.length} minted with next-auth's encode(). Captcha: not enabled.`,
@@ -388,7 +394,7 @@ async function main(o: BenchOptions): Promise<number> {
   return 0;
 }
 
-async function runPolling(o: BenchOptions, stack: Stack, r: Redis, procs: ProcessSet) {
+async function runPolling(o: BenchOptions, stack: Stack, r: RedisClient, procs: ProcessSet) {
   // A live sale of its own: what the pollers read does not matter, only that it is shared.
   const activityId = (await createBenchActivity("poll", { stock: 1000, limit: 1, leadMs: 0 })).id;
   const path_ = `/api/activities/${activityId}/progress`;
@@ -440,7 +446,7 @@ async function ensureEdge(origin: string, port: number): Promise<{ url: string; 
   return { url: edgeUrl, pid: edge.pid };
 }
 
-async function quiet(o: BenchOptions, procs: ProcessSet, redisPid: number | undefined) {
+async function quiet(o: BenchOptions, procs: ProcessSet, redisPid: Pids) {
   const other = await waitForQuiet(procs, redisPid, o.waitQuiet);
   log(
     `other processes on the machine: ${other}% of a core${other >= 20 ? " (still busy after waiting; figures are disturbed)" : ""}`,

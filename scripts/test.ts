@@ -1,6 +1,6 @@
 // `npm test`: typecheck, lint, unit tests, integration tests (vitest, real Redis and PostgreSQL), the
-// Playwright suite in Debian chromium against a production build, the benchmark's CI mode, and the
-// fault suite's CI part (bench/chaos: four scenarios on PGlite, one test each).
+// Playwright suite in Debian chromium against a production build (two instances of it, nginx over both),
+// the benchmark's CI mode, and the fault suite's CI part (bench/chaos: four scenarios on PGlite, one test each).
 //   tsx scripts/test.ts [typecheck|lint|unit|integration|cluster|vitest|e2e|bench|chaos|screenshots]… [file filters…]
 // No step named: all of them but screenshots. `vitest` = unit + integration + cluster. Other words filter vitest's
 // test files and Playwright's spec files (`npm test -- e2e shopper-state` runs that spec and the sign-in setup).
@@ -14,11 +14,12 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { formatStartupError, testRedisCluster, testServices, type Services } from "@/scripts/services/index";
+import { startNginx } from "@/scripts/services/nginx";
 import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
 const STEPS = ["typecheck", "lint", "unit", "integration", "cluster", "vitest", "e2e", "bench", "chaos", "screenshots"] as const;
 /** Integration files run a second time on a Redis Cluster: the concurrency invariants and slot placement. */
-const CLUSTER_FILES = ["flash-admission", "worker-crash", "redis-cluster", "redis-client", "instances-sync", "fair-entry", "waitlist"];
+const CLUSTER_FILES = ["flash-admission", "worker-crash", "redis-cluster", "redis-client", "instances-sync", "next-cache", "fair-entry", "waitlist"];
 const args = process.argv.slice(2);
 const steps = args.filter((a) => (STEPS as readonly string[]).includes(a));
 const filters = args.filter((a) => !(STEPS as readonly string[]).includes(a));
@@ -124,17 +125,31 @@ if (needsServices) {
       await run(...tsxArgs("scripts/seed.ts", ["--shoppers", "20", "--quiet"]), env);
       await run(bin("next"), ["build"], { ...env, NODE_ENV: "production" });
       const prodEnv = { ...env, NODE_ENV: "production" as const, PORT: String(port), WORKER_CLAIM_IDLE_MS: "3000" };
-      const web = startProcess("web", ...tsxArgs("scripts/server.ts"), prodEnv);
-      children.push(web);
+      // e2e: a second instance of the same build (B, on port+1) and nginx over both (port+2), for
+      // playwright/instances.spec.ts: an edit made on A must show on B (Next.js's cache in Redis).
+      const webPorts = want("e2e") ? [port, port + 1] : [port];
+      const webs = webPorts.map((p, i) =>
+        startProcess(i === 0 ? "web" : "web-b", ...tsxArgs("scripts/server.ts"), { ...prodEnv, PORT: String(p) }),
+      );
+      children.push(...webs);
       for (const n of [1, 2])
         children.push(startProcess(`worker${n}`, ...tsxArgs("scripts/worker.ts"), { ...prodEnv, WORKER_NAME: `e2e-${n}` }));
       // Generous: on a loaded machine (stress --cpu 2 beside it) the production server takes well over a minute to answer.
-      await waitForHttp(`http://127.0.0.1:${port}/api/time`, 240_000, web);
+      await Promise.all(webs.map((w, i) => waitForHttp(`http://127.0.0.1:${webPorts[i]}/api/time`, 240_000, w)));
       if (want("e2e")) {
-        step(`e2e (playwright, chromium, port ${port})`);
+        const nginxDir = path.join(ROOT, ".data", `e2e-nginx-${port}`);
+        const balancer = await startNginx({ port: port + 2, upstreams: webPorts, dir: nginxDir });
+        children.push(balancer.process);
+        step(`e2e (playwright, chromium, port ${port}; instance B on ${port + 1}, nginx over both on ${port + 2})`);
         const out = report("playwright.json");
         const specs = filters.length ? [...filters, "auth.setup"] : [];
-        await run(bin("playwright"), ["test", "-c", "playwright", ...specs], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(fail);
+        const e2eEnv = {
+          ...env,
+          PLAYWRIGHT_JSON_OUTPUT_NAME: out,
+          BASE_URL_B: `http://localhost:${port + 1}`,
+          BASE_URL_LB: balancer.url,
+        };
+        await run(bin("playwright"), ["test", "-c", "playwright", ...specs], e2eEnv).catch(fail);
         countPlaywright(out, "e2e");
       }
       if (want("screenshots")) {

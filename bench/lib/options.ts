@@ -29,6 +29,10 @@ export interface BenchOptions {
   pollers: number[];
   pollSeconds: number;
   web: number;
+  /** nginx: `web` separate instances (one process each) behind Debian nginx; none: one server with `web` processes. */
+  lb: "none" | "nginx";
+  /** The Redis the launcher starts: one server, or a local 3-master cluster (ignored when REDIS_URL is set). */
+  redis: "single" | "cluster";
   workers: number;
   batchSize: number;
   postgres: "pglite" | "native";
@@ -96,7 +100,12 @@ const HELP = `npm run bench -- [options]
   --admit-shoppers N     admit/split sales: stock = shoppers = N (default 50000)
   --pollers LIST         waiting shoppers per polling level (default 1000,10000,100000)
   --poll-seconds S       length of each polling level (default 5)
-  --web N                web processes (WEB_CONCURRENCY, default 1)
+  --web N                web processes (WEB_CONCURRENCY, default 1); with --lb nginx, N separate instances
+  --lb nginx|none        nginx (Debian, loopback) on --port in front of --web N instances of the build, each
+                         one process on a port of its own, sharing Redis, PostgreSQL and Next.js's cache
+                         (default none: one server, node:cluster over WEB_CONCURRENCY processes)
+  --redis single|cluster the Redis the bench starts: one redis-server (default) or a local 3-master Redis
+                         Cluster (data under <data-dir>/cluster); REDIS_URL, when set, wins
   --workers N            order workers (default 2)
   --batch N              WORKER_BATCH_SIZE (default 200)
   --postgres KIND        pglite (default, like the demo) or native (initdb/pg_ctl)
@@ -109,7 +118,8 @@ const HELP = `npm run bench -- [options]
   --crowd-seconds S      bots scenario: length of each window without / with the bots (default 8)
   --gate on|off          the gate (rate limits + human check required, passes minted for the crowd); default off
   --port N               web port (default 3300)
-  --data-dir DIR         services' data (default .data/bench, with --postgres native .data/bench/native)
+  --data-dir DIR         services' data (default .data/bench, with --postgres native .data/bench/native,
+                         with --redis cluster …/cluster)
   --dist-dir DIR         Next build folder (default .data/bench/next)
   --reuse-build          use the build in --dist-dir as it is
   --admission-lua FILE   fault injection: run this admission script instead of lib/flash/admission.lua
@@ -143,6 +153,8 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       pollers: { type: "string" },
       "poll-seconds": { type: "string" },
       web: { type: "string" },
+      lb: { type: "string" },
+      redis: { type: "string" },
       workers: { type: "string" },
       batch: { type: "string" },
       postgres: { type: "string" },
@@ -193,6 +205,10 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     throw new OptionError("--scenarios: payment pays the orders of a flash, admit or split sale");
   const postgres = values.postgres ?? "pglite";
   if (postgres !== "pglite" && postgres !== "native") throw new OptionError(`--postgres: expected pglite or native`);
+  const lb = values.lb ?? "none";
+  if (lb !== "none" && lb !== "nginx") throw new OptionError("--lb: expected nginx or none");
+  const redis = values.redis ?? "single";
+  if (redis !== "single" && redis !== "cluster") throw new OptionError("--redis: expected single or cluster");
   const pollers = (values.pollers ?? (ci ? "200,2000" : "1000,10000,100000"))
     .split(",")
     .map((p) => int("pollers", p, 0));
@@ -215,6 +231,8 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     pollers,
     pollSeconds: int("poll-seconds", values["poll-seconds"], ci ? 2 : 5, 1, 120),
     web: int("web", values.web, 1, 1, Math.max(1, os.cpus().length * 2)),
+    lb,
+    redis,
     workers: int("workers", values.workers, 2, 0, 32),
     batchSize: int("batch", values.batch, 200, 1, 5000),
     postgres,
@@ -222,10 +240,12 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     runs: int("runs", values.runs, 1, 1, 20),
     warmup: !values["no-warmup"],
     port: int("port", values.port, ci ? 3390 : 3300, 1024, 65535),
-    // Native PostgreSQL gets a Redis of its own too: one Redis must not hold two databases' sales.
+    // Native PostgreSQL gets a Redis of its own too: one Redis must not hold two databases' sales; and
+    // a cluster run a PostgreSQL of its own, whose sales live in that cluster only.
     dataDir: path.resolve(
       root,
-      values["data-dir"] ?? path.join(".data", "bench", ...(postgres === "native" ? ["native"] : [])),
+      values["data-dir"] ??
+        path.join(".data", "bench", ...(postgres === "native" ? ["native"] : []), ...(redis === "cluster" ? ["cluster"] : [])),
     ),
     distDir,
     reuseBuild: values["reuse-build"] ?? ciReuse,
@@ -247,6 +267,9 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
   };
   if (values.gate !== undefined && values.gate !== "on" && values.gate !== "off") throw new OptionError("--gate: expected on or off");
   if (opts.quantity > opts.limit) throw new OptionError("--quantity cannot exceed --limit");
+  // nginx writes X-Forwarded-For itself (scripts/services/nginx.ts), so the bots' own addresses would not reach the gate.
+  if (opts.lb === "nginx" && (opts.bots || opts.scenarios.includes("bots")))
+    throw new OptionError("--lb nginx: the bot scenarios need their X-Forwarded-For addresses, which nginx replaces; run them without --lb");
   if (opts.signInSample > opts.shoppers) opts.signInSample = opts.shoppers;
   return opts;
 }

@@ -5,7 +5,7 @@ import { createBenchActivity, type BenchActivity } from "@/bench/lib/activity";
 import { startBots, type BotSummary } from "@/bench/lib/bots";
 import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";
 import { checkBenchInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
-import { CostMeter, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
+import { CostMeter, firstPid, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
 import type { PollLevel } from "@/bench/lib/polling";
 import { CounterSampler, type Persistence } from "@/bench/lib/sampler";
 import { withPasses, type Shopper } from "@/bench/lib/sessions";
@@ -80,7 +80,7 @@ export async function runSale(
   sampler.start();
   // The bot account is the crowd's last shopper: a scalper among the buyers. Its process starts
   // during the lead time (tsx takes a moment), so the bots are at work when the sale opens.
-  const bots = c.bots && kind === "flash" ? startBots({ baseUrl: c.baseUrl, activityId: a.id, bot: c.shoppers[sale.buyers - 1]!, webPid: c.procs.web ?? undefined }) : null;
+  const bots = c.bots && kind === "flash" ? startBots({ baseUrl: c.baseUrl, activityId: a.id, bot: c.shoppers[sale.buyers - 1]!, webPid: firstPid(c.procs.web) }) : null;
   await sleepUntil(a.startMs + 1);
   c.log(
     `${kind}: ${sale.buyers} shoppers click at the start of a ${sale.stock}-unit sale (${c.connections} connections)`,

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
-import type { RedisClient } from "@/lib/redis-connect";
+import { eachServer, type RedisClient } from "@/lib/redis-connect";
 import { round } from "@/bench/lib/stats";
 
 const TICKS = (() => {
@@ -45,12 +45,19 @@ function isInTree(parent: Map<number, number>, pid: number, rootPid: number): bo
   return false;
 }
 
-/** CPU seconds (user + system) of a process and all its descendants, living or reaped, from /proc. */
-export function treeCpuSeconds(rootPid: number | undefined): number {
-  if (!rootPid) return 0;
+/** One process, or several (web instances behind a balancer, each with its own tree). */
+export type Pids = number | undefined | (number | undefined)[];
+
+/** The first of them (the measures that read one process, such as its memory). */
+export const firstPid = (p: Pids): number | undefined => (Array.isArray(p) ? p[0] : p);
+
+/** CPU seconds (user + system) of the processes and all their descendants, living or reaped, from /proc. */
+export function treeCpuSeconds(roots: Pids): number {
+  const list = (Array.isArray(roots) ? roots : [roots]).filter((p): p is number => Boolean(p));
+  if (!list.length) return 0;
   const { parent, cpu } = processTable();
   let total = 0;
-  for (const [pid, seconds] of cpu) if (isInTree(parent, pid, rootPid)) total += seconds;
+  for (const [pid, seconds] of cpu) if (list.some((root) => isInTree(parent, pid, root))) total += seconds;
   return total;
 }
 
@@ -62,22 +69,31 @@ export function machineCpuSeconds(): { busy: number; total: number } {
   return { busy: (total - idle) / TICKS, total: total / TICKS };
 }
 
+/** Commands and CPU of Redis from INFO: the one server's, or the sum over a cluster's masters. */
 export async function redisCounters(
   r: RedisClient,
 ): Promise<{ commands: number; perCommand: Record<string, number>; cpu: number }> {
-  const [stats, cmd, cpu] = await Promise.all([r.info("stats"), r.info("commandstats"), r.info("cpu")]);
-  const perCommand: Record<string, number> = {};
-  for (const m of cmd.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) perCommand[m[1]!] = Number(m[2]);
   const num = (text: string, key: string) => Number(new RegExp(`^${key}:([\\d.]+)`, "m").exec(text)?.[1] ?? 0);
-  return {
-    commands: num(stats, "total_commands_processed"),
-    perCommand,
-    cpu: num(cpu, "used_cpu_sys") + num(cpu, "used_cpu_user"),
-  };
+  const total = { commands: 0, perCommand: {} as Record<string, number>, cpu: 0 };
+  for (const server of eachServer(r)) {
+    const [stats, cmd, cpu] = await Promise.all([server.info("stats"), server.info("commandstats"), server.info("cpu")]);
+    for (const m of cmd.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+      total.perCommand[m[1]!] = (total.perCommand[m[1]!] ?? 0) + Number(m[2]);
+    total.commands += num(stats, "total_commands_processed");
+    total.cpu += num(cpu, "used_cpu_sys") + num(cpu, "used_cpu_user");
+  }
+  return total;
+}
+
+/** The pids of the Redis servers behind the client (INFO's process_id; local pids only if Redis runs here). */
+export async function redisServerPids(r: RedisClient): Promise<number[]> {
+  const infos = await Promise.all(eachServer(r).map((server) => server.info("server")));
+  return infos.map((text) => Number(/^process_id:(\d+)/m.exec(text)?.[1])).filter((pid) => pid > 0);
 }
 
 export interface ProcessSet {
-  web?: number;
+  /** The web server, or each instance's (--lb nginx). */
+  web?: Pids;
   workers: (number | undefined)[];
   database?: number;
 }
@@ -142,8 +158,8 @@ export class CostMeter {
       .slice(0, 6);
     return {
       seconds: round(seconds),
-      // INFO itself is two commands per reading; not counted against the origin.
-      redisCommandsPerSec: round(Math.max(0, r1.commands - this.r0.commands - 3) / seconds, 1),
+      // The INFO readings themselves (three per server) are not counted against the origin.
+      redisCommandsPerSec: round(Math.max(0, r1.commands - this.r0.commands - 3 * eachServer(this.redis).length) / seconds, 1),
       redisTop: Object.fromEntries(top.map(([k, v]) => [k, round(v, 1)])),
       cpu: {
         web: per(web),
@@ -182,7 +198,7 @@ export async function machineInfo(r: RedisClient) {
  */
 export async function waitForQuiet(
   procs: ProcessSet,
-  redisPid: number | undefined,
+  redisPid: Pids,
   maxSeconds: number,
   threshold = 20,
 ): Promise<number> {

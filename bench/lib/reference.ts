@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import autocannon, { type Result } from "autocannon";
-import type { RedisClient } from "@/lib/redis-connect";
+import { serverFor, type RedisClient } from "@/lib/redis-connect";
 import { META, FLAG_OFF, activityKeys } from "@/lib/flash/store";
 import { ROOT, waitForHttp } from "@/scripts/lib/procs";
 import { treeCpuSeconds } from "@/bench/lib/probes";
@@ -90,8 +90,10 @@ export function startReference(redis: RedisClient, redisUrl: string, port: numbe
 export async function dropScratch(redis: RedisClient, activityId: string): Promise<number> {
   let cursor = "0";
   let dropped = 0;
+  // On a cluster SCAN reads one server: the one holding the activity's hash tag.
+  const server = serverFor(redis, `{act:${activityId}}`);
   do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `{act:${activityId}}:*`, "COUNT", 5000);
+    const [next, found] = await server.scan(cursor, "MATCH", `{act:${activityId}}:*`, "COUNT", 5000);
     cursor = next;
     if (found.length) dropped += await redis.unlink(...found);
   } while (cursor !== "0");

@@ -3,14 +3,18 @@ import net from "node:net";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { ensureServices } from "@/scripts/services/index";
+import { startNginx, type Balancer } from "@/scripts/services/nginx";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
 import { ROOT, run, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 import type { BenchOptions } from "@/bench/lib/options";
 
 export interface Stack {
   env: NodeJS.ProcessEnv;
+  /** The web server, or nginx's address in front of the instances (--lb nginx). */
   baseUrl: string;
-  web: ChildProcess;
+  /** The web server, or each instance behind nginx. */
+  webs: ChildProcess[];
+  balancer?: Balancer;
   workers: ChildProcess[];
   databaseUrl: string;
   redisUrl: string;
@@ -27,7 +31,8 @@ const NODE_TSX = ["--import", "tsx", "--import", "./scripts/register.mjs"];
 
 /**
  * Provisions like the demo (services, migrations, seed, production build), then starts the hot web
- * server and the order workers with the bench's settings. DATABASE_URL / REDIS_URL, when set, are used.
+ * server (or, with --lb nginx, several instances and nginx in front) and the order workers with the
+ * bench's settings. DATABASE_URL / REDIS_URL, when set, are used; else one Redis or a local cluster (--redis).
  */
 export async function startStack(o: BenchOptions, seedShoppers: number): Promise<Stack> {
   const external = Boolean(process.env.DATABASE_URL);
@@ -35,6 +40,7 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
   const services = await ensureServices({
     dataDir: o.dataDir,
     postgres: o.postgres,
+    redis: o.redis,
     log: (l) => log(`services: ${l}`),
   });
   const secrets = ensureLocalSecrets(o.dataDir);
@@ -94,8 +100,17 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
       webArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
       log(`CPU profiles of the web process go to ${dir}`);
     }
-    const web = startChild("web", process.execPath, [...webArgs, "scripts/server.ts"], webEnv);
-    children.push(web);
+    // --lb nginx: `o.web` instances of one process each on ports of their own, nginx on o.port in front;
+    // otherwise one server on o.port forking `o.web` processes (WEB_CONCURRENCY).
+    const ports = o.lb === "nginx" ? await instancePorts(o.port + 20, o.web) : [o.port];
+    const webs = ports.map((port, i) =>
+      startChild(ports.length > 1 ? `web${i + 1}` : "web", process.execPath, [...webArgs, "scripts/server.ts"], {
+        ...webEnv,
+        PORT: String(port),
+        ...(o.lb === "nginx" ? { WEB_CONCURRENCY: "1" } : {}),
+      }),
+    );
+    children.push(...webs);
     const workers: ChildProcess[] = [];
     for (let i = 1; i <= o.workers; i++) {
       const w = startChild(`worker${i}`, process.execPath, [...NODE_TSX, "scripts/worker.ts"], {
@@ -105,12 +120,19 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
       workers.push(w);
       children.push(w);
     }
-    await waitForHttp(`${baseUrl}/api/time`, 300_000, web);
-    if (o.web > 1) await waitForWebProcesses(web, o.web, 60_000);
+    await Promise.all(webs.map((w, i) => waitForHttp(`http://127.0.0.1:${ports[i]}/api/time`, 300_000, w)));
+    if (o.lb !== "nginx" && o.web > 1) await waitForWebProcesses(webs[0]!, o.web, 60_000);
+    let balancer: Balancer | undefined;
+    if (o.lb === "nginx") {
+      balancer = await startNginx({ port: o.port, upstreams: ports, dir: path.join(o.dataDir, "nginx") });
+      children.push(balancer.process);
+      log(`nginx on ${o.port} in front of ${ports.length} web instances on ports ${ports.join(", ")}`);
+    }
     return {
       env,
       baseUrl,
-      web,
+      webs,
+      balancer,
       workers,
       databaseUrl: services.databaseUrl,
       redisUrl: services.redisUrl,
@@ -210,6 +232,13 @@ function sourcesNewerThan(builtMs: number): boolean {
   return ["app", "components", "lib", "public", "next.config.ts", "package-lock.json", "proxy.ts"].some((p) =>
     existsSync(path.join(ROOT, p)) ? newer(path.join(ROOT, p)) : false,
   );
+}
+
+/** `count` free ports from `from` on, for web instances (each of freePort's pairs gives one). */
+async function instancePorts(from: number, count: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (let next = from; ports.length < count; next = ports[ports.length - 1]! + 2) ports.push(await freePort(next));
+  return ports;
 }
 
 /** `preferred` if nothing listens on it (and on the port after it, for the edge cache), else a free pair. */

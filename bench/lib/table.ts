@@ -282,10 +282,16 @@ export function renderReport(r: BenchResult): string {
     "",
     `Machine: ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, Redis ${m.redis}, ${database}; ` +
       `load average at start ${m.loadAverageAtStart.join(" ")}, other processes ${n(other)}% of a core during the load (median). ` +
-      `Web processes ${r.settings.web}, workers ${r.settings.workers}, ${r.settings.connections} connections; load generator ${r.pinned}. ` +
+      `${webLayout(r.settings)}, workers ${r.settings.workers}, ${r.settings.connections} connections; load generator ${r.pinned}. ` +
       `Run ${r.startedAt}: \`${r.command}\`.`,
   );
   return lines.join("\n");
+}
+
+/** How the run served the crowd: web processes or instances behind nginx, one Redis or a cluster (older results: neither). */
+export function webLayout(settings: { web: number; lb?: unknown; redis?: unknown }): string {
+  const web = settings.lb === "nginx" ? `Web instances ${settings.web} behind nginx` : `Web processes ${settings.web}`;
+  return `${web}, ${settings.redis === "cluster" ? "a Redis Cluster" : "one Redis"}`;
 }
 
 export const BEGIN = "<!-- bench:begin (npm run bench -- --report writes this block) -->";

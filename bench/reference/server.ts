@@ -10,7 +10,7 @@
 import "server-only";
 import http from "node:http";
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
+import { connectRedis } from "@/lib/redis-connect";
 import { admissionKeys, newTicketId, withScripts } from "@/lib/flash/store";
 import { REFERENCE_EPOCH } from "@/bench/lib/reference-epoch";
 
@@ -22,7 +22,7 @@ if (!values.redis || !values.port || !values.activity) {
   process.exit(2);
 }
 const activityId = values.activity;
-const redis = withScripts(new Redis(values.redis, { connectionName: "bench-reference", maxRetriesPerRequest: 2 }));
+const redis = withScripts(connectRedis(values.redis, { connectionName: "bench-reference", maxRetriesPerRequest: 2 }));
 
 const JSON_TYPE = { "content-type": "application/json" };
 const hello = Buffer.from(JSON.stringify({ hello: "world" }));

@@ -1,6 +1,6 @@
-// Debian nginx on loopback as the load balancer in front of several web instances (`npm run web:lb`,
-// the bench's --lb). Its config, pid and logs live in a private prefix directory; it runs in the
-// foreground as our child, so it stops with us.
+// Debian nginx on loopback as the load balancer in front of several web instances (`npm run demo --
+// --web N`, npm test's e2e step, the bench's --lb nginx). Its config, pid and logs live in a private
+// prefix directory; it runs in the foreground as our child, so it stops with us.
 import fs from "node:fs";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";

@@ -12,6 +12,8 @@ import { connectRedis, type RedisClient } from "@/lib/redis-connect";
 import { TOKEN_SECRET, createActivity, createUsers, tokenFor } from "../support/flash";
 
 const NEVER_MS = 600_000;
+/** The bound the design promises (README "Past one machine"): every instance learns a change within 250 ms. */
+const SYNC_BOUND_MS = 250;
 const conns: RedisClient[] = [];
 const connect = (o = {}) => {
   const c = connectRedis(process.env.REDIS_URL!, o);
@@ -45,7 +47,9 @@ describe("web instances learn a change through pub/sub", () => {
     const t0 = Date.now();
     expect(await A.admit(a.id, first!, { quantity: 1, idempotencyKey: "sync-last-unit", token: tokenFor(a, first!) })).toMatchObject({ ok: true });
     const ms = await heard(B.states, a.id, t0);
-    console.log(`[instances-sync] sold-out reached instance B ${ms} ms after the admission answered`);
+    console.log(`[instances-sync] sold-out reached instance B ${ms} ms after the admission was sent`);
+    // Counted from before the admission (its own round trip included), so the bound is met with room.
+    expect(ms).toBeLessThanOrEqual(SYNC_BOUND_MS);
     expect((await B.states.get(a.id))?.stock).toBe(0);
     // B answers a non-buyer SOLD_OUT from its own cache, without Redis.
     expect(await B.admit(a.id, late!, { quantity: 1, idempotencyKey: "sync-late-1", token: tokenFor(a, late!) })).toEqual({ ok: false, code: "SOLD_OUT" });
@@ -61,6 +65,7 @@ describe("web instances learn a change through pub/sub", () => {
     await publishChange(redis(), a.id, "paused");
     const ms = await Promise.all(cores.map((c) => heard(c.states, a.id, t0)));
     console.log(`[instances-sync] pause reached 3 instances after ${ms.join(", ")} ms`);
+    expect(Math.max(...ms)).toBeLessThanOrEqual(SYNC_BOUND_MS);
     for (const c of cores) expect((await c.states.get(a.id))?.paused).toBe(true);
   });
 });

@@ -77,6 +77,7 @@ export class FlashCore {
   private latencies: number[] = [];
   private traces = new Map<string, Map<string, TraceEntry>>();
   private tracesWritten = new Map<string, { epoch: number; users: Set<string> }>();
+  private progressOf = new WeakMap<ActivityState, Omit<Progress, "serverTime">>();
 
   private orderOf?: OrderLookup;
   private archiveOf?: ShopperArchive;
@@ -299,19 +300,24 @@ export class FlashCore {
   async progress(activityId: string, now = Date.now()): Promise<Progress | null> {
     const s = this.states.ready(activityId, now) ?? (await this.states.get(activityId, now));
     if (!s) return null;
-    return {
-      activityId,
-      status: s.status,
-      paused: s.paused,
-      startAt: new Date(s.startMs).toISOString(),
-      endAt: new Date(s.endMs).toISOString(),
-      stockLeft: Math.max(0, s.stock),
-      soldOut: isSoldOut(s),
-      soldOutAt: s.soldOutAt ? new Date(s.soldOutAt).toISOString() : null,
-      admitted: s.admitted,
-      served: s.served,
-      serverTime: new Date(now).toISOString(),
-    };
+    // Everything but the clock comes from the state, which a refresh replaces (never changes): made once per state.
+    let base = this.progressOf.get(s);
+    if (!base) {
+      base = {
+        activityId,
+        status: s.status,
+        paused: s.paused,
+        startAt: new Date(s.startMs).toISOString(),
+        endAt: new Date(s.endMs).toISOString(),
+        stockLeft: Math.max(0, s.stock),
+        soldOut: isSoldOut(s),
+        soldOutAt: s.soldOutAt ? new Date(s.soldOutAt).toISOString() : null,
+        admitted: s.admitted,
+        served: s.served,
+      };
+      this.progressOf.set(s, base);
+    }
+    return { ...base, serverTime: new Date(now).toISOString() };
   }
 
   /** Pushes the refusals answered in-process and the latency sample to Redis for the dashboard. */

@@ -1,5 +1,4 @@
 import "server-only";
-import { Cluster } from "ioredis";
 import type { RedisClient } from "@/lib/redis-connect";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import {
@@ -108,37 +107,14 @@ export class OrderWorker {
       await sleep(200);
       return;
     }
-    // One server and several sales: one read blocks on all their streams (no idle polling, which took
-    // ~10% of a core from the web tier on the same machine). A cluster cannot read keys of several
-    // slots at once, and a sale without its group (NOGROUP) fails the whole read: both poll each in turn.
-    if (ids.length > 1 && !(this.o.blocking instanceof Cluster) && (await this.readAll(ids))) return;
     let worked = false;
+    // One activity: block on its stream. Several: poll each in turn (keys of different slots cannot share a read).
     for (const id of ids) {
       if (this.stopping) break;
       const block = ids.length === 1 ? 500 : 0;
       worked = (await this.readNew(id, block)) || worked;
     }
     if (!worked && ids.length > 1) await sleep(20);
-  }
-
-  /** New entries of every sale in one blocking read; false when it could not be done (poll instead). */
-  private async readAll(ids: string[]): Promise<boolean> {
-    const keys: string[] = ids.map((id) => activityKeys(id).stream);
-    let reply: StreamReply;
-    try {
-      reply = (await this.o.blocking.call(
-        "XREADGROUP", "GROUP", WORKER_GROUP, this.o.consumer, "COUNT", this.o.batchSize, "BLOCK", 500,
-        "STREAMS", ...keys, ...keys.map(() => ">"),
-      )) as StreamReply;
-    } catch (e) {
-      if (String(e).includes("NOGROUP")) return false;
-      throw e;
-    }
-    for (const [key, entries] of reply ?? []) {
-      const activityId = ids[keys.indexOf(key)];
-      if (activityId !== undefined && entries.length) await this.take(activityId, key, entries);
-    }
-    return true;
   }
 
   private async readNew(activityId: string, blockMs: number): Promise<boolean> {
@@ -155,14 +131,8 @@ export class OrderWorker {
       }
       throw e;
     }
-    const entries = reply?.[0]?.[1] ?? [];
+    let entries = reply?.[0]?.[1] ?? [];
     if (entries.length === 0) return false;
-    await this.take(activityId, key, entries);
-    return true;
-  }
-
-  /** Entries just read: with a linger, a short read waits once for more; then written. */
-  private async take(activityId: string, key: string, entries: RawEntry[]) {
     if (this.o.lingerMs && entries.length < this.o.batchSize) {
       await sleep(this.o.lingerMs);
       const more = (await this.o.blocking.call(
@@ -171,6 +141,7 @@ export class OrderWorker {
       entries = entries.concat(more?.[0]?.[1] ?? []);
     }
     await this.handle(activityId, entries);
+    return true;
   }
 
   private async drainOwnPending(activityId: string) {

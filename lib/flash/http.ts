@@ -159,7 +159,8 @@ function blocked(core: FlashCore, user: SessionClaims, activityId: string, door?
 }
 
 // The rate limit of a hot route, counted per activity on the dashboard when refused. Without a gate
-// it is null at once, not a promise (callers test `door?.gate` first: a promise per request costs).
+// or with limits off it is null at once, not a promise (callers test `limits.enabled` first: on the
+// hot server every promise costs the async hooks Next.js's AsyncLocalStorage turns on).
 async function limited(core: FlashCore, route: HotRoute, userId: string, activityId: string | null, gate: Gate, ip?: string | null) {
   const verdict = await gate.limits.hit(route, userId, ip);
   if (verdict.ok) return null;
@@ -184,7 +185,7 @@ export async function buyReply(
 ): Promise<HttpReply> {
   const early = refuseBuyEarly(core, user, activityId);
   if (early || !user) return early ?? refusal("UNAUTHENTICATED");
-  const limit = blocked(core, user, activityId, door) ?? (door?.gate ? await limited(core, "orders", user.userId, activityId, door.gate, door.ip) : null);
+  const limit = blocked(core, user, activityId, door) ?? (door?.gate?.limits.enabled ? await limited(core, "orders", user.userId, activityId, door.gate, door.ip) : null);
   if (limit) return limit;
   const input = await readJson(buyRequest, body);
   if (!input.ok) return badInput(input);
@@ -198,7 +199,7 @@ export async function tokenReply(
 ): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
   if (!isActivityId(activityId)) return refusal("NOT_FOUND");
-  const limit = blocked(core, user, activityId, door) ?? (door?.gate ? await limited(core, "token", user.userId, activityId, door.gate, door.ip) : null);
+  const limit = blocked(core, user, activityId, door) ?? (door?.gate?.limits.enabled ? await limited(core, "token", user.userId, activityId, door.gate, door.ip) : null);
   if (limit) return limit;
   if (door?.gate?.requireVerifiedEmail && !user.verified) {
     core.countRefusal(activityId, "EMAIL_UNVERIFIED", user.userId);
@@ -215,7 +216,7 @@ export async function ticketReply(
   core: FlashCore, user: SessionClaims | null, ticketId: string, door?: DoorContext,
 ): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
-  const limit = door?.gate ? await limited(core, "tickets", user.userId, null, door.gate, door.ip) : null;
+  const limit = door?.gate?.limits.enabled ? await limited(core, "tickets", user.userId, null, door.gate, door.ip) : null;
   if (limit) return limit;
   const view = await core.ticket(ticketId, user.userId);
   // Someone else's ticket and a missing one look the same (I5).
@@ -229,7 +230,7 @@ export async function meReply(
 ): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
   if (!isActivityId(activityId)) return refusal("NOT_FOUND");
-  const limit = door?.gate ? await limited(core, "tickets", user.userId, null, door.gate, door.ip) : null;
+  const limit = door?.gate?.limits.enabled ? await limited(core, "tickets", user.userId, null, door.gate, door.ip) : null;
   if (limit) return limit;
   const state = await core.me(activityId, user.userId);
   if (!state) return refusal("NOT_FOUND");

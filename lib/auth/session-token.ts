@@ -1,5 +1,5 @@
 import "server-only";
-import { createHash, hkdfSync } from "node:crypto";
+import * as crypto from "node:crypto";
 import { jwtDecrypt } from "jose";
 import { LRUCache } from "lru-cache";
 import type { Role } from "@/lib/generated/prisma/enums";
@@ -23,9 +23,16 @@ const CLOCK_TOLERANCE_S = 15;
 // A compact JWE: five base64url parts (the second, the encrypted key, is empty for "dir").
 const JWE_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+// The rejected cache's key for every token not yet cached. crypto.hash (Node ≥ 20.12) is one call
+// without a Hash object, ≈ 2.7× cheaper than createHash(…).update(…).digest(…); same digest.
+const sha256: (text: string) => string =
+  typeof crypto.hash === "function"
+    ? (text) => crypto.hash("sha256", text, "base64url")
+    : (text) => crypto.createHash("sha256").update(text).digest("base64url");
+
 // next-auth v4's decode() derives the same key with HKDF on every call; the hot path derives it once.
 function deriveKey(secret: string): Uint8Array {
-  return new Uint8Array(hkdfSync("sha256", secret, "", "NextAuth.js Generated Encryption Key", 32));
+  return new Uint8Array(crypto.hkdfSync("sha256", secret, "", "NextAuth.js Generated Encryption Key", 32));
 }
 
 export interface SessionReader {
@@ -59,7 +66,7 @@ export function createSessionReader(secret: string, limits: SessionCacheLimits =
     const hit = accepted.get(token);
     if (hit) return hit;
     if (token.length > MAX_TOKEN_CHARS || !JWE_SHAPE.test(token)) return null;
-    const digest = createHash("sha256").update(token).digest("base64url");
+    const digest = sha256(token);
     if (rejected.has(digest)) return null;
     const session = await decrypt(token);
     if (!session) {

@@ -25,13 +25,25 @@ export class ActivityStateCache {
   ) {}
 
   async get(activityId: string, now = Date.now()): Promise<ActivityState | null> {
+    const ready = this.ready(activityId, now);
+    if (ready !== undefined) return ready;
     const entry = this.entries.get(activityId);
-    const age = entry ? now - entry.fetchedAt : Infinity;
-    if (entry && age < this.ttlMs) return entry.state;
-    const pending = entry?.pending ?? this.startRefresh(activityId, entry);
+    return entry?.pending ?? this.startRefresh(activityId, entry);
+  }
+
+  /**
+   * What get() answers without waiting (starting the refresh it is due), or undefined when it would
+   * wait for Redis. The hot paths call it first: an await on a settled answer still costs a promise.
+   */
+  ready(activityId: string, now = Date.now()): ActivityState | null | undefined {
+    const entry = this.entries.get(activityId);
+    if (!entry) return undefined;
+    const age = now - entry.fetchedAt;
+    if (age < this.ttlMs) return entry.state;
     // Slightly stale is fine for hints (Lua decides); a request never waits for a refresh it need not.
-    if (entry && age < this.ttlMs * 8) return entry.state;
-    return pending;
+    if (age >= this.ttlMs * 8) return undefined;
+    if (!entry.pending) this.startRefresh(activityId, entry);
+    return entry.state;
   }
 
   private startRefresh(activityId: string, entry: Entry | undefined): Promise<ActivityState | null> {

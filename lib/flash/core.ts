@@ -61,6 +61,9 @@ export type RewindHandler = (activityId: string, epoch: number) => Promise<unkno
 
 // Shoppers whose in-process refusal is remembered per activity per flush: a flood costs bounded memory.
 const TRACE_BUFFER_CAP = 50_000;
+// Shoppers whose trace this process already wrote, per sale and Redis generation (HSETNX would keep
+// the first anyway): the sold-out crowd's repeated clicks then cost no command at every flush.
+const TRACES_WRITTEN_CAP = 200_000;
 
 export type TokenResult = { ok: true; token: string } | { ok: false; code: RefusalCode; startAt?: string };
 
@@ -75,6 +78,8 @@ export class FlashCore {
   private localRefusals = new Map<string, Map<RefusalCode, number>>();
   private latencies: number[] = [];
   private traces = new Map<string, Map<string, TraceEntry>>();
+  private tracesWritten = new Map<string, { epoch: number; users: Set<string> }>();
+  private progressOf = new WeakMap<ActivityState, Omit<Progress, "serverTime">>();
 
   private orderOf?: OrderLookup;
   private archiveOf?: ShopperArchive;
@@ -115,7 +120,7 @@ export class FlashCore {
 
   /** Hands out the buy token once the activity is live (and, if the sale asks, to holders of a gate pass). */
   async issueToken(activityId: string, userId: string, now = Date.now(), gate: { hasPass?: boolean } = {}): Promise<TokenResult> {
-    const state = await this.states.get(activityId, now);
+    const state = this.states.ready(activityId, now) ?? (await this.states.get(activityId, now));
     if (!state) return { ok: false, code: await this.missingCode(activityId) };
     if (state.status === "ENDED" || state.status === "CANCELLED" || now >= state.endMs) return { ok: false, code: "ENDED" };
     if (state.status === "DRAFT" || now < state.startMs) {
@@ -139,7 +144,7 @@ export class FlashCore {
 
   /** Admission (docs/architecture.md, step 4): one Lua script, one round trip, all or nothing. */
   async admit(activityId: string, userId: string, input: BuyInput, now = Date.now()): Promise<AdmitResult> {
-    const state = await this.states.get(activityId, now);
+    const state = this.states.ready(activityId, now) ?? (await this.states.get(activityId, now));
     if (!state) return { ok: false, code: await this.missingCode(activityId) };
     // Fast refusals from the process-local view (the state just read); Lua checks everything again.
     const cached = this.refuseFromCache(activityId, userId, now);
@@ -257,7 +262,8 @@ export class FlashCore {
     const t = await readTicket(this.redis, ticketId);
     if (!t) return this.ticketFromOrder(ticketId, userId);
     if (t.owner !== userId) return null;
-    return viewOf(t, t.state === TICKET_STATE.queued ? await this.states.get(t.activityId) : null);
+    if (t.state !== TICKET_STATE.queued) return viewOf(t, null);
+    return viewOf(t, this.states.ready(t.activityId) ?? (await this.states.get(t.activityId)));
   }
 
   /**
@@ -265,7 +271,7 @@ export class FlashCore {
    * activity state; PostgreSQL's orders once the sale's keys are gone. null: no such sale.
    */
   async me(activityId: string, userId: string, now = Date.now()): Promise<ShopperState | null> {
-    const state = await this.states.get(activityId, now);
+    const state = this.states.ready(activityId, now) ?? (await this.states.get(activityId, now));
     if (!state) return this.meFromOrders(activityId, userId);
     const r = await readShopper(this.redis, activityId, userId);
     return {
@@ -324,21 +330,26 @@ export class FlashCore {
   }
 
   async progress(activityId: string, now = Date.now()): Promise<Progress | null> {
-    const s = await this.states.get(activityId, now);
+    const s = this.states.ready(activityId, now) ?? (await this.states.get(activityId, now));
     if (!s) return null;
-    return {
-      activityId,
-      status: s.status,
-      paused: s.paused,
-      startAt: new Date(s.startMs).toISOString(),
-      endAt: new Date(s.endMs).toISOString(),
-      stockLeft: Math.max(0, s.stock),
-      soldOut: isSoldOut(s),
-      soldOutAt: s.soldOutAt ? new Date(s.soldOutAt).toISOString() : null,
-      admitted: s.admitted,
-      served: s.served,
-      serverTime: new Date(now).toISOString(),
-    };
+    // Everything but the clock comes from the state, which a refresh replaces (never changes): made once per state.
+    let base = this.progressOf.get(s);
+    if (!base) {
+      base = {
+        activityId,
+        status: s.status,
+        paused: s.paused,
+        startAt: new Date(s.startMs).toISOString(),
+        endAt: new Date(s.endMs).toISOString(),
+        stockLeft: Math.max(0, s.stock),
+        soldOut: isSoldOut(s),
+        soldOutAt: s.soldOutAt ? new Date(s.soldOutAt).toISOString() : null,
+        admitted: s.admitted,
+        served: s.served,
+      };
+      this.progressOf.set(s, base);
+    }
+    return { ...base, serverTime: new Date(now).toISOString() };
   }
 
   /** Pushes the refusals answered in-process and the latency sample to Redis for the dashboard. */
@@ -356,6 +367,32 @@ export class FlashCore {
     const traces = this.traces;
     this.traces = new Map();
     await Promise.all([writeMetrics(this.redis, refusals, latency), writeTraces(this.redis, traces)]);
+    for (const [activityId, byUser] of traces) {
+      const written = this.writtenTraces(activityId);
+      if (!written) continue;
+      for (const userId of byUser.keys()) {
+        if (written.size >= TRACES_WRITTEN_CAP) break;
+        written.add(userId);
+      }
+    }
+  }
+
+  /**
+   * The shoppers of a sale whose trace is in Redis from this process, for the current generation (a
+   * rebuild starts a new trace hash); null when the sale's state is not cached.
+   */
+  private writtenTraces(activityId: string): Set<string> | null {
+    const epoch = this.states.peek(activityId)?.epoch;
+    if (epoch === undefined) {
+      this.tracesWritten.delete(activityId); // its keys may be gone (forgetActivity): start again
+      return null;
+    }
+    let written = this.tracesWritten.get(activityId);
+    if (!written || written.epoch !== epoch) {
+      if (!written && this.tracesWritten.size >= 1_000) this.tracesWritten.clear();
+      this.tracesWritten.set(activityId, (written = { epoch, users: new Set() }));
+    }
+    return written.users;
   }
 
   /** Counts a refusal answered before admission (rate limit, gate) for the dashboard, and the shopper's trace. */
@@ -369,7 +406,7 @@ export class FlashCore {
     if (!counts) this.localRefusals.set(activityId, (counts = new Map()));
     counts.set(code, (counts.get(code) ?? 0) + 1);
     // As admission.lua notes it: the first decided attempt, a click before the start decides nothing.
-    if (userId && code !== "NOT_STARTED") {
+    if (userId && code !== "NOT_STARTED" && !this.writtenTraces(activityId)?.has(userId)) {
       let byUser = this.traces.get(activityId);
       if (!byUser) this.traces.set(activityId, (byUser = new Map()));
       if (!byUser.has(userId) && byUser.size < TRACE_BUFFER_CAP) byUser.set(userId, { atMs: Date.now(), code });

@@ -17,12 +17,15 @@ export const isFlashRoute = (method: string, pathname: string) => matchFlashRout
 
 type Match = NonNullable<ReturnType<typeof matchFlashRoute>>;
 
-/** A reply as node:http writes it: status, a flat [name, value, …] header list, the body's bytes. */
+/** A reply as node:http writes it: status, a flat [name, value, …] header list, the body. */
 interface Wire {
   status: number;
   head: string[];
-  body: Buffer;
+  // A string: node:http sends it in the same chunk as the head (a Buffer is a chunk of its own; alone, no CPU difference).
+  body: string;
 }
+
+type Claims = Awaited<ReturnType<SessionReader["read"]>>;
 
 /**
  * The hot paths (buy, token, ticket, me, progress, time) answered on node:http through the shared
@@ -30,7 +33,8 @@ interface Wire {
  *
  * Kept lean against a bare node:http server (bench/reference/server.ts): a refusal the process can
  * give from its caches (the sold-out crowd) is answered in the request's own tick, with no promise,
- * from bytes encoded once; every answer is written with one writeHead(status, list) + end(bytes).
+ * from bytes encoded once; a known session is read without a promise (Next.js's AsyncLocalStorage
+ * makes every promise cost async hooks); every answer is one writeHead(status, list) + end(body).
  */
 export function createHotHandler(o: {
   core: FlashCore;
@@ -49,12 +53,16 @@ export function createHotHandler(o: {
   const always = Object.entries(o.headers ?? {}).flat();
   // Shared replies (lib/flash/http.ts refusal) are encoded once, on first use.
   const wires = new WeakMap<HttpReply, Wire>();
+  // The header list after content-length, per headers object (the replies share a few: no-store, …).
+  const tails = new WeakMap<Record<string, string>, string[]>();
+  const noHeaders: Record<string, string> = {};
 
   const encode = (reply: HttpReply): Wire => {
-    const body = Buffer.from(JSON.stringify(reply.body));
-    const head = ["content-type", "application/json", "content-length", String(body.length), ...always];
-    if (reply.headers) for (const [name, value] of Object.entries(reply.headers)) head.push(name, value);
-    return { status: reply.status, head, body };
+    const body = JSON.stringify(reply.body);
+    const extra = reply.headers ?? noHeaders;
+    let tail = tails.get(extra);
+    if (!tail) tails.set(extra, (tail = [...always, ...Object.entries(extra).flat()]));
+    return { status: reply.status, head: ["content-type", "application/json", "content-length", String(Buffer.byteLength(body)), ...tail], body };
   };
 
   const send = (res: http.ServerResponse, reply: HttpReply) => {
@@ -68,6 +76,20 @@ export function createHotHandler(o: {
     res.end(wire.body);
   };
 
+  const reply = (res: http.ServerResponse, r: HttpReply) => {
+    // A 429 is held (a tarpit; lib/rate-limit): a bot's closed loop slows to the delay's pace.
+    const delay = r.status === 429 ? (o.gate?.limits.refusalDelayMs ?? 0) : 0;
+    if (delay) setTimeout(send, delay, res, r);
+    else send(res, r);
+  };
+
+  const failed = (req: http.IncomingMessage, res: http.ServerResponse, route: string, e: unknown) => {
+    // A client that hung up (or timed out) mid-body is nobody's error: no answer, no error line.
+    if (req.destroyed || res.destroyed) return void logger.debug({ route }, "client went away");
+    logger.error({ err: errorText(e), route }, "flash route failed");
+    send(res, refusal("UNAVAILABLE"));
+  };
+
   const door = (req: http.IncomingMessage): DoorContext => ({
     gate: o.gate,
     ip: req.headers[CLIENT_IP_HEADER] as string | undefined,
@@ -79,25 +101,33 @@ export function createHotHandler(o: {
     return claims;
   };
 
-  async function answer(match: Match, req: http.IncomingMessage): Promise<HttpReply> {
+  // The routes that need the user, once it is known.
+  function route(match: Match, req: http.IncomingMessage, claims: Claims, d: DoorContext): Promise<HttpReply> {
+    switch (match.route) {
+      case "token":
+        return tokenReply(core, claims, match.activityId, d);
+      case "ticket":
+        return ticketReply(core, claims, match.ticketId, d);
+      case "me":
+        return meReply(core, claims, match.activityId, d);
+      case "buy":
+        return buyReply(core, claims, match.activityId, new HotBody(req), d);
+      default:
+        throw new Error(`no user route ${match.route}`);
+    }
+  }
+
+  // `known`: the session's claims when the cache has them (SessionReader.peek).
+  function answer(match: Match, req: http.IncomingMessage, known: Claims | undefined): HttpReply | Promise<HttpReply> {
     const d = door(req);
     // An address that sent too many requests without a session is refused before its token is read.
     const wait = match.route === "time" || match.route === "progress" ? 0 : (o.gate?.limits.addressBlockedHere(d.ip) ?? 0);
     if (wait) return rateLimited(wait);
-    switch (match.route) {
-      case "time":
-        return timeReply();
-      case "progress":
-        return progressReply(core, match.activityId);
-      case "token":
-        return tokenReply(core, await user(req, d), match.activityId, d);
-      case "ticket":
-        return ticketReply(core, await user(req, d), match.ticketId, d);
-      case "me":
-        return meReply(core, await user(req, d), match.activityId, d);
-      case "buy":
-        return buyReply(core, await user(req, d), match.activityId, bodyOf(req), d);
-    }
+    if (match.route === "time") return timeReply();
+    if (match.route === "progress") return progressReply(core, match.activityId);
+    // A cached session is used as it is; no session or an unknown token goes through read (and the gate).
+    if (known) return route(match, req, known, d);
+    return user(req, d).then((claims) => route(match, req, claims, d));
   }
 
   return (req, res, pathname) => {
@@ -106,66 +136,80 @@ export function createHotHandler(o: {
       if (o.ops?.(req, res, pathname)) return;
       return o.fallback(req, res);
     }
+    const known = match.route === "time" || match.route === "progress" ? undefined : sessions.peek(req.headers.cookie, req.headers.authorization);
     if (match.route === "buy") {
       // The sold-out crowd: a known session and a refusal from the cached sale state, answered now.
-      const known = sessions.peek(req.headers.cookie, req.headers.authorization);
       const early = known === undefined ? null : refuseBuyEarly(core, known, match.activityId);
       if (early) return send(res, early);
     }
-    answer(match, req).then(
-      (reply) => {
-        // A 429 is held (a tarpit; lib/rate-limit): a bot's closed loop slows to the delay's pace.
-        const delay = reply.status === 429 ? (o.gate?.limits.refusalDelayMs ?? 0) : 0;
-        if (delay) setTimeout(send, delay, res, reply);
-        else send(res, reply);
-      },
-      (e: unknown) => {
-        // A client that hung up (or timed out) mid-body is nobody's error: no answer, no error line.
-        if (req.destroyed || res.destroyed) return void logger.debug({ route: match.route }, "client went away");
-        logger.error({ err: errorText(e), route: match.route }, "flash route failed");
-        send(res, refusal("UNAVAILABLE"));
-      },
-    );
+    let r: HttpReply | Promise<HttpReply>;
+    try {
+      r = answer(match, req, known);
+    } catch (e) {
+      return failed(req, res, match.route, e);
+    }
+    if (r instanceof Promise) r.then((x) => reply(res, x), (e: unknown) => failed(req, res, match.route, e));
+    else reply(res, r);
   };
 }
 
-/** The request body as the shared readers take it, read from node:http's events (one promise per body). */
-function bodyOf(req: http.IncomingMessage): RequestBody {
-  return {
-    contentLength: req.headers["content-length"],
+type Pending = { parts: Buffer[]; size: number; max: number; resolve: (b: Buffer | null) => void; reject: (e: Error) => void };
+const PENDING = Symbol("hot body");
+type BodyRequest = http.IncomingMessage & { [PENDING]?: Pending };
+
+/**
+ * The request body as the shared readers take it, read from node:http's events (one promise per
+ * body). A class and module-level listeners rather than closures: no function is made per request.
+ */
+class HotBody implements RequestBody {
+  constructor(private req: http.IncomingMessage) {}
+  get contentLength() {
+    return this.req.headers["content-length"];
+  }
+  get chunks(): AsyncIterable<Uint8Array> {
+    const req = this.req;
     // destroyOnReturn: false keeps the socket when a body is refused past its limit, so the 413 can still be sent.
-    chunks: { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) },
-    read: (maxBytes) => readIncoming(req, maxBytes),
-  };
+    return { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) };
+  }
+  read(maxBytes: number): Promise<Buffer | null> {
+    return readIncoming(this.req, maxBytes);
+  }
 }
 
 // Past the limit the rest stays unread (the 413 closes the connection); a request that ends early rejects.
-function readIncoming(req: http.IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+function readIncoming(req: BodyRequest, maxBytes: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    const done = () => {
-      req.off("data", onData).off("end", onEnd).off("close", onClose).off("error", onError);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) return void parts.push(chunk);
-      done();
-      req.pause();
-      resolve(null);
-    };
-    const onEnd = () => {
-      done();
-      resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-    };
-    const onClose = () => {
-      done();
-      reject(new Error("request closed before its body ended"));
-    };
-    const onError = (e: Error) => {
-      done();
-      reject(e);
-    };
-    req.on("data", onData).on("end", onEnd).on("close", onClose).on("error", onError);
+    req[PENDING] = { parts: [], size: 0, max: maxBytes, resolve, reject };
+    req.on("data", onBodyData).on("end", onBodyEnd).on("close", onBodyClose).on("error", onBodyError);
   });
+}
+
+function settle(req: BodyRequest): Pending | undefined {
+  const pending = req[PENDING];
+  req[PENDING] = undefined;
+  req.off("data", onBodyData).off("end", onBodyEnd).off("close", onBodyClose).off("error", onBodyError);
+  return pending;
+}
+
+function onBodyData(this: BodyRequest, chunk: Buffer) {
+  const p = this[PENDING];
+  if (!p) return;
+  p.size += chunk.length;
+  if (p.size <= p.max) return void p.parts.push(chunk);
+  settle(this);
+  this.pause();
+  p.resolve(null);
+}
+
+function onBodyEnd(this: BodyRequest) {
+  const p = settle(this);
+  p?.resolve(p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts));
+}
+
+function onBodyClose(this: BodyRequest) {
+  settle(this)?.reject(new Error("request closed before its body ended"));
+}
+
+function onBodyError(this: BodyRequest, e: Error) {
+  settle(this)?.reject(e);
 }

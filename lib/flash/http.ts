@@ -2,7 +2,7 @@ import "server-only";
 import type { SessionClaims } from "@/lib/auth/session-token";
 import { httpStatus, type RefusalCode } from "@/lib/flash/codes";
 import type { FlashCore } from "@/lib/flash/core";
-import { activityIdSchema, buyRequest, isActivityId, type RequestSpec } from "@/lib/flash/schemas";
+import { buyRequest, isActivityId, type RequestSpec } from "@/lib/flash/schemas";
 import type { BuyAccepted, ShopperState, TokenGranted } from "@/lib/flash/wire";
 import type { Gate } from "@/lib/gate";
 import type { HotRoute } from "@/lib/rate-limit";
@@ -88,12 +88,16 @@ function check<S extends z.ZodType>(spec: RequestSpec<S>, raw: unknown): Parsed<
  * A body's bytes without ever holding more than `maxBytes`: a declared Content-Length past it is
  * refused before a byte is read, a longer stream as soon as it passes it. Null means too large.
  */
-export async function readBytes(body: RequestBody, maxBytes: number): Promise<Buffer | null> {
-  if (Number(body.contentLength ?? 0) > maxBytes) return null;
-  if (body.read) return body.read(maxBytes);
+export function readBytes(body: RequestBody, maxBytes: number): Promise<Buffer | null> {
+  if (Number(body.contentLength ?? 0) > maxBytes) return Promise.resolve(null);
+  // Not an async function: on the hot server's path each promise costs the async hooks Next.js enables.
+  return body.read ? body.read(maxBytes) : readChunks(body.chunks, maxBytes);
+}
+
+async function readChunks(chunks: AsyncIterable<Uint8Array> | null, maxBytes: number): Promise<Buffer | null> {
   const parts: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of body.chunks ?? []) {
+  for await (const chunk of chunks ?? []) {
     size += chunk.byteLength;
     if (size > maxBytes) return null;
     parts.push(chunk);
@@ -102,8 +106,12 @@ export async function readBytes(body: RequestBody, maxBytes: number): Promise<Bu
 }
 
 /** A JSON body read against its request spec: its size limit, then its schema. */
-export async function readJson<S extends z.ZodType>(spec: RequestSpec<S>, body: RequestBody): Promise<Parsed<z.output<S>>> {
-  const bytes = await readBytes(body, spec.maxBytes);
+export function readJson<S extends z.ZodType>(spec: RequestSpec<S>, body: RequestBody): Promise<Parsed<z.output<S>>> {
+  return readBytes(body, spec.maxBytes).then((bytes) => parseJson(spec, bytes));
+}
+
+/** Bytes read against a spec (null: past its limit), parsed and checked. */
+export function parseJson<S extends z.ZodType>(spec: RequestSpec<S>, bytes: Buffer | null): Parsed<z.output<S>> {
   if (bytes === null) return { ok: false, tooLarge: true, fields: [] };
   let raw: unknown;
   try {
@@ -150,10 +158,11 @@ function blocked(core: FlashCore, user: SessionClaims, activityId: string, door?
   return refusal("BLOCKED");
 }
 
-// The rate limit of a hot route, counted per activity on the dashboard when refused.
-async function limited(core: FlashCore, route: HotRoute, userId: string, activityId: string | null, door?: DoorContext) {
-  if (!door?.gate) return null;
-  const verdict = await door.gate.limits.hit(route, userId, door.ip);
+// The rate limit of a hot route, counted per activity on the dashboard when refused. Without a gate
+// or with limits off it is null at once, not a promise (callers test `limits.enabled` first: on the
+// hot server every promise costs the async hooks Next.js's AsyncLocalStorage turns on).
+async function limited(core: FlashCore, route: HotRoute, userId: string, activityId: string | null, gate: Gate, ip?: string | null) {
+  const verdict = await gate.limits.hit(route, userId, ip);
   if (verdict.ok) return null;
   if (activityId) core.countRefusal(activityId, "RATE_LIMITED", userId);
   return rateLimited(verdict.retryAfterS);
@@ -176,7 +185,7 @@ export async function buyReply(
 ): Promise<HttpReply> {
   const early = refuseBuyEarly(core, user, activityId);
   if (early || !user) return early ?? refusal("UNAUTHENTICATED");
-  const limit = blocked(core, user, activityId, door) ?? (await limited(core, "orders", user.userId, activityId, door));
+  const limit = blocked(core, user, activityId, door) ?? (door?.gate?.limits.enabled ? await limited(core, "orders", user.userId, activityId, door.gate, door.ip) : null);
   if (limit) return limit;
   const input = await readJson(buyRequest, body);
   if (!input.ok) return badInput(input);
@@ -189,8 +198,8 @@ export async function tokenReply(
   core: FlashCore, user: SessionClaims | null, activityId: string, door?: DoorContext,
 ): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
-  if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
-  const limit = blocked(core, user, activityId, door) ?? (await limited(core, "token", user.userId, activityId, door));
+  if (!isActivityId(activityId)) return refusal("NOT_FOUND");
+  const limit = blocked(core, user, activityId, door) ?? (door?.gate?.limits.enabled ? await limited(core, "token", user.userId, activityId, door.gate, door.ip) : null);
   if (limit) return limit;
   if (door?.gate?.requireVerifiedEmail && !user.verified) {
     core.countRefusal(activityId, "EMAIL_UNVERIFIED", user.userId);
@@ -207,7 +216,7 @@ export async function ticketReply(
   core: FlashCore, user: SessionClaims | null, ticketId: string, door?: DoorContext,
 ): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
-  const limit = await limited(core, "tickets", user.userId, null, door);
+  const limit = door?.gate?.limits.enabled ? await limited(core, "tickets", user.userId, null, door.gate, door.ip) : null;
   if (limit) return limit;
   const view = await core.ticket(ticketId, user.userId);
   // Someone else's ticket and a missing one look the same (I5).
@@ -220,8 +229,8 @@ export async function meReply(
   core: FlashCore, user: SessionClaims | null, activityId: string, door?: DoorContext,
 ): Promise<HttpReply> {
   if (!user) return refusal("UNAUTHENTICATED");
-  if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
-  const limit = await limited(core, "tickets", user.userId, null, door);
+  if (!isActivityId(activityId)) return refusal("NOT_FOUND");
+  const limit = door?.gate?.limits.enabled ? await limited(core, "tickets", user.userId, null, door.gate, door.ip) : null;
   if (limit) return limit;
   const state = await core.me(activityId, user.userId);
   if (!state) return refusal("NOT_FOUND");
@@ -229,7 +238,7 @@ export async function meReply(
 }
 
 export async function progressReply(core: FlashCore, activityId: string): Promise<HttpReply> {
-  if (!activityIdSchema.safeParse(activityId).success) return refusal("NOT_FOUND");
+  if (!isActivityId(activityId)) return refusal("NOT_FOUND");
   const progress = await core.progress(activityId);
   if (!progress) return refusal("NOT_FOUND");
   return { status: 200, body: progress, headers: SHARED_1S };

@@ -63,7 +63,8 @@ export function requestPath(url: string | undefined): string | null {
   const q = url.indexOf("?");
   const pathname = q === -1 ? url : url.slice(0, q);
   // decodeURIComponent throws on broken escapes (e.g. "%E0%A4%A"), which Next.js turns into a 500.
-  const decoded = tryDecode(pathname);
+  // Without a "%" there is nothing to decode (decodeURIComponent is most of this function's cost).
+  const decoded = pathname.includes("%") ? tryDecode(pathname) : pathname;
   if (decoded === null || /[\u0000-\u001f]/.test(decoded)) return null;
   if (q !== -1) {
     // NUL and other control bytes in a query parameter break PostgreSQL text and logs; tab and newlines may stay.

@@ -111,6 +111,11 @@ export class RateLimits {
     return this.config.refusalDelayMs;
   }
 
+  /** Limits are counted at all (RATE_LIMITS); off, a hot route need not ask (hit would answer OK). */
+  get enabled(): boolean {
+    return this.config.enabled;
+  }
+
   private ipCounted(ip: string | null | undefined): ip is string {
     return !!ip && !this.trusted.has(ip);
   }

@@ -36,9 +36,9 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   flash:{deadletters}:n     counter of every dead letter ever recorded
  */
 
-export const activityKeys = (activityId: string) => {
+function keysOf(activityId: string) {
   const tag = `{act:${activityId}}`;
-  return {
+  return Object.freeze({
     meta: `${tag}:meta`,
     users: `${tag}:users`,
     idem: `${tag}:idem`,
@@ -52,7 +52,18 @@ export const activityKeys = (activityId: string) => {
     waitlist: `${tag}:wlq`,
     offers: `${tag}:wlo`,
     ticket: (ticketId: string) => `${tag}:t:${ticketId}`,
-  };
+  });
+}
+// Made once per sale (every admission and ticket read asks): bounded, cleared when full.
+const keysCache = new Map<string, ReturnType<typeof keysOf>>();
+
+export const activityKeys = (activityId: string) => {
+  let keys = keysCache.get(activityId);
+  if (!keys) {
+    if (keysCache.size >= 10_000) keysCache.clear();
+    keysCache.set(activityId, (keys = keysOf(activityId)));
+  }
+  return keys;
 };
 export type ActivityKeys = ReturnType<typeof activityKeys>;
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { connectRedis } from "@/lib/redis-connect";
+import { connectRedis, type RedisClient } from "@/lib/redis-connect";
 import { FlashCore } from "@/lib/flash/core";
 import { readSaleSnapshot, waitForDrain } from "@/lib/flash/invariants";
 import { preheatActivity } from "@/lib/flash/preheat";
@@ -40,6 +40,10 @@ export async function createActivity(opts: {
   startInMs?: number;
   mode?: DeductionMode;
   preheat?: boolean;
+  /** Segments of the Redis stock counter (activities.stock_segments); default 1, not split. */
+  segments?: number;
+  /** The Redis the preheat writes to (default: the app's). */
+  redis?: RedisClient;
 }): Promise<TestActivity> {
   const tag = uniq();
   const product = await db().product.create({
@@ -58,10 +62,11 @@ export async function createActivity(opts: {
       stock: opts.stock,
       perUserLimit: opts.limit ?? 1,
       deductionMode: opts.mode ?? "ORDER",
+      stockSegments: opts.segments ?? 1,
       status: (opts.startInMs ?? -1000) <= 0 ? "LIVE" : "SCHEDULED",
     },
   });
-  if (opts.preheat !== false) await preheatActivity(db(), redis(), a.id);
+  if (opts.preheat !== false) await preheatActivity(db(), opts.redis ?? redis(), a.id);
   return { id: a.id, startMs: startAt.getTime(), stock: opts.stock, limit: opts.limit ?? 1 };
 }
 

@@ -175,7 +175,7 @@ export class FlashCore {
     const { epoch } = state;
     const started = performance.now();
     const reply = state.segments > 1
-      ? await this.admitSplit(activityId, userId, input, now, state)
+      ? await this.admitSplitStock(activityId, userId, input, now, state)
       : await this.admitWhole(activityId, userId, input, now, epoch);
     // The stronger durability mode: WAIT on the connection that wrote, so it covers this admission
     // (and, auto-pipelined, every one sent before it). Off, it costs nothing: no command is sent.
@@ -215,7 +215,7 @@ export class FlashCore {
    * A split stock (lib/flash/store/split.ts): reserve, take from a segment, commit. A retry of a key
    * whose first request is between those steps waits for its answer (SPLIT_WAIT_MS at most, then 503).
    */
-  private async admitSplit(
+  private async admitSplitStock(
     activityId: string, userId: string, input: BuyInput, now: number, state: Pick<ActivityState, "epoch" | "segments">,
   ): Promise<AdmissionReply> {
     const deadline = performance.now() + SPLIT_WAIT_MS;

@@ -97,7 +97,6 @@ describe("split stock", () => {
   it("a rebuild from PostgreSQL shares what is left out again and drops reservations", async () => {
     const a = await createActivity({ stock: 10, limit: 1, segments: 4 });
     const users = await createUsers(3);
-    // Three buyers of one home segment: it runs empty and the others give.
     const results = await Promise.all(
       users.map((u, i) => cores[0]!.admit(a.id, u, { quantity: 1, idempotencyKey: `rb-key-${i}`, token: tokenFor(a, u) })),
     );

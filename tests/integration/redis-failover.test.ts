@@ -41,7 +41,7 @@ afterAll(async () => {
 async function victimOf(r: RedisClient, key: string) {
   const master = serverFor(r, key);
   const pid = Number(/process_id:(\d+)/.exec(await master.info("server"))?.[1]);
-  const id = (await master.cluster("MYID")) as string;
+  const id = (await master.call("CLUSTER", "MYID")) as string;
   const [line] = (await master.call("CLUSTER", "REPLICAS", id)) as string[];
   const port = Number(/:(\d+)@/.exec(line ?? "")?.[1]);
   if (!pid || !port) throw new Error(`no pid or replica for the master of ${key}`);
@@ -52,7 +52,7 @@ async function victimOf(r: RedisClient, key: string) {
 
 async function promote(v: { pid: number; replica: Redis }) {
   process.kill(v.pid, "SIGKILL");
-  await v.replica.cluster("FAILOVER", "TAKEOVER");
+  await v.replica.call("CLUSTER", "FAILOVER", "TAKEOVER");
   const deadline = Date.now() + 30_000;
   while (!/role:master/.test(await v.replica.info("replication")) || !/cluster_state:ok/.test(await v.replica.cluster("INFO"))) {
     if (Date.now() > deadline) throw new Error("the replica did not take over within 30 s");

@@ -5,7 +5,6 @@ import {
   decodeEntry,
   decodeShopper,
   encodeTrace,
-  decodeMeta,
   decodeStats,
   decodeTicket,
   encodeChange,

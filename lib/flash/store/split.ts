@@ -1,5 +1,5 @@
 import "server-only";
-import { serverFor, type RedisClient } from "@/lib/redis-connect";
+import { isCluster, serverFor, type RedisClient } from "@/lib/redis-connect";
 import {
   META,
   SEGMENT,
@@ -164,6 +164,8 @@ export async function sweepReservations(redis: RedisClient, activityId: string, 
  * promoted or a server restarts, which may have lost writes it had acknowledged.
  */
 export async function readNodeId(redis: RedisClient, key: string): Promise<string> {
+  // A cluster client learns its slot map with its first command: one routed by the key waits for it.
+  if (isCluster(redis) && redis.status !== "ready") await redis.exists(key);
   const info = await serverFor(redis, key).info("replication");
   return /^master_replid:(\w+)/m.exec(info)?.[1] ?? "";
 }

@@ -185,7 +185,8 @@ export class FlashCore {
     }
     this.recordLatency(performance.now() - started);
     if (reply.kind === "OK") {
-      this.witness(activityId, epoch, reply.sequence);
+      // A split stock's steps call the witness as the reply arrives (their later steps would reorder it).
+      if (state.segments <= 1) this.witness(activityId, epoch, reply.sequence);
       // The last unit went here: every other process hears it at once (pub/sub) rather than at its next
       // refresh. PAYMENT mode spends a quota, not stock: there the first SOLD_OUT or the refresh tells.
       if (reply.soldOut) void publishChange(this.redis, activityId, "sold-out").catch((e: unknown) =>
@@ -223,6 +224,7 @@ export class FlashCore {
       const reply = await admitSplit(this.redis, {
         activityId, userId, quantity: input.quantity, idempotencyKey: input.idempotencyKey, nowMs: now,
         ticketId: newTicketId(activityId, state.epoch), epoch: state.epoch, segments: state.segments,
+        onSequence: (seq) => this.witness(activityId, state.epoch, seq),
       });
       if (reply.kind !== "WAIT" || performance.now() > deadline) return reply;
       await new Promise((r) => setTimeout(r, 5));

@@ -152,18 +152,21 @@ export interface Rebuild {
  *     out over its segments again (the rebalance), pending reservations dropped;
  *  5. the new generation written last: admission resumes.
  * `onlyFrom`: rebuild only if Redis is still at that generation (a worker that saw a reused sequence
- * number), else only if staleReason finds a reason. Null when nothing needed doing.
+ * number), else only if staleReason finds a reason. `drain` (with onlyFrom), and always for NODE:
+ * fence admission first and give the workers a moment to write what Redis still queues, so only
+ * tickets Redis really lost are refused. Null when nothing needed doing.
  */
 export async function rebuildSaleState(
   prisma: PrismaClient,
   redis: RedisClient,
   activityId: string,
-  opts: { onlyFrom?: number } = {},
+  opts: { onlyFrom?: number; drain?: boolean } = {},
 ): Promise<Rebuild | null> {
   const keys = activityKeys(activityId);
   // Outside the row lock: the workers need it to write what the node still queues.
   const node = opts.onlyFrom === undefined && (await staleReason(prisma, redis, activityId)) === "NODE";
-  if (node) await drainBeforeRebuild(redis, activityId);
+  const forced = opts.onlyFrom !== undefined && opts.drain === true && Number(await redis.hget(keys.meta, META.epoch)) === opts.onlyFrom;
+  if (node || forced) await drainBeforeRebuild(redis, activityId);
   const done = await prisma.$transaction(
     async (tx) => {
       const [row] = await tx.$queryRaw<{ epoch: number }[]>`
@@ -171,7 +174,11 @@ export async function rebuildSaleState(
       if (!row) return null;
       let reason: Rebuild["reason"] | null;
       if (opts.onlyFrom === undefined) reason = await staleReason(tx, redis, activityId);
-      else reason = Number(await redis.hget(keys.meta, META.epoch)) === opts.onlyFrom ? "FORCED" : null;
+      else {
+        // Still that generation, or no ready mark (our own fence, or a rebuild cut short): rebuild.
+        const e = await redis.hget(keys.meta, META.epoch);
+        reason = e === null || Number(e) === opts.onlyFrom ? "FORCED" : null;
+      }
       if (!reason) return null;
       if (node) reason = "NODE"; // fenced by drainBeforeRebuild, so it now reads NOT_READY
 

@@ -51,6 +51,8 @@ async function victimOf(r: RedisClient, key: string) {
 }
 
 async function promote(v: { pid: number; replica: Redis }) {
+  const info = await v.replica.info("replication");
+  console.log(`[failover] replica before: ${["role", "master_link_status", "slave_repl_offset", "master_sync_in_progress"].map((k) => new RegExp(`${k}:(\\S+)`).exec(info)?.[0]).join(" ")} dbsize ${await v.replica.dbsize()}`);
   process.kill(v.pid, "SIGKILL");
   await v.replica.call("CLUSTER", "FAILOVER", "TAKEOVER");
   const deadline = Date.now() + 30_000;
@@ -58,6 +60,7 @@ async function promote(v: { pid: number; replica: Redis }) {
     if (Date.now() > deadline) throw new Error("the replica did not take over within 30 s");
     await sleep(50);
   }
+  console.log(`[failover] replica promoted: dbsize ${await v.replica.dbsize()}`);
 }
 
 function startWorkers(r: RedisClient, n: number) {
@@ -83,7 +86,7 @@ describe("a Redis Cluster master killed mid-sale, its replica promoted", () => {
           stateTtlMs: 50,
           orderOf: orderOfTicket,
           saleOf: saleOfActivity,
-          onRewind: (id, epoch) => rebuildSaleState(db(), r, id, { onlyFrom: epoch }),
+          onRewind: (id, epoch) => rebuildSaleState(db(), r, id, { onlyFrom: epoch, drain: true }),
         }),
     );
     const stopWorkers = startWorkers(r, 2);
@@ -144,7 +147,9 @@ describe("a Redis Cluster master killed mid-sale, its replica promoted", () => {
       else notFound++;
     }
     const lost = [...answers.values()].filter((x) => x.code === "LOST_IN_FAILOVER").length;
-    console.log(`[failover] ${tickets.length} tickets, ${lost} LOST_IN_FAILOVER, ${errors} calls failed during the failover, generation ${state?.epoch}`);
+    const by = new Map<string, number>();
+    for (const x of answers.values()) by.set(x.code ?? x.status, (by.get(x.code ?? x.status) ?? 0) + 1);
+    console.log(`[failover] ${tickets.length} tickets (${[...by].map(([k, n]) => `${n} ${k}`).join(", ")}), ${errors} calls failed during the failover, generation ${state?.epoch}`);
     const { checks } = await chaosChecks(r, {
       activityId: a.id,
       offered: stock,

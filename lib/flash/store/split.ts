@@ -45,6 +45,11 @@ export interface SplitAdmission {
   ticketId: string;
   epoch: number;
   segments: number;
+  /**
+   * Called with each sequence number as its reply arrives, before any other step of this request:
+   * replies on a connection come in Redis's order, which the rewind witness (FlashCore) relies on.
+   */
+  onSequence?: (sequence: number) => void;
 }
 
 /** What admission.lua answers, with `soldOut` when this admission left every segment empty. */
@@ -67,7 +72,11 @@ export async function admitSplit(redis: RedisClient, a: SplitAdmission): Promise
   const keys = activityKeys(a.activityId);
   const argv = [a.userId, a.quantity, a.idempotencyKey, a.nowMs, a.ticketId, a.epoch] as const;
   const home = homeSegment(a.userId, a.segments);
-  const first = await r.flashAdmitSplit(...splitAdmissionKeys(a.activityId, a.ticketId), ...argv, home === 0 ? "R0" : "R");
+  const seen = <T extends [string, string, number?, number?, number?]>(reply: T): T => {
+    if (reply[0] === "OK") a.onSequence?.(Number(reply[2]));
+    return reply;
+  };
+  const first = await r.flashAdmitSplit(...splitAdmissionKeys(a.activityId, a.ticketId), ...argv, home === 0 ? "R0" : "R").then(seen);
   if (first[0] === "OK") return committed(redis, a, Number(first[2]), Number(first[4]) <= 0);
   if (first[0] === "DUP") return { kind: "DUP", ticketId: first[1], sequence: Number(first[2]) };
   if (first[0] === "WAIT") return { kind: "WAIT" };
@@ -92,7 +101,7 @@ export async function admitSplit(redis: RedisClient, a: SplitAdmission): Promise
     if (Number(left) > 0) short = true;
   }
   const refusal = from === -1 ? "UNAVAILABLE" : short ? "INSUFFICIENT_STOCK" : "SOLD_OUT";
-  const done = await r.flashAdmitSplit(...splitAdmissionKeys(a.activityId, a.ticketId), ...argv, "C", from, refusal);
+  const done = await r.flashAdmitSplit(...splitAdmissionKeys(a.activityId, a.ticketId), ...argv, "C", from, refusal).then(seen);
   if (done[0] === "OK") return committed(redis, a, Number(done[2]), from === 0 ? Number(done[4]) <= 0 : segmentEmptied);
   // Voided meanwhile (GONE), or refused by a rebuild's fence: the segment's units go back.
   if (from > 0) await giveBack(redis, a.activityId, from, a.ticketId, a.quantity, a.epoch);

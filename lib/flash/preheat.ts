@@ -64,11 +64,11 @@ export async function staleReason(
   return null;
 }
 
-/** How long a rebuild for NODE waits for the workers to write what the node still queues (then it goes on). */
+/** How long a rebuild for NODE or BEHIND waits for the workers to write what the node still queues (then it goes on). */
 const DRAIN_BEFORE_REBUILD_MS = 10_000;
 
 /**
- * NODE: the node's queue may be whole, or may lack a tail. Admission is fenced (ready mark dropped)
+ * NODE, BEHIND: the node's queue may lack a tail, the rest is sound. Admission is fenced (ready mark dropped)
  * and the workers get a moment to write what it still holds, so the rebuild that follows answers
  * those tickets from their orders instead of refusing them; only a lost tail is LOST_IN_FAILOVER.
  */
@@ -78,7 +78,7 @@ async function drainBeforeRebuild(redis: RedisClient, activityId: string): Promi
   const end = Date.now() + DRAIN_BEFORE_REBUILD_MS;
   while (Date.now() < end) {
     const [[seq, served], group] = await Promise.all([redis.hmget(keys.meta, META.seq, META.served), readWorkerGroup(redis, activityId)]);
-    if (seq === served && (!group || (group.pending === 0 && group.lag === 0))) return;
+    if (Number(served) >= Number(seq) && (!group || (group.pending === 0 && group.lag === 0))) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   log.warn({ component: "preheat", activityId }, "queue not drained before the rebuild; its queued tickets are answered from PostgreSQL");
@@ -152,7 +152,7 @@ export interface Rebuild {
  *     out over its segments again (the rebalance), pending reservations dropped;
  *  5. the new generation written last: admission resumes.
  * `onlyFrom`: rebuild only if Redis is still at that generation (a worker that saw a reused sequence
- * number), else only if staleReason finds a reason. `drain` (with onlyFrom), and always for NODE:
+ * number), else only if staleReason finds a reason. `drain` (with onlyFrom), and always for NODE and BEHIND:
  * fence admission first and give the workers a moment to write what Redis still queues, so only
  * tickets Redis really lost are refused. Null when nothing needed doing.
  */
@@ -164,9 +164,11 @@ export async function rebuildSaleState(
 ): Promise<Rebuild | null> {
   const keys = activityKeys(activityId);
   // Outside the row lock: the workers need it to write what the node still queues.
-  const node = opts.onlyFrom === undefined && (await staleReason(prisma, redis, activityId)) === "NODE";
+  // A node that lost a tail (BEHIND) or may have (NODE) still holds a queue worth writing first.
+  const pre = opts.onlyFrom === undefined ? await staleReason(prisma, redis, activityId) : null;
+  const lostTail = pre === "NODE" || pre === "BEHIND" ? pre : null;
   const forced = opts.onlyFrom !== undefined && opts.drain === true && Number(await redis.hget(keys.meta, META.epoch)) === opts.onlyFrom;
-  if (node || forced) await drainBeforeRebuild(redis, activityId);
+  if (lostTail || forced) await drainBeforeRebuild(redis, activityId);
   const done = await prisma.$transaction(
     async (tx) => {
       const [row] = await tx.$queryRaw<{ epoch: number }[]>`
@@ -180,7 +182,7 @@ export async function rebuildSaleState(
         reason = e === null || Number(e) === opts.onlyFrom ? "FORCED" : null;
       }
       if (!reason) return null;
-      if (node) reason = "NODE"; // fenced by drainBeforeRebuild, so it now reads NOT_READY
+      if (lostTail) reason = lostTail; // fenced by drainBeforeRebuild, so it now reads NOT_READY
 
       await redis.hdel(keys.meta, META.epoch); // 1
       const epoch = row.epoch + 1; // 2 (updated_at untouched: this is no change of the sale itself)

@@ -13,7 +13,7 @@ import { FlashCore } from "@/lib/flash/core";
 import { orderOfTicket, saleOfActivity } from "@/lib/flash/instance";
 import { waitForDrain } from "@/lib/flash/invariants";
 import { rebuildSaleState } from "@/lib/flash/preheat";
-import { runSchedule } from "@/lib/flash/scheduler";
+import { reconcileSale } from "@/lib/flash/reconcile";
 import { activityKeys, countReservations, readState } from "@/lib/flash/store";
 import { OrderWorker } from "@/lib/orders/worker";
 import { connectRedis, serverFor, type RedisClient } from "@/lib/redis-connect";
@@ -90,11 +90,12 @@ describe("a Redis Cluster master killed mid-sale, its replica promoted", () => {
         }),
     );
     const stopWorkers = startWorkers(r, 2);
-    // The workers' schedule, each second as in scripts/worker.ts: detects the promoted node, sweeps reservations.
+    // The workers' repair of this sale, each second as their schedule does (runSchedule would also touch
+    // other test files' sales, which live in another Redis): detects the promoted node, sweeps reservations.
     let scheduling = true;
     const schedule = (async () => {
       while (scheduling) {
-        await runSchedule(db(), r).catch(() => undefined); // a pass during the failover fails; the next one runs
+        await reconcileSale(db(), r, a.id).catch(() => undefined); // a pass during the failover fails; the next one runs
         await sleep(1000);
       }
     })();

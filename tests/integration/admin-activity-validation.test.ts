@@ -196,29 +196,22 @@ describe("editing", () => {
     // Starts within the preheat lead, so creating it preheated it.
     expect((await readState(redis(), id))?.stock).toBe(10);
     const row = await db().activity.findUniqueOrThrow({ where: { id } });
-    const edited = await updateActivityAction({
-      ...valid(),
-      id,
-      startAt: row.startAt.toISOString(),
-      endAt: row.endAt.toISOString(),
-      totalStock: 20,
-      safetyStockPct: 10,
-    });
-    expect(edited).toMatchObject({ ok: true });
+    const edit = (more: Record<string, unknown> = {}) =>
+      updateActivityAction({
+        ...valid(),
+        id,
+        startAt: row.startAt.toISOString(),
+        endAt: row.endAt.toISOString(),
+        totalStock: 20,
+        safetyStockPct: 10,
+        ...more,
+      });
+    expect(await edit()).toMatchObject({ ok: true });
     expect(await db().activity.findUniqueOrThrow({ where: { id } })).toMatchObject({ totalStock: 20, stock: 18 });
     expect((await readState(redis(), id))?.stock).toBe(18);
 
     // Split into 4 segments before anyone bought: preheated again, the 18 units shared out.
-    const split = await updateActivityAction({
-      ...valid(),
-      id,
-      startAt: row.startAt.toISOString(),
-      endAt: row.endAt.toISOString(),
-      totalStock: 20,
-      safetyStockPct: 10,
-      stockSegments: 4,
-    });
-    expect(split).toMatchObject({ ok: true });
+    expect(await edit({ stockSegments: 4 })).toMatchObject({ ok: true });
     expect(await db().activity.findUniqueOrThrow({ where: { id } })).toMatchObject({ stockSegments: 4, stock: 18 });
     expect(await readState(redis(), id)).toMatchObject({ stock: 18, segments: 4 });
     expect(await readSegmentLeft(redis(), id, 4)).toEqual([5, 4, 4]);

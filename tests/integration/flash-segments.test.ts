@@ -20,7 +20,9 @@ import {
   sweepReservations,
   withScripts,
 } from "@/lib/flash/store";
+import { runControl } from "@/lib/admin/controls";
 import { createActivity, createCores, createUsers, drain, snapshot, tokenFor } from "../support/flash";
+import { createAdmin } from "../support/admin-fixtures";
 
 const { cores, close } = createCores(2);
 afterAll(close);
@@ -118,5 +120,34 @@ describe("split stock", () => {
     expect(await redis().hlen(activityKeys(a.id).pending)).toBe(0);
     expect((await readUnitsByUser(redis(), a.id)).get(late!)).toBeUndefined();
     expect(checkInvariants(await snapshot(a.id), { offered: 10 }).filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it("PAYMENT mode splits the order quota, not the stock; a restock lands in segment 0 and is sold", async () => {
+    const a = await createActivity({ stock: 4, limit: 1, mode: "PAYMENT", segments: 3 });
+    const before = (await readState(redis(), a.id))!;
+    expect(before).toMatchObject({ stock: 4, segments: 3 });
+    const quota = before.quota;
+    expect(quota).toBeGreaterThan(4);
+    expect((await readSegmentLeft(redis(), a.id, 3)).reduce((n, x) => n + x, 0)).toBeLessThan(quota); // meta holds a share
+    const users = await createUsers(quota + 2);
+    const results = await Promise.all(
+      users.map((u, i) => cores[i % 2]!.admit(a.id, u, { quantity: 1, idempotencyKey: `pay-key-${i}`, token: tokenFor(a, u) })),
+    );
+    expect(results.filter((x) => x.ok)).toHaveLength(quota);
+    expect(await readState(redis(), a.id)).toMatchObject({ stock: 4, quota: 0, left: 0 });
+
+    // ORDER mode: a restock's units go to segment 0 (meta), and a shopper of any segment reaches them.
+    const b = await createActivity({ stock: 2, limit: 1, segments: 4 });
+    const buyers = await createUsers(4);
+    for (const [i, u] of buyers.slice(0, 2).entries()) await cores[0]!.admit(b.id, u, { quantity: 1, idempotencyKey: `rs-key-${i}`, token: tokenFor(b, u) });
+    expect((await readState(redis(), b.id))?.stock).toBe(0);
+    const admin = await createAdmin();
+    expect(await runControl({ activityId: b.id, action: "restock", units: 2 }, admin.id)).toMatchObject({ ok: true });
+    expect((await readState(redis(), b.id))?.stock).toBe(2);
+    for (const [i, u] of buyers.slice(2).entries()) {
+      expect((await cores[1]!.admit(b.id, u, { quantity: 1, idempotencyKey: `rs-key-${i + 2}`, token: tokenFor(b, u) })).ok).toBe(true);
+    }
+    await drain(b.id, 1);
+    expect(checkInvariants(await snapshot(b.id), { offered: 4 }).filter((c) => !c.ok)).toEqual([]);
   });
 });

@@ -35,48 +35,57 @@ parentPort.on("message", (m) => {
 type Waiting = { resolve: (v: string | boolean) => void; reject: (e: Error) => void };
 type Job = { op: "hash"; password: string; cost: number } | { op: "compare"; password: string; hash: string };
 
-const state = globalThis as unknown as { passwordThread?: { worker: Worker; waiting: Map<number, Waiting>; next: number } };
+/** One hashing thread and the checks waiting for it; past `maxWaiting` a check is refused at once. */
+export class PasswordThread {
+  private worker?: Worker;
+  private readonly waiting = new Map<number, Waiting>();
+  private next = 1;
 
-function thread() {
-  if (state.passwordThread) return state.passwordThread;
-  // Resolved from the project root: the web process runs there (npm start), bundled or not.
-  const bcrypt = createRequire(path.join(process.cwd(), "package.json")).resolve("bcrypt");
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcrypt } });
-  const t = { worker, waiting: new Map<number, Waiting>(), next: 1 };
-  worker.unref(); // an idle hashing thread never keeps the process alive (ref'd while a check waits)
-  worker.on("message", (m: { id: number; result?: string | boolean; error?: string }) => {
-    const w = t.waiting.get(m.id);
-    t.waiting.delete(m.id);
-    if (t.waiting.size === 0) worker.unref();
-    if (m.error !== undefined) w?.reject(new Error(m.error));
-    else w?.resolve(m.result!);
-  });
-  const fail = (e: Error) => {
-    if (state.passwordThread === t) state.passwordThread = undefined; // the next check starts a new thread
-    for (const w of t.waiting.values()) w.reject(e);
-    t.waiting.clear();
-  };
-  worker.on("error", fail);
-  worker.on("exit", (code) => fail(new Error(`password thread exited with code ${code}`)));
-  state.passwordThread = t;
-  return t;
+  constructor(private readonly maxWaiting = MAX_WAITING) {}
+
+  run<T extends string | boolean>(job: Job): Promise<T> {
+    if (this.waiting.size >= this.maxWaiting) return Promise.reject(new PasswordChecksBusy());
+    const worker = this.start();
+    const id = this.next++;
+    if (this.waiting.size === 0) worker.ref();
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: string | boolean) => void, reject });
+      worker.postMessage({ id, ...job });
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    // Resolved from the project root: the web process runs there (npm start), bundled or not.
+    const bcrypt = createRequire(path.join(process.cwd(), "package.json")).resolve("bcrypt");
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcrypt } });
+    worker.unref(); // an idle hashing thread never keeps the process alive (ref'd while a check waits)
+    worker.on("message", (m: { id: number; result?: string | boolean; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (this.waiting.size === 0) worker.unref();
+      if (m.error !== undefined) w?.reject(new Error(m.error));
+      else w?.resolve(m.result!);
+    });
+    const fail = (e: Error) => {
+      if (this.worker === worker) this.worker = undefined; // the next check starts a new thread
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`password thread exited with code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
 }
 
-function run<T extends string | boolean>(job: Job): Promise<T> {
-  const t = thread();
-  if (t.waiting.size >= MAX_WAITING) return Promise.reject(new PasswordChecksBusy());
-  const id = t.next++;
-  if (t.waiting.size === 0) t.worker.ref();
-  return new Promise<T>((resolve, reject) => {
-    t.waiting.set(id, { resolve: resolve as (v: string | boolean) => void, reject });
-    t.worker.postMessage({ id, ...job });
-  });
-}
+const shared = globalThis as unknown as { passwordThread?: PasswordThread };
+const thread = () => (shared.passwordThread ??= new PasswordThread());
 
 export function hashPassword(password: string): Promise<string> {
-  return run<string>({ op: "hash", password, cost: COST });
+  return thread().run<string>({ op: "hash", password, cost: COST });
 }
 
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return run<boolean>({ op: "compare", password, hash });
+  return thread().run<boolean>({ op: "compare", password, hash });
 }

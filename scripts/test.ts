@@ -1,6 +1,6 @@
 // `npm test`: typecheck, lint, unit tests, integration tests (vitest, real Redis and PostgreSQL), the
 // Playwright suite in Debian chromium against a production build (two instances of it, nginx over both),
-// the benchmark's CI mode, and the fault suite's CI part (bench/chaos: four scenarios on PGlite, one test each).
+// the benchmark's CI mode, and the fault suite's CI part (bench/chaos: five scenarios on PGlite, one test each).
 //   tsx scripts/test.ts [typecheck|lint|unit|integration|cluster|vitest|e2e|bench|chaos|screenshots]… [file filters…]
 // No step named: all of them but screenshots. `vitest` = unit + integration + cluster. Other words filter vitest's
 // test files and Playwright's spec files (`npm test -- e2e shopper-state` runs that spec and the sign-in setup).

@@ -175,5 +175,8 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** The part `npm test` runs (on PGlite): a process fault, both Redis losses, and a control with a backlog. */
-export const CI_SCENARIOS = ["worker", "redis-empty", "redis-rewound", "cancel"];
+/**
+ * The part `npm test` runs (on PGlite): a process fault, a Redis restart with its files (a new node
+ * identity: the sale drains and is rebuilt), both Redis losses, and a control with a backlog.
+ */
+export const CI_SCENARIOS = ["worker", "redis", "redis-empty", "redis-rewound", "cancel"];

@@ -21,7 +21,12 @@ test.describe("accounts", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
 
-    await page.goto("/sign-in");
+    // The header shows "Sign in" as soon as the session is gone, while sign-out's own navigation may
+    // still be on its way (slow on a busy machine) and abort ours: go again until ours stands.
+    await expect(async () => {
+      await page.goto("/sign-in");
+      await expect(page.getByLabel("Email")).toBeVisible({ timeout: 2000 });
+    }).toPass();
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("correct-horse-battery");
     await page.getByRole("button", { name: "Sign in" }).click();

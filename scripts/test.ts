@@ -168,7 +168,7 @@ if (needsServices) {
 
     if (want("chaos")) {
       // Its own PGlite and Redis (it kills and wipes them); the build e2e made serves its pages.
-      step("fault suite, CI part (kill -9 a worker, Redis empty, Redis rewound, cancel with a backlog; PGlite)");
+      step("fault suite, CI part (kill -9 a worker, Redis restarted, Redis empty, Redis rewound, cancel with a backlog; PGlite)");
       const out = report("chaos.json");
       const argv = ["--ci", "--postgres", "pglite", "--port", String(port), "--dist-dir", ".next", "--out", out];
       await run(...tsxArgs("bench/chaos/run.ts", argv), { ...env, NODE_ENV: "production" }).catch(fail);

@@ -12,8 +12,7 @@ import {
 } from "@/lib/flash/store";
 import type { WaitlistView } from "@/lib/flash/wire";
 import { env } from "@/lib/env";
-import { translator } from "@/lib/i18n/messages";
-import { defaultLocale } from "@/lib/i18n/routing";
+import { formatDateTime } from "@/lib/format";
 import { errorText, log } from "@/lib/log";
 import { sendMail } from "@/lib/mail/mailer";
 
@@ -79,11 +78,14 @@ async function mailOffers(prisma: Pick<PrismaClient, "user" | "activity">, activ
     prisma.user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } }),
   ]);
   if (!sale) return;
+  // Loaded here, not at the top: the worker imports this module, and the catalogue's routing reads the
+  // whole environment at import, which would turn the worker's one-line start-up error into a stack.
+  const [{ translator }, { defaultLocale, shopTimeZone }] = await Promise.all([import("@/lib/i18n/messages"), import("@/lib/i18n/routing")]);
   const t = translator(defaultLocale, "mail");
   const link = new URL(`/activities/${sale.slug}`, base).toString();
   await Promise.all(
     users.map((u) =>
-      sendMail({ to: u.email, subject: t("offerSubject", { sale: sale.title }), text: t("offerText", { sale: sale.title, link, until: until.toISOString() }) }).catch(
+      sendMail({ to: u.email, subject: t("offerSubject", { sale: sale.title }), text: t("offerText", { sale: sale.title, link, until: formatDateTime(until, defaultLocale, shopTimeZone) }) }).catch(
         (e: unknown) => wlLog.error({ activityId, userId: u.id, err: errorText(e) }, "offer mail failed"),
       ),
     ),

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
@@ -196,7 +197,9 @@ describe("fair entry: a verifiable draw at the start", () => {
     let a = await saleWithPrequeue(100);
     const users = await createUsers(10_000);
     // Arranged in bulk (10,000 joins one by one would only test the join again).
-    const rows = users.map((userId, i) => ({ activityId: a.id, userId, entryId: `bulk${String(i).padStart(12, "0")}` }));
+    // Pseudonyms are unique across sales: the run's own prefix keeps a second pass (the cluster run) apart.
+    const prefix = randomBytes(4).toString("hex");
+    const rows = users.map((userId, i) => ({ activityId: a.id, userId, entryId: `${prefix}${String(i).padStart(8, "0")}` }));
     await ensureDraw(db(), a.id);
     for (let i = 0; i < rows.length; i += 5000) await db().drawEntry.createMany({ data: rows.slice(i, i + 5000) });
     a = await startWithoutDraw(a);

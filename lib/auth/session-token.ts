@@ -19,6 +19,8 @@ const COOKIE_PREFIXES = ["__Secure-next-auth.session-token=", "next-auth.session
 // longer is not one of ours and is refused before any work or caching.
 const MAX_TOKEN_CHARS = 4096;
 const ACCEPTED_TTL_MS = 60_000;
+/** "Bearer " and the spaces a client may put around the token. */
+const BEARER_SLACK = 16;
 const CLOCK_TOLERANCE_S = 15;
 // A compact JWE: five base64url parts (the second, the encrypted key, is empty for "dir").
 const JWE_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -95,10 +97,13 @@ export function createSessionReader(secret: string, limits: SessionCacheLimits =
     return null;
   }
 
+  // A token longer than any of ours is no token at all: refused before a cache lookup (hashing an
+  // 8 KB key for the LRU's map was most of what a flood of long forged tokens cost) or a copy.
   const tokenOf = (cookieHeader: string | undefined | null, authorization?: string | null) => {
     const token = cookieHeader ? sessionCookie(cookieHeader) : undefined;
-    if (token) return token;
-    return authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : undefined;
+    if (token) return token.length <= MAX_TOKEN_CHARS ? token : undefined;
+    if (!authorization || authorization.length > MAX_TOKEN_CHARS + BEARER_SLACK || !authorization.startsWith("Bearer ")) return undefined;
+    return authorization.slice(7).trim();
   };
 
   return {

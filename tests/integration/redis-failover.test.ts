@@ -133,6 +133,10 @@ describe("a Redis Cluster master killed mid-sale, its replica promoted", () => {
     const deadline = Date.now() + 30_000;
     while ((await countReservations(r, a.id)) > 0 && Date.now() < deadline) await sleep(200);
     const drained = await waitForDrain(r, a.id, 60_000);
+    // The promoted node is noticed by the schedule's next pass, which on a busy machine may come after
+    // the queue drained: wait for it (bounded) rather than for a fixed time.
+    const noticedBy = Date.now() + 60_000;
+    while (((await readState(r, a.id))?.epoch ?? 0) <= 1 && Date.now() < noticedBy) await sleep(200);
     scheduling = false;
     await schedule;
     await stopWorkers();

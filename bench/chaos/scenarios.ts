@@ -176,7 +176,7 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /**
- * The part `npm test` runs (on PGlite): a process fault, a Redis restart with its files (a new node
- * identity: the sale drains and is rebuilt), both Redis losses, and a control with a backlog.
+ * The part `npm test` runs (on PGlite): a process fault, a Redis restart with its files (nothing may
+ * be rebuilt or lost then: the strictest checks apply), both Redis losses, and a control with a backlog.
  */
 export const CI_SCENARIOS = ["worker", "redis", "redis-empty", "redis-rewound", "cancel"];

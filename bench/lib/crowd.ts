@@ -146,7 +146,8 @@ async function forgetRateLimits() {
   const client = redis();
   for (const node of client instanceof Cluster ? client.nodes("master") : [client]) {
     const stream = node.scanStream({ match: `${RATE_LIMIT_PREFIX}:*`, count: 1000 });
-    for await (const keys of stream as AsyncIterable<string[]>) for (const k of keys) await client.del(k);
+    // One DEL per key (on a cluster the keys of a page sit in different slots), a page at a time.
+    for await (const keys of stream as AsyncIterable<string[]>) await Promise.all(keys.map((k) => client.del(k)));
   }
 }
 

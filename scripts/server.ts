@@ -12,7 +12,7 @@ import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
 import { refuseLockedSignIn } from "@/lib/auth/sign-in";
 import { gate } from "@/lib/gate";
 import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
-import { contentSecurityPolicy, HCAPTCHA_ORIGINS, securityHeaders } from "@/lib/http/security-headers";
+import { apiSecurityHeaders, contentSecurityPolicy, HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
 import { hashInlineScripts } from "@/lib/http/inline-script-csp";
 import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
 import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
@@ -72,7 +72,7 @@ async function serve() {
     captchaOrigins,
   };
   // The hot routes write the security headers with their own answers (prebuilt lists, one writeHead).
-  const hot = createHotHandler({ core, sessions, gate: gate(), fallback, ops, headers: securityHeaders(security) });
+  const hot = createHotHandler({ core, sessions, gate: gate(), fallback, ops, headers: apiSecurityHeaders(security) });
   const door = frontDoor(
     {
       maxBodyBytes: e.HTTP_MAX_BODY_BYTES,

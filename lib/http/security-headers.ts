@@ -49,6 +49,21 @@ export function contentSecurityPolicy(
   ].join("; ");
 }
 
+/**
+ * The headers of the hot server's JSON answers (OWASP's REST set): a JSON body is never a document,
+ * so its policy forbids everything and no page-only header rides along. A tenth of the page set's
+ * bytes, on the answers the crowd gets by the tens of thousands per second.
+ */
+export function apiSecurityHeaders(opts: Pick<SecurityHeaderOptions, "https">): Record<string, string> {
+  return {
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    ...(opts.https ? { "strict-transport-security": "max-age=31536000; includeSubDomains" } : {}),
+  };
+}
+
 export function securityHeaders(opts: SecurityHeaderOptions): Record<string, string> {
   return {
     "content-security-policy": contentSecurityPolicy(opts.captchaOrigins, [], opts.devScripts),

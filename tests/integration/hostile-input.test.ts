@@ -222,11 +222,9 @@ describe("hostile input: resources stay bounded", () => {
 
 describe("security headers on every response", () => {
   it.each([
-    ["a hot route", "GET", "/api/time"],
     ["a page handed to Next.js", "GET", "/"],
     ["a front-door refusal", "TRACE", "/"],
-    ["a hot-route refusal", "GET", "/api/activities/nope/token"],
-  ])("%s", async (_name, method, path) => {
+  ])("%s: the page policy", async (_name, method, path) => {
     const r = await request(web.url, method, path);
     const csp = String(r.headers["content-security-policy"]);
     expect(csp).toContain("frame-ancestors 'none'");
@@ -241,13 +239,28 @@ describe("security headers on every response", () => {
     expect(r.headers["strict-transport-security"]).toBeUndefined(); // plain HTTP here
   });
 
+  it.each([
+    ["a hot route", "GET", "/api/time"],
+    ["a hot-route refusal", "GET", "/api/activities/nope/token"],
+  ])("%s: the JSON answer's policy forbids everything", async (_name, method, path) => {
+    const r = await request(web.url, method, path);
+    expect(r.headers["content-security-policy"]).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(r.headers["x-frame-options"]).toBe("DENY");
+    expect(r.headers["x-content-type-options"]).toBe("nosniff");
+    expect(r.headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+    expect(r.headers["strict-transport-security"]).toBeUndefined();
+  });
+
   it("adds HSTS when the site is served over HTTPS and lets the hCaptcha widget in when configured", async () => {
     const tls = await startWeb({ door: { https: true, captchaOrigins: ["https://hcaptcha.com", "https://*.hcaptcha.com"] } });
     try {
-      const r = await request(tls.url, "GET", "/api/time");
-      expect(r.headers["strict-transport-security"]).toMatch(/^max-age=\d{7,}/);
-      expect(String(r.headers["content-security-policy"])).toMatch(/script-src 'self' https:\/\/hcaptcha\.com https:\/\/\*\.hcaptcha\.com;/);
-      expect(String(r.headers["content-security-policy"])).toMatch(/frame-src https:\/\/hcaptcha\.com/);
+      for (const path of ["/api/time", "/"]) {
+        const r = await request(tls.url, "GET", path);
+        expect(r.headers["strict-transport-security"]).toMatch(/^max-age=\d{7,}/);
+      }
+      const page = await request(tls.url, "GET", "/");
+      expect(String(page.headers["content-security-policy"])).toMatch(/script-src 'self' https:\/\/hcaptcha\.com https:\/\/\*\.hcaptcha\.com;/);
+      expect(String(page.headers["content-security-policy"])).toMatch(/frame-src https:\/\/hcaptcha\.com/);
     } finally {
       await tls.close();
     }

@@ -16,7 +16,7 @@ import { BlocklistView } from "@/lib/gate/blocklist";
 import { parseEnv } from "@/lib/env";
 import { rateLimitConfig } from "@/lib/gate";
 import { frontDoor, serverTimeouts, type FrontDoorOptions } from "@/lib/http/front-door";
-import { securityHeaders } from "@/lib/http/security-headers";
+import { apiSecurityHeaders } from "@/lib/http/security-headers";
 import { opsHandler, type OpsOptions } from "@/lib/ops/http";
 import { redis } from "@/lib/redis";
 import { RateLimits, type RateLimitConfig } from "@/lib/rate-limit";
@@ -66,7 +66,7 @@ export async function startWeb(o: {
   const door = frontDoor(
     // As scripts/server.ts: the hot routes write the security headers with their own answers.
     { maxBodyBytes: 1024 * 1024, uploadMaxBytes: 6 * 1024 * 1024, trustProxy: false, https: false, readsOwnBody: isFlashRoute, setsOwnHeaders: isFlashRoute, ...o.door },
-    createHotHandler({ core, sessions, gate, fallback, headers: securityHeaders({ https: o.door?.https ?? false, captchaOrigins: o.door?.captchaOrigins }), ...(o.ops ? { ops: opsHandler(o.ops) } : {}) }),
+    createHotHandler({ core, sessions, gate, fallback, headers: apiSecurityHeaders({ https: o.door?.https ?? false }), ...(o.ops ? { ops: opsHandler(o.ops) } : {}) }),
   );
   const timeout = o.requestTimeoutMs ?? 5_000;
   const server = http.createServer(serverTimeouts({ headersTimeoutMs: timeout, requestTimeoutMs: timeout }), door);

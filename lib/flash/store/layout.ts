@@ -140,6 +140,10 @@ export const META = {
   // the generation was written: a promoted replica or a restarted server has another one, so a node
   // that may have lost acknowledged writes is told apart from the one the rebuild wrote to.
   node: "node",
+  // Set, with the ready mark dropped, by the process that fences admission to drain the queue before
+  // a rebuild (lib/flash/preheat.ts): the reason (NODE, BEHIND), so any other process that finds the
+  // sale fenced drains too instead of rebuilding at once. The rebuild removes it with its new generation.
+  fence: "fence",
   // Segments the counter admission spends is split into (activities.stock_segments); absent: 1.
   // Segment 0 is this hash's own counter, segments 1..S-1 are {act:ID:s:K} (SEGMENT fields).
   segments: "segs",

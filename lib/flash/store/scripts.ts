@@ -19,6 +19,8 @@ const SCRIPTS = {
   flashSegment: { file: "lib/flash/segment.lua", keys: 1 },
   /** Voids a stale split-stock reservation (lib/flash/unreserve.lua): keys users, idem, pending. */
   flashUnreserve: { file: "lib/flash/unreserve.lua", keys: 3 },
+  /** Fences admission before a rebuild's drain (lib/flash/fence.lua): key meta. */
+  flashFence: { file: "lib/flash/fence.lua", keys: 1 },
   /** A shopper's own state in a sale (lib/flash/me.lua): keys users, mine, trace. Read-only. */
   flashMe: { file: "lib/flash/me.lua", keys: 3 },
   /** The workers' final answers (lib/orders/finalize.lua): keys meta, users, stats, ticket…. */
@@ -59,6 +61,7 @@ declare module "ioredis" {
     ): Result<[string, string, number?, number?, number?, string?], Context>;
     flashSegment(segment: string, op: "take" | "give", ticketId: string, quantity: number, epoch: number): Result<[string, number], Context>;
     flashUnreserve(users: string, idem: string, pending: string, ticketId: string, olderThanMs: number): Result<number, Context>;
+    flashFence(meta: string, seenEpoch: string, reason: string): Result<number, Context>;
     flashMe(users: string, mine: string, trace: string, userId: string, ticketPrefix: string, ...fields: string[]): Result<string[], Context>;
     flashFinalize(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
     adminRestock(

@@ -170,27 +170,91 @@ export async function sweepReservations(redis: RedisClient, activityId: string, 
 }
 
 /**
- * The replication id of the Redis node serving `key` (master_replid): it changes when a replica is
- * promoted or a server restarts, which may have lost writes it had acknowledged.
+ * The identity of the Redis node serving `key`, recorded with a generation (META.node, SEGMENT.node):
+ * "master_replid|cluster node id" (the node id empty outside a cluster). The replication id changes
+ * when the server restarts or a replica is promoted; the cluster node id stays the same across a
+ * restart of the same server and is another when another server serves the slot (docs/durability.md,
+ * "Restart or failover").
  */
 export async function readNodeId(redis: RedisClient, key: string): Promise<string> {
+  const n = await readNode(redis, key);
+  return `${n.replid}|${n.myid}`;
+}
+
+interface NodeFacts {
+  replid: string;
+  /** The replication id this node continued from: a promoted replica's is its old master's. */
+  replid2: string;
+  myid: string;
+  server: ReturnType<typeof serverFor>;
+}
+
+async function readNode(redis: RedisClient, key: string): Promise<NodeFacts> {
   // A cluster client learns its slot map with its first command: one routed by the key waits for it.
   if (isCluster(redis) && redis.status !== "ready") await redis.exists(key);
-  const info = await serverFor(redis, key).info("replication");
-  return /^master_replid:(\w+)/m.exec(info)?.[1] ?? "";
+  const server = serverFor(redis, key);
+  const [info, myid] = await Promise.all([server.info("replication"), isCluster(redis) ? server.call("CLUSTER", "MYID") : ""]);
+  const field = (text: string, name: string) => new RegExp(`^${name}:(\\w+)`, "m").exec(text)?.[1] ?? "";
+  return {
+    replid: field(info, "master_replid"),
+    replid2: field(info, "master_replid2"),
+    myid: String(myid),
+    server,
+  };
 }
 
 /**
- * Segments (1..S-1) now served by another Redis node than the one the rebuild wrote them to (a
- * failover of their shard may have lost takes whose tickets the sale's own shard kept).
+ * The node serving `key` against the identity recorded when the generation was written:
+ *  same       the node the rebuild wrote to, never restarted since;
+ *  moved      another server took over (a promoted replica: its replid2 is the recorded id, or in a
+ *             cluster another node id): replication is asynchronous, it may lack a tail;
+ *  restarted  the same server restarted on its own files, fsynced before every answer (AOF on,
+ *             appendfsync always): nothing it acknowledged can be missing;
+ *  rewindable the same server restarted without that guarantee (appendfsync everysec, or its policy
+ *             unreadable): it may have lost its last writes (about a second, two when the disk is slow).
+ */
+export async function nodeVerdict(redis: RedisClient, key: string, recorded: string): Promise<"same" | "moved" | "restarted" | "rewindable"> {
+  const [replid = "", myid = ""] = recorded.split("|");
+  const now = await readNode(redis, key);
+  if (now.replid === replid) return "same";
+  if (now.replid2 === replid) return "moved";
+  if (myid && myid !== now.myid) return "moved";
+  return (await fsyncsAlways(now.server)) ? "restarted" : "rewindable";
+}
+
+/** AOF on with appendfsync always (CONFIG GET may be refused by a managed server: then not known, so no). */
+async function fsyncsAlways(server: NodeFacts["server"]): Promise<boolean> {
+  try {
+    const [persistence, policy] = await Promise.all([server.info("persistence"), server.config("GET", "appendfsync")]);
+    return /^aof_enabled:1/m.test(persistence) && (policy as string[])[1] === "always";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the node serving `key` may lack writes acknowledged since the identity `recorded` was
+ * written (nodeVerdict: moved or rewindable). A restart that provably lost nothing is recorded as
+ * the node's new identity, so the next check is one INFO again; `field` names where it is kept.
+ */
+export async function nodeMayHaveLost(redis: RedisClient, key: string, field: string, recorded: string): Promise<boolean> {
+  const verdict = await nodeVerdict(redis, key, recorded);
+  if (verdict === "restarted") await redis.hset(key, field, await readNodeId(redis, key));
+  return verdict === "moved" || verdict === "rewindable";
+}
+
+/**
+ * Segments (1..S-1) whose node may lack takes since the rebuild wrote them (nodeMayHaveLost): a
+ * failover of their shard, or a restart that may have lost its last writes, while the sale's own
+ * shard kept the tickets.
  */
 export async function movedSegments(redis: RedisClient, activityId: string, segments: number): Promise<number[]> {
   const keys = activityKeys(activityId);
   const moved = await Promise.all(
     Array.from({ length: segments - 1 }, async (_, i) => {
       const seg = keys.segment(i + 1);
-      const [written, now] = await Promise.all([redis.hget(seg, SEGMENT.node), readNodeId(redis, seg)]);
-      return written !== null && written !== now ? i + 1 : 0;
+      const written = await redis.hget(seg, SEGMENT.node);
+      return written !== null && (await nodeMayHaveLost(redis, seg, SEGMENT.node, written)) ? i + 1 : 0;
     }),
   );
   return moved.filter((k) => k > 0);

@@ -184,6 +184,7 @@ async function main(o: BenchOptions): Promise<number> {
     beforeSale: o.waitQuiet > 0 ? () => quiet(o, procs, redisPid) : undefined,
     bots: o.bots,
     gate: o.gate ? new PassKeys(stack.env.FLASH_TOKEN_SECRET!, 3600) : undefined,
+    segments: o.segments,
   };
   const warmups: SalePhase[] = [];
   if (o.warmup) {

@@ -50,9 +50,14 @@ export class ChaosServices {
     return start({ dir: path.join(this.dir, this.mode === "native" ? "postgres" : "pglite"), preferredPort: port, log });
   }
 
-  private startRedis(port?: number) {
+  /**
+   * The shop's default policy (REDIS_APPENDFSYNC, always): a restart on its files then lost nothing
+   * it acknowledged, and the sale goes on without a rebuild. `everysec` for the scenarios that model
+   * a node that may have lost its last writes.
+   */
+  private startRedis(port?: number, appendfsync: "always" | "everysec" = "always") {
     clearLockedPorts();
-    return startRedis({ dir: this.redisDir, preferredPort: port, log });
+    return startRedis({ dir: this.redisDir, preferredPort: port, log, appendfsync });
   }
 
   /** kill -9 of the database server (for native PostgreSQL: the postmaster; its backends follow). */
@@ -85,7 +90,7 @@ export class ChaosServices {
    * `rewindMs`: with the AOF cut back to the size it had that long ago (an OS crash losing
    * `appendfsync everysec`'s last second).
    */
-  async restartRedis(how: { empty?: boolean; rewindMs?: number } = {}): Promise<string> {
+  async restartRedis(how: { empty?: boolean; rewindMs?: number; appendfsync?: "always" | "everysec" } = {}): Promise<string> {
     let note = "same files";
     const aofDir = path.join(this.redisDir, "appendonlydir");
     if (how.empty) {
@@ -96,9 +101,9 @@ export class ChaosServices {
       note = this.rewindAof(how.rewindMs);
     }
     const port = this.redis.port;
-    this.redis = await this.startRedis(port);
+    this.redis = await this.startRedis(port, how.appendfsync);
     if (this.redis.port !== port) throw new Error(`Redis came back on port ${this.redis.port}, not ${port}`);
-    return note;
+    return how.appendfsync ? `${note}, appendfsync ${how.appendfsync}` : note;
   }
 
   /** Samples the size of the AOF being appended to every 100 ms, for a rewind. */

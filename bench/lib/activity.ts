@@ -20,7 +20,7 @@ const SLUG_PREFIX = "bench-";
  */
 export async function createBenchActivity(
   kind: string,
-  opts: { stock: number; limit: number; leadMs: number; humanCheck?: boolean },
+  opts: { stock: number; limit: number; leadMs: number; humanCheck?: boolean; segments?: number },
 ): Promise<BenchActivity> {
   const prisma = db();
   const product = await prisma.product.upsert({
@@ -41,6 +41,7 @@ export async function createBenchActivity(
       totalStock: opts.stock,
       stock: opts.stock,
       perUserLimit: opts.limit,
+      stockSegments: opts.segments ?? 1,
       status: "SCHEDULED",
       humanCheck: opts.humanCheck ? "REQUIRED" : "OFF",
       // The same synthetic shoppers buy in every run and leave their orders unpaid: not non-payers.

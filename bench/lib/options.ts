@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { MAX_SEGMENTS } from "@/lib/flash/store/layout";
 
 export type Scenario = "flash" | "soldout" | "payment" | "admit" | "split" | "paths" | "polling" | "bots";
 export const SCENARIOS: Scenario[] = ["flash", "soldout", "payment", "admit", "split", "paths", "polling", "bots"];
@@ -20,6 +21,8 @@ export interface BenchOptions {
   limit: number;
   /** Units each click asks for. */
   quantity: number;
+  /** Segments every sale's stock counter is split into in Redis (activities.stock_segments; 1: not split). */
+  segments: number;
   connections: number;
   /** Upper bound of each load phase, in seconds; phases that finish their requests end earlier. */
   duration: number;
@@ -95,6 +98,8 @@ const HELP = `npm run bench -- [options]
   --shoppers N           shoppers in the flash crowd, each clicks once (default 100000)
   --limit N              per-user limit (default 1)
   --quantity N           units per click (default 1)
+  --segments N           every sale's stock counter split into N segments in Redis, each its own hash
+                         tag (docs/architecture.md, "Split stock"; default 1: not split, max 16)
   --connections N        load-generator connections (default 200)
   --duration S           upper bound of each load phase in seconds (default 20)
   --admit-shoppers N     admit/split sales: stock = shoppers = N (default 50000)
@@ -147,6 +152,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       shoppers: { type: "string" },
       limit: { type: "string" },
       quantity: { type: "string" },
+      segments: { type: "string" },
       connections: { type: "string" },
       duration: { type: "string" },
       "admit-shoppers": { type: "string" },
@@ -225,6 +231,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     shoppers: int("shoppers", values.shoppers, ci ? 2000 : 100_000),
     limit: int("limit", values.limit, 1, 1, 99),
     quantity: int("quantity", values.quantity, 1, 1, 99),
+    segments: int("segments", values.segments, 1, 1, MAX_SEGMENTS),
     connections: int("connections", values.connections, ci ? 50 : 200, 1, 10_000),
     duration: int("duration", values.duration, ci ? 5 : 20, 1, 600),
     admitShoppers: int("admit-shoppers", values["admit-shoppers"], ci ? 1000 : 50_000),

@@ -57,6 +57,8 @@ interface Common {
   gate?: PassKeys;
   /** Called before the sale is created: e.g. waits for a quiet machine. */
   beforeSale?: () => Promise<void>;
+  /** --segments: every sale's stock counter split into this many segments in Redis. */
+  segments?: number;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function runSale(
   // split: admission alone (workers stopped with SIGSTOP), then the workers alone on the backlog.
   const paused = kind === "split" ? c.procs.workers.filter((p): p is number => Boolean(p)) : [];
   await c.beforeSale?.();
-  const a = await createBenchActivity(kind, { stock: sale.stock, limit: sale.limit, leadMs: 2000, humanCheck: !!c.gate });
+  const a = await createBenchActivity(kind, { stock: sale.stock, limit: sale.limit, leadMs: 2000, humanCheck: !!c.gate, segments: c.segments });
   if (c.gate) c = { ...c, shoppers: withPasses(c.gate, a.id, c.shoppers) };
   const sampler = new CounterSampler(c.redis, a.id);
   const watchers = new WaitingBrowsers(c.baseUrl, a.id, c.shoppers, c.watchers);

@@ -19,6 +19,7 @@ export interface ActivityFormValues {
   endAt: string;
   totalStock: number;
   perUserLimit: number;
+  stockSegments: number;
   deductionMode: "ORDER" | "RESERVE" | "PAYMENT";
   paymentWindowMin: number;
   safetyStockPct: number;
@@ -169,6 +170,18 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
           defaultValue={activity?.perUserLimit ?? 1}
           {...ro}
           {...invalid("perUserLimit", errors.perUserLimit)}
+        />
+      </Field>
+      <Field label={t("segments")} name="stockSegments" error={errors.stockSegments} hint={t("segmentsHint")}>
+        <input
+          name="stockSegments"
+          type="number"
+          min={1}
+          max={16}
+          step={1}
+          defaultValue={activity?.stockSegments ?? 1}
+          {...ro}
+          {...invalid("stockSegments", errors.stockSegments)}
         />
       </Field>
       <Field label={t("mode")} name="deductionMode" error={errors.deductionMode} wide>

@@ -99,6 +99,7 @@ const EDITABLE = [
   "totalStock",
   "safetyStockPct",
   "perUserLimit",
+  "stockSegments",
   "deductionMode",
   "paymentWindowSec",
   "humanCheck",
@@ -149,6 +150,7 @@ export async function updateActivity(
     totalStock: input.totalStock,
     safetyStockPct: input.safetyStockPct,
     perUserLimit: input.perUserLimit,
+    stockSegments: input.stockSegments,
     deductionMode: input.deductionMode,
     // The form works in minutes: an unchanged minute count keeps a window stored to the second.
     paymentWindowSec:

@@ -5,7 +5,7 @@ import { sellableUnits } from "@/lib/catalog/stock";
 import {
   activityKeys,
   decodeLatency,
-  decodeMeta,
+  readSplitState,
   decodeStats,
   holdingStatuses,
   readDeadLetters,
@@ -125,7 +125,8 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
   ]);
   const [a, byStatus] = pg;
   if (!a) return null;
-  const meta = decodeMeta(activityId, (redisReply?.[0]?.[1] ?? {}) as Record<string, string>);
+  // A split stock's segments are summed (read after the MULTI: they sit in slots of their own).
+  const meta = await readSplitState(redis(), activityId, (redisReply?.[0]?.[1] ?? {}) as Record<string, string>);
   const counters = decodeStats((redisReply?.[1]?.[1] ?? {}) as Record<string, string>);
 
   const queueUnits = Math.max(0, counters.admittedUnits - counters.confirmedUnits - counters.rejectedUnits);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DeductionMode, HumanCheck, OrderStatus } from "@/lib/generated/prisma/enums";
 import { activityIdSchema } from "@/lib/flash/schemas";
+import { MAX_SEGMENTS } from "@/lib/flash/store/layout";
 
 // One schema per admin input, shared by the server actions and the /api/admin route handlers.
 // Every message names what to fix, and the form shows it next to its field. Messages are keys of
@@ -92,6 +93,8 @@ const activityFields = z.object({
   endAt: instant("endDate"),
   totalStock: whole("wholeUnits").min(1, "stockMin").max(MAX_UNITS, "stockMax"),
   perUserLimit: whole("wholeNumber").min(1, "limitMin").max(MAX_PER_USER, "limitMax"),
+  /** Segments of the hot stock counter in Redis (docs/architecture.md, "Split stock"); unset: 1, not split. */
+  stockSegments: whole("wholeNumber").min(1, "segmentsMin").max(MAX_SEGMENTS, "segmentsMax").default(1),
   deductionMode: z.enum(DeductionMode, { error: "chooseMode" }),
   paymentWindowMin: whole("wholeMinutes").min(1, "windowMin").max(24 * 60, "windowMax"),
   safetyStockPct: whole("wholePercent").min(0, "safetyRange").max(30, "safetyRange"),
@@ -112,6 +115,10 @@ type ActivityFields = z.output<typeof activityFields>;
 function checkActivity(a: ActivityFields, ctx: z.RefinementCtx) {
   if (a.endAt.getTime() <= a.startAt.getTime()) {
     ctx.addIssue({ code: "custom", path: ["endAt"], message: "endAfterStart" });
+  }
+  // Fair entry holds drawn shoppers' units in the sale's own counter (segment 0): a pre-queue sale is not split.
+  if (a.prequeueMinutes > 0 && a.stockSegments > 1) {
+    ctx.addIssue({ code: "custom", path: ["stockSegments"], message: "segmentsPrequeue" });
   }
 }
 

@@ -7,6 +7,7 @@ import {
   META,
   activityKeys,
   admissionKeys,
+  admitSplit,
   isSoldOut,
   newTicketId,
   parseTicketId,
@@ -18,6 +19,7 @@ import {
   TICKET_STATE,
   withScripts,
   type ActivityState,
+  type AdmissionReply,
   type LatencyReport,
   type ShopperRecord,
   type TicketRecord,
@@ -58,6 +60,9 @@ export type SaleLookup = (activityId: string) => Promise<{ epoch: number; open: 
  * so the lost tickets answer REJECTED LOST_IN_FAILOVER instead of 404 forever.
  */
 export type RewindHandler = (activityId: string, epoch: number) => Promise<unknown>;
+
+// How long a retry waits for the first request of its key when that one is between its split-stock steps.
+const SPLIT_WAIT_MS = 2_000;
 
 // Shoppers whose in-process refusal is remembered per activity per flush: a flood costs bounded memory.
 const TRACE_BUFFER_CAP = 50_000;
@@ -159,48 +164,79 @@ export class FlashCore {
       }
     }
 
-    let result = await this.runAdmission(activityId, userId, input, now, state.epoch);
+    let result = await this.runAdmission(activityId, userId, input, now, state);
     if (!result.ok && result.code === "UNAVAILABLE") {
       // Redis refused this generation: a rebuild is under way, or it finished after our state was read.
       // One retry against a fresh state; while the rebuild runs the buyer gets 503 with Retry-After.
       this.states.invalidate(activityId);
       const fresh = await this.states.fresh(activityId, now);
-      if (fresh && fresh.epoch !== state.epoch) result = await this.runAdmission(activityId, userId, input, now, fresh.epoch);
+      if (fresh && fresh.epoch !== state.epoch) result = await this.runAdmission(activityId, userId, input, now, fresh);
     }
     if (!result.ok) countRefusal(result.code);
     return result;
   }
 
   private async runAdmission(
-    activityId: string, userId: string, input: BuyInput, now: number, epoch: number,
+    activityId: string, userId: string, input: BuyInput, now: number, state: Pick<ActivityState, "epoch" | "segments">,
   ): Promise<AdmitResult> {
-    const ticketId = newTicketId(activityId, epoch);
+    const { epoch } = state;
     const started = performance.now();
-    const reply = await this.redis.flashAdmit(
-      ...admissionKeys(activityId, ticketId), userId, input.quantity, input.idempotencyKey, now, ticketId, epoch,
-    );
-    const [kind, a, b, left, drawn] = reply;
+    const reply = state.segments > 1
+      ? await this.admitSplitStock(activityId, userId, input, now, state)
+      : await this.admitWhole(activityId, userId, input, now, epoch);
     // The stronger durability mode: WAIT on the connection that wrote, so it covers this admission
     // (and, auto-pipelined, every one sent before it). Off, it costs nothing: no command is sent.
-    if (this.waitReplicas > 0 && (kind === "OK" || kind === "DUP")) {
+    if (this.waitReplicas > 0 && (reply.kind === "OK" || reply.kind === "DUP")) {
       const acked = await this.redis.wait(this.waitReplicas, this.waitTimeoutMs);
       if (acked < this.waitReplicas) return this.refuseLocally(activityId, "UNAVAILABLE");
     }
     this.recordLatency(performance.now() - started);
-    if (kind === "OK") {
+    if (reply.kind === "OK") {
+      // A split stock's steps call the witness as the reply arrives (their later steps would reorder it).
       // A drawn sequence number (fair entry) is below those handed out first come first served: no rewind.
-      if (!drawn) this.witness(activityId, epoch, Number(b));
+      if (state.segments <= 1 && !reply.drawn) this.witness(activityId, epoch, reply.sequence);
       // The last unit went here: every other process hears it at once (pub/sub) rather than at its next
       // refresh. PAYMENT mode spends a quota, not stock: there the first SOLD_OUT or the refresh tells.
-      if (left === 0) void publishChange(this.redis, activityId, "sold-out").catch((e: unknown) =>
+      if (reply.soldOut) void publishChange(this.redis, activityId, "sold-out").catch((e: unknown) =>
           log.warn({ component: "flash", activityId, err: errorText(e) }, "sold-out announcement failed; others learn at their refresh"),
         );
-      return { ok: true, ticketId: a, sequence: Number(b), duplicate: false };
+      return { ok: true, ticketId: reply.ticketId, sequence: reply.sequence, duplicate: false };
     }
-    if (kind === "DUP") return { ok: true, ticketId: a, sequence: Number(b), duplicate: true };
-    const code = a as RefusalCode;
+    if (reply.kind === "DUP") return { ok: true, ticketId: reply.ticketId, sequence: reply.sequence, duplicate: true };
+    if (reply.kind === "WAIT") return this.refuseLocally(activityId, "UNAVAILABLE");
+    const code = reply.code as RefusalCode;
     if (code === "SOLD_OUT") this.states.invalidate(activityId);
     return { ok: false, code };
+  }
+
+  /** One segment (not split): the whole admission is one script, one round trip. */
+  private async admitWhole(activityId: string, userId: string, input: BuyInput, now: number, epoch: number): Promise<AdmissionReply> {
+    const ticketId = newTicketId(activityId, epoch);
+    const [kind, a, b, left, , drawn] = await this.redis.flashAdmit(
+      ...admissionKeys(activityId, ticketId), userId, input.quantity, input.idempotencyKey, now, ticketId, epoch,
+    );
+    if (kind === "OK") return { kind, ticketId: a, sequence: Number(b), soldOut: left === 0, drawn: drawn === "D" };
+    if (kind === "DUP") return { kind, ticketId: a, sequence: Number(b) };
+    return { kind: "NO", code: a };
+  }
+
+  /**
+   * A split stock (lib/flash/store/split.ts): reserve, take from a segment, commit. A retry of a key
+   * whose first request is between those steps waits for its answer (SPLIT_WAIT_MS at most, then 503).
+   */
+  private async admitSplitStock(
+    activityId: string, userId: string, input: BuyInput, now: number, state: Pick<ActivityState, "epoch" | "segments">,
+  ): Promise<AdmissionReply> {
+    const deadline = performance.now() + SPLIT_WAIT_MS;
+    for (;;) {
+      const reply = await admitSplit(this.redis, {
+        activityId, userId, quantity: input.quantity, idempotencyKey: input.idempotencyKey, nowMs: now,
+        ticketId: newTicketId(activityId, state.epoch), epoch: state.epoch, segments: state.segments,
+        onSequence: (seq) => this.witness(activityId, state.epoch, seq),
+      });
+      if (reply.kind !== "WAIT" || performance.now() > deadline) return reply;
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   private witness(activityId: string, epoch: number, seq: number): void {

@@ -62,7 +62,9 @@ export function followChanges(states: ActivityStateCache, sub: RedisClient): { s
 }
 
 /** A rewind one web process noticed (FlashCore's sequence witness): rebuild, unless another process already did. */
-export const rebuildAfterRewind: RewindHandler = (activityId, epoch) => rebuildSaleState(db(), redis(), activityId, { onlyFrom: epoch });
+// Drained first: what the rewound node still queues is written, not refused (only its lost tail is).
+export const rebuildAfterRewind: RewindHandler = (activityId, epoch) =>
+  rebuildSaleState(db(), redis(), activityId, { onlyFrom: epoch, drain: true });
 
 const globalForFlash = globalThis as unknown as { flash?: Instance };
 

@@ -4,10 +4,12 @@ import type { PrismaClient } from "@/lib/generated/prisma/client";
 import type { OrderStatus } from "@/lib/generated/prisma/enums";
 import {
   TICKET_STATE,
+  countReservations,
   holdingStatuses,
   readState,
   readStats,
   readStream,
+  readSegmentLeft,
   readTickets,
   readUnitsByUser,
   readWorkerGroup,
@@ -46,6 +48,10 @@ export interface SaleSnapshot {
   entries: StreamEntry[];
   tickets: Map<string, TicketRecord>;
   group: WorkerGroup | null;
+  /** A split stock: units left in segments 1..S-1 (segment 0 is in `state`'s sum too); [] when not split. */
+  segmentLeft: number[];
+  /** Split-stock reservations between their steps (none once drained). */
+  reservations: number;
 }
 
 export async function readSaleSnapshot(prisma: PrismaClient, redis: RedisClient, activityId: string): Promise<SaleSnapshot> {
@@ -56,11 +62,15 @@ export async function readSaleSnapshot(prisma: PrismaClient, redis: RedisClient,
     readStream(redis, activityId),
     readWorkerGroup(redis, activityId),
   ]);
-  const tickets = await readTickets(
-    redis,
-    activityId,
-    entries.map((e) => e.ticketId),
-  );
+  const [tickets, segmentLeft, reservations] = await Promise.all([
+    readTickets(
+      redis,
+      activityId,
+      entries.map((e) => e.ticketId),
+    ),
+    readSegmentLeft(redis, activityId, state?.segments ?? 1),
+    countReservations(redis, activityId),
+  ]);
   const [activity, orders, buyers] = await Promise.all([
     prisma.activity.findUniqueOrThrow({
       where: { id: activityId },
@@ -72,7 +82,7 @@ export async function readSaleSnapshot(prisma: PrismaClient, redis: RedisClient,
     }),
     prisma.activityBuyer.findMany({ where: { activityId }, select: { userId: true, units: true } }),
   ]);
-  return { activity, orders, buyers, state, units, stats, entries, tickets, group };
+  return { activity, orders, buyers, state, units, stats, entries, tickets, group, segmentLeft, reservations };
 }
 
 /** Every admitted ticket answered and the workers' group empty (nothing pending, nothing unread). */
@@ -132,6 +142,9 @@ export function checkInvariants(
   );
   check("I1", "PostgreSQL: stock never negative", pgStock >= 0, `stock ${pgStock}`);
   check("I1", "Redis: stock never negative", redisStock >= 0, `stock ${redisStock}`);
+  // A split stock: no segment below 0 either (their sum is the stock above).
+  const negative = s.segmentLeft.filter((n) => n < 0).length;
+  check("I1", "Redis: no stock segment negative", negative === 0, `${negative} of ${s.segmentLeft.length} below 0 (${s.segmentLeft.join(", ")})`);
 
   // I2 nothing lost
   const notFinal = s.entries.length - inState(TICKET_STATE.confirmed).length - rejected.length;
@@ -155,6 +168,7 @@ export function checkInvariants(
       s.state.served === s.state.admitted,
     `${s.orders.length} + ${rejected.length} vs ${s.entries.length} stream entries (seq ${s.state?.admitted}, served ${s.state?.served})`,
   );
+  check("I2", "no split-stock reservation left between its steps", s.reservations === 0, `${s.reservations} pending`);
   const byTicket = new Map(s.orders.map((o) => [o.ticketId, o]));
   const mismatched = [...s.tickets].filter(([id, t]) => {
     const o = byTicket.get(id);

@@ -2,7 +2,7 @@ import "server-only";
 import type { RedisClient } from "@/lib/redis-connect";
 import type { Prisma, PrismaClient } from "@/lib/generated/prisma/client";
 import { PREHEAT_LEAD_MS, rebuildSaleState, staleReason } from "@/lib/flash/preheat";
-import { activityKeys, decodeMeta, readState, readWorkerGroup, spendsQuota } from "@/lib/flash/store";
+import { RESERVATION_STALE_MS, activityKeys, countReservations, readSplitState, readState, readWorkerGroup, spendsQuota, sweepReservations } from "@/lib/flash/store";
 import { log } from "@/lib/log";
 import { countDrift } from "@/lib/ops/metrics";
 
@@ -11,8 +11,8 @@ export const STATE_RECONCILER = "redis-state";
 
 export interface StateDrift {
   activityId: string;
-  /** NOT_READY/EPOCH/BEHIND: staleReason; STOCK/USERS: counters off while the queue is empty; QUEUED: tickets no worker will read. */
-  kind: "NOT_READY" | "EPOCH" | "BEHIND" | "STOCK" | "USERS" | "QUEUED";
+  /** NOT_READY/EPOCH/BEHIND/NODE: staleReason; STOCK/USERS: counters off while the queue is empty; QUEUED: tickets no worker will read. */
+  kind: "NOT_READY" | "EPOCH" | "BEHIND" | "NODE" | "STOCK" | "USERS" | "QUEUED";
   detail: string;
   repaired: boolean;
 }
@@ -74,6 +74,9 @@ export async function reconcileSaleStates(
 /** One sale: its differences, each marked repaired or not. */
 export async function reconcileSale(prisma: PrismaClient, redis: RedisClient, activityId: string): Promise<StateDrift[]> {
   const stale = await staleReason(prisma, redis, activityId);
+  const segments = stale ? 1 : ((await readState(redis, activityId))?.segments ?? 1);
+  // A split stock: reservations whose web process died between its steps give their units back first.
+  if (segments > 1) await sweepReservations(redis, activityId, segments, Date.now() - RESERVATION_STALE_MS);
   if (stale) {
     const done = await rebuildSaleState(prisma, redis, activityId);
     seenBefore.delete(activityId);
@@ -112,9 +115,11 @@ async function counterDrift(prisma: PrismaClient, redis: RedisClient, activityId
   const before = await readPg();
   const reply = await redis.multi().hgetall(keys.meta).hgetall(keys.users).exec();
   const after = await readPg();
-  const meta = decodeMeta(activityId, (reply?.[0]?.[1] ?? {}) as Record<string, string>);
   const users = (reply?.[1]?.[1] ?? {}) as Record<string, string>;
+  const meta = await readSplitState(redis, activityId, (reply?.[0]?.[1] ?? {}) as Record<string, string>);
   if (!meta) return [];
+  // A split-stock admission between its steps holds units the counters cannot be judged by yet.
+  if (meta.segments > 1 && (await countReservations(redis, activityId)) > 0) return [];
   const out: Omit<StateDrift, "repaired">[] = [];
   if (meta.admitted > meta.served) {
     // Queued tickets are fine while the workers have them to read; none to read means none will be answered.

@@ -4,10 +4,12 @@ import type { PrismaClient } from "@/lib/generated/prisma/client";
 import { PREHEAT_LEAD_MS, preheatActivity, staleReason } from "@/lib/flash/preheat";
 import {
   ACTIVE_SET,
+  RESERVATION_STALE_MS,
   expireActivity,
   publishChange,
   readState,
   retireActivity,
+  sweepReservations,
   writeRules,
 } from "@/lib/flash/store";
 import { log } from "@/lib/log";
@@ -24,7 +26,7 @@ export async function runSchedule(prisma: PrismaClient, redis: RedisClient, now 
       status: { in: ["SCHEDULED", "LIVE"] },
       startAt: { lte: new Date(now.getTime() + PREHEAT_LEAD_MS) },
     },
-    select: { id: true, status: true, startAt: true, endAt: true, prequeueMinutes: true },
+    select: { id: true, status: true, startAt: true, endAt: true, prequeueMinutes: true, stockSegments: true },
   });
   const touched: string[] = [];
   for (const a of due) {
@@ -48,6 +50,8 @@ export async function runSchedule(prisma: PrismaClient, redis: RedisClient, now 
     }
     // Fair entry: at the start the pre-queue closes and its draw is made (admission waits for it).
     if (status === "LIVE" && a.prequeueMinutes > 0) await runDraw(prisma, redis, a.id, now);
+    // A split stock: reservations whose web process died between its steps give their units back.
+    if (a.stockSegments > 1) await sweepReservations(redis, a.id, a.stockSegments, now.getTime() - RESERVATION_STALE_MS);
     touched.push(a.id);
   }
   return touched;

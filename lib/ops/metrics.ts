@@ -46,7 +46,7 @@ function build() {
   });
   const rebuilds = new Counter({
     name: "flash_redis_rebuilds_total",
-    help: "Rebuilds of a sale's Redis state from PostgreSQL, by reason (NOT_READY, EPOCH, BEHIND, FORCED, DRIFT)",
+    help: "Rebuilds of a sale's Redis state from PostgreSQL, by reason (NOT_READY, EPOCH, BEHIND, NODE, FORCED, DRIFT)",
     labelNames: ["reason"],
     registers,
   });

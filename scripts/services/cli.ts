@@ -2,15 +2,17 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { asyncExitHook, gracefulExit } from "exit-hook";
+import { DEFAULT_CLUSTER } from "./redis-cluster.js";
 import { DEFAULT_DATA_DIR, cleanupStaleTestDirs, formatStartupError, ensureServices, stopDataDir } from "./index.js";
 import { nativeUrl, readPostmaster } from "./native-pg.js";
 import { findLivePglite, pgliteUrl } from "./pglite.js";
 import { findLiveRedis, redisUrl } from "./redis.js";
 import type { ServerState } from "./util.js";
 
-const USAGE = `usage: npm run services -- up [--native|--pglite] [--redis-cluster] [--only postgres|redis] [--data-dir DIR]
+const USAGE = `usage: npm run services -- up [--native|--pglite] [--redis-cluster [--replicas N]] [--only postgres|redis] [--data-dir DIR]
          starts (or reuses) the local services in the foreground, prints the URLs, stops them on Ctrl-C;
-         --redis-cluster (or REDIS_MODE=cluster): a local 3-master Redis Cluster instead of one redis-server
+         --redis-cluster (or REDIS_MODE=cluster): a local 3-master Redis Cluster instead of one redis-server;
+         --replicas N: N replicas per master (0-2, default 0), each promoted if its master dies
        npm run services -- down [--data-dir DIR]
          stops the servers recorded under the data dir (and leftovers of crashed test runs)
        npm run services -- status [--data-dir DIR]`;
@@ -27,6 +29,7 @@ const { values, positionals } = parseArgs({
     native: { type: "boolean" },
     pglite: { type: "boolean" },
     "redis-cluster": { type: "boolean" },
+    replicas: { type: "string" },
     only: { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
   },
@@ -38,10 +41,14 @@ async function up() {
   const only = values.only?.flatMap((o) => o.split(",")) as ("postgres" | "redis")[] | undefined;
   for (const o of only ?? [])
     if (o !== "postgres" && o !== "redis") die(`--only: expected postgres or redis, got "${o}"`);
+  const replicas = Number(values.replicas ?? 0);
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 2) die(`--replicas: expected 0, 1 or 2, got "${values.replicas}"`);
+  if (replicas > 0 && !values["redis-cluster"]) die("--replicas: only with --redis-cluster");
   const launching = ensureServices({
     dataDir,
     postgres: values.native ? "native" : values.pglite ? "pglite" : undefined,
     redis: values["redis-cluster"] ? "cluster" : undefined,
+    clusterShape: { ...DEFAULT_CLUSTER, replicas },
     only,
     log,
   });

@@ -42,6 +42,17 @@ export const clusterUrlOf = (ports: number[]) => `redis+cluster://${ports.map((p
 const isClusterOk = (port: number) =>
   withRedis(redisUrl(port), async (c) => /cluster_state:ok/.test(await c.cluster("INFO")), 1000).catch(() => false);
 
+/** A master, or a replica whose link to its master is up (first sync done); false if it does not answer. */
+const isSynced = (port: number) =>
+  withRedis(
+    redisUrl(port),
+    async (c) => {
+      const info = await c.info("replication");
+      return /role:master/.test(info) || /master_link_status:up/.test(info);
+    },
+    1000,
+  ).catch(() => false);
+
 async function startNode(bin: string, dir: string, ephemeral: boolean | undefined): Promise<ServerState> {
   fs.mkdirSync(dir, { recursive: true });
   for (let attempt = 0; ; attempt++) {
@@ -50,6 +61,8 @@ async function startNode(bin: string, dir: string, ephemeral: boolean | undefine
     const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--logfile", ""];
     args.push("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(busPort));
     args.push("--cluster-node-timeout", String(NODE_TIMEOUT_MS), "--appendonly", ephemeral ? "no" : "yes");
+    // A replica's first full sync starts at once, not after the default 5 s wait for more replicas.
+    args.push("--repl-diskless-sync-delay", "0");
     const pid = await spawnServer({
       what: "redis cluster node: redis-server",
       cmd: bin,
@@ -118,6 +131,10 @@ export async function startRedisCluster(o: StartOptions & { shape?: ClusterShape
       const allOk = async () => (await Promise.all(states.map((s) => isClusterOk(s.port)))).every(Boolean);
       if (!(await waitFor(allOk, 30_000, 100)))
         throw new StartupError("redis cluster: cluster_state did not become ok within 30 s");
+      // A replica is a copy only once its first sync is done: until then a failover would promote an empty node.
+      const allSynced = async () => (await Promise.all(states.map((s) => isSynced(s.port)))).every(Boolean);
+      if (shape.replicas > 0 && !(await waitFor(allSynced, 60_000, 100)))
+        throw new StartupError("redis cluster: the replicas' first sync did not finish within 60 s");
     } catch (err) {
       await handle.stop();
       throw err instanceof StartupError ? err : new StartupError(`redis cluster: ${String(err)}`);

@@ -6,7 +6,7 @@ vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { readState } from "@/lib/flash/store";
+import { readSegmentLeft, readState } from "@/lib/flash/store";
 import { createActivityAction, updateActivityAction } from "@/app/[locale]/(admin)/admin/activities/actions";
 import * as activitiesRoute from "@/app/api/admin/activities/route";
 import { createActivity } from "../support/flash";
@@ -59,6 +59,10 @@ describe("activity settings are refused field by field, and nothing is stored", 
     ["a stock below 1", { totalStock: "0" }, { totalStock: "stockMin" }],
     ["a fractional stock", { totalStock: "2.5" }, { totalStock: "wholeUnits" }],
     ["a limit below 1", { perUserLimit: "0" }, { perUserLimit: "limitMin" }],
+    ["no stock segment", { stockSegments: "0" }, { stockSegments: "segmentsMin" }],
+    ["more than 16 stock segments", { stockSegments: "17" }, { stockSegments: "segmentsMax" }],
+    ["a fractional segment count", { stockSegments: "1.5" }, { stockSegments: "wholeNumber" }],
+    ["a pre-queue on a split stock", { stockSegments: "4", prequeueMinutes: "10" }, { stockSegments: "segmentsPrequeue" }],
     ["a start in the past", { startAt: at(-3_600_000), endAt: at(3_600_000) }, { startAt: "startPast" }],
     ["a safety share above 30 %", { safetyStockPct: "31" }, { safetyStockPct: "safetyRange" }],
     ["a price that is not money", { salePrice: "12.345" }, { salePrice: "salePriceYuan" }],
@@ -159,6 +163,7 @@ describe("editing", () => {
       ...same,
       totalStock: 50,
       perUserLimit: 3,
+      stockSegments: 4,
       endAt: new Date(row.endAt.getTime() + 60_000).toISOString(),
     });
     expect(refused).toMatchObject({
@@ -167,6 +172,7 @@ describe("editing", () => {
       fieldErrors: {
         totalStock: "lockedStock",
         perUserLimit: "locked",
+        stockSegments: "locked",
         endAt: "lockedEnd",
       },
     });
@@ -191,16 +197,24 @@ describe("editing", () => {
     // Starts within the preheat lead, so creating it preheated it.
     expect((await readState(redis(), id))?.stock).toBe(10);
     const row = await db().activity.findUniqueOrThrow({ where: { id } });
-    const edited = await updateActivityAction({
-      ...valid(),
-      id,
-      startAt: row.startAt.toISOString(),
-      endAt: row.endAt.toISOString(),
-      totalStock: 20,
-      safetyStockPct: 10,
-    });
-    expect(edited).toMatchObject({ ok: true });
+    const edit = (more: Record<string, unknown> = {}) =>
+      updateActivityAction({
+        ...valid(),
+        id,
+        startAt: row.startAt.toISOString(),
+        endAt: row.endAt.toISOString(),
+        totalStock: 20,
+        safetyStockPct: 10,
+        ...more,
+      });
+    expect(await edit()).toMatchObject({ ok: true });
     expect(await db().activity.findUniqueOrThrow({ where: { id } })).toMatchObject({ totalStock: 20, stock: 18 });
     expect((await readState(redis(), id))?.stock).toBe(18);
+
+    // Split into 4 segments before anyone bought: preheated again, the 18 units shared out.
+    expect(await edit({ stockSegments: 4 })).toMatchObject({ ok: true });
+    expect(await db().activity.findUniqueOrThrow({ where: { id } })).toMatchObject({ stockSegments: 4, stock: 18 });
+    expect(await readState(redis(), id)).toMatchObject({ stock: 18, segments: 4 });
+    expect(await readSegmentLeft(redis(), id, 4)).toEqual([5, 4, 4]);
   });
 });

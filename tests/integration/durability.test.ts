@@ -16,12 +16,15 @@ import {
   ensureWorkerGroup,
   newTicketId,
   readDeadLetters,
+  readNodeId,
   readState,
+  readTickets,
 } from "@/lib/flash/store";
+import { rebuildSaleState } from "@/lib/flash/preheat";
 import { OrderWorker } from "@/lib/orders/worker";
 import { readDashboard } from "@/lib/admin/dashboard";
 import { runControl } from "@/lib/admin/controls";
-import { TOKEN_SECRET, createActivity, createUsers, drain, snapshot, tokenFor, type TestActivity } from "../support/flash";
+import { TOKEN_SECRET, createActivity, createUsers, drain, snapshot, startOrderWorkers, tokenFor, type TestActivity } from "../support/flash";
 import { createAdmin } from "../support/admin-fixtures";
 
 /*
@@ -258,6 +261,70 @@ describe("Redis rewound to an earlier state while PostgreSQL moved on", () => {
     await runSchedule(db(), redis());
     const state = (await readState(redis(), a.id))!;
     expect(state).toMatchObject({ admitted: 3, stock: 7, epoch: 2 });
+  });
+});
+
+describe("a node that may have lost writes (NODE): restart or failover", () => {
+  /** What the rebuild recorded, made to look like another history of the same server (a restart). */
+  const restarted = async (a: TestActivity) => {
+    const now = await readNodeId(redis(), activityKeys(a.id).meta);
+    await redis().hset(activityKeys(a.id).meta, META.node, `${"0".repeat(39)}1|${now.split("|")[1]}`);
+  };
+  const config = async (name: string) => ((await conn.config("GET", name)) as string[])[1]!;
+
+  it("two processes that find the sale stale at once both drain first: queued tickets keep their orders, one rebuild", async () => {
+    const a = await createActivity({ stock: 20, limit: 1 });
+    const users = await createUsers(6);
+    const tickets = await admitAll(newCore(), a, users, "node");
+    await restarted(a);
+    const fsync = await config("appendfsync");
+    await conn.config("SET", "appendfsync", "everysec"); // a restart that cannot prove it kept its last writes
+    try {
+      // One process judges NODE and fences; the second (another worker's schedule) finds the sale fenced.
+      const first = rebuildSaleState(db(), redis(), a.id);
+      const end = Date.now() + 10_000;
+      while ((await redis().hget(activityKeys(a.id).meta, META.epoch)) !== null && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      const second = runSchedule(db(), redis());
+      // It must wait for the drain too: before it, a missing ready mark read as an empty Redis and the
+      // second process rebuilt at once, refusing the six tickets LOST_IN_FAILOVER although Redis had them.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await redis().hget(activityKeys(a.id).meta, META.fence)).toBe("NODE");
+      const workers = startOrderWorkers(2, { batchSize: 100, claimIdleMs: 1000 });
+      try {
+        // Whichever takes the row lock first rebuilds (generation 2); the other then finds the sale sound.
+        const [done] = await Promise.all([first, second]);
+        if (done) expect(done).toMatchObject({ reason: "NODE", epoch: 2, lost: 0 });
+      } finally {
+        await workers.stop();
+      }
+    } finally {
+      await conn.config("SET", "appendfsync", fsync);
+    }
+    const states = await readTickets(redis(), a.id, tickets);
+    expect([...states.values()].map((t) => t.state)).toEqual(tickets.map(() => "CONFIRMED"));
+    const meta = await redis().hmget(activityKeys(a.id).meta, META.epoch, META.fence);
+    expect(meta).toEqual(["2", null]);
+    expect(checkInvariants(await snapshot(a.id), { offered: 20, given: tickets, exactly: true }).filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it("a restart with appendfsync always lost nothing: the new identity is recorded, the sale is not rebuilt", async () => {
+    const a = await createActivity({ stock: 5, limit: 1 });
+    const users = await createUsers(2);
+    await admitAll(newCore(), a, users, "always");
+    await restarted(a);
+    const [aof, fsync] = [await config("appendonly"), await config("appendfsync")];
+    await conn.config("SET", "appendonly", "yes");
+    await conn.config("SET", "appendfsync", "always");
+    try {
+      await runSchedule(db(), redis());
+    } finally {
+      await conn.config("SET", "appendfsync", fsync);
+      await conn.config("SET", "appendonly", aof);
+    }
+    expect(await redis().hget(activityKeys(a.id).meta, META.node)).toBe(await readNodeId(redis(), activityKeys(a.id).meta));
+    expect((await readState(redis(), a.id))!).toMatchObject({ epoch: 1, admitted: 2, served: 0 });
+    await drain(a.id);
+    expect(checkInvariants(await snapshot(a.id), { offered: 5 }).filter((c) => !c.ok)).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
 import { readState } from "@/lib/flash/store";
+import { checkInvariants } from "@/lib/flash/invariants";
 import { createActivity, createCores, createUsers, drain, snapshot, tokenFor } from "../support/flash";
 
 const { cores, close } = createCores(4);
@@ -9,9 +10,11 @@ afterAll(close);
 
 const key = (i: number) => `idem-${i.toString().padStart(8, "0")}`;
 
-describe("admission under concurrency (I1–I3)", () => {
+// The same tests with the stock counter whole (one Lua call per admission) and split into 4
+// segments (docs/architecture.md, "Split stock"), each under its own hash tag.
+describe.each([1, 4])("admission under concurrency (I1–I3), stock in %i segment(s)", (segments) => {
   it("5,000 concurrent buys by 2,000 users for 100 units, limit 1: exactly 100 orders", async () => {
-    const a = await createActivity({ stock: 100, limit: 1 });
+    const a = await createActivity({ stock: 100, limit: 1, segments });
     const users = await createUsers(2000);
     const requests = Array.from({ length: 5000 }, (_, i) => {
       const user = users[i % users.length]!;
@@ -36,10 +39,12 @@ describe("admission under concurrency (I1–I3)", () => {
     expect(new Set(s.orders.map((o) => o.ticketId))).toEqual(new Set(admitted.map((r) => (r.ok ? r.ticketId : ""))));
     // Admission order is kept: sequence numbers are 1..100 without gaps.
     expect(s.orders.map((o) => o.sequence).sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(checkInvariants(s, { offered: 100 }).filter((c) => !c.ok)).toEqual([]);
+    expect(s.state?.soldOutAt).not.toBeNull(); // every segment empty: the sale knows it is sold out
   });
 
   it("limit 3 with quantities 1–3: no user above 3 units, total units = stock", async () => {
-    const a = await createActivity({ stock: 200, limit: 3 });
+    const a = await createActivity({ stock: 200, limit: 3, segments });
     const users = await createUsers(150);
     const results = await Promise.all(
       Array.from({ length: 1200 }, (_, i) => {
@@ -61,10 +66,11 @@ describe("admission under concurrency (I1–I3)", () => {
     expect(s.orders.reduce((n, o) => n + o.quantity, 0) + (s.state?.stock ?? NaN)).toBe(200);
     expect(s.activity.stock).toBe(s.state?.stock);
     expect(s.state?.stock ?? NaN).toBeGreaterThanOrEqual(0);
+    expect(checkInvariants(s, { offered: 200 }).filter((c) => !c.ok)).toEqual([]);
   });
 
   it("the same idempotency key sent 50 times concurrently: one ticket, one order", async () => {
-    const a = await createActivity({ stock: 10, limit: 1 });
+    const a = await createActivity({ stock: 10, limit: 1, segments });
     const [user] = await createUsers(1);
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -86,14 +92,14 @@ describe("admission under concurrency (I1–I3)", () => {
   });
 
   it("buys before the start or with a wrong token are refused and change nothing", async () => {
-    const a = await createActivity({ stock: 10, limit: 1, startInMs: 60_000 });
+    const a = await createActivity({ stock: 10, limit: 1, startInMs: 60_000, segments });
     const users = await createUsers(3);
     const before = await snapshot(a.id);
     const early = await cores[0]!.admit(a.id, users[0]!, { quantity: 1, idempotencyKey: key(1), token: tokenFor(a, users[0]!) });
     expect(early).toEqual({ ok: false, code: "NOT_STARTED" });
     expect(await cores[0]!.issueToken(a.id, users[0]!)).toMatchObject({ ok: false, code: "NOT_STARTED" });
 
-    const live = await createActivity({ stock: 10, limit: 1 });
+    const live = await createActivity({ stock: 10, limit: 1, segments });
     const liveBefore = await snapshot(live.id);
     const forged = "A".repeat(43);
     const wrongUser = tokenFor(live, users[2]!); // another shopper's token
@@ -112,7 +118,7 @@ describe("admission under concurrency (I1–I3)", () => {
   });
 
   it("a ticket reveals nothing to anyone but its owner (I5)", async () => {
-    const a = await createActivity({ stock: 5, limit: 1 });
+    const a = await createActivity({ stock: 5, limit: 1, segments });
     const [owner, other] = await createUsers(2);
     const r = await cores[0]!.admit(a.id, owner!, { quantity: 1, idempotencyKey: key(9), token: tokenFor(a, owner!) });
     if (!r.ok) throw new Error(r.code);
@@ -126,7 +132,7 @@ describe("admission under concurrency (I1–I3)", () => {
   });
 
   it("preheat is idempotent: a second preheat adds no stock", async () => {
-    const a = await createActivity({ stock: 7, limit: 1 });
+    const a = await createActivity({ stock: 7, limit: 1, segments });
     const [user] = await createUsers(1);
     await cores[0]!.admit(a.id, user!, { quantity: 1, idempotencyKey: key(3), token: tokenFor(a, user!) });
     const { preheatActivity } = await import("@/lib/flash/preheat");

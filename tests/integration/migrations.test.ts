@@ -38,5 +38,7 @@ describe("migrations (Prisma's WASM schema engine)", () => {
     await expect(db().activity.update({ where: { id: activity.id }, data: { stock: -1 } })).rejects.toThrow();
     await expect(db().activity.update({ where: { id: activity.id }, data: { safetyStockPct: 31 } })).rejects.toThrow();
     await expect(db().activity.update({ where: { id: activity.id }, data: { endAt: activity.startAt } })).rejects.toThrow();
+    for (const stockSegments of [0, 17])
+      await expect(db().activity.update({ where: { id: activity.id }, data: { stockSegments } })).rejects.toThrow();
   });
 });

@@ -5,7 +5,7 @@ import { redis } from "@/lib/redis";
 import { runControl } from "@/lib/admin/controls";
 import { runWaitlists } from "@/lib/flash/waitlist";
 import { joinWaitlistReply, waitlistReply } from "@/lib/flash/fair-entry-http";
-import { joinWaitlist, offerFromWaitlist, readOffers, readState, readWaitlist } from "@/lib/flash/store";
+import { homeSegment, joinWaitlist, offerFromWaitlist, readOffers, readState, readWaitlist } from "@/lib/flash/store";
 import { sweepOnce } from "@/lib/orders/sweeper";
 import { createAdmin, expectInvariants, retire } from "../support/admin-fixtures";
 import { createActivity, createCores, createUsers, drain, tokenFor, type TestActivity } from "../support/flash";
@@ -104,6 +104,48 @@ describe("the waitlist of a sold-out sale", () => {
     expect(offered.every((x) => x.ok)).toBe(true);
     await drain(a.id);
     await expectInvariants(a.id, 6, [...tickets, ...[r, ...offered].flatMap((x) => (x.ok ? [x.ticketId] : []))]);
+    await retire(a.id);
+  });
+
+  it("a split stock: the line forms once every segment is empty; a returned unit (segment 0) goes to it, not to the crowd", async () => {
+    const a = await createActivity({ stock: 4, limit: 1, mode: "RESERVE", segments: 2 });
+    const users = await createUsers(16);
+    const homeZero = users.filter((u) => homeSegment(u, 2) === 0);
+    const homeOne = users.filter((u) => homeSegment(u, 2) === 1);
+    expect(homeZero.length).toBeGreaterThanOrEqual(3);
+    expect(homeOne.length).toBeGreaterThanOrEqual(4);
+    // Segment 0 (meta's counter, where the waitlist looks) runs empty first; segment 1 still sells.
+    const tickets = [];
+    for (const u of homeZero.slice(0, 2)) {
+      const r = await buy(a, u);
+      if (!r.ok) throw new Error(r.code);
+      tickets.push(r.ticketId);
+    }
+    const [waiter, crowd0] = homeZero.slice(2);
+    expect(await joinWaitlist(redis(), a.id, waiter!, Date.now())).toEqual({ kind: "NO", code: "NOT_SOLD_OUT" });
+    for (const u of homeOne.slice(0, 2)) {
+      const r = await buy(a, u);
+      if (!r.ok) throw new Error(r.code);
+      tickets.push(r.ticketId);
+    }
+    await drain(a.id);
+    expect(await joinWaitlist(redis(), a.id, waiter!, Date.now())).toEqual({ kind: "OK", position: 1 });
+
+    // One order expires: its unit comes back to segment 0 and is offered to the line.
+    const [expired] = await db().order.findMany({ where: { activityId: a.id }, orderBy: { sequence: "asc" }, take: 1 });
+    await db().order.update({ where: { id: expired!.id }, data: { payBy: new Date(Date.now() - 1000) } });
+    const now = Date.now();
+    await sweepOnce(db(), redis(), { now: new Date(now) });
+    await offerFromWaitlist(redis(), a.id, now, WINDOW);
+    expect([...(await readOffers(redis(), a.id)).keys()]).toEqual([waiter]);
+    // The crowd gets nothing, whichever segment it tries first (the commit's try of segment 0 honours the hold).
+    for (const u of [crowd0!, homeOne[2]!]) expect(await buy(a, u, now)).toEqual({ ok: false, code: "SOLD_OUT" });
+    const offered = await buy(a, waiter!, now);
+    expect(offered).toMatchObject({ ok: true });
+    expect(await readOffers(redis(), a.id)).toEqual(new Map());
+    await drain(a.id);
+    expect(await readState(redis(), a.id)).toMatchObject({ left: 0, waitlistHold: 0 });
+    await expectInvariants(a.id, 4, [...tickets, ...(offered.ok ? [offered.ticketId] : [])]);
     await retire(a.id);
   });
 

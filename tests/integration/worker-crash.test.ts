@@ -74,10 +74,10 @@ async function killWhileHolding(activityId: string, stream: string): Promise<{ c
   throw new Error("no victim died holding entries in 5 attempts");
 }
 
-describe("a worker killed while it holds a batch (I2, I4)", () => {
+describe.each([1, 4])("a worker killed while it holds a batch (I2, I4), stock in %i segment(s)", (segments) => {
   it("another worker takes its pending entries over; orders and stock still match", async () => {
     const { cores, close } = createCores(2);
-    const a = await createActivity({ stock: 2000, limit: 1 });
+    const a = await createActivity({ stock: 2000, limit: 1, segments });
     const users = await createUsers(2000);
     const results = await Promise.all(
       users.map((u, i) =>

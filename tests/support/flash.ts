@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";
-import { connectRedis } from "@/lib/redis-connect";
+import { connectRedis, type RedisClient } from "@/lib/redis-connect";
 import { FlashCore } from "@/lib/flash/core";
 import { readSaleSnapshot, waitForDrain } from "@/lib/flash/invariants";
 import { preheatActivity } from "@/lib/flash/preheat";
@@ -42,6 +42,10 @@ export async function createActivity(opts: {
   preheat?: boolean;
   /** Fair entry: a pre-queue of this many minutes before the start. */
   prequeueMinutes?: number;
+  /** Segments of the Redis stock counter (activities.stock_segments); default 1, not split. */
+  segments?: number;
+  /** The Redis the preheat writes to (default: the app's). */
+  redis?: RedisClient;
 }): Promise<TestActivity> {
   const tag = uniq();
   const product = await db().product.create({
@@ -60,11 +64,12 @@ export async function createActivity(opts: {
       stock: opts.stock,
       perUserLimit: opts.limit ?? 1,
       deductionMode: opts.mode ?? "ORDER",
+      stockSegments: opts.segments ?? 1,
       status: (opts.startInMs ?? -1000) <= 0 ? "LIVE" : "SCHEDULED",
       prequeueMinutes: opts.prequeueMinutes ?? 0,
     },
   });
-  if (opts.preheat !== false) await preheatActivity(db(), redis(), a.id);
+  if (opts.preheat !== false) await preheatActivity(db(), opts.redis ?? redis(), a.id);
   return { id: a.id, startMs: startAt.getTime(), stock: opts.stock, limit: opts.limit ?? 1 };
 }
 

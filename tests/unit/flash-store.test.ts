@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ENTRY, LUA_HEADER, META, TICKET_FIELDS, decodeEntry, decodeMeta, decodeShopper, encodeRules, encodeTrace, isSoldOut } from "@/lib/flash/store";
+import { homeSegment, splitUnits } from "@/lib/flash/store/layout";
 
 const LUA_FILES = [
   "lib/flash/admission.lua",
+  "lib/flash/segment.lua",
   "lib/orders/finalize.lua",
   "lib/admin/mirror.lua",
   "lib/admin/restock.lua",
@@ -19,7 +21,7 @@ describe("the Lua header", () => {
 
   it.each(LUA_FILES)("declares every Redis name %s uses", (file) => {
     const lua = readFileSync(file, "utf8").replace(/--.*$/gm, "");
-    const used = new Set(lua.match(/\b(?:M|T|E|S|ST)_[A-Z_]+\b|\b(?:FLAG_ON|FLAG_OFF|RESTOCK_VOID|counter_for)\b/g));
+    const used = new Set(lua.match(/\b(?:M|T|E|S|ST|G)_[A-Z_]+\b|\b(?:FLAG_ON|FLAG_OFF|RESTOCK_VOID|counter_for)\b/g));
     expect(used.size).toBeGreaterThan(0);
     expect([...used].filter((name) => !declared.has(name))).toEqual([]);
   });
@@ -81,5 +83,26 @@ describe("the shopper's record (me.lua's reply), the trace, the sell-out point",
     const h = { [META.status]: "LIVE", [META.stock]: "0", [META.epoch]: "1", [META.lastUnit]: "1000|1610" };
     expect(decodeMeta("a1", h)?.lastUnit).toEqual({ sequence: 1000, atMs: 1610 });
     expect(decodeMeta("a1", { ...h, [META.lastUnit]: "" })?.lastUnit).toBeNull();
+  });
+});
+
+describe("split stock", () => {
+  it("shares a counter out, the first segments taking the remainder", () => {
+    expect(splitUnits(10, 4)).toEqual([3, 3, 2, 2]);
+    expect(splitUnits(3, 4)).toEqual([1, 1, 1, 0]);
+    expect(splitUnits(7, 1)).toEqual([7]);
+  });
+
+  it("sends a shopper to one home segment, and shoppers to all of them", () => {
+    expect(homeSegment("user-1", 4)).toBe(homeSegment("user-1", 4));
+    const homes = new Set(Array.from({ length: 200 }, (_, i) => homeSegment(`u${i}`, 4)));
+    expect(homes).toEqual(new Set([0, 1, 2, 3]));
+  });
+
+  it("sums the segments into the counter the mode spends", () => {
+    const h = { [META.status]: "LIVE", [META.stock]: "2", [META.quota]: "3", [META.epoch]: "1", [META.segments]: "3" };
+    expect(decodeMeta("a1", { ...h, [META.mode]: "ORDER" }, [4, 1])).toMatchObject({ stock: 7, quota: 3, left: 7, segments: 3 });
+    expect(decodeMeta("a1", { ...h, [META.mode]: "PAYMENT" }, [4, 1])).toMatchObject({ stock: 2, quota: 8, left: 8, segments: 3 });
+    expect(decodeMeta("a1", { ...h, [META.segments]: "" })?.segments).toBe(1);
   });
 });

@@ -55,6 +55,8 @@ export interface ActivityState {
   drawHeld: number;
   /** The waitlist: shoppers waiting plus open offers (admission leaves units to them). */
   waitlistHold: number;
+  /** Segments the counter admission spends is split into (1: not split); `stock`/`quota`/`left` are their sums. */
+  segments: number;
 }
 
 /**
@@ -62,18 +64,22 @@ export interface ActivityState {
  * PostgreSQL has marked ready (META.epoch): a preheat half-way (read as "sold out" it made a fresh
  * sale look gone for a moment) or a rebuild under way. Admission refuses those too (admission.lua).
  */
-export function decodeMeta(id: string, h: Record<string, string>): ActivityState | null {
+export function decodeMeta(id: string, h: Record<string, string>, segmentLeft: number[] = []): ActivityState | null {
   const status = h[META.status];
   if (!status || h[META.stock] === undefined || h[META.epoch] === undefined) return null;
   const mode = (h[META.mode] as DeductionMode | undefined) ?? "ORDER";
+  // A split stock: meta holds segment 0 of the counter admission spends, the segment hashes the rest.
+  const counter = counterFor(mode);
+  const more = segmentLeft.reduce((n, x) => n + x, 0);
+  const value = (field: typeof META.stock | typeof META.quota) => num(h[field]) + (field === counter ? more : 0);
   return {
     id,
     status,
     startMs: num(h[META.start]),
     endMs: num(h[META.end]),
-    stock: num(h[META.stock]),
-    quota: num(h[META.quota]),
-    left: num(h[counterFor(mode)]),
+    stock: value(META.stock),
+    quota: value(META.quota),
+    left: value(counter),
     limit: num(h[META.limit]),
     mode,
     paused: h[META.paused] === FLAG_ON,
@@ -91,8 +97,12 @@ export function decodeMeta(id: string, h: Record<string, string>): ActivityState
     drawUntilMs: h[META.drawUntil] ? Number(h[META.drawUntil]) : null,
     drawHeld: num(h[META.drawHeld]),
     waitlistHold: num(h[META.wlHold]),
+    segments: segmentCount(h),
   };
 }
+
+/** Segments of a sale's counter as meta records them (absent: 1, not split). */
+export const segmentCount = (h: Record<string, string | undefined>) => Math.max(1, num(h[META.segments]));
 
 function decodeLastUnit(v: string | undefined): ActivityState["lastUnit"] {
   const [seq, at] = (v ?? "").split("|");

@@ -5,7 +5,6 @@ import {
   decodeEntry,
   decodeShopper,
   encodeTrace,
-  decodeMeta,
   decodeStats,
   decodeTicket,
   encodeChange,
@@ -35,10 +34,12 @@ import {
   RESTOCK_VOID,
   TICKET_STATE,
   WORKER_GROUP,
+  MAX_SEGMENTS,
   activityKeys,
   parseTicketId,
 } from "@/lib/flash/store/layout";
 import { withScripts } from "@/lib/flash/store/scripts";
+import { readSegmentLeft, readSplitState } from "@/lib/flash/store/split";
 
 /*
  * The Redis contract of the flash sale: names (layout.ts), encoding (codec.ts), the scripts
@@ -48,9 +49,11 @@ import { withScripts } from "@/lib/flash/store/scripts";
 export * from "@/lib/flash/store/layout";
 export * from "@/lib/flash/store/codec";
 export { withScripts } from "@/lib/flash/store/scripts";
+export * from "@/lib/flash/store/split";
 
+/** The activity's state; a split counter (stock or quota) is summed over its segments, read beside meta. */
 export async function readState(redis: RedisClient, activityId: string): Promise<ActivityState | null> {
-  return decodeMeta(activityId, await redis.hgetall(activityKeys(activityId).meta));
+  return readSplitState(redis, activityId, await redis.hgetall(activityKeys(activityId).meta));
 }
 
 export async function readStats(redis: RedisClient, activityId: string): Promise<Counters> {
@@ -182,20 +185,26 @@ export async function retireActivity(redis: RedisClient, activityId: string): Pr
 export async function expireActivity(redis: RedisClient, activityId: string, ttlSec: number): Promise<void> {
   const keys = activityKeys(activityId);
   const all = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
-  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers);
+  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers, keys.pending);
   for (let i = 0; i < all.length; i += 5000) {
     const pipe = redis.pipeline();
     for (const key of all.slice(i, i + 5000)) pipe.expire(key, ttlSec);
     for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
   }
+  // Segments live in slots of their own: one command each (a cluster pipeline spans one slot).
+  await Promise.all(segmentKeys(activityId).map((key) => redis.expire(key, ttlSec)));
 }
+
+/** Every segment key a sale may have (segments 1..MAX_SEGMENTS-1): its count may have changed before a reset. */
+const segmentKeys = (activityId: string) => Array.from({ length: MAX_SEGMENTS - 1 }, (_, i) => activityKeys(activityId).segment(i + 1));
 
 /** Drops every Redis key of the activity, tickets included (PostgreSQL keeps the orders). */
 export async function forgetActivity(redis: RedisClient, activityId: string): Promise<void> {
   const keys = activityKeys(activityId);
   const tickets = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
   for (let i = 0; i < tickets.length; i += 5000) await redis.unlink(...tickets.slice(i, i + 5000));
-  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers);
+  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers, keys.pending);
+  await Promise.all(segmentKeys(activityId).map((key) => redis.unlink(key)));
 }
 
 /** Writes rules into the activity's meta (the preheat, the scheduler's status moves). */
@@ -227,7 +236,8 @@ export async function applyRestock(
 ): Promise<RestockReply> {
   const keys = activityKeys(activityId);
   const [kind, stock] = await withScripts(redis).adminRestock(keys.meta, keys.restocks, opId, units, quota);
-  if (kind === "OK" || kind === "DUP") return { kind, stock: Number(stock) };
+  // The units land in segment 0 (meta) of a split stock; the reply is the sale's whole stock.
+  if (kind === "OK" || kind === "DUP") return { kind, stock: (await readState(redis, activityId))?.stock ?? Number(stock) };
   return { kind: kind === "VOID" ? "VOID" : "NOT_PREHEATED" };
 }
 
@@ -380,6 +390,10 @@ export type WaitlistJoinReply =
 /** Joins a sold-out sale's waitlist (lib/flash/waitlist.lua JOIN). */
 export async function joinWaitlist(redis: RedisClient, activityId: string, userId: string, nowMs: number): Promise<WaitlistJoinReply> {
   const k = activityKeys(activityId);
+  // A split stock: the script sees segment 0 only (where returned units land); units still in the
+  // other segments are bought by the crowd, not waited for.
+  const segments = Number((await redis.hget(k.meta, META.segments)) ?? 1);
+  if (segments > 1 && (await readSegmentLeft(redis, activityId, segments)).some((n) => n > 0)) return { kind: "NO", code: "NOT_SOLD_OUT" };
   const [kind, v] = (await withScripts(redis).flashWaitlist(k.meta, k.users, k.waitlist, k.offers, "JOIN", userId, nowMs)) as [string, string | number];
   if (kind === "OK" || kind === "DUP") return { kind, position: Number(v) };
   if (kind === "OFFERED") return { kind, deadlineMs: Number(v) };

@@ -27,6 +27,11 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *                            the units reserved for them (units 0 once claimed or none); fair entry
  *   {act:ID}:wlq       zset  the waitlist: userId scored by the order of joining (docs/fair-entry.md)
  *   {act:ID}:wlo       hash  userId -> deadline (ms) of the unit offered to them from the waitlist
+ *   {act:ID}:pending   hash  ticketId -> "userId|quantity|atMs|idempotencyKey": a split-stock admission
+ *                            between its reservation and its commit (docs/architecture.md, "Split stock")
+ *   {act:ID:s:K}       hash  SEGMENT fields: segment K (1..S-1) of a split stock, under its own hash tag
+ *                            so the segments of a sale spread over the shards; segment 0 is meta's
+ *                            own counter. Also "t:TICKET" -> units that ticket took from this segment
  *   flash:active       set   activity ids whose streams the workers consume
  *   flash:events       pub/sub channel: change events ({activityId, event}) to every web process
  *   flash:latency      hash  pid -> {p95, n, at}: admission latency of each web process
@@ -51,6 +56,9 @@ function keysOf(activityId: string) {
     draw: `${tag}:draw`,
     waitlist: `${tag}:wlq`,
     offers: `${tag}:wlo`,
+    pending: `${tag}:pending`,
+    /** Segment K >= 1 of a split stock (segment 0 is meta's counter): its own hash tag, so its own slot. */
+    segment: (k: number) => `{act:${activityId}:s:${k}}`,
     ticket: (ticketId: string) => `${tag}:t:${ticketId}`,
   });
 }
@@ -72,6 +80,10 @@ export const admissionKeys = (activityId: string, ticketId: string) => {
   const k = activityKeys(activityId);
   return [k.meta, k.users, k.idem, k.stream, k.ticket(ticketId), k.stats, k.mine, k.trace, k.draw, k.offers] as const;
 };
+
+/** The keys of admission.lua's split-stock steps (reserve, commit): admissionKeys and the pending hash. */
+export const splitAdmissionKeys = (activityId: string, ticketId: string) =>
+  [...admissionKeys(activityId, ticketId), activityKeys(activityId).pending] as const;
 
 /** Activities whose streams the workers consume. */
 export const ACTIVE_SET = "flash:active";
@@ -124,7 +136,49 @@ export const META = {
   // one per open offer (admission leaves them to the waitlist); `wlSeq` orders the joins.
   wlHold: "wlHold",
   wlSeq: "wlSeq",
+  // The replication id (INFO replication, master_replid) of the Redis node that served this hash when
+  // the generation was written: a promoted replica or a restarted server has another one, so a node
+  // that may have lost acknowledged writes is told apart from the one the rebuild wrote to.
+  node: "node",
+  // Set, with the ready mark dropped, by the process that fences admission to drain the queue before
+  // a rebuild (lib/flash/preheat.ts): the reason (NODE, BEHIND), so any other process that finds the
+  // sale fenced drains too instead of rebuilding at once. The rebuild removes it with its new generation.
+  fence: "fence",
+  // Segments the counter admission spends is split into (activities.stock_segments); absent: 1.
+  // Segment 0 is this hash's own counter, segments 1..S-1 are {act:ID:s:K} (SEGMENT fields).
+  segments: "segs",
 } as const;
+
+/** Fields of a segment hash {act:ID:s:K}; plus one "t:TICKET" field per ticket that took units here. */
+export const SEGMENT = {
+  left: "left", // units (PAYMENT mode: orders) this segment may still admit
+  epoch: "epoch", // the generation that wrote it (META.epoch); a take for another one is refused
+  node: "node", // like META.node: the replication id of the Redis node it was written to
+  taken: "t:", // prefix: "t:TICKET" -> units that ticket took from this segment
+} as const;
+
+/** Most segments a sale's stock may be split into (the admin form's bound, the database's CHECK). */
+export const MAX_SEGMENTS = 16;
+
+/** A sale's counter split into `segments` shares, segment 0 first; the first ones take the remainder. */
+export function splitUnits(total: number, segments: number): number[] {
+  const s = Math.max(1, segments);
+  const base = Math.floor(total / s);
+  return Array.from({ length: s }, (_, k) => base + (k < total % s ? 1 : 0));
+}
+
+/**
+ * The segment a shopper tries first: FNV-1a of the user id, modulo the segments. Hand-written: eight
+ * lines for a stable 32-bit hash, called per admission, where a crypto digest would cost more.
+ */
+export function homeSegment(userId: string, segments: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) {
+    h ^= userId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % segments;
+}
 
 /** Fields of a ticket hash {act:ID}:t:TICKET. */
 export const TICKET = {
@@ -229,7 +283,7 @@ const luaLocals = (prefix: string, names: Record<string, string>) =>
 
 /**
  * The Lua names, generated from the constants above: M_* meta fields, T_* ticket fields, E_* stream
- * entry fields, S_* stats fields (S_REFUSED is the prefix), ST_* ticket states, FLAG_ON/FLAG_OFF,
+ * entry fields, S_* stats fields (S_REFUSED is the prefix), ST_* ticket states, G_* segment fields, FLAG_ON/FLAG_OFF,
  * RESTOCK_VOID, QUOTA_MODE, FINAL_DUPLICATE and counter_for(mode). One line, so a script's error line numbers are off by exactly one.
  */
 export const LUA_HEADER = [
@@ -238,6 +292,7 @@ export const LUA_HEADER = [
   ...luaLocals("E_", ENTRY),
   ...luaLocals("S_", STATS),
   ...luaLocals("ST_", TICKET_STATE),
+  ...luaLocals("G_", SEGMENT),
   `local FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE, FINAL_DUPLICATE = ${[FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE, FINAL_DUPLICATE].map((v) => JSON.stringify(v)).join(", ")}`,
   "local function counter_for(mode) if mode == QUOTA_MODE then return M_QUOTA end return M_STOCK end",
 ].join(" ");

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Result } from "ioredis";
 import type { RedisClient } from "@/lib/redis-connect";
-import { LUA_HEADER, type admissionKeys } from "@/lib/flash/store/layout";
+import { LUA_HEADER, type admissionKeys, type splitAdmissionKeys } from "@/lib/flash/store/layout";
 
 /*
  * Every Lua script of the project, registered on a client as a command. The sources sit next to the
@@ -13,6 +13,14 @@ import { LUA_HEADER, type admissionKeys } from "@/lib/flash/store/layout";
 const SCRIPTS = {
   /** Admission (lib/flash/admission.lua): keys meta, users, idem, stream, ticket, stats, mine, trace, draw, offers. */
   flashAdmit: { file: "lib/flash/admission.lua", keys: 10 },
+  /** The same script's split-stock steps (reserve, commit): the keys above and the pending hash. */
+  flashAdmitSplit: { file: "lib/flash/admission.lua", keys: 11 },
+  /** One segment of a split stock (lib/flash/segment.lua): key the segment hash. */
+  flashSegment: { file: "lib/flash/segment.lua", keys: 1 },
+  /** Voids a stale split-stock reservation (lib/flash/unreserve.lua): keys users, idem, pending. */
+  flashUnreserve: { file: "lib/flash/unreserve.lua", keys: 3 },
+  /** Fences admission before a rebuild's drain (lib/flash/fence.lua): key meta. */
+  flashFence: { file: "lib/flash/fence.lua", keys: 1 },
   /** A shopper's own state in a sale (lib/flash/me.lua): keys users, mine, trace. Read-only. */
   flashMe: { file: "lib/flash/me.lua", keys: 3 },
   /** The workers' final answers (lib/orders/finalize.lua): keys meta, users, stats, ticket…. */
@@ -38,7 +46,22 @@ declare module "ioredis" {
       nowMs: number,
       ticketId: string,
       epoch: number],
-    ): Result<[string, string, number, number?, string?], Context>;
+    ): Result<[string, string, number, number?, number?, string?], Context>;
+    flashAdmitSplit(
+      ...keysThenArgs: [...keys: ReturnType<typeof splitAdmissionKeys>,
+      userId: string,
+      quantity: number,
+      idempotencyKey: string,
+      nowMs: number,
+      ticketId: string,
+      epoch: number,
+      step: "R0" | "R" | "C",
+      segment?: number,
+      refusal?: string],
+    ): Result<[string, string, number?, number?, number?, string?], Context>;
+    flashSegment(segment: string, op: "take" | "give", ticketId: string, quantity: number, epoch: number): Result<[string, number], Context>;
+    flashUnreserve(users: string, idem: string, pending: string, ticketId: string, olderThanMs: number): Result<number, Context>;
+    flashFence(meta: string, seenEpoch: string, reason: string): Result<number, Context>;
     flashMe(users: string, mine: string, trace: string, userId: string, ticketPrefix: string, ...fields: string[]): Result<string[], Context>;
     flashFinalize(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
     adminRestock(

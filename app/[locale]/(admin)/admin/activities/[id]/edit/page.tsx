@@ -47,6 +47,7 @@ export default async function EditActivityPage({ params }: Props) {
           endAt: a.endAt.toISOString(),
           totalStock: a.totalStock,
           perUserLimit: a.perUserLimit,
+          stockSegments: a.stockSegments,
           deductionMode: a.deductionMode,
           paymentWindowMin: Math.round(a.paymentWindowSec / 60),
           safetyStockPct: a.safetyStockPct,

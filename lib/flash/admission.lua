@@ -106,6 +106,8 @@ if m[13] == FLAG_ON then
   chanLeft = tonumber(c[1] or '0')
   pool = left - tonumber(c[2] or '0')
   local best = math.max(chanLeft, pool)
+  -- A channel with no share in this sale buys nothing here (a partner only within its own).
+  if not c[1] then best, c[3] = 0, false end
   if best < qty and c[3] and now >= tonumber(m[2]) + tonumber(c[3]) then
     local all = redis.call('HGETALL', chan)
     for i = 1, #all, 2 do

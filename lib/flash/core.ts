@@ -6,6 +6,7 @@ import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
 import {
   META,
   WEB_CHANNEL,
+  APP_CHANNEL,
   activityKeys,
   admissionKeys,
   channelAdmissionKeys,
@@ -161,6 +162,8 @@ export class FlashCore {
     const cached = this.refuseFromCache(activityId, userId, now);
     if (cached) return cached;
     if (state.refuseNonPayers && (await this.nonPayers.has(userId))) return this.refuseLocally(activityId, "NON_PAYER", userId);
+    // A partner's channel (docs/channels.md) buys only where the sale has a share for it.
+    if (channel && channel !== WEB_CHANNEL && channel !== APP_CHANNEL && !state.channels) return this.refuseLocally(activityId, "SOLD_OUT", userId);
     if (!verifyBuyToken(this.tokenSecret, activityId, state.startMs, userId, input.token)) {
       // The start may have moved (start early): check against a state at most one refresh old. The
       // refresh is shared, so a flood of forged tokens costs Redis one read per refresh period.

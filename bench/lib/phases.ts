@@ -111,7 +111,7 @@ export async function runSale(
     // The draw at the start, as the scheduler makes it (admission waits for it): made here so the crowd
     // meets a drawn sale rather than UNAVAILABLE for the scheduler's next pass.
     const d = await runDraw(db(), c.redis, a.id);
-    c.log(`${kind}: drawn ${d?.entries ?? 0} pre-queue entries, ${d?.reserved ?? 0} units held for them`);
+    c.log(`${kind}: drawn; ${d?.entries ?? 0} of the pre-queue's ${sale.prequeue} entries hold ${d?.reserved ?? 0} units`);
   }
   c.log(
     `${kind}: ${sale.buyers} shoppers click at the start of a ${sale.stock}-unit sale (${c.connections} connections)`,

@@ -26,6 +26,8 @@ export function ChannelsForm(props: { activityId: string; sellable: number; rows
   const [rows, setRows] = useState<ChannelRow[]>(props.rows);
   const [borrow, setBorrow] = useState(props.borrowAfterSec === null ? "" : String(props.borrowAfterSec));
   const [added, setAdded] = useState("");
+  // The playbook's weights by default; the admin may weigh the measures otherwise.
+  const [weights, setWeights] = useState({ volume: "0.5", conversion: "0.3", aov: "0.2" });
   const [state, setState] = useState<AdminResult | null>(null);
   const [pending, startTransition] = useTransition();
   const sum = rows.reduce((n, r) => n + r.share, 0);
@@ -35,7 +37,7 @@ export function ChannelsForm(props: { activityId: string; sellable: number; rows
     setRows(rows.map((r, j) => (j === i ? { ...r, [key]: key === "channel" ? value : Math.max(0, Math.floor(Number(value) || 0)) } : r)));
   const propose = (fromPast: boolean) =>
     startTransition(async () => {
-      const r = await proposeChannelsAction({ activityId: props.activityId, rows: JSON.stringify(rows), fromPast: fromPast ? "1" : "0" });
+      const r = await proposeChannelsAction({ activityId: props.activityId, rows: JSON.stringify(rows), fromPast: fromPast ? "1" : "0", weights });
       setState(r.ok ? null : r);
       if (r.ok) setRows(r.rows);
     });
@@ -106,6 +108,21 @@ export function ChannelsForm(props: { activityId: string; sellable: number; rows
               {t("addButton")}
             </button>
           </div>
+          <fieldset className={styles.wide}>
+            <legend>{t("weights")}</legend>
+            {(["volume", "conversion", "aov"] as const).map((k) => (
+              <label key={k}>
+                {t(`weight${k === "aov" ? "Aov" : k === "volume" ? "Volume" : "Conversion"}`)}
+                <input
+                  name={`weight-${k}`}
+                  inputMode="decimal"
+                  value={weights[k]}
+                  onChange={(e) => setWeights({ ...weights, [k]: e.target.value })}
+                  {...invalid(`weights`, errors.weights)}
+                />
+              </label>
+            ))}
+          </fieldset>
           <Field label={t("borrowAfter")} name="borrowAfterSec" error={errors.borrowAfterSec} hint={t("borrowHint")}>
             <input name="borrowAfterSec" inputMode="numeric" value={borrow} onChange={(e) => setBorrow(e.target.value)} {...invalid("borrowAfterSec", errors.borrowAfterSec)} />
           </Field>

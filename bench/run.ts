@@ -230,7 +230,7 @@ async function main(o: BenchOptions): Promise<number> {
       printReference(r);
       Object.assign(refFigures, r.figures);
     };
-    const sale = async (kind: "flash" | "admit" | "split", s: Parameters<typeof runSale>[2]) => {
+    const sale = async (kind: "flash" | "admit" | "split" | "prequeue" | "channels", s: Parameters<typeof runSale>[2]) => {
       const p = await runSale(common, kind, s);
       if (p.soldOut && s.soldOutSeconds) {
         // What the same crowd costs when it learns "sold out" from the shared progress at an edge
@@ -255,6 +255,17 @@ async function main(o: BenchOptions): Promise<number> {
     if (o.scenarios.includes("flash")) {
       const soldOutSeconds = o.scenarios.includes("soldout") ? Math.min(o.duration, o.ci ? 2 : 10) : undefined;
       await sale("flash", { stock: o.stock, limit: o.limit, buyers: o.shoppers, soldOutSeconds });
+      // The same sale with a pre-queue draw, and split into channels, side by side with the plain one.
+      if (o.prequeue) await sale("prequeue", { stock: o.stock, limit: o.limit, buyers: o.shoppers, prequeue: o.prequeue });
+      if (o.channels) await sale("channels", { stock: o.stock, limit: o.limit, buyers: o.shoppers, channels: o.channels });
+      const plain = phases.find((p) => p.kind === "flash");
+      for (const p of phases.filter((x) => x.kind === "prequeue" || x.kind === "channels")) {
+        const ratio = plain && plain.buy.requestsPerSec > 0 ? p.buy.requestsPerSec / plain.buy.requestsPerSec : NaN;
+        log(
+          `${p.kind} vs plain flash: buy path ${p.buy.requestsPerSec} vs ${plain?.buy.requestsPerSec} req/s (${ratio.toFixed(2)}x; target ≥ 0.90x), ` +
+            `admitted ${p.buy.orders.admitted} vs ${plain?.buy.orders.admitted}; invariants ${p.checks.every((c) => c.ok) ? "held" : "VIOLATED"}`,
+        );
+      }
     }
     for (const kind of ["admit", "split"] as const) {
       if (o.scenarios.includes(kind))

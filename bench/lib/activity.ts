@@ -20,7 +20,13 @@ const SLUG_PREFIX = "bench-";
  */
 export async function createBenchActivity(
   kind: string,
-  opts: { stock: number; limit: number; leadMs: number; humanCheck?: boolean; segments?: number },
+  opts: {
+    stock: number; limit: number; leadMs: number; humanCheck?: boolean; segments?: number;
+    /** Fair entry: a pre-queue of this many minutes before the start (docs/fair-entry.md). */
+    prequeueMinutes?: number;
+    /** Channels (docs/channels.md): each channel's share of the stock. */
+    channels?: Record<string, number>;
+  },
 ): Promise<BenchActivity> {
   const prisma = db();
   const product = await prisma.product.upsert({
@@ -46,8 +52,12 @@ export async function createBenchActivity(
       humanCheck: opts.humanCheck ? "REQUIRED" : "OFF",
       // The same synthetic shoppers buy in every run and leave their orders unpaid: not non-payers.
       refuseNonPayers: false,
+      prequeueMinutes: opts.prequeueMinutes ?? 0,
     },
   });
+  if (opts.channels) {
+    await prisma.saleChannel.createMany({ data: Object.entries(opts.channels).map(([channel, share]) => ({ activityId: a.id, channel, share })) });
+  }
   const pre = await preheatActivity(prisma, redis(), a.id);
   if (!pre.ok || pre.stock !== opts.stock) throw new Error(`preheat of ${slug} failed: ${JSON.stringify(pre)}`);
   return { id: a.id, slug, startMs: startAt.getTime(), stock: opts.stock, limit: opts.limit };

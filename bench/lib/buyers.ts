@@ -67,6 +67,11 @@ export async function runBuyers(o: {
   maxSeconds: number;
   postOnly?: { tokens: Map<number, string>; loopSeconds: number };
   onAdmitted?: (t: HeldTicket) => void;
+  /**
+   * Channels (--channels): the order request's path and headers for a shopper, e.g. a bearer token
+   * (app) or a partner's API key on the partner route; default the storefront's cookie and path.
+   */
+  via?: (shopper: number) => { path: string; headers: Record<string, string> } | null;
 }): Promise<BuyPhase & { autocannon: Result }> {
   const tokenPath = `/api/activities/${o.activityId}/token`;
   const orderPath = `/api/activities/${o.activityId}/orders`;
@@ -105,9 +110,11 @@ export async function runBuyers(o: {
       if (ctx.shopper === undefined || !ctx.token) return null;
       ctx.key = randomUUID();
       stamp(ctx);
+      const via = o.via?.(ctx.shopper);
       return {
         ...req,
-        headers: { cookie: o.shoppers[ctx.shopper]!.cookie, "content-type": "application/json" },
+        ...(via ? { path: via.path } : {}),
+        headers: { ...(via ? via.headers : { cookie: o.shoppers[ctx.shopper]!.cookie }), "content-type": "application/json" } as Record<string, string>,
         body: JSON.stringify({ quantity: o.quantity, idempotencyKey: ctx.key, token: ctx.token }),
       };
     },

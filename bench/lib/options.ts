@@ -73,6 +73,10 @@ export interface BenchOptions {
   pathSeconds: number;
   /** Load generator on its own core, servers on the others (taskset). */
   pin: boolean;
+  /** After the flash sale, the same sale with a pre-queue of this many of its shoppers drawn at the start (0: not run). */
+  prequeue: number;
+  /** After the flash sale, the same sale split evenly over this many channels (0: not run). */
+  channels: number;
   /** Write the performance table into the marked block of README.md and bench/README.md. */
   report: boolean;
   /** Render the table from this results file instead of running. */
@@ -95,6 +99,12 @@ const HELP = `npm run bench -- [options]
                                     refused (limit), progress, ticket
                            polling  waiting shoppers polling the shared progress, at the origin and via an edge cache
   --stock N              units of the flash-crowd sale (default 1000)
+  --prequeue N           after the flash sale, the same sale again with a pre-queue: its first N shoppers
+                         join before the start and are drawn at it (docs/fair-entry.md); printed beside the
+                         plain flash sale with the ratio of admitted orders/s (default 0: not run)
+  --channels N           after the flash sale, the same sale again split evenly over N channels: web
+                         (cookie), app (bearer token), partner-1… (API key on the partner route); shopper i
+                         buys through channel i mod N (docs/channels.md; default 0: not run, max 8)
   --shoppers N           shoppers in the flash crowd, each clicks once (default 100000)
   --limit N              per-user limit (default 1)
   --quantity N           units per click (default 1)
@@ -153,6 +163,8 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       limit: { type: "string" },
       quantity: { type: "string" },
       segments: { type: "string" },
+      prequeue: { type: "string" },
+      channels: { type: "string" },
       connections: { type: "string" },
       duration: { type: "string" },
       "admit-shoppers": { type: "string" },
@@ -232,6 +244,8 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     limit: int("limit", values.limit, 1, 1, 99),
     quantity: int("quantity", values.quantity, 1, 1, 99),
     segments: int("segments", values.segments, 1, 1, MAX_SEGMENTS),
+    prequeue: int("prequeue", values.prequeue, 0, 0, 1_000_000),
+    channels: int("channels", values.channels, 0, 0, 8),
     connections: int("connections", values.connections, ci ? 50 : 200, 1, 10_000),
     duration: int("duration", values.duration, ci ? 5 : 20, 1, 600),
     admitShoppers: int("admit-shoppers", values["admit-shoppers"], ci ? 1000 : 50_000),
@@ -277,6 +291,9 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
   // nginx writes X-Forwarded-For itself (scripts/services/nginx.ts), so the bots' own addresses would not reach the gate.
   if (opts.lb === "nginx" && (opts.bots || opts.scenarios.includes("bots")))
     throw new OptionError("--lb nginx: the bot scenarios need their X-Forwarded-For addresses, which nginx replaces; run them without --lb");
+  if ((opts.prequeue || opts.channels) && !opts.scenarios.includes("flash"))
+    throw new OptionError("--prequeue and --channels run beside the flash scenario: include flash in --scenarios");
+  if (opts.channels === 1) throw new OptionError("--channels: a split needs at least 2 channels");
   if (opts.signInSample > opts.shoppers) opts.signInSample = opts.shoppers;
   return opts;
 }

@@ -1,6 +1,10 @@
 import type { RedisClient } from "@/lib/redis-connect";
 import { db } from "@/lib/db";
+import { randomBytes } from "node:crypto";
 import { readState } from "@/lib/flash/store";
+import { runDraw } from "@/lib/flash/fair-entry";
+import { createApiKey } from "@/lib/channels";
+import { API_KEY_HEADER } from "@/lib/channels/partner-http";
 import { createBenchActivity, type BenchActivity } from "@/bench/lib/activity";
 import { startBots, type BotSummary } from "@/bench/lib/bots";
 import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";
@@ -18,7 +22,8 @@ export type BuyResult = Omit<BuyPhase, "tickets" | "handedTokens" | "firstSoldOu
   webMicrosPerRequest: number;
 };
 
-export type SaleKind = "warmup" | "flash" | "admit" | "split";
+/** prequeue: the flash sale with a pre-queue draw (--prequeue N); channels: split into channels (--channels N). */
+export type SaleKind = "warmup" | "flash" | "admit" | "split" | "prequeue" | "channels";
 
 export interface SalePhase {
   kind: SaleKind;
@@ -37,6 +42,9 @@ export interface SalePhase {
   checks: Check[];
   /** --bots: what the bots did alongside the flash crowd (flash only). */
   bots?: BotSummary;
+  /** prequeue: shoppers in the pre-queue; channels: how many channels. */
+  prequeue?: number;
+  channels?: number;
 }
 
 interface Common {
@@ -69,12 +77,27 @@ interface Common {
 export async function runSale(
   c: Common,
   kind: SaleKind,
-  sale: { stock: number; limit: number; buyers: number; soldOutSeconds?: number },
+  sale: {
+    stock: number; limit: number; buyers: number; soldOutSeconds?: number;
+    /** The crowd's first N shoppers join the sale's pre-queue before the start (docs/fair-entry.md). */
+    prequeue?: number;
+    /** The stock split evenly over this many channels: web, app, then partners (docs/channels.md). */
+    channels?: number;
+  },
 ): Promise<SalePhase> {
   // split: admission alone (workers stopped with SIGSTOP), then the workers alone on the backlog.
   const paused = kind === "split" ? c.procs.workers.filter((p): p is number => Boolean(p)) : [];
   await c.beforeSale?.();
-  const a = await createBenchActivity(kind, { stock: sale.stock, limit: sale.limit, leadMs: 2000, humanCheck: !!c.gate, segments: c.segments });
+  const channels = channelNames(sale.channels ?? 0);
+  const a = await createBenchActivity(kind, {
+    stock: sale.stock, limit: sale.limit, leadMs: 2000, humanCheck: !!c.gate,
+    // A pre-queue or channels keep one segment (docs/fair-entry.md, docs/channels.md).
+    segments: sale.prequeue || channels.length ? 1 : c.segments,
+    prequeueMinutes: sale.prequeue ? 5 : 0,
+    channels: channels.length ? Object.fromEntries(channels.map((ch, i) => [ch, Math.floor(sale.stock / channels.length) + (i < sale.stock % channels.length ? 1 : 0)])) : undefined,
+  });
+  if (sale.prequeue) await seedPrequeue(a.id, c.shoppers.slice(0, Math.min(sale.prequeue, sale.buyers)));
+  const via = channels.length ? await channelRequests(a.id, channels, c.shoppers) : undefined;
   if (c.gate) c = { ...c, shoppers: withPasses(c.gate, a.id, c.shoppers) };
   const sampler = new CounterSampler(c.redis, a.id);
   const watchers = new WaitingBrowsers(c.baseUrl, a.id, c.shoppers, c.watchers);
@@ -84,6 +107,12 @@ export async function runSale(
   // during the lead time (tsx takes a moment), so the bots are at work when the sale opens.
   const bots = c.bots && kind === "flash" ? startBots({ baseUrl: c.baseUrl, activityId: a.id, bot: c.shoppers[sale.buyers - 1]!, webPid: firstPid(c.procs.web) }) : null;
   await sleepUntil(a.startMs + 1);
+  if (sale.prequeue) {
+    // The draw at the start, as the scheduler makes it (admission waits for it): made here so the crowd
+    // meets a drawn sale rather than UNAVAILABLE for the scheduler's next pass.
+    const d = await runDraw(db(), c.redis, a.id);
+    c.log(`${kind}: drawn; ${d?.entries ?? 0} of the pre-queue's ${sale.prequeue} entries hold ${d?.reserved ?? 0} units`);
+  }
   c.log(
     `${kind}: ${sale.buyers} shoppers click at the start of a ${sale.stock}-unit sale (${c.connections} connections)`,
   );
@@ -107,6 +136,7 @@ export async function runSale(
       connections: c.connections,
       maxSeconds: c.maxSeconds,
       onAdmitted: (t) => watchers.add(t),
+      via,
     });
   } finally {
     resumeWorkers();
@@ -135,6 +165,7 @@ export async function runSale(
         connections: c.connections,
         maxSeconds: sale.soldOutSeconds,
         postOnly: { tokens, loopSeconds: sale.soldOutSeconds },
+        via,
       });
       soldOut = withCost(strip(r), await m.stop());
       buy.tickets.push(...r.tickets);
@@ -178,6 +209,8 @@ export async function runSale(
   const last = await db().order.aggregate({ where: { activityId: a.id }, _max: { createdAt: true } });
   return {
     kind,
+    ...(sale.prequeue ? { prequeue: Math.min(sale.prequeue, sale.buyers) } : {}),
+    ...(channels.length ? { channels: channels.length } : {}),
     activity: { id: a.id, stock: a.stock, limit: a.limit, shoppers: sale.buyers },
     buy: withCost(strip(buy), buyCost),
     soldOut,
@@ -276,4 +309,40 @@ async function queueLength(r: RedisClient, activityId: string): Promise<number> 
 async function sleepUntil(ms: number) {
   const wait = ms - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
+/** The channels of a --channels N sale: web, app, then partner channels. */
+function channelNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => (i === 0 ? "web" : i === 1 ? "app" : `partner-${i - 1}`));
+}
+
+/**
+ * Pre-queue entries for the crowd's first shoppers, written in bulk: the join itself (one transaction
+ * each, POST …/prequeue) has its own tests; the bench measures the sale the draw leads to.
+ */
+async function seedPrequeue(activityId: string, shoppers: Shopper[]): Promise<void> {
+  const now = new Date();
+  for (let i = 0; i < shoppers.length; i += 5000) {
+    await db().drawEntry.createMany({
+      data: shoppers.slice(i, i + 5000).map((s) => ({ activityId, userId: s.id, entryId: randomBytes(12).toString("base64url"), joinedAt: now })),
+    });
+  }
+}
+
+/**
+ * How each shopper of a channel sale sends their order: shopper i buys through channel i mod N. web:
+ * the storefront's cookie; app: the same session as a bearer token (the app's API); a partner: the
+ * shopper's bearer token and the partner's API key, on the partner route.
+ */
+async function channelRequests(activityId: string, channels: string[], shoppers: Shopper[]) {
+  const keys = new Map<string, string>();
+  for (const ch of channels.filter((x) => x !== "web" && x !== "app")) keys.set(ch, (await createApiKey(db(), ch, "bench")).key);
+  const bearer = (s: Shopper) => `Bearer ${s.cookie.slice(s.cookie.indexOf("=") + 1)}`;
+  return (i: number): { path: string; headers: Record<string, string> } | null => {
+    const ch = channels[i % channels.length]!;
+    const s = shoppers[i]!;
+    if (ch === "web") return null;
+    if (ch === "app") return { path: `/api/activities/${activityId}/orders`, headers: { authorization: bearer(s) } };
+    return { path: `/api/partner/activities/${activityId}/orders`, headers: { authorization: bearer(s), [API_KEY_HEADER]: keys.get(ch)! } };
+  };
 }

@@ -40,6 +40,8 @@ export function printSale(p: SalePhase) {
     flash: `Flash crowd: ${n(p.activity.shoppers)} shoppers click once at the start of a ${n(p.activity.stock)}-unit sale`,
     admit: `Admission throughput: ${n(p.activity.shoppers)} shoppers, ${n(p.activity.stock)} units (every click admitted, workers persisting alongside)`,
     split: `Admission alone, then persistence alone: ${n(p.activity.shoppers)} shoppers, ${n(p.activity.stock)} units (workers paused during the load)`,
+    prequeue: `Flash crowd with a pre-queue draw: ${n(p.activity.shoppers)} shoppers click once at the start of a ${n(p.activity.stock)}-unit sale, the first ${n(p.prequeue ?? 0)} of them drawn`,
+    channels: `Flash crowd over ${p.channels ?? 0} channels: ${n(p.activity.shoppers)} shoppers click once at the start of a ${n(p.activity.stock)}-unit sale split evenly (web cookie, app bearer, partners' API keys)`,
   }[p.kind];
   console.log(`\n${title}`);
   printBuy("buy path (GET token, POST order)", p.buy);

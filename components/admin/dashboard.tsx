@@ -235,7 +235,44 @@ export function ActivityDashboard({ initial }: { initial: DashboardSnapshot }) {
         <Figure label={t("dashboard.waitlist")} testId="dash-waitlist" value={s.fair.waiting}>
           {t("dashboard.waitlistOffers", { offers: s.fair.offers })}
         </Figure>
+        {s.fair.seed && (
+          <Figure label={t("dashboard.drawSeed")} testId="dash-draw-seed" value={`${s.fair.seed.slice(0, 16)}…`}>
+            <a href={`/activities/${s.activity.slug}/draw`}>{t("dashboard.drawVerify")}</a>
+          </Figure>
+        )}
       </dl>
+
+      {s.channels && (
+        <>
+          <h2>{t("dashboard.channels")}</h2>
+          <p className="muted">
+            {t("dashboard.channelPool", { pool: s.channels.pool })}{" "}
+            {s.channels.borrowAfterSec === null ? t("dashboard.channelNoBorrow") : t("dashboard.channelBorrow", { seconds: s.channels.borrowAfterSec })}
+          </p>
+          <table data-testid="dash-channels">
+            <thead>
+              <tr>
+                <th>{t("dashboard.channel")}</th>
+                <th>{t("dashboard.channelShare")}</th>
+                <th>{t("dashboard.channelLeft")}</th>
+                <th>{t("dashboard.channelAdmitted")}</th>
+                <th>{t("dashboard.channelHolding")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.channels.rows.map((c) => (
+                <tr key={c.channel} data-channel={c.channel}>
+                  <td>{c.channel}</td>
+                  <td>{c.share}</td>
+                  <td>{c.left}</td>
+                  <td>{c.admitted}</td>
+                  <td>{c.holdingUnits}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
 
       <h2>{t("dashboard.refusals")}</h2>
       {reasons.length === 0 ? (

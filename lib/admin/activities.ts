@@ -163,6 +163,15 @@ export async function updateActivity(
   const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
   if (changed.length === 0) return { ok: true, id: a.id, slug: a.slug };
 
+  // A sale split into channels (docs/channels.md) has one segment, no pre-queue, and shares that sum to its stock.
+  if ((await db().saleChannel.count({ where: { activityId: a.id } })) > 0) {
+    const errors: Record<string, string> = {};
+    if (next.prequeueMinutes > 0) errors.prequeueMinutes = "channelsExclusive";
+    if (next.stockSegments > 1) errors.stockSegments = "channelsExclusive";
+    if (changed.includes("totalStock") || changed.includes("safetyStockPct")) errors.totalStock = "channelsFirst";
+    if (Object.keys(errors).length) return badInput(errors);
+  }
+
   const admitted = (await readState(redis(), a.id))?.admitted ?? 0;
   const selling = a.status === "LIVE" || a.startAt.getTime() <= Date.now() || admitted > 0;
   if (selling) {

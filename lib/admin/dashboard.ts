@@ -19,6 +19,7 @@ import {
 import { latestStateRun } from "@/lib/flash/reconcile";
 import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
 import { idSchema } from "@/lib/admin/schemas";
+import { readChannelState } from "@/lib/channels";
 
 /** Latency samples older than this are from a process that stopped answering buys: left out. */
 export const LATENCY_FRESH_MS = 5_000;
@@ -86,11 +87,22 @@ export interface DashboardSnapshot {
   fair: {
     commitment: string | null;
     drawnAt: string | null;
+    /** The seed, once revealed (after the draw). */
+    seed: string | null;
     entries: number;
     drawHeld: number;
     waiting: number;
     offers: number;
   };
+  /**
+   * Channels (docs/channels.md): per channel its share, units left in Redis, units admitted through it,
+   * and units its orders hold in PostgreSQL; the common pool is the counter less every channel's left.
+   */
+  channels: {
+    rows: { channel: string; share: number; left: number; admitted: number; holdingUnits: number }[];
+    pool: number;
+    borrowAfterSec: number | null;
+  } | null;
 }
 
 export async function readDashboard(activityId: string, now = Date.now()): Promise<DashboardSnapshot | null> {
@@ -101,7 +113,7 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
   // transaction, so the activity's stock and the order totals come from one snapshot (read apart,
   // a batch committed in between counted its units twice: "24 offered" for a 20-unit sale); meta
   // and stats change together in the Lua scripts, so they are read in one MULTI.
-  const [pg, redisReply, groups, latencies, deadLetters, reconcile, draw, entries] = await Promise.all([
+  const [pg, redisReply, groups, latencies, deadLetters, reconcile, draw, entries, chan, chanOrders] = await Promise.all([
     db().$transaction(
       async (tx) => {
         const activity = await tx.activity.findUnique({ where: { id: activityId } });
@@ -120,8 +132,10 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
     readLatencies(redis()),
     readDeadLetters(redis()),
     latestStateRun(db()),
-    db().draw.findUnique({ where: { activityId }, select: { commitment: true, drawnAt: true } }),
+    db().draw.findUnique({ where: { activityId }, select: { commitment: true, drawnAt: true, seed: true } }),
     db().drawEntry.count({ where: { activityId } }),
+    readChannelState(redis(), activityId),
+    db().order.groupBy({ by: ["channel", "status"], where: { activityId, channel: { not: null } }, _sum: { quantity: true } }),
   ]);
   const [a, byStatus] = pg;
   if (!a) return null;
@@ -203,10 +217,19 @@ export async function readDashboard(activityId: string, now = Date.now()): Promi
     fair: {
       commitment: draw?.commitment ?? null,
       drawnAt: draw?.drawnAt?.toISOString() ?? null,
+      seed: draw?.drawnAt ? draw.seed : null,
       entries,
       drawHeld: meta?.drawUntilMs && now < meta.drawUntilMs ? meta.drawHeld : 0,
       waiting: Number(redisReply?.[2]?.[1] ?? 0),
       offers: Number(redisReply?.[3]?.[1] ?? 0),
+    },
+    channels: chan && {
+      rows: chan.channels.map((c) => ({
+        ...c,
+        holdingUnits: chanOrders.filter((o) => o.channel === c.channel && holding.has(o.status)).reduce((n, o) => n + (o._sum.quantity ?? 0), 0),
+      })),
+      pool: Math.max(0, (meta?.left ?? 0) - chan.alloc),
+      borrowAfterSec: chan.borrowAfterMs === null ? null : chan.borrowAfterMs / 1000,
     },
   };
 }

@@ -12,6 +12,7 @@
 -- KEYS[9] draw   hash: userId -> "sequence|units", fair entry's drawn sequence numbers and held units
 -- KEYS[10] offers hash: userId -> deadline (ms) of a unit offered to them from the waitlist
 -- KEYS[11] pending hash: ticketId -> "userId|quantity|atMs|idempotencyKey" (split stock only)
+-- KEYS[12] chan    hash: CHANNEL fields (C_*), a sale split into channels only (docs/channels.md)
 -- ARGV: userId, quantity, idempotencyKey, nowMs, ticketId, epoch (the generation the caller's ticket id carries),
 --       then for a split stock (docs/architecture.md, "Split stock") the step:
 --   (none) one segment: the whole admission, spending meta's counter
@@ -19,6 +20,7 @@
 --   'R'    reserve only: the limit and the idempotency key are taken, the units come from a segment
 --   'C'    commit a reservation; ARGV[8]: the segment that gave the units (0: take them from meta's
 --          counter now; -1: none), ARGV[9]: the refusal when none did (SOLD_OUT, INSUFFICIENT_STOCK)
+--   ''     (with ARGV[10]) one segment, as none: a sale split into channels, ARGV[10] the request's channel
 -- Returns {"OK", ticketId, sequence, stockLeft, counterLeft[, "D" when the sequence is a drawn one]}
 --       | {"DUP", ticketId, sequence} | {"NO", code, stockLeft}
 --       | {"RES", ticketId} (reserved) | {"WAIT", ticketId} (the key's first request is between its steps)
@@ -27,8 +29,9 @@ local meta, users, idem, stream, ticket, stats = KEYS[1], KEYS[2], KEYS[3], KEYS
 local mine, trace, draw, offers, pending = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local user, qty, key, now, ticketId = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local step = ARGV[7]
+if step == '' then step = nil end
 
-local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED, M_EPOCH, M_PREQUEUE, M_DRAW_UNTIL, M_WL_HOLD)
+local m = redis.call('HMGET', meta, M_STATUS, M_START, M_END, M_STOCK, M_LIMIT, M_MODE, M_QUOTA, M_PAUSED, M_EPOCH, M_PREQUEUE, M_DRAW_UNTIL, M_WL_HOLD, M_CHANNELS)
 -- Fencing (docs/durability.md): admit only into a state a rebuild from PostgreSQL has marked ready
 -- (M_EPOCH, written last), and only for a ticket id minted for that generation. No meta at all (the
 -- caller saw the sale, so Redis lost it), a rebuild half-way, or a stale generation: the buyer
@@ -88,6 +91,36 @@ local avail = left - reserve
 if cap then avail = math.min(avail, cap) end
 -- ------------------------------------------------------------------------------------------------
 
+-- Channels (docs/channels.md) --------------------------------------------------------------------
+-- A sale without channels pays one field comparison. With them (one segment, no pre-queue), the
+-- request takes its units from its channel's own share, else from the common pool (the counter less
+-- every share's units left: returned units, restocks), else, once the sale has run C_AFTER ms, it
+-- borrows them from the channel with the most left (its share moves with them). The counter is still
+-- spent as for any sale, so the channels can never give more than it holds.
+local channel, chan, chanLeft, pool, donor = nil, KEYS[12], 0, 0, nil
+if m[13] == FLAG_ON then
+  channel = ARGV[10]
+  -- The caller's view predates the channels (they are set before a rebuild): it retries afresh.
+  if not channel or not chan then return {'NO', 'UNAVAILABLE', stock} end
+  local c = redis.call('HMGET', chan, C_LEFT .. channel, C_ALLOC, C_AFTER)
+  chanLeft = tonumber(c[1] or '0')
+  pool = left - tonumber(c[2] or '0')
+  local best = math.max(chanLeft, pool)
+  -- A channel with no share in this sale buys nothing here (a partner only within its own).
+  if not c[1] then best, c[3] = 0, false end
+  if best < qty and c[3] and now >= tonumber(m[2]) + tonumber(c[3]) then
+    local all = redis.call('HGETALL', chan)
+    for i = 1, #all, 2 do
+      local f, n = all[i], tonumber(all[i + 1])
+      if string.sub(f, 1, #C_LEFT) == C_LEFT and f ~= C_LEFT .. channel and n > best then
+        donor, best = string.sub(f, #C_LEFT + 1), n
+      end
+    end
+  end
+  avail = math.min(avail, best)
+end
+-- ------------------------------------------------------------------------------------------------
+
 -- The admission proper, once the units are taken: a sequence number, the order request, the ticket.
 local function admit()
   local seq
@@ -101,7 +134,11 @@ local function admit()
     seq = redis.call('HINCRBY', meta, M_SEQ, 1)
   end
   -- The idempotency key travels with the ticket into PostgreSQL (unique per user and sale there).
-  redis.call('XADD', stream, '*', E_TICKET, ticketId, E_USER, user, E_QTY, qty, E_SEQ, seq, E_IDEM, key)
+  if channel then
+    redis.call('XADD', stream, '*', E_TICKET, ticketId, E_USER, user, E_QTY, qty, E_SEQ, seq, E_IDEM, key, E_CHANNEL, channel)
+  else
+    redis.call('XADD', stream, '*', E_TICKET, ticketId, E_USER, user, E_QTY, qty, E_SEQ, seq, E_IDEM, key)
+  end
   redis.call('HSET', ticket, T_USER, user, T_SEQ, seq, T_QTY, qty, T_STATE, ST_QUEUED, T_AT, now)
   redis.call('HSET', idem, idemField, ticketId .. '|' .. seq)
   redis.call('HINCRBY', stats, S_ADMITTED, 1)
@@ -130,6 +167,19 @@ end
 local function take()
   left = redis.call('HINCRBY', meta, counter, -qty)
   if counter == M_STOCK then stock = left end
+  if channel then
+    -- Channels: from the own share, else the pool (nothing more to move), else the donor's share.
+    if chanLeft < qty and pool < qty and donor then
+      redis.call('HINCRBY', chan, C_LEFT .. donor, -qty)
+      redis.call('HINCRBY', chan, C_SHARE .. donor, -qty)
+      redis.call('HINCRBY', chan, C_SHARE .. channel, qty)
+      redis.call('HINCRBY', chan, C_ALLOC, -qty)
+    elseif chanLeft >= qty then
+      redis.call('HINCRBY', chan, C_LEFT .. channel, -qty)
+      redis.call('HINCRBY', chan, C_ALLOC, -qty)
+    end
+    redis.call('HINCRBY', chan, C_ADMITTED .. channel, qty)
+  end
 end
 
 if step == 'C' then

@@ -16,6 +16,7 @@ export const REFUSAL_CODES = [
   "EMAIL_UNVERIFIED",
   "UNAVAILABLE",
   "NON_PAYER",
+  "BAD_API_KEY",
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -46,6 +47,7 @@ const STATUS: Record<RefusalCode, number> = {
   EMAIL_UNVERIFIED: 403,
   UNAVAILABLE: 503,
   NON_PAYER: 403,
+  BAD_API_KEY: 401,
 };
 
 export function httpStatus(code: RefusalCode): number {

@@ -5,8 +5,11 @@ import { ActivityStateCache } from "@/lib/flash/activity-state";
 import type { RefusalCode, RejectionCode } from "@/lib/flash/codes";
 import {
   META,
+  WEB_CHANNEL,
+  APP_CHANNEL,
   activityKeys,
   admissionKeys,
+  channelAdmissionKeys,
   admitSplit,
   isSoldOut,
   newTicketId,
@@ -147,14 +150,20 @@ export class FlashCore {
     return null;
   }
 
-  /** Admission (docs/architecture.md, step 4): one Lua script, one round trip, all or nothing. */
-  async admit(activityId: string, userId: string, input: BuyInput, now = Date.now()): Promise<AdmitResult> {
+  /**
+   * Admission (docs/architecture.md, step 4): one Lua script, one round trip, all or nothing.
+   * `channel`: the sales channel the request came through (docs/channels.md); read only for a sale
+   * split into channels, where it defaults to web.
+   */
+  async admit(activityId: string, userId: string, input: BuyInput, now = Date.now(), channel?: string): Promise<AdmitResult> {
     const state = this.states.ready(activityId, now) ?? (await this.states.get(activityId, now));
     if (!state) return { ok: false, code: await this.missingCode(activityId) };
     // Fast refusals from the process-local view (the state just read); Lua checks everything again.
     const cached = this.refuseFromCache(activityId, userId, now);
     if (cached) return cached;
     if (state.refuseNonPayers && (await this.nonPayers.has(userId))) return this.refuseLocally(activityId, "NON_PAYER", userId);
+    // A partner's channel (docs/channels.md) buys only where the sale has a share for it.
+    if (channel && channel !== WEB_CHANNEL && channel !== APP_CHANNEL && !state.channels) return this.refuseLocally(activityId, "SOLD_OUT", userId);
     if (!verifyBuyToken(this.tokenSecret, activityId, state.startMs, userId, input.token)) {
       // The start may have moved (start early): check against a state at most one refresh old. The
       // refresh is shared, so a flood of forged tokens costs Redis one read per refresh period.
@@ -164,26 +173,29 @@ export class FlashCore {
       }
     }
 
-    let result = await this.runAdmission(activityId, userId, input, now, state);
+    let result = await this.runAdmission(activityId, userId, input, now, state, channel);
     if (!result.ok && result.code === "UNAVAILABLE") {
       // Redis refused this generation: a rebuild is under way, or it finished after our state was read.
       // One retry against a fresh state; while the rebuild runs the buyer gets 503 with Retry-After.
       this.states.invalidate(activityId);
       const fresh = await this.states.fresh(activityId, now);
-      if (fresh && fresh.epoch !== state.epoch) result = await this.runAdmission(activityId, userId, input, now, fresh);
+      if (fresh && (fresh.epoch !== state.epoch || fresh.channels !== state.channels)) {
+        result = await this.runAdmission(activityId, userId, input, now, fresh, channel);
+      }
     }
     if (!result.ok) countRefusal(result.code);
     return result;
   }
 
   private async runAdmission(
-    activityId: string, userId: string, input: BuyInput, now: number, state: Pick<ActivityState, "epoch" | "segments">,
+    activityId: string, userId: string, input: BuyInput, now: number, state: Pick<ActivityState, "epoch" | "segments" | "channels">,
+    channel: string | undefined,
   ): Promise<AdmitResult> {
     const { epoch } = state;
     const started = performance.now();
     const reply = state.segments > 1
       ? await this.admitSplitStock(activityId, userId, input, now, state)
-      : await this.admitWhole(activityId, userId, input, now, epoch);
+      : await this.admitWhole(activityId, userId, input, now, epoch, state.channels ? (channel ?? WEB_CHANNEL) : undefined);
     // The stronger durability mode: WAIT on the connection that wrote, so it covers this admission
     // (and, auto-pipelined, every one sent before it). Off, it costs nothing: no command is sent.
     if (this.waitReplicas > 0 && (reply.kind === "OK" || reply.kind === "DUP")) {
@@ -205,16 +217,23 @@ export class FlashCore {
     if (reply.kind === "DUP") return { ok: true, ticketId: reply.ticketId, sequence: reply.sequence, duplicate: true };
     if (reply.kind === "WAIT") return this.refuseLocally(activityId, "UNAVAILABLE");
     const code = reply.code as RefusalCode;
-    if (code === "SOLD_OUT") this.states.invalidate(activityId);
+    // A channel's share gone is not the sale sold out: the others' crowds keep the cached state.
+    if (code === "SOLD_OUT" && !state.channels) this.states.invalidate(activityId);
     return { ok: false, code };
   }
 
   /** One segment (not split): the whole admission is one script, one round trip. */
-  private async admitWhole(activityId: string, userId: string, input: BuyInput, now: number, epoch: number): Promise<AdmissionReply> {
+  private async admitWhole(
+    activityId: string, userId: string, input: BuyInput, now: number, epoch: number, channel?: string,
+  ): Promise<AdmissionReply> {
     const ticketId = newTicketId(activityId, epoch);
-    const [kind, a, b, left, , drawn] = await this.redis.flashAdmit(
-      ...admissionKeys(activityId, ticketId), userId, input.quantity, input.idempotencyKey, now, ticketId, epoch,
-    );
+    const [kind, a, b, left, , drawn] = channel
+      ? await this.redis.flashAdmitChannel(
+        ...channelAdmissionKeys(activityId, ticketId), userId, input.quantity, input.idempotencyKey, now, ticketId, epoch, "", "", "", channel,
+      )
+      : await this.redis.flashAdmit(
+        ...admissionKeys(activityId, ticketId), userId, input.quantity, input.idempotencyKey, now, ticketId, epoch,
+      );
     if (kind === "OK") return { kind, ticketId: a, sequence: Number(b), soldOut: left === 0, drawn: drawn === "D" };
     if (kind === "DUP") return { kind, ticketId: a, sequence: Number(b) };
     return { kind: "NO", code: a };

@@ -3,7 +3,7 @@ import type http from "node:http";
 import type { SessionReader } from "@/lib/auth/session-token";
 import type { FlashCore } from "@/lib/flash/core";
 import {
-  buyReply, isSharedReply, matchFlashRoute, meReply, progressReply, rateLimited, refusal, refuseBuyEarly, ticketReply,
+  buyReply, channelOf, isSharedReply, matchFlashRoute, meReply, progressReply, rateLimited, refusal, refuseBuyEarly, ticketReply,
   timeReply, tokenReply, type DoorContext, type HttpReply, type RequestBody,
 } from "@/lib/flash/http";
 import type { Gate } from "@/lib/gate";
@@ -94,6 +94,7 @@ export function createHotHandler(o: {
     gate: o.gate,
     ip: req.headers[CLIENT_IP_HEADER] as string | undefined,
     cookie: req.headers.cookie,
+    channel: channelOf(req.headers.authorization),
   });
   const user = async (req: http.IncomingMessage, d: DoorContext) => {
     const claims = await sessions.read(req.headers.cookie, req.headers.authorization);

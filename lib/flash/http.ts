@@ -6,6 +6,7 @@ import { buyRequest, isActivityId, type RequestSpec } from "@/lib/flash/schemas"
 import type { BuyAccepted, ShopperState, TokenGranted } from "@/lib/flash/wire";
 import type { Gate } from "@/lib/gate";
 import type { HotRoute } from "@/lib/rate-limit";
+import { APP_CHANNEL, WEB_CHANNEL } from "@/lib/flash/store/layout";
 import type { z } from "zod";
 
 /**
@@ -140,6 +141,17 @@ export interface DoorContext {
   gate?: Gate;
   ip?: string | null;
   cookie?: string | null;
+  /** The sales channel of a buy (docs/channels.md): channelOf for the shop's doors, the key's for a partner's. */
+  channel?: string;
+}
+
+/**
+ * The sales channel a shop request buys through: app when it carries a bearer token (the app's API),
+ * else web. Never a header the client names (X-Channel is ignored): a partner's channel comes only
+ * with its API key, on the partner route.
+ */
+export function channelOf(authorization: string | null | undefined): string {
+  return authorization?.startsWith("Bearer ") ? APP_CHANNEL : WEB_CHANNEL;
 }
 
 /** 429 with the seconds to wait, in the body for the page and in Retry-After for any client. */
@@ -189,7 +201,7 @@ export async function buyReply(
   if (limit) return limit;
   const input = await readJson(buyRequest, body);
   if (!input.ok) return badInput(input);
-  const result = await core.admit(activityId, user.userId, input.data);
+  const result = await core.admit(activityId, user.userId, input.data, Date.now(), door?.channel);
   if (!result.ok) return refusal(result.code);
   return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence } satisfies BuyAccepted, headers: NO_STORE };
 }

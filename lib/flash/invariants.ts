@@ -20,6 +20,7 @@ import {
   type TicketRecord,
   type WorkerGroup,
 } from "@/lib/flash/store";
+import { readChannelState, type ChannelState } from "@/lib/channels";
 
 /*
  * The invariants I1–I4 (docs/architecture.md) checked against what PostgreSQL and Redis hold once
@@ -38,7 +39,7 @@ export interface Check {
 /** Everything the invariants are stated over, for one activity. */
 export interface SaleSnapshot {
   activity: { stock: number; perUserLimit: number; deductionMode: Parameters<typeof holdingStatuses>[0] };
-  orders: { id: string; ticketId: string; userId: string; quantity: number; status: OrderStatus; sequence: number }[];
+  orders: { id: string; ticketId: string; userId: string; quantity: number; status: OrderStatus; sequence: number; channel: string | null }[];
   buyers: { userId: string; units: number }[];
   state: ActivityState | null;
   /** Redis users hash: units per user. */
@@ -52,6 +53,8 @@ export interface SaleSnapshot {
   segmentLeft: number[];
   /** Split-stock reservations between their steps (none once drained). */
   reservations: number;
+  /** A sale split into channels (docs/channels.md): Redis's counters and PostgreSQL's shares; null without channels. */
+  channels: { state: ChannelState | null; shares: { channel: string; share: number }[] } | null;
 }
 
 export async function readSaleSnapshot(prisma: PrismaClient, redis: RedisClient, activityId: string): Promise<SaleSnapshot> {
@@ -62,7 +65,7 @@ export async function readSaleSnapshot(prisma: PrismaClient, redis: RedisClient,
     readStream(redis, activityId),
     readWorkerGroup(redis, activityId),
   ]);
-  const [tickets, segmentLeft, reservations] = await Promise.all([
+  const [tickets, segmentLeft, reservations, chanState, shares] = await Promise.all([
     readTickets(
       redis,
       activityId,
@@ -70,6 +73,8 @@ export async function readSaleSnapshot(prisma: PrismaClient, redis: RedisClient,
     ),
     readSegmentLeft(redis, activityId, state?.segments ?? 1),
     countReservations(redis, activityId),
+    readChannelState(redis, activityId),
+    prisma.saleChannel.findMany({ where: { activityId }, select: { channel: true, share: true } }),
   ]);
   const [activity, orders, buyers] = await Promise.all([
     prisma.activity.findUniqueOrThrow({
@@ -78,11 +83,12 @@ export async function readSaleSnapshot(prisma: PrismaClient, redis: RedisClient,
     }),
     prisma.order.findMany({
       where: { activityId },
-      select: { id: true, ticketId: true, userId: true, quantity: true, status: true, sequence: true },
+      select: { id: true, ticketId: true, userId: true, quantity: true, status: true, sequence: true, channel: true },
     }),
     prisma.activityBuyer.findMany({ where: { activityId }, select: { userId: true, units: true } }),
   ]);
-  return { activity, orders, buyers, state, units, stats, entries, tickets, group, segmentLeft, reservations };
+  const channels = chanState || shares.length ? { state: chanState, shares } : null;
+  return { activity, orders, buyers, state, units, stats, entries, tickets, group, segmentLeft, reservations, channels };
 }
 
 /** Every admitted ticket answered and the workers' group empty (nothing pending, nothing unread). */
@@ -256,7 +262,45 @@ export function checkInvariants(
     redisStock === pgStock,
     `Redis ${redisStock}, PostgreSQL ${pgStock}`,
   );
+  if (s.channels) checkChannels(s, check);
   return checks;
+}
+
+/**
+ * A sale split into channels (docs/channels.md): the channels never hold more than the counter
+ * (I1), and shares are conserved across channels: rebalances and borrows move them, never make
+ * them (I4); every admission counted on the channel it came through, every order on its channel.
+ */
+function checkChannels(s: SaleSnapshot, check: (invariant: Check["invariant"], name: string, ok: boolean, detail: string) => void) {
+  const c = s.channels!;
+  const st = c.state;
+  const rows = st?.channels ?? [];
+  const leftSum = sum(rows, (r) => r.left);
+  const counter = s.state?.left ?? NaN;
+  check(
+    "I1",
+    "channels: no channel below 0, and all channels' units left within the counter",
+    st !== null && rows.every((r) => r.left >= 0) && st.alloc === leftSum && st.alloc <= counter,
+    `left ${rows.map((r) => `${r.channel} ${r.left}`).join(", ")}; alloc ${st?.alloc} (sum ${leftSum}) of counter ${counter}`,
+  );
+  const pgShares = sum(c.shares, (r) => r.share);
+  const redisShares = sum(rows, (r) => r.share);
+  check(
+    "I4",
+    "channels: the shares sum to the split (rebalances and borrows only move them)",
+    redisShares === pgShares && new Set(rows.map((r) => r.channel)).size === c.shares.length,
+    `Redis ${redisShares} over ${rows.length} channels, PostgreSQL ${pgShares} over ${c.shares.length}`,
+  );
+  const streamBy = sumBy(s.entries, (e) => e.channel ?? "", (e) => e.quantity);
+  const ordersBy = sumBy(s.orders, (o) => o.channel ?? "", (o) => o.quantity);
+  const off = rows.filter((r) => (ordersBy.get(r.channel) ?? 0) > r.admitted || r.admitted > (streamBy.get(r.channel) ?? 0));
+  const unnamed = (streamBy.get("") ?? 0) + (ordersBy.get("") ?? 0);
+  check(
+    "I4",
+    "channels: every admission and order carries its channel; units in orders ≤ admitted ≤ units in the stream, per channel",
+    off.length === 0 && unnamed === 0,
+    `${off.map((r) => `${r.channel}: orders ${ordersBy.get(r.channel) ?? 0}, admitted ${r.admitted}, stream ${streamBy.get(r.channel) ?? 0}`).join("; ") || "all agree"}; ${unnamed} units without a channel`,
+  );
 }
 
 function sum<T>(items: T[], value: (t: T) => number): number {

@@ -9,6 +9,7 @@ import {
   encodeRules,
   ensureWorkerGroup,
   finalizeTickets,
+  holdingStatuses,
   publishChange,
   movedSegments,
   nodeMayHaveLost,
@@ -27,6 +28,7 @@ import { countRebuild } from "@/lib/ops/metrics";
 import { resolveExisting, type Outcome } from "@/lib/orders/persist";
 import { rebuildLifecycleState } from "@/lib/orders/stock-mirror";
 import { rebuildDrawState } from "@/lib/flash/fair-entry";
+import { clearChannelState, rebuildChannelState } from "@/lib/channels";
 
 /** Activities are preheated this long before their start (the scheduler's lead). */
 export const PREHEAT_LEAD_MS = 10 * 60_000;
@@ -182,7 +184,8 @@ export interface Rebuild {
  *     (CONFIRMED, units back), or neither (REJECTED LOST_IN_FAILOVER);
  *  4. counters from PostgreSQL: stock, PAYMENT quota, units per user, idempotency keys, and the
  *     sequence continuing after the highest either side has handed out; a split counter is shared
- *     out over its segments again (the rebalance), pending reservations dropped;
+ *     out over its segments again (the rebalance), pending reservations dropped; a sale's channel
+ *     counters from their shares less what each channel's live orders hold (lib/channels);
  *  5. the new generation written last: admission resumes.
  * `onlyFrom`: rebuild only if Redis is still at that generation (a worker that saw a reused sequence
  * number), else only if staleReason finds a reason. `drain` (with onlyFrom), and always for NODE and BEHIND:
@@ -236,7 +239,7 @@ export async function rebuildSaleState(
       for (let i = 0; i < answers.length; i += 1000) await finalizeTickets(redis, activityId, answers.slice(i, i + 1000));
 
       // 4
-      const [buyers, orders, lifecycle, redisSeq, draw] = await Promise.all([
+      const [buyers, orders, lifecycle, redisSeq, draw, channels] = await Promise.all([
         tx.activityBuyer.findMany({ where: { activityId, units: { gt: 0 } } }),
         tx.order.findMany({
           where: { activityId },
@@ -245,6 +248,7 @@ export async function rebuildSaleState(
         rebuildLifecycleState(tx, activityId, a.deductionMode, a.stock),
         redis.hget(keys.meta, META.seq),
         rebuildDrawState(tx, activityId),
+        rebuildChannelState(tx, activityId, holdingStatuses(a.deductionMode), a.channelBorrowAfterSec),
       ]);
       // A drawn sequence number stays taken whether or not its shopper has bought (fair entry).
       const seq = orders.reduce((n, o) => Math.max(n, o.sequence), Math.max(Number(redisSeq ?? 0), draw?.maxSeq ?? 0));
@@ -265,6 +269,9 @@ export async function rebuildSaleState(
       if (a.stock <= 0) pipe.hsetnx(keys.meta, META.soldOutAt, Date.now());
       else pipe.hdel(keys.meta, META.soldOutAt);
       if (a.stockSegments <= 1) pipe.hdel(keys.meta, META.segments);
+      // Channels never hold more than the stock left (PAYMENT mode's quota is above it): lib/channels.
+      if (channels) channels(pipe, a.stock);
+      else clearChannelState(pipe, activityId);
       await pipe.exec();
       // A split stock: the counter just written is shared out over its segments, from PostgreSQL's figure.
       if (a.stockSegments > 1) await writeSegments(redis, activityId, a.stockSegments, epoch);

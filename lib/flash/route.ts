@@ -2,7 +2,7 @@ import "server-only";
 import type { SessionClaims } from "@/lib/auth/session-token";
 import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
-import type { DoorContext, HttpReply, RequestBody } from "@/lib/flash/http";
+import { channelOf, type DoorContext, type HttpReply, type RequestBody } from "@/lib/flash/http";
 import { gate } from "@/lib/gate";
 import { CLIENT_IP_HEADER } from "@/lib/http/front-door";
 
@@ -13,7 +13,7 @@ export function readClaims(req: Request): Promise<SessionClaims | null> {
 
 /** The gate's view of a route handler's request (the front door recorded the client address). */
 export function doorContext(req: Request): DoorContext {
-  return { gate: gate(), ip: req.headers.get(CLIENT_IP_HEADER), cookie: req.headers.get("cookie") };
+  return { gate: gate(), ip: req.headers.get(CLIENT_IP_HEADER), cookie: req.headers.get("cookie"), channel: channelOf(req.headers.get("authorization")) };
 }
 
 /** The same, for the gate's routes, which set the pass cookie (Secure when the site is https). */

@@ -43,6 +43,8 @@ export const gateEnv = {
   RATE_LIMIT_SIGNIN_IP: rateSpec("50/900"),
   RATE_LIMIT_SIGNUP_IP: rateSpec("10/3600"),
   RATE_LIMIT_ADMIN_WRITES: rateSpec("120/60"),
+  /** Buy requests per partner API key (docs/channels.md); counted whatever RATE_LIMITS says. */
+  RATE_LIMIT_PARTNER_KEY: rateSpec("600/10"),
   /** The human check: "altcha" (self-hosted proof of work, default) or "hcaptcha". */
   CAPTCHA_PROVIDER: z.enum(["altcha", "hcaptcha"]).default("altcha"),
   HCAPTCHA_SITEKEY: z.string().default("10000000-ffff-ffff-ffff-000000000001"),

@@ -30,6 +30,7 @@ export function rateLimitConfig(e: Env): RateLimitConfig {
     signInIp: e.RATE_LIMIT_SIGNIN_IP,
     signUpIp: e.RATE_LIMIT_SIGNUP_IP,
     adminWrites: e.RATE_LIMIT_ADMIN_WRITES,
+    partnerKey: e.RATE_LIMIT_PARTNER_KEY,
   };
 }
 

@@ -90,13 +90,13 @@ async function writeOrders(tx: Tx, terms: ActivityTerms, batch: QueuedOrder[]): 
   // and answered below from what PostgreSQL holds, so one bad entry never fails the rest.
   const inserted = writable.length
     ? await tx.$queryRaw<{ ticket_id: string; id: string }[]>`
-      INSERT INTO orders (id, ticket_id, sequence, user_id, activity_id, quantity, unit_price, amount, status, pay_by, idempotency_key, created_at, updated_at)
+      INSERT INTO orders (id, ticket_id, sequence, user_id, activity_id, quantity, unit_price, amount, status, pay_by, idempotency_key, channel, created_at, updated_at)
       SELECT o.id, o.ticket_id, o.sequence, o.user_id, ${terms.id}, o.quantity, ${terms.salePrice},
-             o.quantity * ${terms.salePrice}, 'PENDING_PAYMENT'::"OrderStatus", ${payBy}, o.idem, ${now}, ${now}
+             o.quantity * ${terms.salePrice}, 'PENDING_PAYMENT'::"OrderStatus", ${payBy}, o.idem, o.channel, ${now}, ${now}
       FROM unnest(${ids}::text[], ${writable.map((o) => o.ticketId)}::text[], ${writable.map((o) => o.sequence)}::int[],
                   ${writable.map((o) => o.userId)}::text[], ${writable.map((o) => o.quantity)}::int[],
-                  ${writable.map((o) => o.idempotencyKey)}::text[])
-           AS o(id, ticket_id, sequence, user_id, quantity, idem)
+                  ${writable.map((o) => o.idempotencyKey)}::text[], ${writable.map((o) => o.channel ?? null)}::text[])
+           AS o(id, ticket_id, sequence, user_id, quantity, idem, channel)
       ON CONFLICT DO NOTHING
       RETURNING ticket_id, id`
     : [];

@@ -25,6 +25,8 @@ export interface RateLimitConfig {
   signInIp: RateSpec;
   signUpIp: RateSpec;
   adminWrites: RateSpec;
+  /** Requests per partner API key (docs/channels.md); absent: the default 600 per 10 s. */
+  partnerKey?: RateSpec;
 }
 
 const OK: Verdict = { ok: true };
@@ -80,6 +82,7 @@ export class RateLimits {
   private lockouts: RateLimiterRedis;
   private signUpIp: RateLimiterRedis;
   private adminWrites: RateLimiterRedis;
+  private partnerKeys: RateLimiterRedis;
   private trusted: Set<string>;
   /** Addresses this process saw locked out of sign-in, until when (ms): answered before Next.js. */
   private lockedIps = new Map<string, number>();
@@ -102,6 +105,7 @@ export class RateLimits {
     this.lockouts = limiter("signin:lockouts", { points: 1_000_000, seconds: LOCKOUT_MAX_S }, false);
     this.signUpIp = limiter("signup:ip", config.signUpIp);
     this.adminWrites = limiter("admin", config.adminWrites);
+    this.partnerKeys = limiter("partner", config.partnerKey ?? { points: 600, seconds: 10 });
     this.trusted = new Set(config.trustedIps);
     // In memory only: a forged-token flood is one process's problem and must not cost Redis calls.
     this.noSession = new RateLimiterMemory({ keyPrefix: "nosession", points: config.noSessionIp.points, duration: config.noSessionIp.seconds });
@@ -196,6 +200,13 @@ export class RateLimits {
   signUp(ip?: string | null): Promise<Verdict> {
     if (!this.config.enabled || !this.ipCounted(ip)) return Promise.resolve(OK);
     return combine([this.signUpIp.consume(ip)]);
+  }
+
+  /** One request made with a partner's API key (counted per key, whether or not RATE_LIMITS is on). */
+  partnerKey(keyId: string): Promise<Verdict> {
+    const blockedMs = memoryBlockMs(this.partnerKeys, keyId);
+    if (blockedMs > 0) return Promise.resolve({ ok: false, retryAfterS: Math.ceil(blockedMs / 1000) });
+    return combine([this.partnerKeys.consume(keyId)]);
   }
 
   adminWrite(adminId: string): Promise<Verdict> {

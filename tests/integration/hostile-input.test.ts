@@ -312,3 +312,78 @@ describe("hostile input to the buy form's server action", () => {
     expect(await state()).toEqual(before);
   });
 });
+
+describe("hostile input to channel allocation: the partner route and the admin actions (docs/channels.md)", () => {
+  let key = "";
+  let revoked = "";
+  let partnerPost: (req: Request, ctx: { params: Promise<{ id: string }> }) => Promise<Response>;
+  let actions: typeof import("@/app/[locale]/(admin)/admin/activities/channel-actions") & typeof import("@/app/[locale]/(admin)/admin/partners/actions");
+  beforeAll(async () => {
+    const { createApiKey, revokeApiKey } = await import("@/lib/channels");
+    ({ POST: partnerPost } = await import("@/app/api/partner/activities/[id]/orders/route"));
+    actions = { ...(await import("@/app/[locale]/(admin)/admin/activities/channel-actions")), ...(await import("@/app/[locale]/(admin)/admin/partners/actions")) };
+    key = (await createApiKey(db(), "partner-h", "hostile")).key;
+    const old = await createApiKey(db(), "partner-h", "revoked");
+    await revokeApiKey(db(), old.id);
+    revoked = old.key;
+  });
+  afterAll(async () => {
+    const { flash } = await import("@/lib/flash/instance");
+    await flash().close();
+  });
+
+  const partner = (headers: () => Record<string, string>, body: () => string = () => JSON.stringify({ quantity: 1, idempotencyKey: "partner-hostile", token: tokenFor(a, shopper) })) => async () => {
+    const req = new Request(`http://shop.test/api/partner/activities/${a.id}/orders`, { method: "POST", headers: { "content-type": "application/json", ...headers() }, body: body() });
+    const res = await partnerPost(req, { params: Promise.resolve({ id: a.id }) });
+    return { status: res.status, code: ((await res.json()) as { code?: string }).code };
+  };
+  const bearer = () => ({ authorization: `Bearer ${cookie.split("=").slice(1).join("=")}` });
+  const partnerRows: Row[] = [
+    ["partner buy without a key", partner(() => bearer()), 401, "BAD_API_KEY"],
+    ["partner buy with a made-up key", partner(() => ({ ...bearer(), "x-api-key": `fsk_${"B".repeat(43)}` })), 401, "BAD_API_KEY"],
+    ["partner buy with a 5 KB key", partner(() => ({ ...bearer(), "x-api-key": `fsk_${"C".repeat(5000)}` })), 401, "BAD_API_KEY"],
+    ["partner buy with a revoked key", partner(() => ({ ...bearer(), "x-api-key": revoked })), 401, "BAD_API_KEY"],
+    ["partner buy with X-Channel but no key", partner(() => ({ ...bearer(), "x-channel": "partner-h" })), 401, "BAD_API_KEY"],
+    ["partner buy, valid key, no shopper session", partner(() => ({ "x-api-key": key })), 401, "UNAUTHENTICATED"],
+    ["partner buy, valid key, body not JSON", partner(() => ({ ...bearer(), "x-api-key": key }), () => "{quantity:"), 400, "BAD_INPUT"],
+    ["partner buy, valid key, quantity 0", partner(() => ({ ...bearer(), "x-api-key": key }), () => JSON.stringify({ quantity: 0, token: tokenFor(a, shopper) })), 400, "BAD_INPUT"],
+  ];
+  it.each(partnerRows)("%s → %s %s", async (_name, send, status, code) => {
+    const before = await state();
+    const r = await send();
+    expect(r.status).toBe(status);
+    expect(r.code).toBe(code);
+    expect(await state()).toEqual(before);
+  });
+
+  const row = (channel: string, share: unknown) => ({ channel, share, volume: 0, conversion: 0, aov: 0 });
+  const actionRows: [string, () => Promise<{ ok: boolean; code?: string }>][] = [
+    ["split rows not JSON", () => actions.saveChannelsAction({ activityId: a.id, rows: "[{", borrowAfterSec: "" })],
+    ["split rows not a list", () => actions.saveChannelsAction({ activityId: a.id, rows: "{}", borrowAfterSec: "" })],
+    ["split of 33 channels", () => actions.saveChannelsAction({ activityId: a.id, rows: JSON.stringify(Array.from({ length: 33 }, (_, i) => row(`c${i}`, 0))), borrowAfterSec: "" })],
+    ["split with an upper-case channel", () => actions.saveChannelsAction({ activityId: a.id, rows: JSON.stringify([row("WEB", 5)]), borrowAfterSec: "" })],
+    ["split with a share of -1", () => actions.saveChannelsAction({ activityId: a.id, rows: JSON.stringify([row("web", -1), row("app", 6)]), borrowAfterSec: "" })],
+    ["split with a share of 2.5", () => actions.saveChannelsAction({ activityId: a.id, rows: JSON.stringify([row("web", 2.5), row("app", 2.5)]), borrowAfterSec: "" })],
+    ["split naming a channel twice", () => actions.saveChannelsAction({ activityId: a.id, rows: JSON.stringify([row("web", 2), row("web", 3)]), borrowAfterSec: "" })],
+    ["split not summing to the stock", () => actions.saveChannelsAction({ activityId: a.id, rows: JSON.stringify([row("web", 2), row("app", 2)]), borrowAfterSec: "" })],
+    ["split with a negative borrow time", () => actions.saveChannelsAction({ activityId: a.id, rows: JSON.stringify([row("web", 5)]), borrowAfterSec: "-5" })],
+    ["split of a malformed sale id", () => actions.saveChannelsAction({ activityId: "../x", rows: "[]", borrowAfterSec: "" })],
+    ["rebalance of 0 units", () => actions.rebalanceAction({ activityId: a.id, from: "web", to: "app", units: "0" })],
+    ["rebalance of 1.5 units", () => actions.rebalanceAction({ activityId: a.id, from: "web", to: "app", units: "1.5" })],
+    ["rebalance to the same channel", () => actions.rebalanceAction({ activityId: a.id, from: "web", to: "web", units: "1" })],
+    ["rebalance on a sale without channels", () => actions.rebalanceAction({ activityId: a.id, from: "web", to: "app", units: "1" })],
+    ["API key for the web channel", () => actions.createApiKeyAction({ channel: "web", label: "x" })],
+    ["API key with a channel of spaces", () => actions.createApiKeyAction({ channel: "a b", label: "x" })],
+    ["API key without a label", () => actions.createApiKeyAction({ channel: "partner-x", label: "" })],
+    ["revoke a malformed key id", () => actions.revokeApiKeyAction({ id: "../../x" })],
+  ];
+  it.each(actionRows)("admin: %s → BAD_INPUT, nothing changed", async (_name, send) => {
+    const { createAdmin } = await import("../support/admin-fixtures");
+    session.user ??= { id: "", role: "SHOPPER" };
+    if (session.user.role !== "ADMIN") session.user = await createAdmin();
+    const before = await state();
+    const r = await send();
+    expect(r).toMatchObject({ ok: false, code: "BAD_INPUT" });
+    expect(await state()).toEqual(before);
+  });
+});

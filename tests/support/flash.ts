@@ -46,6 +46,9 @@ export async function createActivity(opts: {
   segments?: number;
   /** The Redis the preheat writes to (default: the app's). */
   redis?: RedisClient;
+  /** Channels (docs/channels.md): each channel's share of the stock; and when an empty one may borrow. */
+  channels?: Record<string, number>;
+  borrowAfterSec?: number;
 }): Promise<TestActivity> {
   const tag = uniq();
   const product = await db().product.create({
@@ -67,8 +70,12 @@ export async function createActivity(opts: {
       stockSegments: opts.segments ?? 1,
       status: (opts.startInMs ?? -1000) <= 0 ? "LIVE" : "SCHEDULED",
       prequeueMinutes: opts.prequeueMinutes ?? 0,
+      channelBorrowAfterSec: opts.borrowAfterSec ?? null,
     },
   });
+  if (opts.channels) {
+    await db().saleChannel.createMany({ data: Object.entries(opts.channels).map(([channel, share]) => ({ activityId: a.id, channel, share })) });
+  }
   if (opts.preheat !== false) await preheatActivity(db(), opts.redis ?? redis(), a.id);
   return { id: a.id, startMs: startAt.getTime(), stock: opts.stock, limit: opts.limit ?? 1 };
 }

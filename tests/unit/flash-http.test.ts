@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { httpStatus } from "@/lib/flash/codes";
-import { isSharedReply, matchFlashRoute, rateLimited, readForm, readJson, refusal, type RequestBody } from "@/lib/flash/http";
+import { channelOf, isSharedReply, matchFlashRoute, rateLimited, readForm, readJson, refusal, type RequestBody } from "@/lib/flash/http";
 import { newTicketId, parseTicketId } from "@/lib/flash/store";
 import { aheadOf } from "@/lib/flash/wire";
 import { buyFormRequest, buyRequest, buySchema } from "@/lib/flash/schemas";
@@ -24,6 +24,16 @@ describe("routes of the hot server", () => {
     expect(httpStatus("UNAUTHENTICATED")).toBe(401);
     expect(httpStatus("RATE_LIMITED")).toBe(429);
     expect(httpStatus("SOLD_OUT")).toBe(410);
+  });
+});
+
+describe("the channel a shop request buys through (docs/channels.md)", () => {
+  it("is app with a bearer token, web otherwise; the client cannot name another", () => {
+    expect(channelOf("Bearer abc")).toBe("app");
+    expect(channelOf(undefined)).toBe("web");
+    expect(channelOf(null)).toBe("web");
+    expect(channelOf("Basic abc")).toBe("web");
+    expect(httpStatus("BAD_API_KEY")).toBe(401);
   });
 });
 

@@ -59,7 +59,10 @@ describe("meta, entries", () => {
       quantity: 2,
       sequence: 7,
       idempotencyKey: null,
+      channel: null,
     });
+    // A sale split into channels: the channel travels with the ticket too (orders.channel).
+    expect(decodeEntry("1-0", [ENTRY.ticket, "a.b", ENTRY.channel, "app"]).channel).toBe("app");
     // The idempotency key travels with the ticket into PostgreSQL (durable idempotency).
     expect(decodeEntry("1-0", [ENTRY.ticket, "a.b", ENTRY.idem, "k-123456"]).idempotencyKey).toBe("k-123456");
   });

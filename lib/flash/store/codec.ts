@@ -57,6 +57,8 @@ export interface ActivityState {
   waitlistHold: number;
   /** Segments the counter admission spends is split into (1: not split); `stock`/`quota`/`left` are their sums. */
   segments: number;
+  /** The stock is split into sales channels (docs/channels.md): admission takes from the request's channel. */
+  channels: boolean;
 }
 
 /**
@@ -98,6 +100,7 @@ export function decodeMeta(id: string, h: Record<string, string>, segmentLeft: n
     drawHeld: num(h[META.drawHeld]),
     waitlistHold: num(h[META.wlHold]),
     segments: segmentCount(h),
+    channels: h[META.channels] === FLAG_ON,
   };
 }
 
@@ -240,6 +243,8 @@ export interface StreamEntry {
   sequence: number;
   /** The buyer's idempotency key; null on entries written before keys travelled with the ticket. */
   idempotencyKey: string | null;
+  /** The sales channel it was admitted through (docs/channels.md); null for a sale without channels. */
+  channel: string | null;
 }
 
 /** A stream entry from its flat [field, value, …] list (XREADGROUP, XAUTOCLAIM, XRANGE). */
@@ -249,6 +254,7 @@ export function decodeEntry(entryId: string, fields: string[]): StreamEntry {
   let quantity = 0;
   let sequence = 0;
   let idempotencyKey: string | null = null;
+  let channel: string | null = null;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const v = fields[i + 1]!;
     switch (fields[i]) {
@@ -267,9 +273,12 @@ export function decodeEntry(entryId: string, fields: string[]): StreamEntry {
       case ENTRY.idem:
         idempotencyKey = v;
         break;
+      case ENTRY.channel:
+        channel = v;
+        break;
     }
   }
-  return { entryId, ticketId, userId, quantity, sequence, idempotencyKey };
+  return { entryId, ticketId, userId, quantity, sequence, idempotencyKey, channel };
 }
 
 /** The dashboard's counters in {act:ID}:stats. */

@@ -185,7 +185,7 @@ export async function retireActivity(redis: RedisClient, activityId: string): Pr
 export async function expireActivity(redis: RedisClient, activityId: string, ttlSec: number): Promise<void> {
   const keys = activityKeys(activityId);
   const all = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
-  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers, keys.pending);
+  all.push(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.lifecycle, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers, keys.pending, keys.chan);
   for (let i = 0; i < all.length; i += 5000) {
     const pipe = redis.pipeline();
     for (const key of all.slice(i, i + 5000)) pipe.expire(key, ttlSec);
@@ -203,7 +203,7 @@ export async function forgetActivity(redis: RedisClient, activityId: string): Pr
   const keys = activityKeys(activityId);
   const tickets = (await readStream(redis, activityId)).map((e) => keys.ticket(e.ticketId));
   for (let i = 0; i < tickets.length; i += 5000) await redis.unlink(...tickets.slice(i, i + 5000));
-  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers, keys.pending);
+  await redis.unlink(keys.meta, keys.users, keys.idem, keys.stream, keys.stats, keys.restocks, keys.mine, keys.trace, keys.draw, keys.waitlist, keys.offers, keys.pending, keys.chan);
   await Promise.all(segmentKeys(activityId).map((key) => redis.unlink(key)));
 }
 

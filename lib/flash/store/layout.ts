@@ -29,6 +29,7 @@ import type { DeductionMode, OrderStatus } from "@/lib/generated/prisma/enums";
  *   {act:ID}:wlo       hash  userId -> deadline (ms) of the unit offered to them from the waitlist
  *   {act:ID}:pending   hash  ticketId -> "userId|quantity|atMs|idempotencyKey": a split-stock admission
  *                            between its reservation and its commit (docs/architecture.md, "Split stock")
+ *   {act:ID}:chan      hash  CHANNEL fields: a sale's stock split into sales channels (docs/channels.md)
  *   {act:ID:s:K}       hash  SEGMENT fields: segment K (1..S-1) of a split stock, under its own hash tag
  *                            so the segments of a sale spread over the shards; segment 0 is meta's
  *                            own counter. Also "t:TICKET" -> units that ticket took from this segment
@@ -57,6 +58,7 @@ function keysOf(activityId: string) {
     waitlist: `${tag}:wlq`,
     offers: `${tag}:wlo`,
     pending: `${tag}:pending`,
+    chan: `${tag}:chan`,
     /** Segment K >= 1 of a split stock (segment 0 is meta's counter): its own hash tag, so its own slot. */
     segment: (k: number) => `{act:${activityId}:s:${k}}`,
     ticket: (ticketId: string) => `${tag}:t:${ticketId}`,
@@ -84,6 +86,13 @@ export const admissionKeys = (activityId: string, ticketId: string) => {
 /** The keys of admission.lua's split-stock steps (reserve, commit): admissionKeys and the pending hash. */
 export const splitAdmissionKeys = (activityId: string, ticketId: string) =>
   [...admissionKeys(activityId, ticketId), activityKeys(activityId).pending] as const;
+
+/**
+ * The keys of admission.lua for a sale split into channels (one segment, docs/channels.md): the
+ * split-stock keys (pending unused) and the channel hash as KEYS[12].
+ */
+export const channelAdmissionKeys = (activityId: string, ticketId: string) =>
+  [...splitAdmissionKeys(activityId, ticketId), activityKeys(activityId).chan] as const;
 
 /** Activities whose streams the workers consume. */
 export const ACTIVE_SET = "flash:active";
@@ -147,7 +156,29 @@ export const META = {
   // Segments the counter admission spends is split into (activities.stock_segments); absent: 1.
   // Segment 0 is this hash's own counter, segments 1..S-1 are {act:ID:s:K} (SEGMENT fields).
   segments: "segs",
+  // FLAG_ON: the sale's stock is split into channels ({act:ID}:chan); admission then needs the request's channel.
+  channels: "chans",
 } as const;
+
+/**
+ * Fields of {act:ID}:chan (docs/channels.md). Per channel C: "l:C" units C may still admit from its own
+ * share, "s:C" its share (the admin's split, moved by rebalances and borrows), "a:C" units admitted
+ * through C (any source; never decreases). "alloc": the sum of every "l:C", so the common pool (units
+ * of the counter no share holds: returned units, restocks) is the counter less alloc. "after": ms after
+ * the start from which a channel whose share is gone borrows from the channel with most left (absent: never).
+ */
+export const CHANNEL = {
+  left: "l:",
+  share: "s:",
+  admitted: "a:",
+  alloc: "alloc",
+  after: "after",
+} as const;
+
+/** A channel's name: web, app, or a partner's (its API keys carry it). Lowercase, short, no separators Redis cares about. */
+export const CHANNEL_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+export const WEB_CHANNEL = "web";
+export const APP_CHANNEL = "app";
 
 /** Fields of a segment hash {act:ID:s:K}; plus one "t:TICKET" field per ticket that took units here. */
 export const SEGMENT = {
@@ -193,7 +224,7 @@ export const TICKET = {
 } as const;
 
 /** Fields of an entry of {act:ID}:stream. */
-export const ENTRY = { ticket: "t", user: "u", qty: "q", seq: "s", idem: "k" } as const;
+export const ENTRY = { ticket: "t", user: "u", qty: "q", seq: "s", idem: "k", channel: "c" } as const;
 
 /** Fields of {act:ID}:stats; `refused` is a prefix: one field per refusal code. */
 export const STATS = {
@@ -293,6 +324,7 @@ export const LUA_HEADER = [
   ...luaLocals("S_", STATS),
   ...luaLocals("ST_", TICKET_STATE),
   ...luaLocals("G_", SEGMENT),
+  ...luaLocals("C_", CHANNEL),
   `local FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE, FINAL_DUPLICATE = ${[FLAG_ON, FLAG_OFF, RESTOCK_VOID, QUOTA_MODE, FINAL_DUPLICATE].map((v) => JSON.stringify(v)).join(", ")}`,
   "local function counter_for(mode) if mode == QUOTA_MODE then return M_QUOTA end return M_STOCK end",
 ].join(" ");

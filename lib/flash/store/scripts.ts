@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Result } from "ioredis";
 import type { RedisClient } from "@/lib/redis-connect";
-import { LUA_HEADER, type admissionKeys, type splitAdmissionKeys } from "@/lib/flash/store/layout";
+import { LUA_HEADER, type admissionKeys, type channelAdmissionKeys, type splitAdmissionKeys } from "@/lib/flash/store/layout";
 
 /*
  * Every Lua script of the project, registered on a client as a command. The sources sit next to the
@@ -15,6 +15,10 @@ const SCRIPTS = {
   flashAdmit: { file: "lib/flash/admission.lua", keys: 10 },
   /** The same script's split-stock steps (reserve, commit): the keys above and the pending hash. */
   flashAdmitSplit: { file: "lib/flash/admission.lua", keys: 11 },
+  /** The same script for a sale split into channels: the keys above and the channel hash. */
+  flashAdmitChannel: { file: "lib/flash/admission.lua", keys: 12 },
+  /** An admin's rebalance between channels (lib/flash/channel-move.lua): key the channel hash. */
+  flashChannelMove: { file: "lib/flash/channel-move.lua", keys: 1 },
   /** One segment of a split stock (lib/flash/segment.lua): key the segment hash. */
   flashSegment: { file: "lib/flash/segment.lua", keys: 1 },
   /** Voids a stale split-stock reservation (lib/flash/unreserve.lua): keys users, idem, pending. */
@@ -59,6 +63,20 @@ declare module "ioredis" {
       segment?: number,
       refusal?: string],
     ): Result<[string, string, number?, number?, number?, string?], Context>;
+    flashAdmitChannel(
+      ...keysThenArgs: [...keys: ReturnType<typeof channelAdmissionKeys>,
+      userId: string,
+      quantity: number,
+      idempotencyKey: string,
+      nowMs: number,
+      ticketId: string,
+      epoch: number,
+      step: "",
+      segment: "",
+      refusal: "",
+      channel: string],
+    ): Result<[string, string, number, number?, number?, string?], Context>;
+    flashChannelMove(chan: string, from: string, to: string, units: number): Result<[string, number], Context>;
     flashSegment(segment: string, op: "take" | "give", ticketId: string, quantity: number, epoch: number): Result<[string, number], Context>;
     flashUnreserve(users: string, idem: string, pending: string, ticketId: string, olderThanMs: number): Result<number, Context>;
     flashFence(meta: string, seenEpoch: string, reason: string): Result<number, Context>;

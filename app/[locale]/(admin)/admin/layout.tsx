@@ -14,6 +14,7 @@ export default async function AdminLayout({ children }: { children: ReactNode })
         <Link href="/admin/products">{t("products")}</Link>
         <Link href="/admin/orders">{t("orders")}</Link>
         <Link href="/admin/blocklist">{t("blocklist")}</Link>
+        <Link href="/admin/partners">{t("partners")}</Link>
         <Link href="/admin/payments">{t("payments")}</Link>
         <Link href="/admin/audit">{t("audit")}</Link>
       </nav>

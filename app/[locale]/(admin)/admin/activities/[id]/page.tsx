@@ -11,6 +11,9 @@ import { AuditTable } from "@/components/admin/audit-table";
 import { ActivityDashboard } from "@/components/admin/dashboard";
 import { getTranslations } from "next-intl/server";
 import styles from "@/components/admin/admin.module.css";
+import { ChannelsForm, RebalanceForm } from "@/components/admin/channels-form";
+import { listApiKeys, listChannels } from "@/lib/admin/channels";
+import { WEB_CHANNEL, APP_CHANNEL } from "@/lib/flash/store/layout";
 
 type Props = { params: Promise<{ id: string }> };
 
@@ -24,14 +27,22 @@ export default async function ActivityPage({ params }: Props) {
   const { id } = await params;
   await requireAdmin(`/admin/activities/${id}`);
   if (!idSchema.safeParse(id).success) notFound();
-  const [a, snapshot, audit] = await Promise.all([
+  const [a, snapshot, audit, channels, keys] = await Promise.all([
     getActivity(id),
     readDashboard(id),
     listAudit({ activityId: id, take: 50 }),
+    listChannels(id),
+    listApiKeys(),
   ]);
   if (!a || !snapshot) notFound();
   const [t, ta, f] = await Promise.all([getTranslations("admin.sale"), getTranslations("admin"), getFormat()]);
   const editable = a.status !== "ENDED" && a.status !== "CANCELLED";
+  // Channels: the split is set before anyone buys; later, units move by rebalance (docs/channels.md).
+  const splitEditable = editable && a.startAt.getTime() > snapshot.at && (snapshot.redis?.admittedTickets ?? 0) === 0;
+  const partnerChannels = [...new Set(keys.filter((k) => !k.revokedAt).map((k) => k.channel))];
+  const channelRows = channels.length
+    ? channels.map(({ channel, share, volume, conversion, aov }) => ({ channel, share, volume, conversion, aov }))
+    : [WEB_CHANNEL, APP_CHANNEL, ...partnerChannels].map((channel) => ({ channel, share: 0, volume: 0, conversion: 0, aov: 0 }));
   return (
     <>
       <div className={styles.header}>
@@ -65,6 +76,19 @@ export default async function ActivityPage({ params }: Props) {
         </div>
       </div>
       <ActivityDashboard initial={snapshot} />
+      <h2>{t("channels")}</h2>
+      {a.prequeueMinutes > 0 || a.stockSegments > 1 ? (
+        <p className="muted">{t("channelsExclusive")}</p>
+      ) : (
+        <ChannelsForm
+          activityId={a.id}
+          sellable={snapshot.db.stock + snapshot.db.holdingUnits}
+          rows={channelRows}
+          borrowAfterSec={a.channelBorrowAfterSec}
+          editable={splitEditable}
+        />
+      )}
+      {editable && !splitEditable && channels.length > 1 && <RebalanceForm activityId={a.id} channels={channels.map((c) => c.channel)} />}
       <h2>{t("audit")}</h2>
       <AuditTable entries={audit} showActivity={false} />
     </>

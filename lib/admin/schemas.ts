@@ -15,6 +15,12 @@ export const MAX_PER_USER = 99;
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 /** A new activity may start this long in the past: "now" typed into a minute-precision field. */
 export const START_GRACE_MS = 60_000;
+/**
+ * Deposits close at least this long before the flash sale's start: its preheat (PREHEAT_LEAD_MS in
+ * lib/flash/preheat.ts, server-only, so repeated here; a test keeps them equal) moves the stock to Redis,
+ * and from then on no deposit is taken (docs/presale.md).
+ */
+export const PRESALE_CLOSE_LEAD_MS = 10 * 60_000;
 
 export const idSchema = activityIdSchema;
 
@@ -151,7 +157,7 @@ function checkActivity(a: ActivityFields, ctx: z.RefinementCtx) {
     if (!a.presaleStartsAt) issue("presaleStartsAt", "presaleStartDate");
     if (!a.presaleEndsAt) issue("presaleEndsAt", "presaleEndDate");
     else if (a.presaleStartsAt && a.presaleEndsAt <= a.presaleStartsAt) issue("presaleEndsAt", "presaleEndAfterStart");
-    else if (a.presaleEndsAt > a.startAt) issue("presaleEndsAt", "presaleEndBeforeSale");
+    else if (a.presaleEndsAt.getTime() > a.startAt.getTime() - PRESALE_CLOSE_LEAD_MS) issue("presaleEndsAt", "presaleEndBeforeSale");
     if (a.presaleUnits < 1) issue("presaleUnits", "presaleUnitsRange");
     else if (a.presaleUnits > a.totalStock) issue("presaleUnits", "presaleUnitsStock");
   }

@@ -47,11 +47,11 @@ const valid = () => ({
   schedule: "on",
 });
 
-/** A valid pre-sale phase for valid(): deposits from in 10 min to 50 min, 20 units, balance within 2 h. */
+/** A valid pre-sale phase for valid(): deposits from in 10 min to 40 min, 20 units, balance within 2 h. */
 const presale = () => ({
   presaleDeposit: "5.00",
   presaleStartsAt: at(600_000),
-  presaleEndsAt: at(3_000_000),
+  presaleEndsAt: at(2_400_000),
   presaleUnits: "20",
   balanceWindowMin: "120",
 });
@@ -96,6 +96,7 @@ describe("activity settings are refused field by field, and nothing is stored", 
       { presaleStartsAt: "presaleStartDate", presaleEndsAt: "presaleEndDate", presaleUnits: "presaleUnitsRange" },
     ],
     ["deposits that close after the start", { ...presale(), presaleEndsAt: at(4_000_000) }, { presaleEndsAt: "presaleEndBeforeSale" }],
+    ["deposits that close 5 minutes before the start", { ...presale(), presaleEndsAt: at(3_300_000) }, { presaleEndsAt: "presaleEndBeforeSale" }],
     ["deposits that close before they open", { ...presale(), presaleEndsAt: at(500_000) }, { presaleEndsAt: "presaleEndAfterStart" }],
     ["a deposit window that is not a time", { ...presale(), presaleStartsAt: "soon" }, { presaleStartsAt: "presaleStartDate" }],
     ["more pre-sale units than stock", { ...presale(), presaleUnits: "101" }, { presaleUnits: "presaleUnitsStock" }],
@@ -151,7 +152,7 @@ describe("activity settings are refused field by field, and nothing is stored", 
     created.push(id);
     const a = await db().activity.findUniqueOrThrow({ where: { id } });
     expect(a).toMatchObject({ presaleDeposit: 500, presaleUnits: 20, balanceWindowSec: 7200 });
-    expect(a.presaleEndsAt!.getTime() - a.presaleStartsAt!.getTime()).toBeGreaterThan(2_000_000);
+    expect(a.presaleEndsAt!.getTime() - a.presaleStartsAt!.getTime()).toBeGreaterThan(1_700_000);
   });
 
   it("stores valid settings: minor units, sellable stock, seconds, one audit entry", async () => {

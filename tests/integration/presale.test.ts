@@ -11,6 +11,8 @@ import { startCheckout } from "@/lib/payments/checkout";
 import { createActivity, createUsers, drain, snapshot, tokenFor } from "../support/flash";
 import { buyOne, lifecycleTestSetup, openCheckout, pay, payOpened } from "../support/lifecycle";
 import { createAdmin } from "../support/admin-fixtures";
+import { PRESALE_CLOSE_LEAD_MS } from "@/lib/admin/schemas";
+import { PREHEAT_LEAD_MS, preheatActivity } from "@/lib/flash/preheat";
 
 // Pre-sale (docs/presale.md): deposits reserve units before the flash sale, balances are paid after it
 // opens, unpaid balances release their unit exactly once. The clock is never raced: the sale starts
@@ -60,6 +62,10 @@ async function expectI1toI4(activityId: string, offered: number) {
 }
 
 describe("pre-sale", () => {
+  it("the admin form closes deposits no later than the preheat, which ends them", () => {
+    expect(PRESALE_CLOSE_LEAD_MS).toBe(PREHEAT_LEAD_MS);
+  });
+
   it("deposits reserve units, balances pay them, an unpaid balance returns its unit exactly once; I1–I4 and I6 hold", async () => {
     const admin = await createAdmin();
     const a = await presaleSale({ stock: 10, units: 4 });
@@ -169,6 +175,10 @@ describe("pre-sale", () => {
     const fresh = (await createUsers(1))[0]!;
     expect(await createDeposit(db(), a.id, fresh, new Date(Date.now() - 3600_000))).toEqual({ ok: false, code: "PRESALE_NOT_OPEN" });
     expect(await createDeposit(db(), a.id, fresh, new Date(a.startMs))).toEqual({ ok: false, code: "PRESALE_CLOSED" });
+
+    // Once the sale is preheated its stock lives in Redis: no deposit, even inside the window.
+    await preheatActivity(db(), redis(), a.id);
+    expect(await createDeposit(db(), a.id, fresh)).toEqual({ ok: false, code: "PRESALE_CLOSED" });
 
     expect(await runControl({ activityId: a.id, action: "cancel" }, admin.id)).toMatchObject({ ok: true });
     await sweepOnce(db(), redis(), { provider: sandbox.provider });

@@ -26,7 +26,7 @@ delete process.env.PUBLIC_BASE_URL;
 const { db } = await import("@/lib/db");
 const { env } = await import("@/lib/env");
 const { redis } = await import("@/lib/redis");
-const { joinWaitlist } = await import("@/lib/flash/store");
+const { joinWaitlist, readWaitlist } = await import("@/lib/flash/store");
 const { sweepOnce } = await import("@/lib/orders/sweeper");
 const { formatDateTime } = await import("@/lib/format");
 const { defaultLocale, shopTimeZone } = await import("@/lib/i18n/routing");
@@ -77,11 +77,12 @@ describe("the waitlist's offer by e-mail", () => {
     await drain(a.id);
     expect(await joinWaitlist(redis(), a.id, waiter, Date.now())).toEqual({ kind: "OK", position: 1 });
 
-    // The buyer's hold expires: the sweeper (at a time past the pay-by, no waiting) returns the unit and offers it.
-    const order = await db().order.findFirstOrThrow({ where: { activityId: a.id } });
-    const now = new Date(order.payBy!.getTime() + 1000);
-    const swept = await sweepOnce(db(), redis(), { now });
-    expect(swept.offered).toBe(1);
+    // The buyer's hold expires (its pay-by moved into the past rather than waited for): the sweeper
+    // returns the unit and offers it to the waiter.
+    await db().order.updateMany({ where: { activityId: a.id }, data: { payBy: new Date(Date.now() - 1000) } });
+    const now = new Date();
+    await sweepOnce(db(), redis(), { now });
+    expect((await readWaitlist(redis(), a.id, waiter)).offerUntilMs).toBe(now.getTime() + env().WAITLIST_OFFER_SEC * 1000);
 
     const { email } = await db().user.findUniqueOrThrow({ where: { id: waiter } });
     const { slug } = await db().activity.findUniqueOrThrow({ where: { id: a.id } });

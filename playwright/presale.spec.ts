@@ -8,7 +8,7 @@ import { STORAGE } from "./support/users";
 // wait for) pays the balance; the order is then paid in full.
 test.use({ storageState: STORAGE.shopper1 });
 
-test("pre-sale: pay a deposit, then the balance once the flash sale opens", async ({ page, baseURL }) => {
+test("pre-sale: pay a deposit, then the balance once the flash sale opens", async ({ page, baseURL, browser }) => {
   test.setTimeout(150_000);
   // Starts in 30 minutes, beyond the workers' 10-minute preheat: the deposit window (open now) is not cut short.
   const sale = await createActivity({
@@ -64,4 +64,11 @@ test("pre-sale: pay a deposit, then the balance once the flash sale opens", asyn
   await expect(page.getByTestId("receipt")).toContainText("sbx_cs_");
   await page.goto("/orders");
   await expect(page.getByTestId("presale-row-state").first()).toContainText("pre-sale, paid in full");
+
+  // The admin's sale page counts the pre-sale's units by state.
+  const admin = await browser.newContext({ storageState: STORAGE.admin });
+  const adminPage = await admin.newPage();
+  await adminPage.goto(`/admin/activities/${sale.id}`);
+  await expect(adminPage.getByTestId("admin-presale")).toContainText("1 paid in full");
+  await admin.close();
 });

@@ -152,3 +152,21 @@ export async function presaleView(
     },
   };
 }
+
+/** The admin's view of a sale's pre-sale: its orders by state (units). */
+export async function presaleCounts(
+  prisma: Pick<PrismaClient, "$queryRaw">,
+  activityId: string,
+): Promise<{ depositDue: number; balanceDue: number; paid: number; forfeited: number; lapsed: number; cancelled: number }> {
+  const [r] = await prisma.$queryRaw<
+    { depositDue: number; balanceDue: number; paid: number; forfeited: number; lapsed: number; cancelled: number }[]
+  >`
+    SELECT coalesce(sum(quantity) FILTER (WHERE status = 'PENDING_PAYMENT' AND deposit_paid_at IS NULL), 0)::int AS "depositDue",
+           coalesce(sum(quantity) FILTER (WHERE status = 'PENDING_PAYMENT' AND deposit_paid_at IS NOT NULL), 0)::int AS "balanceDue",
+           coalesce(sum(quantity) FILTER (WHERE status = 'PAID'), 0)::int AS paid,
+           coalesce(sum(quantity) FILTER (WHERE status = 'EXPIRED' AND deposit_paid_at IS NOT NULL), 0)::int AS forfeited,
+           coalesce(sum(quantity) FILTER (WHERE status = 'EXPIRED' AND deposit_paid_at IS NULL), 0)::int AS lapsed,
+           coalesce(sum(quantity) FILTER (WHERE status IN ('CANCELLED', 'REFUNDED')), 0)::int AS cancelled
+    FROM orders WHERE activity_id = ${activityId} AND deposit IS NOT NULL`;
+  return r ?? { depositDue: 0, balanceDue: 0, paid: 0, forfeited: 0, lapsed: 0, cancelled: 0 };
+}

@@ -27,6 +27,12 @@ export interface ActivityFormValues {
   captchaDifficulty: number;
   refuseNonPayers: boolean;
   prequeueMinutes: number;
+  /** Pre-sale (docs/presale.md): deposit in yuan ("0.00": none), its window, units, balance window. */
+  presaleDeposit: string;
+  presaleStartsAt: string | null;
+  presaleEndsAt: string | null;
+  presaleUnits: number;
+  balanceWindowMin: number;
 }
 
 interface Props {
@@ -56,7 +62,7 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
   const timeZone = useShopTimeZone();
   const tc = useTranslations("admin.common");
   const [state, submit, pending] = useFormAction<State>(async (_prev, form) => {
-    withInstants(form, ["startAt", "endAt"], timeZone);
+    withInstants(form, ["startAt", "endAt", "presaleStartsAt", "presaleEndsAt"], timeZone);
     if (!activity) {
       const result = await createActivityAction(form);
       if (result.ok && result.id) router.push(`/admin/activities/${result.id}`);
@@ -254,6 +260,61 @@ export function ActivityForm({ products, activity, locked = false }: Props) {
           {...invalid("prequeueMinutes", errors.prequeueMinutes)}
         />
       </Field>
+      <fieldset className={styles.wide} data-testid="presale-fields">
+        <legend>{t("presale")}</legend>
+        <p className="muted small">{t("presaleHint")}</p>
+        <Field label={t("presaleDeposit")} name="presaleDeposit" error={errors.presaleDeposit} hint={t("presaleDepositHint")}>
+          <input
+            name="presaleDeposit"
+            inputMode="decimal"
+            defaultValue={activity?.presaleDeposit ?? "0"}
+            {...ro}
+            {...invalid("presaleDeposit", errors.presaleDeposit)}
+          />
+        </Field>
+        <Field label={t("presaleStart")} name="presaleStartsAt" error={errors.presaleStartsAt}>
+          <input
+            name="presaleStartsAt"
+            type="datetime-local"
+            step={1}
+            defaultValue={activity?.presaleStartsAt ? dateToZonedInput(activity.presaleStartsAt, timeZone) : undefined}
+            {...ro}
+            {...invalid("presaleStartsAt", errors.presaleStartsAt)}
+          />
+        </Field>
+        <Field label={t("presaleEnd")} name="presaleEndsAt" error={errors.presaleEndsAt}>
+          <input
+            name="presaleEndsAt"
+            type="datetime-local"
+            step={1}
+            defaultValue={activity?.presaleEndsAt ? dateToZonedInput(activity.presaleEndsAt, timeZone) : undefined}
+            {...ro}
+            {...invalid("presaleEndsAt", errors.presaleEndsAt)}
+          />
+        </Field>
+        <Field label={t("presaleUnits")} name="presaleUnits" error={errors.presaleUnits}>
+          <input
+            name="presaleUnits"
+            type="number"
+            min={0}
+            step={1}
+            defaultValue={activity?.presaleUnits ?? 0}
+            {...ro}
+            {...invalid("presaleUnits", errors.presaleUnits)}
+          />
+        </Field>
+        <Field label={t("balanceWindow")} name="balanceWindowMin" error={errors.balanceWindowMin} hint={t("balanceWindowHint")}>
+          <input
+            name="balanceWindowMin"
+            type="number"
+            min={1}
+            step={1}
+            defaultValue={activity?.balanceWindowMin ?? 60}
+            {...ro}
+            {...invalid("balanceWindowMin", errors.balanceWindowMin)}
+          />
+        </Field>
+      </fieldset>
       <div className={styles.wide}>
         {/* Unchecked boxes send nothing: the hidden "false" before it is what an unchecked box means. */}
         <input type="hidden" name="refuseNonPayers" value="false" />

@@ -3,6 +3,9 @@
 import type {
   BuyAccepted,
   OwnEntry,
+  OwnPresaleOrder,
+  PresaleRefusal,
+  PresaleView,
   PrequeueRefusal,
   PrequeueView,
   Progress,
@@ -144,6 +147,12 @@ export const fetchWaitlist = (activityId: string) => ownState<WaitlistView, Wait
 
 /** Joins a sold-out sale's waitlist; the same place again when already in line. */
 export const joinWaitlist = (activityId: string) => ownState<WaitlistView, WaitlistRefusal>(`/api/activities/${activityId}/waitlist`, "POST");
+
+/** The sale's pre-sale phase and the shopper's own pre-sale order (docs/presale.md). */
+export const fetchPresale = (activityId: string) => ownState<PresaleView, PresaleRefusal>(`/api/activities/${activityId}/deposit`);
+
+/** Takes a deposit: the shopper's pre-sale order (the same one again when they have it). */
+export const takeDeposit = (activityId: string) => ownState<OwnPresaleOrder, PresaleRefusal>(`/api/activities/${activityId}/deposit`, "POST");
 
 /** The sale's published draw (public; cached once drawn). */
 export async function fetchDraw(activityId: string): Promise<PublishedDraw | null> {

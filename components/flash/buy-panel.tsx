@@ -14,6 +14,7 @@ import { Countdown } from "@/components/flash/countdown";
 import { useFormat } from "@/components/i18n/format";
 import { HumanCheck, useGate } from "@/components/flash/human-check";
 import { PrequeuePanel } from "@/components/flash/prequeue";
+import { PresalePanel, type PresaleTerms } from "@/components/flash/presale";
 import { WaitlistPanel } from "@/components/flash/waitlist";
 import { OfflineNote, WhyNot, currentTicket, meQueryKey, useOnline, useShopperState } from "@/components/flash/shopper-state";
 
@@ -27,6 +28,8 @@ interface Props {
   perUserLimit: number;
   /** Fair entry: minutes of pre-queue before the start (0: none). */
   prequeueMinutes: number;
+  /** Pre-sale: its deposit and window (null: none). */
+  presale?: PresaleTerms | null;
   sellable: number;
   salePrice: number;
   currency: string;
@@ -147,6 +150,9 @@ export function BuyPanel(p: Props) {
       ) : null}
 
       {gate.data?.required && !cancelled && !ended && <HumanCheck activityId={p.activityId} gate={gate.data} />}
+      {p.presale && hydrated && !cancelled && !ended && (
+        <PresalePanel activityId={p.activityId} terms={p.presale} signedIn={signedIn} salePrice={p.salePrice} currency={p.currency} now={now} startMs={startMs} />
+      )}
       {p.prequeueMinutes > 0 && signedIn && hydrated && !cancelled && !ended && (
         <PrequeuePanel activityId={p.activityId} slug={p.slug} now={now} startMs={startMs} />
       )}

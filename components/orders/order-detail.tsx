@@ -43,6 +43,10 @@ export function OrderDetail({ initial, delivery }: { initial: OrderView; deliver
   const [payState, pay, paying] = useActionState<PayState, FormData>(payOrder, null);
   const left = o.payBy ? Date.parse(o.payBy) - now : null;
   const pending = o.status === "PENDING_PAYMENT";
+  const ps = o.presale;
+  // A pre-sale order pays its deposit first, then its balance once the flash sale has opened.
+  const dueNow = !ps ? o.amount : ps.depositPaidAt ? ps.balance : ps.deposit;
+  const payable = pending && (!ps || !ps.depositPaidAt || ps.saleOpen);
 
   return (
     <article className="order-detail">
@@ -58,6 +62,17 @@ export function OrderDetail({ initial, delivery }: { initial: OrderView; deliver
         <Link href={`/activities/${o.slug}`}>{t("backToSale")}</Link>
       </p>
 
+      {ps && (
+        <p className="alert info" data-testid="presale-order" data-state={!ps.depositPaidAt ? "DEPOSIT_DUE" : o.status === "PENDING_PAYMENT" ? "BALANCE_DUE" : o.status}>
+          {t("presale.summary", { deposit: f.money(ps.deposit, o.currency), balance: f.money(ps.balance, o.currency) })}{" "}
+          {ps.depositPaidAt
+            ? t.rich("presale.depositPaid", { time: () => <LocalTime value={ps.depositPaidAt!} /> })
+            : pending && t("presale.depositFirst")}{" "}
+          {pending && ps.depositPaidAt && !ps.saleOpen && t("presale.balanceLater")}
+          {o.status === "EXPIRED" && ps.depositPaidAt && t("presale.forfeited")}
+        </p>
+      )}
+
       {pending && o.payBy && (
         <div className="alert info" aria-live="off">
           {t(o.mode === "RESERVE" ? "heldFor" : "payWithin")}{" "}
@@ -69,12 +84,14 @@ export function OrderDetail({ initial, delivery }: { initial: OrderView; deliver
         </div>
       )}
 
-      {pending && (left === null || left > 0) && (
+      {payable && (left === null || left > 0) && (
         <form action={pay}>
           <input type="hidden" name="orderId" value={o.id} />
           {delivery && <input type="hidden" name="delivery" value={delivery} />}
           <button type="submit" className="btn primary big" disabled={paying} data-testid="pay-button">
-            {paying ? t("opening") : t("pay", { amount: f.money(o.amount, o.currency) })}
+            {paying
+              ? t("opening")
+              : t(!ps ? "pay" : ps.depositPaidAt ? "presale.payBalance" : "presale.payDeposit", { amount: f.money(dueNow, o.currency) })}
           </button>
         </form>
       )}

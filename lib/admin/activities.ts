@@ -71,13 +71,14 @@ export async function createActivity(
 ): Promise<AdminResult<{ id: string; slug: string }>> {
   const productError = await checkProduct(input.productId);
   if (productError) return badInput({ productId: productError });
-  const { schedule, paymentWindowMin, ...fields } = input;
+  const { schedule, paymentWindowMin, balanceWindowMin, ...fields } = input;
   const a = await db().$transaction(async (tx) => {
     const created = await tx.activity.create({
       data: {
         ...fields,
         slug: slugFrom(input.title, "sale"),
         paymentWindowSec: paymentWindowMin * 60,
+        balanceWindowSec: balanceWindowMin * 60,
         stock: sellableUnits(input.totalStock, input.safetyStockPct),
         status: schedule ? "SCHEDULED" : "DRAFT",
       },
@@ -106,7 +107,14 @@ const EDITABLE = [
   "captchaDifficulty",
   "refuseNonPayers",
   "prequeueMinutes",
+  "presaleDeposit",
+  "presaleStartsAt",
+  "presaleEndsAt",
+  "presaleUnits",
+  "balanceWindowSec",
 ] as const;
+/** Pre-sale's terms: fixed once a shopper has a pre-sale order (they paid, or may pay, on those terms). */
+const PRESALE_TERMS: readonly Editable[] = ["presaleDeposit", "presaleStartsAt", "presaleEndsAt", "presaleUnits", "balanceWindowSec", "salePrice", "deductionMode", "perUserLimit"];
 type Editable = (typeof EDITABLE)[number];
 /** Editable even while selling: the title and the gate's settings. */
 const ALWAYS_EDITABLE: readonly Editable[] = ["title", "humanCheck", "captchaDifficulty"];
@@ -159,6 +167,12 @@ export async function updateActivity(
     captchaDifficulty: input.captchaDifficulty,
     refuseNonPayers: input.refuseNonPayers,
     prequeueMinutes: input.prequeueMinutes,
+    presaleDeposit: input.presaleDeposit,
+    presaleStartsAt: input.presaleDeposit > 0 ? input.presaleStartsAt : null,
+    presaleEndsAt: input.presaleDeposit > 0 ? input.presaleEndsAt : null,
+    presaleUnits: input.presaleUnits,
+    balanceWindowSec:
+      input.balanceWindowMin === Math.round(a.balanceWindowSec / 60) ? a.balanceWindowSec : input.balanceWindowMin * 60,
   };
   const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
   if (changed.length === 0) return { ok: true, id: a.id, slug: a.slug };
@@ -181,8 +195,19 @@ export async function updateActivity(
         Object.fromEntries(locked.map((k) => [fieldName(k), LOCKED_MESSAGE[k] ?? "locked"])),
       );
     }
-  } else {
+  }
+  // Pre-sale orders hold units of this sale (docs/presale.md): their terms stay, and the stock written
+  // below leaves their units out. A deposit taken meanwhile changes updated_at: the write below then conflicts.
+  const [presale] = await db().$queryRaw<{ orders: number; held: number }[]>`
+    SELECT count(*)::int AS orders,
+           coalesce(sum(quantity) FILTER (WHERE status IN ('PENDING_PAYMENT', 'PAID')), 0)::int AS held
+    FROM orders WHERE activity_id = ${a.id} AND deposit IS NOT NULL`;
+  const presaleHeld = presale?.held ?? 0;
+  if (!selling) {
     const errors: Record<string, string> = {};
+    if (presale && presale.orders > 0)
+      for (const k of changed.filter((c) => PRESALE_TERMS.includes(c))) errors[fieldName(k)] = "lockedPresale";
+    if (sellableUnits(next.totalStock, next.safetyStockPct) < presaleHeld) errors.totalStock = "stockBelowPresale";
     if (changed.includes("startAt") && next.startAt.getTime() < Date.now() - START_GRACE_MS)
       errors.startAt = "startPast";
     if (changed.includes("productId")) {
@@ -194,7 +219,7 @@ export async function updateActivity(
 
   const data = selling
     ? { title: next.title, humanCheck: next.humanCheck, captchaDifficulty: next.captchaDifficulty }
-    : { ...next, stock: sellableUnits(next.totalStock, next.safetyStockPct) };
+    : { ...next, stock: sellableUnits(next.totalStock, next.safetyStockPct) - presaleHeld };
   const details = Object.fromEntries(changed.map((k) => [k, { from: jsonOf(a[k]), to: jsonOf(next[k]) }]));
   const updated = await db().$transaction(async (tx) => {
     // Conditional on the row read above, so two concurrent edits cannot both apply.
@@ -228,7 +253,7 @@ export async function updateActivity(
 
 /** Form field names differ from columns where units differ (minutes in the form, seconds stored). */
 function fieldName(k: Editable): string {
-  return k === "paymentWindowSec" ? "paymentWindowMin" : k;
+  return k === "paymentWindowSec" ? "paymentWindowMin" : k === "balanceWindowSec" ? "balanceWindowMin" : k;
 }
 
 function jsonOf(v: unknown): string | number | boolean | null {

@@ -15,6 +15,12 @@ export const MAX_PER_USER = 99;
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 /** A new activity may start this long in the past: "now" typed into a minute-precision field. */
 export const START_GRACE_MS = 60_000;
+/**
+ * Deposits close at least this long before the flash sale's start: its preheat (PREHEAT_LEAD_MS in
+ * lib/flash/preheat.ts, server-only, so repeated here; a test keeps them equal) moves the stock to Redis,
+ * and from then on no deposit is taken (docs/presale.md).
+ */
+export const PRESALE_CLOSE_LEAD_MS = 10 * 60_000;
 
 export const idSchema = activityIdSchema;
 
@@ -54,6 +60,22 @@ const instant = (message: string) =>
     .trim()
     .transform((value, ctx) => {
       const ms = value ? parseInstant(value) : null;
+      if (ms === null) {
+        ctx.addIssue({ code: "custom", message });
+        return z.NEVER;
+      }
+      return new Date(ms);
+    });
+
+/** An instant that may be left empty (an optional field of the form): empty → null. */
+const optionalInstant = (message: string) =>
+  z.coerce
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return null;
+      const ms = parseInstant(value);
       if (ms === null) {
         ctx.addIssue({ code: "custom", message });
         return z.NEVER;
@@ -103,6 +125,12 @@ const activityFields = z.object({
   captchaDifficulty: whole("wholeNumber").min(100, "atLeast100").max(1_000_000, "atMost1M").default(5000),
   /** Fair entry: minutes before the start during which shoppers join the pre-queue (0: none). */
   prequeueMinutes: whole("wholeMinutes").min(0, "prequeueRange").max(60, "prequeueRange").default(0),
+  /** Pre-sale (docs/presale.md): deposit per unit in yuan; 0 or unset: no pre-sale phase. */
+  presaleDeposit: yuan("depositYuan").optional().default(0),
+  presaleStartsAt: optionalInstant("presaleStartDate"),
+  presaleEndsAt: optionalInstant("presaleEndDate"),
+  presaleUnits: whole("wholeUnits").min(0, "presaleUnitsRange").max(MAX_UNITS, "presaleUnitsRange").default(0),
+  balanceWindowMin: whole("wholeMinutes").min(1, "balanceWindowRange").max(7 * 24 * 60, "balanceWindowRange").default(60),
   /** Flagged non-payers are refused at admission; unset (an API client that does not say): yes. */
   refuseNonPayers: z
     .union([z.boolean(), z.enum(["true", "false", "on"])])
@@ -119,6 +147,19 @@ function checkActivity(a: ActivityFields, ctx: z.RefinementCtx) {
   // Fair entry holds drawn shoppers' units in the sale's own counter (segment 0): a pre-queue sale is not split.
   if (a.prequeueMinutes > 0 && a.stockSegments > 1) {
     ctx.addIssue({ code: "custom", path: ["stockSegments"], message: "segmentsPrequeue" });
+  }
+  if (a.presaleDeposit > 0) {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    // The deposit is part of the price: a balance must be left to pay after the flash sale opens.
+    if (a.presaleDeposit >= a.salePrice) issue("presaleDeposit", "depositBelowPrice");
+    // PAYMENT mode takes stock only at payment; a deposit takes its unit at once, so the two do not mix.
+    if (a.deductionMode === "PAYMENT") issue("deductionMode", "presaleMode");
+    if (!a.presaleStartsAt) issue("presaleStartsAt", "presaleStartDate");
+    if (!a.presaleEndsAt) issue("presaleEndsAt", "presaleEndDate");
+    else if (a.presaleStartsAt && a.presaleEndsAt <= a.presaleStartsAt) issue("presaleEndsAt", "presaleEndAfterStart");
+    else if (a.presaleEndsAt.getTime() > a.startAt.getTime() - PRESALE_CLOSE_LEAD_MS) issue("presaleEndsAt", "presaleEndBeforeSale");
+    if (a.presaleUnits < 1) issue("presaleUnits", "presaleUnitsRange");
+    else if (a.presaleUnits > a.totalStock) issue("presaleUnits", "presaleUnitsStock");
   }
 }
 

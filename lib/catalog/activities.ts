@@ -20,6 +20,8 @@ export interface ActivityView {
   paymentWindowSec: number;
   /** Fair entry: the pre-queue's length before the start, minutes (0: none). */
   prequeueMinutes: number;
+  /** Pre-sale (docs/presale.md): the deposit and its window; null when the sale has none. */
+  presale: { deposit: number; opensAt: string; closesAt: string; balanceWindowSec: number } | null;
   product: { name: string; description: string; imageUrl: string | null; listPrice: number; currency: string };
 }
 
@@ -43,6 +45,15 @@ function toView(a: Row): ActivityView {
     deductionMode: a.deductionMode,
     paymentWindowSec: a.paymentWindowSec,
     prequeueMinutes: a.prequeueMinutes,
+    presale:
+      a.presaleDeposit > 0 && a.presaleStartsAt && a.presaleEndsAt
+        ? {
+            deposit: a.presaleDeposit,
+            opensAt: a.presaleStartsAt.toISOString(),
+            closesAt: a.presaleEndsAt.toISOString(),
+            balanceWindowSec: a.balanceWindowSec,
+          }
+        : null,
     product: {
       name: a.product.name,
       description: a.product.description,

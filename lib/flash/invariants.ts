@@ -39,7 +39,8 @@ export interface Check {
 /** Everything the invariants are stated over, for one activity. */
 export interface SaleSnapshot {
   activity: { stock: number; perUserLimit: number; deductionMode: Parameters<typeof holdingStatuses>[0] };
-  orders: { id: string; ticketId: string; userId: string; quantity: number; status: OrderStatus; sequence: number; channel: string | null }[];
+  /** `deposit` non-null: a pre-sale order (docs/presale.md), written without a Redis admission. */
+  orders: { id: string; ticketId: string; userId: string; quantity: number; status: OrderStatus; sequence: number; channel: string | null; deposit?: number | null }[];
   buyers: { userId: string; units: number }[];
   state: ActivityState | null;
   /** Redis users hash: units per user. */
@@ -83,7 +84,7 @@ export async function readSaleSnapshot(prisma: PrismaClient, redis: RedisClient,
     }),
     prisma.order.findMany({
       where: { activityId },
-      select: { id: true, ticketId: true, userId: true, quantity: true, status: true, sequence: true, channel: true },
+      select: { id: true, ticketId: true, userId: true, quantity: true, status: true, sequence: true, channel: true, deposit: true },
     }),
     prisma.activityBuyer.findMany({ where: { activityId }, select: { userId: true, units: true } }),
   ]);
@@ -132,6 +133,9 @@ export function checkInvariants(
   const limit = s.activity.perUserLimit;
   const holding = new Set(holdingStatuses(s.activity.deductionMode));
   const held = s.orders.filter((o) => holding.has(o.status));
+  // Pre-sale orders hold stock like any order but have no admission: the stream checks leave them out.
+  const presale = s.orders.filter((o) => o.deposit != null);
+  const admittedOrders = s.orders.filter((o) => o.deposit == null);
   const heldUnits = sum(held, (o) => o.quantity);
   const redisStock = s.state?.stock ?? NaN;
   const pgStock = s.activity.stock;
@@ -169,20 +173,20 @@ export function checkInvariants(
   check(
     "I2",
     "#orders + #rejected = #admitted = #answered",
-    s.orders.length + rejected.length === s.entries.length &&
+    admittedOrders.length + rejected.length === s.entries.length &&
       s.state?.admitted === s.entries.length &&
       s.state.served === s.state.admitted,
-    `${s.orders.length} + ${rejected.length} vs ${s.entries.length} stream entries (seq ${s.state?.admitted}, served ${s.state?.served})`,
+    `${admittedOrders.length} + ${rejected.length} vs ${s.entries.length} stream entries (seq ${s.state?.admitted}, served ${s.state?.served})`,
   );
   check("I2", "no split-stock reservation left between its steps", s.reservations === 0, `${s.reservations} pending`);
-  const byTicket = new Map(s.orders.map((o) => [o.ticketId, o]));
+  const byTicket = new Map(admittedOrders.map((o) => [o.ticketId, o]));
   const mismatched = [...s.tickets].filter(([id, t]) => {
     const o = byTicket.get(id);
     if (t.state === TICKET_STATE.confirmed)
       return !o || o.id !== t.orderId || o.userId !== t.owner || o.quantity !== t.quantity;
     return t.state === TICKET_STATE.rejected && o !== undefined;
   }).length;
-  const orphanOrders = s.orders.filter((o) => !s.tickets.has(o.ticketId)).length;
+  const orphanOrders = admittedOrders.filter((o) => !s.tickets.has(o.ticketId)).length;
   check(
     "I2",
     "Redis ticket states match PostgreSQL orders one to one",
@@ -232,6 +236,8 @@ export function checkInvariants(
     (e) => e.userId,
     (e) => e.quantity,
   );
+  // Deposits are taken before the preheat, which copies them into Redis's per-user units.
+  for (const o of presale) redisPerUser.set(o.userId, (redisPerUser.get(o.userId) ?? 0) + o.quantity);
   const overRedis = [...redisPerUser.values()].filter((n) => n > limit).length;
   const usersOff = [...s.units].filter(([u, n]) => n < 0 || n > limit || n !== (redisPerUser.get(u) ?? 0)).length;
   check(

@@ -125,3 +125,31 @@ export interface WaitlistView {
 export interface WaitlistRefusal {
   code: "UNAUTHENTICATED" | "NOT_FOUND" | "BLOCKED" | "EMAIL_UNVERIFIED" | "RATE_LIMITED" | "UNAVAILABLE" | "ENDED" | "NOT_STARTED" | "LIMIT_REACHED" | "NOT_SOLD_OUT";
 }
+
+/** Pre-sale's refusals (GET/POST /api/activities/{id}/deposit); texts under presale.refusal.<CODE>. */
+export type PresaleCode = "NOT_FOUND" | "NO_PRESALE" | "PRESALE_NOT_OPEN" | "PRESALE_CLOSED" | "PRESALE_SOLD_OUT" | "LIMIT_REACHED";
+export interface PresaleRefusal {
+  code: PresaleCode | "UNAUTHENTICATED" | "BLOCKED" | "EMAIL_UNVERIFIED" | "RATE_LIMITED";
+}
+
+/** GET /api/activities/{id}/deposit: the sale's pre-sale phase and the shopper's own pre-sale order (docs/presale.md). */
+export interface PresaleView {
+  activityId: string;
+  deposit: number;
+  opensAt: string;
+  closesAt: string;
+  /** Units the pre-sale may still reserve. */
+  unitsLeft: number;
+  balanceWindowSec: number;
+  order: OwnPresaleOrder | null;
+}
+
+export interface OwnPresaleOrder {
+  orderId: string;
+  status: string;
+  deposit: number;
+  balance: number;
+  depositPaid: boolean;
+  /** Deposit unpaid: pay it by then; paid: the balance is due by then. */
+  payBy: string | null;
+}

@@ -38,7 +38,11 @@ export function redisTarget(
   mode: DeductionMode,
   status: OrderStatus,
   quantity: number,
+  presale = false,
 ): { stock: number; quota: number } {
+  // A pre-sale order was never admitted in Redis: while it holds its unit the sale's counter is that much
+  // lower than admission alone made it; once closed it asks nothing (docs/presale.md).
+  if (presale) return { stock: status === "PENDING_PAYMENT" || status === "PAID" ? -quantity : 0, quota: 0 };
   const closed = status === "EXPIRED" || status === "CANCELLED" || status === "REFUNDED";
   if (mode !== "PAYMENT") return { stock: closed ? quantity : 0, quota: 0 };
   if (status === "PAID") return { stock: -quantity, quota: 0 };
@@ -135,10 +139,11 @@ export async function closeSaleOrders(prisma: PrismaClient, activityId: string):
                 o.status::text AS status`;
     const pending = rows.filter((r) => r.status === "CANCELLED");
     const paid = rows.filter((r) => r.status === "REFUNDED");
-    if (paid.length > 0) {
+    // Paid orders, and the paid deposits of pre-sale orders still waiting for their balance: money owed back.
+    if (rows.length > 0) {
       await tx.$executeRaw`
         UPDATE payments SET refund_reason = 'SALE_CANCELLED', updated_at = now()
-        WHERE order_id = ANY(${paid.map((p) => p.id)}::text[]) AND status = 'SUCCEEDED' AND refund_reason IS NULL`;
+        WHERE order_id = ANY(${rows.map((p) => p.id)}::text[]) AND status = 'SUCCEEDED' AND refund_reason IS NULL`;
     }
     const orders = rows.map(({ status, ...r }) => ({
       ...r,
@@ -148,6 +153,9 @@ export async function closeSaleOrders(prisma: PrismaClient, activityId: string):
     return { cancelled: pending.length, refunded: paid.length, orders };
   });
 }
+
+/** Which part of an order a payment pays: all of it, or a pre-sale order's deposit or balance (docs/presale.md). */
+export type PaymentKind = "FULL" | "DEPOSIT" | "BALANCE";
 
 export interface PaidNotice {
   provider: string;
@@ -198,48 +206,64 @@ export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]
         activityId: string;
         mode: DeductionMode;
         currency: string;
+        deposit: number | null;
+        depositPaid: boolean;
       }[]
     >`
       SELECT o.id, o.status::text AS status, o.amount, o.quantity, o.activity_id AS "activityId",
-             a.deduction_mode::text AS mode, p.currency
+             a.deduction_mode::text AS mode, p.currency, o.deposit, o.deposit_paid_at IS NOT NULL AS "depositPaid"
       FROM orders o JOIN activities a ON a.id = o.activity_id JOIN products p ON p.id = a.product_id
       WHERE o.id = ANY(${ids}::text[])
       ORDER BY o.id
       FOR UPDATE OF o`;
     const orders = new Map(rows.map((r) => [r.id, r]));
+    // A pre-sale order is paid twice (deposit, balance): the checkout recorded which one each session is.
+    const presaleRefs = notices.filter((n) => orders.get(n.orderId)?.deposit != null).map((n) => n.ref);
+    const kindOf = new Map<string, PaymentKind>();
+    if (presaleRefs.length) {
+      const known = await tx.$queryRaw<{ ref: string; kind: PaymentKind }[]>`
+        SELECT provider_ref AS ref, kind FROM payments WHERE provider_ref = ANY(${presaleRefs}::text[])`;
+      for (const k of known) kindOf.set(k.ref, k.kind);
+    }
     const outcomes: PaymentOutcome[] = notices.map(() => ({ kind: "DUPLICATE" }));
-    const claims: { i: number; n: PaidNotice; reason: RefundReason | null }[] = [];
+    const claims: { i: number; n: PaidNotice; reason: RefundReason | null; kind: PaymentKind }[] = [];
     const seenRefs = new Set<string>();
     const payingOrders = new Set<string>();
     notices.forEach((n, i) => {
       const o = orders.get(n.orderId);
       if (!o) return void (outcomes[i] = { kind: "UNKNOWN_ORDER" });
-      if (o.amount !== n.amount || o.currency.toUpperCase() !== n.currency.toUpperCase()) {
+      const kind: PaymentKind =
+        o.deposit == null ? "FULL" : (kindOf.get(n.ref) ?? (o.depositPaid ? "BALANCE" : "DEPOSIT"));
+      const due = kind === "DEPOSIT" ? o.deposit! : kind === "BALANCE" ? o.amount - o.deposit! : o.amount;
+      if (due !== n.amount || o.currency.toUpperCase() !== n.currency.toUpperCase()) {
         return void (outcomes[i] = {
           kind: "MISMATCH",
-          detail: `${n.amount} ${n.currency} for an order of ${o.amount} ${o.currency}`,
+          detail: `${n.amount} ${n.currency} for ${kind === "FULL" ? "an order" : `the ${kind.toLowerCase()}`} of ${due} ${o.currency}`,
         });
       }
       if (seenRefs.has(n.ref)) return; // the same notification twice in one batch
       seenRefs.add(n.ref);
       let reason: RefundReason | null = null;
       if (o.status !== "PENDING_PAYMENT") reason = REFUND_FOR[o.status] ?? "ORDER_CANCELLED";
+      else if (kind === "DEPOSIT" && o.depositPaid) reason = "ALREADY_PAID"; // a second deposit session
+      else if (kind === "BALANCE" && !o.depositPaid) reason = "ORDER_CANCELLED"; // no deposit, no balance
       else if (payingOrders.has(o.id))
         reason = "ALREADY_PAID"; // two sessions of one order paid together
       else payingOrders.add(o.id);
-      claims.push({ i, n, reason });
+      claims.push({ i, n, reason, kind });
     });
     if (claims.length === 0) return outcomes;
 
     const claimed = await tx.$queryRaw<{ id: string; ref: string }[]>`
-      INSERT INTO payments (id, order_id, provider, provider_ref, amount, currency, status, paid_at, refund_reason, payload, created_at, updated_at)
+      INSERT INTO payments (id, order_id, provider, provider_ref, amount, currency, status, paid_at, refund_reason, payload, kind, created_at, updated_at)
       SELECT gen_random_uuid()::text, c.order_id, c.provider, c.ref, c.amount, c.currency, 'SUCCEEDED',
-             c.paid_at::timestamptz AT TIME ZONE 'UTC', c.reason, c.payload::jsonb, now(), now()
+             c.paid_at::timestamptz AT TIME ZONE 'UTC', c.reason, c.payload::jsonb, c.kind, now(), now()
       FROM unnest(${claims.map((c) => c.n.orderId)}::text[], ${claims.map((c) => c.n.provider)}::text[],
                   ${claims.map((c) => c.n.ref)}::text[], ${claims.map((c) => c.n.amount)}::int[],
                   ${claims.map((c) => c.n.currency.toUpperCase())}::text[], ${claims.map((c) => c.n.paidAt.toISOString())}::text[],
-                  ${claims.map((c) => c.reason)}::text[], ${claims.map((c) => JSON.stringify(c.n.payload ?? {}))}::text[])
-           AS c(order_id, provider, ref, amount, currency, paid_at, reason, payload)
+                  ${claims.map((c) => c.reason)}::text[], ${claims.map((c) => JSON.stringify(c.n.payload ?? {}))}::text[],
+                  ${claims.map((c) => c.kind)}::text[])
+           AS c(order_id, provider, ref, amount, currency, paid_at, reason, payload, kind)
       ON CONFLICT (provider_ref) DO UPDATE
         SET status = 'SUCCEEDED', paid_at = EXCLUDED.paid_at, refund_reason = EXCLUDED.refund_reason,
             payload = EXCLUDED.payload, updated_at = now()
@@ -248,6 +272,7 @@ export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]
     const paymentOf = new Map(claimed.map((c) => [c.ref, c.id]));
 
     const toPay: string[] = [];
+    const depositsPaid: string[] = [];
     const soldOut: { orderId: string; paymentId: string }[] = [];
     // PAYMENT mode: stock leaves now, in batch order, as far as it goes (activity rows locked, CHECK stock >= 0).
     const takes = new Map<string, number>();
@@ -271,6 +296,11 @@ export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]
       const o = orders.get(c.n.orderId)!;
       if (c.reason) {
         outcomes[c.i] = { kind: "REFUND_OWED", paymentId, reason: c.reason };
+        continue;
+      }
+      if (c.kind === "DEPOSIT") {
+        depositsPaid.push(o.id);
+        outcomes[c.i] = { kind: "PAID", paymentId };
         continue;
       }
       if (o.mode === "PAYMENT") {
@@ -300,6 +330,16 @@ export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]
         WHERE o.id = ANY(${toPay}::text[]) AND a.id = o.activity_id AND o.status = 'PENDING_PAYMENT'`;
       // Cannot happen under the row locks; if it did, the transaction rolls back and the provider retries.
       if (moved !== toPay.length) throw new Error("orders left PENDING_PAYMENT under their locks");
+    }
+    if (depositsPaid.length) {
+      // Pre-sale: the deposit keeps the unit; the balance is due within the window after the flash sale opens.
+      const moved = await tx.$executeRaw`
+        UPDATE orders o SET deposit_paid_at = now(), updated_at = now(),
+               pay_by = greatest(a.start_at, now()) + make_interval(secs => a.balance_window_sec)
+        FROM activities a
+        WHERE o.id = ANY(${depositsPaid}::text[]) AND a.id = o.activity_id AND o.status = 'PENDING_PAYMENT'
+          AND o.deposit_paid_at IS NULL`;
+      if (moved !== depositsPaid.length) throw new Error("deposits changed under their locks");
     }
     if (soldOut.length) {
       await tx.$executeRaw`

@@ -13,6 +13,8 @@ export async function listOrdersOfUser(userId: string) {
       status: true,
       payBy: true,
       createdAt: true,
+      deposit: true,
+      depositPaidAt: true,
       activity: { select: { title: true, slug: true, product: { select: { currency: true } } } },
     },
   });

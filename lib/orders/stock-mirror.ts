@@ -16,6 +16,7 @@ interface Owed {
   quantity: number;
   status: OrderStatus;
   mode: DeductionMode;
+  presale: boolean;
 }
 
 /**
@@ -31,7 +32,7 @@ export async function mirrorOwedStock(
   const only = opts.orderIds ?? null;
   const owed = await prisma.$queryRaw<Owed[]>`
     SELECT o.id, o.activity_id AS "activityId", o.quantity, o.status::text AS status, a.deduction_mode::text AS mode,
-           (extract(epoch FROM o.updated_at) * 1000)::bigint::text AS version
+           o.deposit IS NOT NULL AS presale, (extract(epoch FROM o.updated_at) * 1000)::bigint::text AS version
     FROM orders o JOIN activities a ON a.id = o.activity_id
     WHERE o.redis_owed AND (${only}::text[] IS NULL OR o.id = ANY(${only}::text[]))
     LIMIT ${opts.limit ?? 1000}`;
@@ -42,7 +43,7 @@ export async function mirrorOwedStock(
     await mirrorLifecycle(
       client,
       activityId,
-      orders.map((o) => ({ orderId: o.id, version: o.version, ...redisTarget(o.mode, o.status, o.quantity) })),
+      orders.map((o) => ({ orderId: o.id, version: o.version, ...redisTarget(o.mode, o.status, o.quantity, o.presale) })),
     );
   }
   await prisma.$executeRaw`
@@ -72,11 +73,11 @@ export async function rebuildLifecycleState(
 ): Promise<(pipe: ChainableCommander) => void> {
   const orders = await prisma.order.findMany({
     where: { activityId },
-    select: { id: true, status: true, quantity: true, updatedAt: true },
+    select: { id: true, status: true, quantity: true, updatedAt: true, deposit: true },
   });
   const applied: Record<string, string> = {};
   for (const o of orders) {
-    const t = redisTarget(mode, o.status, o.quantity);
+    const t = redisTarget(mode, o.status, o.quantity, o.deposit !== null);
     if (t.stock !== 0 || t.quota !== 0) applied[o.id] = `${t.stock}:${t.quota}:${o.updatedAt.getTime()}`;
   }
   const units = (s: OrderStatus[]) => orders.filter((o) => s.includes(o.status)).reduce((n, o) => n + o.quantity, 0);

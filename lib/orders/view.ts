@@ -28,6 +28,8 @@ export interface OrderView {
     refunded: boolean;
     refundedAt: string | null;
   }[];
+  /** A pre-sale order (docs/presale.md): its deposit and balance, and whether the balance can be paid yet. */
+  presale: { deposit: number; balance: number; depositPaidAt: string | null; saleOpen: boolean } | null;
   serverTime: string;
 }
 
@@ -36,12 +38,15 @@ export async function orderView(userId: string, orderId: string): Promise<OrderV
   const o = await db().order.findUnique({
     where: { id: orderId },
     include: {
-      activity: { select: { title: true, slug: true, deductionMode: true, product: { select: { currency: true } } } },
+      activity: {
+        select: { title: true, slug: true, deductionMode: true, status: true, startAt: true, product: { select: { currency: true } } },
+      },
       payments: { where: { status: { in: ["SUCCEEDED", "REFUNDED"] } }, orderBy: { createdAt: "asc" } },
     },
   });
   if (!o || o.userId !== userId) return null;
-  const kept = o.payments.find((p) => p.status === "SUCCEEDED" && !p.refundReason);
+  // The receipt is the payment that paid the order: a pre-sale order's deposit shows in `presale`.
+  const kept = o.payments.find((p) => p.status === "SUCCEEDED" && !p.refundReason && p.kind !== "DEPOSIT");
   const iso = (d: Date | null) => d?.toISOString() ?? null;
   return {
     id: o.id,
@@ -76,6 +81,15 @@ export async function orderView(userId: string, orderId: string): Promise<OrderV
         refunded: p.status === "REFUNDED",
         refundedAt: iso(p.refundedAt),
       })),
+    presale:
+      o.deposit === null
+        ? null
+        : {
+            deposit: o.deposit,
+            balance: o.amount - o.deposit,
+            depositPaidAt: iso(o.depositPaidAt),
+            saleOpen: o.activity.status !== "SCHEDULED" && o.activity.startAt.getTime() <= Date.now(),
+          },
     serverTime: new Date().toISOString(),
   };
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { errorText, log } from "@/lib/log";
-import { recordDeclined } from "@/lib/orders/lifecycle";
+import { recordDeclined, type PaymentKind } from "@/lib/orders/lifecycle";
 import { paymentProvider, publicBaseUrl } from "@/lib/payments";
 import { applyPaid } from "@/lib/payments/notifications";
 import type { PaymentProvider, SandboxDelivery } from "@/lib/payments/types";
@@ -27,20 +27,28 @@ export async function startCheckout(
       status: true,
       payBy: true,
       amount: true,
-      activity: { select: { title: true, product: { select: { currency: true } } } },
+      deposit: true,
+      depositPaidAt: true,
+      activity: { select: { title: true, status: true, startAt: true, product: { select: { currency: true } } } },
     },
   });
   if (!o || o.userId !== userId) return { ok: false, code: "NOT_FOUND" };
-  if (o.status !== "PENDING_PAYMENT" || (o.payBy && o.payBy <= new Date())) return { ok: false, code: "NOT_PAYABLE" };
+  const now = new Date();
+  if (o.status !== "PENDING_PAYMENT" || (o.payBy && o.payBy <= now)) return { ok: false, code: "NOT_PAYABLE" };
+  // A pre-sale order (docs/presale.md) is paid in two parts; the balance only once the flash sale has opened.
+  const kind: PaymentKind = o.deposit === null ? "FULL" : o.depositPaidAt ? "BALANCE" : "DEPOSIT";
+  if (kind === "BALANCE" && (o.activity.startAt > now || o.activity.status === "SCHEDULED"))
+    return { ok: false, code: "NOT_PAYABLE" };
+  const amount = kind === "DEPOSIT" ? o.deposit! : kind === "BALANCE" ? o.amount - o.deposit! : o.amount;
   const open = await db().payment.findFirst({
-    where: { orderId, status: "PENDING", provider: provider.name, checkoutUrl: { not: null } },
+    where: { orderId, kind, status: "PENDING", provider: provider.name, checkoutUrl: { not: null } },
     orderBy: { createdAt: "desc" },
   });
   if (open?.checkoutUrl && !opts.delivery) return { ok: true, url: open.checkoutUrl };
   const currency = o.activity.product.currency;
   const checkout = await provider.createCheckout({
     orderId,
-    amount: o.amount,
+    amount,
     currency,
     description: o.activity.title,
     returnUrl: `${publicBaseUrl()}/orders/${orderId}?checkout=return`,
@@ -51,7 +59,8 @@ export async function startCheckout(
       orderId,
       provider: provider.name,
       providerRef: checkout.ref,
-      amount: o.amount,
+      kind,
+      amount,
       currency,
       checkoutUrl: checkout.url,
     },

@@ -33,6 +33,8 @@ export async function createActivity(opts: {
   paymentWindowSec?: number;
   /** Fair entry: a pre-queue of this many minutes before the start. */
   prequeueMinutes?: number;
+  /** Pre-sale (docs/presale.md): deposit in fen, its window relative to now, units, balance window. */
+  presale?: { deposit: number; opensInMs: number; closesInMs: number; units: number; balanceWindowSec: number };
 }) {
   const db = testDb();
   const product = await db.product.findFirstOrThrow({ where: { archivedAt: null }, orderBy: { createdAt: "asc" } });
@@ -56,6 +58,15 @@ export async function createActivity(opts: {
       humanCheck: opts.humanCheck ?? "OFF",
       captchaDifficulty: opts.captchaDifficulty ?? 5000,
       prequeueMinutes: opts.prequeueMinutes ?? 0,
+      ...(opts.presale
+        ? {
+            presaleDeposit: opts.presale.deposit,
+            presaleStartsAt: new Date(Date.now() + opts.presale.opensInMs),
+            presaleEndsAt: new Date(Date.now() + opts.presale.closesInMs),
+            presaleUnits: opts.presale.units,
+            balanceWindowSec: opts.presale.balanceWindowSec,
+          }
+        : {}),
     },
   });
 }

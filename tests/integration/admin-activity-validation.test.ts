@@ -47,6 +47,15 @@ const valid = () => ({
   schedule: "on",
 });
 
+/** A valid pre-sale phase for valid(): deposits from in 10 min to 40 min, 20 units, balance within 2 h. */
+const presale = () => ({
+  presaleDeposit: "5.00",
+  presaleStartsAt: at(600_000),
+  presaleEndsAt: at(2_400_000),
+  presaleUnits: "20",
+  balanceWindowMin: "120",
+});
+
 async function counts() {
   const [activities, audits] = await Promise.all([db().activity.count(), db().auditLog.count()]);
   return { activities, audits };
@@ -76,6 +85,23 @@ describe("activity settings are refused field by field, and nothing is stored", 
     ["a start that is not a time", { startAt: "tomorrow" }, { startAt: "startDate" }],
     ["an unknown product", { productId: "nosuchproduct1" }, { productId: "chooseProduct" }],
     ["an archived product", { productId: "archived" }, { productId: "productArchived" }],
+    // Pre-sale (docs/presale.md)
+    ["a deposit that is not money", { ...presale(), presaleDeposit: "1.234" }, { presaleDeposit: "depositYuan" }],
+    ["a deposit that is negative", { ...presale(), presaleDeposit: "-5" }, { presaleDeposit: "depositYuan" }],
+    ["a deposit not below the price", { ...presale(), presaleDeposit: "19.90" }, { presaleDeposit: "depositBelowPrice" }],
+    ["a deposit in PAYMENT mode", { ...presale(), deductionMode: "PAYMENT" }, { deductionMode: "presaleMode" }],
+    [
+      "a deposit without its window and units",
+      { presaleDeposit: "5" },
+      { presaleStartsAt: "presaleStartDate", presaleEndsAt: "presaleEndDate", presaleUnits: "presaleUnitsRange" },
+    ],
+    ["deposits that close after the start", { ...presale(), presaleEndsAt: at(4_000_000) }, { presaleEndsAt: "presaleEndBeforeSale" }],
+    ["deposits that close 5 minutes before the start", { ...presale(), presaleEndsAt: at(3_300_000) }, { presaleEndsAt: "presaleEndBeforeSale" }],
+    ["deposits that close before they open", { ...presale(), presaleEndsAt: at(500_000) }, { presaleEndsAt: "presaleEndAfterStart" }],
+    ["a deposit window that is not a time", { ...presale(), presaleStartsAt: "soon" }, { presaleStartsAt: "presaleStartDate" }],
+    ["more pre-sale units than stock", { ...presale(), presaleUnits: "101" }, { presaleUnits: "presaleUnitsStock" }],
+    ["a balance window of 0", { ...presale(), balanceWindowMin: "0" }, { balanceWindowMin: "balanceWindowRange" }],
+    ["a fractional balance window", { ...presale(), balanceWindowMin: "1.5" }, { balanceWindowMin: "wholeMinutes" }],
     [
       "several mistakes at once",
       { totalStock: "0", perUserLimit: "0", title: "" },
@@ -117,6 +143,16 @@ describe("activity settings are refused field by field, and nothing is stored", 
       fieldErrors: { totalStock: "stockMin" },
     });
     expect(await counts()).toEqual(before);
+  });
+
+  it("stores a valid pre-sale phase: deposit in minor units, window, units, balance window in seconds", async () => {
+    const result = await createActivityAction({ ...valid(), ...presale() });
+    expect(result).toMatchObject({ ok: true });
+    const id = (result as { id: string }).id;
+    created.push(id);
+    const a = await db().activity.findUniqueOrThrow({ where: { id } });
+    expect(a).toMatchObject({ presaleDeposit: 500, presaleUnits: 20, balanceWindowSec: 7200 });
+    expect(a.presaleEndsAt!.getTime() - a.presaleStartsAt!.getTime()).toBeGreaterThan(1_700_000);
   });
 
   it("stores valid settings: minor units, sellable stock, seconds, one audit entry", async () => {

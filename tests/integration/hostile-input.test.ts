@@ -173,6 +173,35 @@ describe("hostile input: 4xx with a code, no 5xx, nothing changed", () => {
   });
 });
 
+// The pre-sale route (docs/presale.md) is a Next.js route handler: called directly, with the same checks.
+describe("hostile input to the pre-sale route", () => {
+  const call = async (method: "GET" | "POST", id: string, headers: () => Record<string, string>) => {
+    const route = await import("@/app/api/activities/[id]/deposit/route");
+    const res = await route[method](new Request(`http://localhost/api/activities/${encodeURIComponent(id)}/deposit`, { method, headers: headers() }), {
+      params: Promise.resolve({ id }),
+    });
+    return { status: res.status, code: ((await res.json()) as { code?: string }).code };
+  };
+  const presaleRows: [string, () => Promise<{ status: number; code?: string }>, number, string][] = [
+    ["deposit signed out", () => call("POST", a.id, () => ({})), 401, "UNAUTHENTICATED"],
+    ["deposit with cookie \"%\"", () => call("POST", a.id, () => ({ cookie: "next-auth.session-token=%" })), 401, "UNAUTHENTICATED"],
+    ["deposit with an 8 KB bearer", () => call("POST", a.id, () => ({ authorization: `Bearer ${"a".repeat(8192)}` })), 401, "UNAUTHENTICATED"],
+    ["deposit on a malformed id", () => call("POST", "ABC/../x", () => ({ cookie })), 404, "NOT_FOUND"],
+    ["deposit on an id of 5,000 characters", () => call("POST", "a".repeat(5000), () => ({ cookie })), 404, "NOT_FOUND"],
+    ["deposit on an unknown sale", () => call("POST", "nosuchsale00001", () => ({ cookie })), 404, "NOT_FOUND"],
+    ["deposit on a sale without pre-sale", () => call("POST", a.id, () => ({ cookie })), 404, "NO_PRESALE"],
+    ["pre-sale state of a sale without pre-sale", () => call("GET", a.id, () => ({ cookie })), 404, "NO_PRESALE"],
+    ["pre-sale state with a NUL in the id", () => call("GET", "bad\u0000id", () => ({ cookie })), 404, "NOT_FOUND"],
+  ];
+  it.each(presaleRows)("%s → %s %s", async (_name, send, status, code) => {
+    const before = await state();
+    const r = await send();
+    expect(r.status).toBe(status);
+    expect(r.code).toBe(code);
+    expect(await state()).toEqual(before);
+  });
+});
+
 describe("hostile input: resources stay bounded", () => {
   // finding: every distinct forged session token stayed in the cache (493 → 789 MB for 20,000 of 8 KB)
   it("2,000 distinct forged session tokens leave the session caches bounded", async () => {

@@ -39,6 +39,23 @@ export default async function OrdersPage() {
                 <td>{f.money(o.amount, o.activity.product.currency)}</td>
                 <td>
                   <Link href={`/orders/${o.id}`}>{t(`statusName.${o.status}`)}</Link>
+                  {o.deposit !== null && (
+                    <span className="muted small" data-testid="presale-row-state">
+                      {" · "}
+                      {t(
+                        o.status === "PENDING_PAYMENT"
+                          ? o.depositPaidAt
+                            ? "presale.rowBalanceDue"
+                            : "presale.rowDepositDue"
+                          : o.status === "PAID"
+                            ? "presale.rowPaid"
+                            : o.depositPaidAt && o.status === "EXPIRED"
+                              ? "presale.rowForfeited"
+                              : "presale.rowClosed",
+                        { deposit: f.money(o.deposit, o.activity.product.currency) },
+                      )}
+                    </span>
+                  )}
                 </td>
                 <td>{o.payBy ? <LocalTime value={o.payBy} /> : f.dateTime(null)}</td>
               </tr>

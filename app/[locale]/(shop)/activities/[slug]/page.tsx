@@ -66,6 +66,7 @@ export default async function ActivityPage({ params }: Params) {
           endAt={a.endAt}
           perUserLimit={a.perUserLimit}
           prequeueMinutes={a.prequeueMinutes}
+          presale={a.presale}
           sellable={a.sellable}
           salePrice={a.salePrice}
           currency={a.product.currency}

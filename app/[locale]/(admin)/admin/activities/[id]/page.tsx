@@ -3,6 +3,8 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { requireAdmin } from "@/lib/auth/session";
 import { getActivity } from "@/lib/admin/activities";
+import { db } from "@/lib/db";
+import { presaleCounts } from "@/lib/orders/presale";
 import { listAudit } from "@/lib/admin/audit";
 import { readDashboard } from "@/lib/admin/dashboard";
 import { idSchema } from "@/lib/admin/schemas";
@@ -27,12 +29,13 @@ export default async function ActivityPage({ params }: Props) {
   const { id } = await params;
   await requireAdmin(`/admin/activities/${id}`);
   if (!idSchema.safeParse(id).success) notFound();
-  const [a, snapshot, audit, channels, keys] = await Promise.all([
+  const [a, snapshot, audit, channels, keys, presale] = await Promise.all([
     getActivity(id),
     readDashboard(id),
     listAudit({ activityId: id, take: 50 }),
     listChannels(id),
     listApiKeys(),
+    presaleCounts(db(), id),
   ]);
   if (!a || !snapshot) notFound();
   const [t, ta, f] = await Promise.all([getTranslations("admin.sale"), getTranslations("admin"), getFormat()]);
@@ -58,6 +61,18 @@ export default async function ActivityPage({ params }: Props) {
               end: f.dateTime(a.endAt),
             })}
           </p>
+          {a.presaleDeposit > 0 && a.presaleStartsAt && a.presaleEndsAt && (
+            <p className="muted" data-testid="admin-presale">
+              {t("presale", {
+                deposit: f.money(a.presaleDeposit, a.product.currency),
+                opens: f.dateTime(a.presaleStartsAt),
+                closes: f.dateTime(a.presaleEndsAt),
+                units: a.presaleUnits,
+                minutes: Math.round(a.balanceWindowSec / 60),
+                ...presale,
+              })}
+            </p>
+          )}
         </div>
         <div className={styles.actions}>
           {a.status !== "DRAFT" && (

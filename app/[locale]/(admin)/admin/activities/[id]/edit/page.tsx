@@ -55,6 +55,11 @@ export default async function EditActivityPage({ params }: Props) {
           captchaDifficulty: a.captchaDifficulty,
           refuseNonPayers: a.refuseNonPayers,
           prequeueMinutes: a.prequeueMinutes,
+          presaleDeposit: minorToYuan(a.presaleDeposit),
+          presaleStartsAt: a.presaleStartsAt?.toISOString() ?? null,
+          presaleEndsAt: a.presaleEndsAt?.toISOString() ?? null,
+          presaleUnits: a.presaleUnits,
+          balanceWindowMin: Math.round(a.balanceWindowSec / 60),
         }}
       />
     </>

@@ -87,8 +87,14 @@ async function judge(
 /** The reasons whose rebuild drains the queue first: the node may lack a tail, the rest of its queue is sound. */
 const FENCE_REASONS = ["NODE", "BEHIND"] as const satisfies StaleReason[];
 
-/** How long a rebuild for NODE or BEHIND waits for the workers to write what the node still queues (then it goes on). */
-const DRAIN_BEFORE_REBUILD_MS = 10_000;
+/**
+ * How long a rebuild for NODE or BEHIND waits for the workers to write what the node still queues:
+ * until they have answered nothing for DRAIN_IDLE_MS (dead, or stuck), at most DRAIN_MAX_MS; then it
+ * goes on, and what is still queued is answered from PostgreSQL. Slow workers that still make
+ * progress (a loaded machine) are waited for, since each ticket they write is one not refused.
+ */
+const DRAIN_IDLE_MS = 10_000;
+const DRAIN_MAX_MS = 60_000;
 
 /**
  * NODE, BEHIND: the node's queue may lack a tail, the rest is sound. Admission is fenced (ready mark
@@ -103,8 +109,10 @@ const DRAIN_BEFORE_REBUILD_MS = 10_000;
 async function drainBeforeRebuild(redis: RedisClient, activityId: string, seenEpoch: string | null, reason: StaleReason): Promise<boolean> {
   const keys = activityKeys(activityId);
   if (!(await withScripts(redis).flashFence(keys.meta, seenEpoch ?? "", reason))) return false;
-  const end = Date.now() + DRAIN_BEFORE_REBUILD_MS;
-  while (Date.now() < end) {
+  const started = Date.now();
+  let progressAt = started;
+  let lastServed = -1;
+  while (Date.now() - progressAt < DRAIN_IDLE_MS && Date.now() - started < DRAIN_MAX_MS) {
     const [[seq, served, epoch], group] = await Promise.all([
       redis.hmget(keys.meta, META.seq, META.served, META.epoch),
       readWorkerGroup(redis, activityId),
@@ -112,6 +120,7 @@ async function drainBeforeRebuild(redis: RedisClient, activityId: string, seenEp
     // Rebuilt meanwhile by another process (it drained first): nothing left to wait for.
     if (epoch !== null) return true;
     if (Number(served) >= Number(seq) && (!group || (group.pending === 0 && group.lag === 0))) return true;
+    if (Number(served) > lastServed) [lastServed, progressAt] = [Number(served), Date.now()];
     await new Promise((r) => setTimeout(r, 50));
   }
   log.warn({ component: "preheat", activityId }, "queue not drained before the rebuild; its queued tickets are answered from PostgreSQL");

@@ -113,7 +113,11 @@ export async function startRedisCluster(o: StartOptions & { shape?: ClusterShape
     }
     // A partial or broken cluster is not repaired: its nodes stop and it starts afresh.
     await stopRedisClusterDir(o.dir, o.log);
-    fs.rmSync(o.dir, { recursive: true, force: true });
+    // Everything but the start lock this process holds: deleting that too made the lock's next refresh
+    // (due after 5 s, reached when a loaded machine starts the nodes slowly) fail as "compromised".
+    for (const entry of fs.readdirSync(o.dir)) {
+      if (entry !== ".start.lock") fs.rmSync(path.join(o.dir, entry), { recursive: true, force: true });
+    }
     const t0 = Date.now();
     const states = await Promise.all(
       Array.from({ length: count }, (_, i) => startNode(bin, nodeDir(o.dir, i), o.ephemeral)),

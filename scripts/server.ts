@@ -8,6 +8,7 @@ import next from "next";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
+import { verifyApiKey } from "@/lib/channels";
 import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
 import { refuseLockedSignIn } from "@/lib/auth/sign-in";
 import { gate } from "@/lib/gate";
@@ -72,7 +73,10 @@ async function serve() {
     captchaOrigins,
   };
   // The hot routes write the security headers with their own answers (prebuilt lists, one writeHead).
-  const hot = createHotHandler({ core, sessions, gate: gate(), fallback, ops, headers: apiSecurityHeaders(security) });
+  const hot = createHotHandler({
+    core, sessions, gate: gate(), fallback, ops, headers: apiSecurityHeaders(security),
+    partner: (key) => verifyApiKey(db(), key),
+  });
   const door = frontDoor(
     {
       maxBodyBytes: e.HTTP_MAX_BODY_BYTES,

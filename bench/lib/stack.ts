@@ -64,6 +64,9 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
     // With the gate, the bots (--bots) come from addresses of their own through X-Forwarded-For, the
     // crowd from the load generator's address, which stands for all of it and is exempt.
     ...(o.gate ? { RATE_LIMITS: "1", RATE_LIMIT_TRUSTED_IPS: "127.0.0.1,::1", TRUST_PROXY: "1" } : { RATE_LIMITS: "0" }),
+    // --channels: the bench's partner key stands for a whole partner's crowd, as the generator's address
+    // stands for the shop's (its per-key limit is counted whatever RATE_LIMITS says).
+    RATE_LIMIT_PARTNER_KEY: "9999999/1",
   };
   // The bench process itself reads PostgreSQL and Redis (preheat, invariants) through lib/.
   Object.assign(process.env, {

@@ -1,6 +1,7 @@
 import "server-only";
 import { createHash, randomBytes } from "node:crypto";
 import type { ChainableCommander } from "ioredis";
+import { LRUCache } from "lru-cache";
 import type { RedisClient } from "@/lib/redis-connect";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import { CHANNEL, META, FLAG_ON, activityKeys, publishChange, withScripts } from "@/lib/flash/store";
@@ -171,17 +172,30 @@ export async function createApiKey(prisma: PrismaClient, channel: string, label:
   return { id: row.id, key };
 }
 
-/** Revokes a key at once (every process reads PostgreSQL per request). False: no such key or already revoked. */
+/** Revokes a key: in this process at once, in the others within KEY_CACHE_MS. False: no such key or already revoked. */
 export async function revokeApiKey(prisma: PrismaClient, id: string): Promise<boolean> {
-  return (await prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })).count === 1;
+  const done = (await prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })).count === 1;
+  keyCache.clear();
+  return done;
 }
 
+/** How long a process trusts a key it has checked (a partner's crowd then costs PostgreSQL one read per key per second). */
+export const KEY_CACHE_MS = 1_000;
+// Valid keys only, by hash (a made-up key is read each time; the cache stays bounded either way).
+const keyCache = new LRUCache<string, { id: string; channel: string }>({ max: 1_000, ttl: KEY_CACHE_MS });
+
 /**
- * The partner behind a key, or null (unknown, revoked, malformed). One indexed read per request, no
- * cache, so a revocation holds from the next request on: partner traffic is rate-limited per key.
+ * The partner behind a key, or null (unknown, revoked, malformed). One indexed read per key per
+ * KEY_CACHE_MS in each process, so a revocation holds everywhere within a second.
  */
 export async function verifyApiKey(prisma: PrismaClient, key: string | null | undefined): Promise<{ id: string; channel: string } | null> {
   if (!key || !key.startsWith(API_KEY_PREFIX) || key.length > 100) return null;
-  const row = await prisma.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, select: { id: true, channel: true, revokedAt: true } });
-  return row && !row.revokedAt ? { id: row.id, channel: row.channel } : null;
+  const hash = hashApiKey(key);
+  const hit = keyCache.get(hash);
+  if (hit) return hit;
+  const row = await prisma.apiKey.findUnique({ where: { keyHash: hash }, select: { id: true, channel: true, revokedAt: true } });
+  if (!row || row.revokedAt) return null;
+  const partner = { id: row.id, channel: row.channel };
+  keyCache.set(hash, partner);
+  return partner;
 }

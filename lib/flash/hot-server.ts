@@ -48,6 +48,11 @@ export function createHotHandler(o: {
    * the front door leaves these routes' headers to this handler (FrontDoorOptions.setsOwnHeaders).
    */
   headers?: Record<string, string>;
+  /**
+   * The partner behind an API key (lib/channels verifyApiKey), for POST /api/partner/activities/{id}/orders;
+   * without it that route answers 401 BAD_API_KEY here.
+   */
+  partner?: (key: string | undefined) => Promise<{ id: string; channel: string } | null>;
 }): (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => void {
   const { core, sessions } = o;
   const always = Object.entries(o.headers ?? {}).flat();
@@ -113,9 +118,21 @@ export function createHotHandler(o: {
         return meReply(core, claims, match.activityId, d);
       case "buy":
         return buyReply(core, claims, match.activityId, new HotBody(req), d);
+      case "partnerBuy":
+        return partnerBuy(match.activityId, req, claims, d);
       default:
         throw new Error(`no user route ${match.route}`);
     }
+  }
+
+  // The partner route as lib/channels/partner-http.ts has it for Next.js: key, its rate limit, then the buy.
+  async function partnerBuy(activityId: string, req: http.IncomingMessage, claims: Claims, d: DoorContext): Promise<HttpReply> {
+    const key = req.headers["x-api-key"];
+    const partner = o.partner && typeof key === "string" ? await o.partner(key) : null;
+    if (!partner) return refusal("BAD_API_KEY");
+    const verdict = o.gate ? await o.gate.limits.partnerKey(partner.id) : null;
+    if (verdict && !verdict.ok) return rateLimited(verdict.retryAfterS);
+    return buyReply(core, claims, activityId, new HotBody(req), { ...d, channel: partner.channel });
   }
 
   // `known`: the session's claims when the cache has them (SessionReader.peek).

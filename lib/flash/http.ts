@@ -262,7 +262,7 @@ export function timeReply(): HttpReply {
 
 /** Routes the hot paths; null means "not a flash route" so the caller hands the request on. */
 export function matchFlashRoute(method: string, pathname: string):
-  | { route: "buy" | "token" | "progress" | "me"; activityId: string }
+  | { route: "buy" | "token" | "progress" | "me" | "partnerBuy"; activityId: string }
   | { route: "ticket"; ticketId: string }
   | { route: "time" }
   | null {
@@ -279,5 +279,8 @@ export function matchFlashRoute(method: string, pathname: string):
   }
   m = /^\/api\/tickets\/([^/]+)$/.exec(pathname);
   if (m && method === "GET") return { route: "ticket", ticketId: m[1]! };
+  // A partner's buy (docs/channels.md): the API key names the channel, the bearer token the shopper.
+  m = /^\/api\/partner\/activities\/([^/]+)\/orders$/.exec(pathname);
+  if (m && method === "POST") return { route: "partnerBuy", activityId: m[1]! };
   return null;
 }

@@ -377,6 +377,18 @@ describe("hostile input to channel allocation: the partner route and the admin a
     ["partner buy, valid key, body not JSON", partner(() => ({ ...bearer(), "x-api-key": key }), () => "{quantity:"), 400, "BAD_INPUT"],
     ["partner buy, valid key, quantity 0", partner(() => ({ ...bearer(), "x-api-key": key }), () => JSON.stringify({ quantity: 0, token: tokenFor(a, shopper) })), 400, "BAD_INPUT"],
   ];
+  // The same route on the hot server (scripts/server.ts serves it there).
+  const hotPartner = (headers: () => Record<string, string>, body: () => string = () => JSON.stringify({ quantity: 1, idempotencyKey: "partner-hot-hostile", token: tokenFor(a, shopper) })) => async () => {
+    const b = body();
+    const r = await request(web.url, "POST", `/api/partner/activities/${a.id}/orders`, { headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(b)), ...headers() }, body: b });
+    return { status: r.status, code: r.json().code as string | undefined };
+  };
+  partnerRows.push(
+    ["hot server: partner buy without a key", hotPartner(() => bearer()), 401, "BAD_API_KEY"],
+    ["hot server: partner buy with a revoked key", hotPartner(() => ({ ...bearer(), "x-api-key": revoked })), 401, "BAD_API_KEY"],
+    ["hot server: partner buy, valid key, no session", hotPartner(() => ({ "x-api-key": key })), 401, "UNAUTHENTICATED"],
+    ["hot server: partner buy, valid key, quantity 0", hotPartner(() => ({ ...bearer(), "x-api-key": key }), () => JSON.stringify({ quantity: 0, token: tokenFor(a, shopper) })), 400, "BAD_INPUT"],
+  );
   it.each(partnerRows)("%s → %s %s", async (_name, send, status, code) => {
     const before = await state();
     const r = await send();

@@ -11,6 +11,8 @@ import { PassKeys } from "@/lib/captcha/pass";
 import type { CaptchaProvider } from "@/lib/captcha/provider";
 import { FlashCore } from "@/lib/flash/core";
 import { createHotHandler, isFlashRoute } from "@/lib/flash/hot-server";
+import { verifyApiKey } from "@/lib/channels";
+import { db } from "@/lib/db";
 import type { Gate } from "@/lib/gate";
 import { BlocklistView } from "@/lib/gate/blocklist";
 import { parseEnv } from "@/lib/env";
@@ -66,7 +68,11 @@ export async function startWeb(o: {
   const door = frontDoor(
     // As scripts/server.ts: the hot routes write the security headers with their own answers.
     { maxBodyBytes: 1024 * 1024, uploadMaxBytes: 6 * 1024 * 1024, trustProxy: false, https: false, readsOwnBody: isFlashRoute, setsOwnHeaders: isFlashRoute, ...o.door },
-    createHotHandler({ core, sessions, gate, fallback, headers: apiSecurityHeaders({ https: o.door?.https ?? false }), ...(o.ops ? { ops: opsHandler(o.ops) } : {}) }),
+    createHotHandler({
+      core, sessions, gate, fallback, headers: apiSecurityHeaders({ https: o.door?.https ?? false }), ...(o.ops ? { ops: opsHandler(o.ops) } : {}),
+      // As scripts/server.ts: partners' keys from PostgreSQL (docs/channels.md).
+      partner: (key) => verifyApiKey(db(), key),
+    }),
   );
   const timeout = o.requestTimeoutMs ?? 5_000;
   const server = http.createServer(serverTimeouts({ headersTimeoutMs: timeout, requestTimeoutMs: timeout }), door);

@@ -177,11 +177,13 @@ export async function updateActivity(
   const changed = EDITABLE.filter((k) => !same(a, k, next[k]));
   if (changed.length === 0) return { ok: true, id: a.id, slug: a.slug };
 
-  // A sale split into channels (docs/channels.md) has one segment, no pre-queue, and shares that sum to its stock.
+  // A sale split into channels (docs/channels.md) has one segment, no pre-queue, no pre-sale, and shares that sum to its stock.
   if ((await db().saleChannel.count({ where: { activityId: a.id } })) > 0) {
     const errors: Record<string, string> = {};
     if (next.prequeueMinutes > 0) errors.prequeueMinutes = "channelsExclusive";
     if (next.stockSegments > 1) errors.stockSegments = "channelsExclusive";
+    // Pre-sale units come off the total stock, which the channels' shares already split (docs/presale.md).
+    if (next.presaleDeposit > 0) errors.presaleDeposit = "channelsExclusive";
     if (changed.includes("totalStock") || changed.includes("safetyStockPct")) errors.totalStock = "channelsFirst";
     if (Object.keys(errors).length) return badInput(errors);
   }

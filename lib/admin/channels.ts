@@ -87,7 +87,7 @@ export async function proposeChannels(
 /**
  * Saves the split. Only before anyone was admitted (then the sale's Redis state is copied afresh);
  * later, units move by rebalance. The shares must sum to the sellable stock (the safety share is
- * already off it); a sale with channels has one stock segment and no pre-queue.
+ * already off it); a sale with channels has one stock segment, no pre-queue and no pre-sale.
  */
 export async function saveChannels(input: z.output<typeof saveChannelsSchema>, actorId: string): Promise<AdminResult> {
   const a = await db().activity.findUnique({ where: { id: input.activityId } });
@@ -96,7 +96,7 @@ export async function saveChannels(input: z.output<typeof saveChannelsSchema>, a
   const rows = input.rows;
   if (new Set(rows.map((r) => r.channel)).size !== rows.length) return badInput({ rows: "channelTwice" });
   if (rows.length > 0) {
-    if (a.prequeueMinutes > 0 || a.stockSegments > 1) return badInput({ rows: "channelsExclusive" });
+    if (a.prequeueMinutes > 0 || a.stockSegments > 1 || a.presaleDeposit > 0) return badInput({ rows: "channelsExclusive" });
     const sum = rows.reduce((n, r) => n + r.share, 0);
     if (sum !== a.stock) return badInput({ rows: "sharesSum" });
   }

@@ -69,6 +69,14 @@ describe("channel split (admin console)", () => {
     const r = await saveChannelsAction({ activityId: a.id, rows: JSON.stringify([{ channel: "web", share: 10, volume: 0, conversion: 0, aov: 0 }]), borrowAfterSec: "" });
     expect(r).toMatchObject({ ok: false, fieldErrors: { rows: "channelsExclusive" } });
   });
+
+  it("refuses channels on a sale with a pre-sale (deposits take units off the stock the shares divide)", async () => {
+    const a = await createActivity({ stock: 10, startInMs: 5 * 60_000 });
+    await db().activity.update({ where: { id: a.id }, data: { presaleDeposit: 100, presaleUnits: 2, presaleStartsAt: new Date(Date.now() - 60_000), presaleEndsAt: new Date(Date.now() + 60_000) } });
+    const r = await saveChannelsAction({ activityId: a.id, rows: JSON.stringify([{ channel: "web", share: 10, volume: 0, conversion: 0, aov: 0 }]), borrowAfterSec: "" });
+    expect(r).toMatchObject({ ok: false, fieldErrors: { rows: "channelsExclusive" } });
+    expect(await db().saleChannel.count({ where: { activityId: a.id } })).toBe(0);
+  });
 });
 
 describe("admission from the request's channel", () => {

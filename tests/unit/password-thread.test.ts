@@ -18,9 +18,11 @@ describe("password hashing off the sale's CPU", () => {
     expect(await verifyPassword("correct horse", cheap)).toBe(true);
     expect(await verifyPassword("wrong horse", cheap)).toBe(false);
     expect(await hashPassword("correct horse")).toMatch(/^\$2b\$10\$/);
+    // Relative to the process's own nice (the suite may itself run under `nice`): one thread at 19, the rest unchanged.
+    const own = threadNices()[0]!;
     const nices = threadNices();
-    expect(nices.filter((n) => n === 19)).toHaveLength(1);
-    expect(nices.filter((n) => n === 0).length).toBeGreaterThan(1);
+    if (own < 19) expect(nices.filter((n) => n === 19)).toHaveLength(1);
+    expect(nices.filter((n) => n === own).length).toBeGreaterThan(own < 19 ? 1 : 2);
   }, 120_000);
 
   it("refuses past the waiting bound instead of queueing without end", async () => {

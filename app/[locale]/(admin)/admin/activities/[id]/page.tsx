@@ -92,7 +92,7 @@ export default async function ActivityPage({ params }: Props) {
       </div>
       <ActivityDashboard initial={snapshot} />
       <h2>{t("channels")}</h2>
-      {a.prequeueMinutes > 0 || a.stockSegments > 1 ? (
+      {a.prequeueMinutes > 0 || a.stockSegments > 1 || a.presaleDeposit > 0 ? (
         <p className="muted">{t("channelsExclusive")}</p>
       ) : (
         <ChannelsForm

@@ -130,6 +130,9 @@ export function createHotHandler(o: {
     const key = req.headers["x-api-key"];
     const partner = o.partner && typeof key === "string" ? await o.partner(key) : null;
     if (!partner) return refusal("BAD_API_KEY");
+    // As on the plain buy route: a refusal from the cached sale state (sold out…) costs nothing, so it is not limited.
+    const early = refuseBuyEarly(core, claims, activityId);
+    if (early) return early;
     const verdict = o.gate ? await o.gate.limits.partnerKey(partner.id) : null;
     if (verdict && !verdict.ok) return rateLimited(verdict.retryAfterS);
     return buyReply(core, claims, activityId, new HotBody(req), { ...d, channel: partner.channel });

@@ -5,8 +5,7 @@ import { joinPrequeue, prequeueView, publishedDraw } from "@/lib/flash/fair-entr
 import type { PrequeueCode, WaitlistRefusal, WaitlistView } from "@/lib/flash/wire";
 import { join as joinWaitlist, waitlistView } from "@/lib/flash/waitlist";
 import { redis } from "@/lib/redis";
-import type { DoorContext, HttpReply } from "@/lib/flash/http";
-import { rateLimited } from "@/lib/flash/http";
+import { privateReply, type DoorContext, type HttpReply } from "@/lib/flash/http";
 import { activityIdSchema } from "@/lib/flash/schemas";
 
 // The HTTP side of fair entry (docs/fair-entry.md): the shopper's pre-queue entry, the public draw, and
@@ -29,31 +28,9 @@ const STATUS: Record<PrequeueCode | Exclude<WaitlistRefusal["code"], "RATE_LIMIT
 };
 const refuse = (code: keyof typeof STATUS): HttpReply => ({ status: STATUS[code], body: { code }, headers: NO_STORE });
 
-/**
- * The checks every private fair-entry request passes before `answer` runs: a session, a well-formed
- * sale id, the blocklist, the private polls' rate limit, and a confirmed email to join (when required).
- */
-async function privateReply(
-  user: SessionClaims | null,
-  activityId: string,
-  door: DoorContext | undefined,
-  joining: boolean,
-  answer: (userId: string) => Promise<HttpReply>,
-): Promise<HttpReply> {
-  if (!user) return refuse("UNAUTHENTICATED");
-  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
-  if (door?.gate?.blocklist.blocks({ userId: user.userId, ip: door.ip, email: user.email })) return refuse("BLOCKED");
-  if (door?.gate) {
-    const verdict = await door.gate.limits.hit("tickets", user.userId, door.ip);
-    if (!verdict.ok) return rateLimited(verdict.retryAfterS);
-  }
-  if (joining && door?.gate?.requireVerifiedEmail && !user.verified) return refuse("EMAIL_UNVERIFIED");
-  return answer(user.userId);
-}
-
 /** GET /api/activities/{id}/prequeue: window, commitment, entry count and the shopper's own entry (private). */
 export function prequeueReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  return privateReply(user, activityId, door, false, async (userId) => {
+  return privateReply(refuse, user, activityId, door, false, async (userId) => {
     const r = await prequeueView(db(), activityId, userId);
     return r.ok ? { status: 200, body: r.view, headers: NO_STORE } : refuse(r.code);
   });
@@ -61,7 +38,7 @@ export function prequeueReply(user: SessionClaims | null, activityId: string, do
 
 /** POST /api/activities/{id}/prequeue: joins (201; 200 with the same entry when already in). No body. */
 export function joinReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  return privateReply(user, activityId, door, true, async (userId) => {
+  return privateReply(refuse, user, activityId, door, true, async (userId) => {
     const r = await joinPrequeue(db(), activityId, userId);
     return r.ok ? { status: r.created ? 201 : 200, body: r.entry, headers: NO_STORE } : refuse(r.code);
   });
@@ -78,7 +55,7 @@ export async function drawReply(activityId: string): Promise<HttpReply> {
 
 /** GET /api/activities/{id}/waitlist: the shopper's place in line, or the unit offered to them (private). */
 export function waitlistReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  return privateReply(user, activityId, door, false, async (userId) => ({
+  return privateReply(refuse, user, activityId, door, false, async (userId) => ({
     status: 200,
     body: (await waitlistView(redis(), activityId, userId)) satisfies WaitlistView,
     headers: NO_STORE,
@@ -87,7 +64,7 @@ export function waitlistReply(user: SessionClaims | null, activityId: string, do
 
 /** POST /api/activities/{id}/waitlist: joins a sold-out sale's line (201; 200 with the same place, or an open offer). */
 export function joinWaitlistReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  return privateReply(user, activityId, door, true, async (userId) => {
+  return privateReply(refuse, user, activityId, door, true, async (userId) => {
     const r = await joinWaitlist(redis(), activityId, userId);
     // No Redis state: a sale that does not exist is NOT_FOUND, not a retry.
     if (r.kind === "NO" && r.code === "UNAVAILABLE" && !(await db().activity.count({ where: { id: activityId } }))) return refuse("NOT_FOUND");

@@ -163,6 +163,33 @@ export function rateLimited(retryAfterS: number): HttpReply {
   }));
 }
 
+/** The refusals every private side route can give before its own (see privateReply). */
+export type PrivateRefusal = "UNAUTHENTICATED" | "NOT_FOUND" | "BLOCKED" | "EMAIL_UNVERIFIED";
+
+/**
+ * The checks every private side route of a sale (pre-queue, waitlist, pre-sale deposit) passes before
+ * `answer` runs: a session, a well-formed sale id, the blocklist, the private polls' rate limit, and a
+ * confirmed email to join (when required). `refuse` writes the route's own refusal for a code.
+ */
+export async function privateReply(
+  refuse: (code: PrivateRefusal) => HttpReply,
+  user: SessionClaims | null,
+  activityId: string,
+  door: DoorContext | undefined,
+  joining: boolean,
+  answer: (userId: string) => Promise<HttpReply>,
+): Promise<HttpReply> {
+  if (!user) return refuse("UNAUTHENTICATED");
+  if (!isActivityId(activityId)) return refuse("NOT_FOUND");
+  if (door?.gate?.blocklist.blocks({ userId: user.userId, ip: door.ip, email: user.email })) return refuse("BLOCKED");
+  if (door?.gate) {
+    const verdict = await door.gate.limits.hit("tickets", user.userId, door.ip);
+    if (!verdict.ok) return rateLimited(verdict.retryAfterS);
+  }
+  if (joining && door?.gate?.requireVerifiedEmail && !user.verified) return refuse("EMAIL_UNVERIFIED");
+  return answer(user.userId);
+}
+
 /** A blocked user, address or email domain (admin console → Blocklist), counted on the dashboard. */
 function blocked(core: FlashCore, user: SessionClaims, activityId: string, door?: DoorContext): HttpReply | null {
   if (!door?.gate?.blocklist.blocks({ userId: user.userId, ip: door.ip, email: user.email })) return null;

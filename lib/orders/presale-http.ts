@@ -2,8 +2,7 @@ import "server-only";
 import type { SessionClaims } from "@/lib/auth/session-token";
 import { db } from "@/lib/db";
 import type { PresaleCode, PresaleRefusal } from "@/lib/flash/wire";
-import { rateLimited, type DoorContext, type HttpReply } from "@/lib/flash/http";
-import { activityIdSchema } from "@/lib/flash/schemas";
+import { privateReply, type DoorContext, type HttpReply } from "@/lib/flash/http";
 import { createDeposit, presaleView } from "@/lib/orders/presale";
 
 // The HTTP side of pre-sale (docs/presale.md): GET the phase and the shopper's own pre-sale order,
@@ -23,27 +22,9 @@ const STATUS: Record<PresaleCode | Exclude<PresaleRefusal["code"], "RATE_LIMITED
 };
 const refuse = (code: keyof typeof STATUS): HttpReply => ({ status: STATUS[code], body: { code }, headers: NO_STORE });
 
-async function privateReply(
-  user: SessionClaims | null,
-  activityId: string,
-  door: DoorContext | undefined,
-  joining: boolean,
-  answer: (userId: string) => Promise<HttpReply>,
-): Promise<HttpReply> {
-  if (!user) return refuse("UNAUTHENTICATED");
-  if (!activityIdSchema.safeParse(activityId).success) return refuse("NOT_FOUND");
-  if (door?.gate?.blocklist.blocks({ userId: user.userId, ip: door.ip, email: user.email })) return refuse("BLOCKED");
-  if (door?.gate) {
-    const verdict = await door.gate.limits.hit("tickets", user.userId, door.ip);
-    if (!verdict.ok) return rateLimited(verdict.retryAfterS);
-  }
-  if (joining && door?.gate?.requireVerifiedEmail && !user.verified) return refuse("EMAIL_UNVERIFIED");
-  return answer(user.userId);
-}
-
 /** GET /api/activities/{id}/deposit (private). */
 export function presaleReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  return privateReply(user, activityId, door, false, async (userId) => {
+  return privateReply(refuse, user, activityId, door, false, async (userId) => {
     const r = await presaleView(db(), activityId, userId);
     return r.ok ? { status: 200, body: r.view, headers: NO_STORE } : refuse(r.code);
   });
@@ -51,7 +32,7 @@ export function presaleReply(user: SessionClaims | null, activityId: string, doo
 
 /** POST /api/activities/{id}/deposit: the shopper's pre-sale order (201 new; 200 the one they have). No body. */
 export function depositReply(user: SessionClaims | null, activityId: string, door?: DoorContext): Promise<HttpReply> {
-  return privateReply(user, activityId, door, true, async (userId) => {
+  return privateReply(refuse, user, activityId, door, true, async (userId) => {
     const r = await createDeposit(db(), activityId, userId);
     return r.ok ? { status: r.created ? 201 : 200, body: r.order, headers: NO_STORE } : refuse(r.code);
   });

@@ -122,10 +122,21 @@ export async function rebalanceChannels(
   const [kind, left] = await withScripts(redis).flashChannelMove(k.chan, from, to, units);
   if (kind === "NONE") return { ok: false, code: "NO_CHANNEL", fromLeft: 0 };
   if (kind === "NO") return { ok: false, code: "NOT_ENOUGH", fromLeft: Number(left) };
-  await prisma.$transaction([
-    prisma.saleChannel.update({ where: { activityId_channel: { activityId, channel: from } }, data: { share: { decrement: units } } }),
-    prisma.saleChannel.update({ where: { activityId_channel: { activityId, channel: to } }, data: { share: { increment: units } } }),
-  ]);
+  // Both rows in one order (by channel name): two rebalances in opposite directions locking them in
+  // their own orders deadlock on PostgreSQL, and the loser's shares would no longer follow Redis.
+  const moves = [
+    { channel: from, share: { decrement: units } },
+    { channel: to, share: { increment: units } },
+  ].sort((x, y) => (x.channel < y.channel ? -1 : 1));
+  try {
+    await prisma.$transaction(
+      moves.map((m) => prisma.saleChannel.update({ where: { activityId_channel: { activityId, channel: m.channel } }, data: { share: m.share } })),
+    );
+  } catch (e) {
+    // PostgreSQL did not follow: move the units back in Redis so both keep the same split.
+    await withScripts(redis).flashChannelMove(k.chan, to, from, units).catch(() => undefined);
+    throw e;
+  }
   await publishChange(redis, activityId, "channels");
   return { ok: true, fromLeft: Number(left) };
 }

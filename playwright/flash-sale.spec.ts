@@ -47,8 +47,17 @@ test.describe("the flash-sale path", () => {
       await api.dispose();
     }
 
+    // The shopper's own polls (ticket, /me) wait until the page has shown its place: idle workers can
+    // confirm the order before the first render, and the queued state would never be seen.
+    let release = () => {};
+    const shown = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/api\/(tickets\/[^/?]+|activities\/[^/]+\/me)(\?|$)/, async (route) => {
+      await shown;
+      await route.continue();
+    });
     await button.click();
     await expect(page.getByTestId("ticket-queued")).toContainText("You are in the queue (#3)");
+    release();
     // The place ahead comes from the frozen progress or, fresher, from the shopper's own state (/me,
     // where the workers have already served the two before): either way the queue is shown, then the order.
 

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { readState } from "@/lib/flash/store";
 import { runDraw } from "@/lib/flash/fair-entry";
 import { createApiKey } from "@/lib/channels";
-import { API_KEY_HEADER } from "@/lib/channels/partner-http";
+import { API_KEY_HEADER } from "@/lib/flash/http";
 import { createBenchActivity, type BenchActivity } from "@/bench/lib/activity";
 import { startBots, type BotSummary } from "@/bench/lib/bots";
 import { runBuyers, type BuyPhase, type HeldTicket } from "@/bench/lib/buyers";

@@ -3,7 +3,7 @@ import type http from "node:http";
 import type { SessionReader } from "@/lib/auth/session-token";
 import type { FlashCore } from "@/lib/flash/core";
 import {
-  buyReply, channelOf, isSharedReply, matchFlashRoute, meReply, progressReply, rateLimited, refusal, refuseBuyEarly, ticketReply,
+  API_KEY_HEADER, buyReply, channelOf, isSharedReply, matchFlashRoute, meReply, partnerBuyReply, progressReply, rateLimited, refusal, refuseBuyEarly, ticketReply,
   timeReply, tokenReply, type DoorContext, type HttpReply, type RequestBody,
 } from "@/lib/flash/http";
 import type { Gate } from "@/lib/gate";
@@ -125,17 +125,11 @@ export function createHotHandler(o: {
     }
   }
 
-  // The partner route as lib/channels/partner-http.ts has it for Next.js: key, its rate limit, then the buy.
+  // The partner route (lib/flash/http.ts partnerBuyReply, as the Next.js route): the door looks up the key.
   async function partnerBuy(activityId: string, req: http.IncomingMessage, claims: Claims, d: DoorContext): Promise<HttpReply> {
-    const key = req.headers["x-api-key"];
+    const key = req.headers[API_KEY_HEADER];
     const partner = o.partner && typeof key === "string" ? await o.partner(key) : null;
-    if (!partner) return refusal("BAD_API_KEY");
-    // As on the plain buy route: a refusal from the cached sale state (sold out…) costs nothing, so it is not limited.
-    const early = refuseBuyEarly(core, claims, activityId);
-    if (early) return early;
-    const verdict = o.gate ? await o.gate.limits.partnerKey(partner.id) : null;
-    if (verdict && !verdict.ok) return rateLimited(verdict.retryAfterS);
-    return buyReply(core, claims, activityId, new HotBody(req), { ...d, channel: partner.channel });
+    return partnerBuyReply(core, partner, claims, activityId, new HotBody(req), d);
   }
 
   // `known`: the session's claims when the cache has them (SessionReader.peek).

@@ -233,6 +233,27 @@ export async function buyReply(
   return { status: 202, body: { ticketId: result.ticketId, sequence: result.sequence } satisfies BuyAccepted, headers: NO_STORE };
 }
 
+/** The header a partner's API key travels in (docs/channels.md). */
+export const API_KEY_HEADER = "x-api-key";
+
+/**
+ * A partner's buy (POST /api/partner/activities/{id}/orders, docs/channels.md), on both doors: the
+ * partner behind the API key (looked up by the door; null: unknown or revoked → 401 BAD_API_KEY)
+ * names the channel, the shopper's own bearer token the buyer, so the per-user limit is the shop's.
+ */
+export async function partnerBuyReply(
+  core: FlashCore, partner: { id: string; channel: string } | null, user: SessionClaims | null, activityId: string,
+  body: RequestBody, door?: DoorContext,
+): Promise<HttpReply> {
+  if (!partner) return refusal("BAD_API_KEY");
+  // As on the plain buy route: a refusal from the cached sale state (sold out…) costs nothing, so it is not limited.
+  const early = refuseBuyEarly(core, user, activityId);
+  if (early) return early;
+  const verdict = door?.gate ? await door.gate.limits.partnerKey(partner.id) : null;
+  if (verdict && !verdict.ok) return rateLimited(verdict.retryAfterS);
+  return buyReply(core, user, activityId, body, { ...door, channel: partner.channel });
+}
+
 export async function tokenReply(
   core: FlashCore, user: SessionClaims | null, activityId: string, door?: DoorContext,
 ): Promise<HttpReply> {

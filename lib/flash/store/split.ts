@@ -177,9 +177,10 @@ export async function sweepReservations(redis: RedisClient, activityId: string, 
  * "Restart or failover").
  */
 export async function readNodeId(redis: RedisClient, key: string): Promise<string> {
-  const n = await readNode(redis, key);
-  return `${n.replid}|${n.myid}`;
+  return nodeId(await readNode(redis, key));
 }
+
+const nodeId = (n: NodeFacts) => `${n.replid}|${n.myid}`;
 
 interface NodeFacts {
   replid: string;
@@ -213,13 +214,16 @@ async function readNode(redis: RedisClient, key: string): Promise<NodeFacts> {
  *  rewindable the same server restarted without that guarantee (appendfsync everysec, or its policy
  *             unreadable): it may have lost its last writes (about a second, two when the disk is slow).
  */
-export async function nodeVerdict(redis: RedisClient, key: string, recorded: string): Promise<"same" | "moved" | "restarted" | "rewindable"> {
+export async function nodeVerdict(
+  redis: RedisClient, key: string, recorded: string,
+): Promise<{ verdict: "same" | "moved" | "restarted" | "rewindable"; current: string }> {
   const [replid = "", myid = ""] = recorded.split("|");
   const now = await readNode(redis, key);
-  if (now.replid === replid) return "same";
-  if (now.replid2 === replid) return "moved";
-  if (myid && myid !== now.myid) return "moved";
-  return (await fsyncsAlways(now.server)) ? "restarted" : "rewindable";
+  const is = (verdict: "same" | "moved" | "restarted" | "rewindable") => ({ verdict, current: nodeId(now) });
+  if (now.replid === replid) return is("same");
+  if (now.replid2 === replid) return is("moved");
+  if (myid && myid !== now.myid) return is("moved");
+  return is((await fsyncsAlways(now.server)) ? "restarted" : "rewindable");
 }
 
 /** AOF on with appendfsync always (CONFIG GET may be refused by a managed server: then not known, so no). */
@@ -238,8 +242,8 @@ async function fsyncsAlways(server: NodeFacts["server"]): Promise<boolean> {
  * the node's new identity, so the next check is one INFO again; `field` names where it is kept.
  */
 export async function nodeMayHaveLost(redis: RedisClient, key: string, field: string, recorded: string): Promise<boolean> {
-  const verdict = await nodeVerdict(redis, key, recorded);
-  if (verdict === "restarted") await redis.hset(key, field, await readNodeId(redis, key));
+  const { verdict, current } = await nodeVerdict(redis, key, recorded);
+  if (verdict === "restarted") await redis.hset(key, field, current);
   return verdict === "moved" || verdict === "rewindable";
 }
 

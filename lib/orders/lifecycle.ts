@@ -157,6 +157,17 @@ export async function closeSaleOrders(prisma: PrismaClient, activityId: string):
 /** Which part of an order a payment pays: all of it, or a pre-sale order's deposit or balance (docs/presale.md). */
 export type PaymentKind = "FULL" | "DEPOSIT" | "BALANCE";
 
+/** The part a new payment of the order pays: the whole order, else its deposit until that is paid, then the balance. */
+export function nextPaymentKind(o: { deposit: number | null; depositPaid: boolean }): PaymentKind {
+  return o.deposit === null ? "FULL" : o.depositPaid ? "BALANCE" : "DEPOSIT";
+}
+
+/** What a payment of that kind must amount to (minor units). */
+export function amountDue(kind: PaymentKind, o: { amount: number; deposit: number | null }): number {
+  if (kind === "FULL" || o.deposit === null) return o.amount;
+  return kind === "DEPOSIT" ? o.deposit : o.amount - o.deposit;
+}
+
 export interface PaidNotice {
   provider: string;
   /** The provider's id of the checkout session that was paid. */
@@ -232,9 +243,8 @@ export async function recordPayments(prisma: PrismaClient, notices: PaidNotice[]
     notices.forEach((n, i) => {
       const o = orders.get(n.orderId);
       if (!o) return void (outcomes[i] = { kind: "UNKNOWN_ORDER" });
-      const kind: PaymentKind =
-        o.deposit == null ? "FULL" : (kindOf.get(n.ref) ?? (o.depositPaid ? "BALANCE" : "DEPOSIT"));
-      const due = kind === "DEPOSIT" ? o.deposit! : kind === "BALANCE" ? o.amount - o.deposit! : o.amount;
+      const kind: PaymentKind = o.deposit === null ? "FULL" : (kindOf.get(n.ref) ?? nextPaymentKind(o));
+      const due = amountDue(kind, o);
       if (due !== n.amount || o.currency.toUpperCase() !== n.currency.toUpperCase()) {
         return void (outcomes[i] = {
           kind: "MISMATCH",

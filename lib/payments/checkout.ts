@@ -2,7 +2,7 @@ import "server-only";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { errorText, log } from "@/lib/log";
-import { recordDeclined, type PaymentKind } from "@/lib/orders/lifecycle";
+import { amountDue, nextPaymentKind, recordDeclined } from "@/lib/orders/lifecycle";
 import { paymentProvider, publicBaseUrl } from "@/lib/payments";
 import { applyPaid } from "@/lib/payments/notifications";
 import type { PaymentProvider, SandboxDelivery } from "@/lib/payments/types";
@@ -36,10 +36,10 @@ export async function startCheckout(
   const now = new Date();
   if (o.status !== "PENDING_PAYMENT" || (o.payBy && o.payBy <= now)) return { ok: false, code: "NOT_PAYABLE" };
   // A pre-sale order (docs/presale.md) is paid in two parts; the balance only once the flash sale has opened.
-  const kind: PaymentKind = o.deposit === null ? "FULL" : o.depositPaidAt ? "BALANCE" : "DEPOSIT";
+  const kind = nextPaymentKind({ deposit: o.deposit, depositPaid: o.depositPaidAt !== null });
   if (kind === "BALANCE" && (o.activity.startAt > now || o.activity.status === "SCHEDULED"))
     return { ok: false, code: "NOT_PAYABLE" };
-  const amount = kind === "DEPOSIT" ? o.deposit! : kind === "BALANCE" ? o.amount - o.deposit! : o.amount;
+  const amount = amountDue(kind, o);
   const open = await db().payment.findFirst({
     where: { orderId, kind, status: "PENDING", provider: provider.name, checkoutUrl: { not: null } },
     orderBy: { createdAt: "desc" },

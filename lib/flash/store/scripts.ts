@@ -40,37 +40,22 @@ const SCRIPTS = {
   flashWaitlist: { file: "lib/flash/waitlist.lua", keys: 4 },
 } as const;
 
+/** The arguments every form of admission.lua starts with (after its keys). */
+type AdmitArgs = [userId: string, quantity: number, idempotencyKey: string, nowMs: number, ticketId: string, epoch: number];
+
 declare module "ioredis" {
   interface RedisCommander<Context> {
     flashAdmit(
-      ...keysThenArgs: [...keys: ReturnType<typeof admissionKeys>,
-      userId: string,
-      quantity: number,
-      idempotencyKey: string,
-      nowMs: number,
-      ticketId: string,
-      epoch: number],
+      ...keysThenArgs: [...keys: ReturnType<typeof admissionKeys>, ...AdmitArgs],
     ): Result<[string, string, number, number?, number?, string?], Context>;
     flashAdmitSplit(
-      ...keysThenArgs: [...keys: ReturnType<typeof splitAdmissionKeys>,
-      userId: string,
-      quantity: number,
-      idempotencyKey: string,
-      nowMs: number,
-      ticketId: string,
-      epoch: number,
+      ...keysThenArgs: [...keys: ReturnType<typeof splitAdmissionKeys>, ...AdmitArgs,
       step: "R0" | "R" | "C",
       segment?: number,
       refusal?: string],
     ): Result<[string, string, number?, number?, number?, string?], Context>;
     flashAdmitChannel(
-      ...keysThenArgs: [...keys: ReturnType<typeof channelAdmissionKeys>,
-      userId: string,
-      quantity: number,
-      idempotencyKey: string,
-      nowMs: number,
-      ticketId: string,
-      epoch: number,
+      ...keysThenArgs: [...keys: ReturnType<typeof channelAdmissionKeys>, ...AdmitArgs,
       step: "",
       segment: "",
       refusal: "",

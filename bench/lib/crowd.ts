@@ -25,6 +25,8 @@ export interface CrowdWindow {
   other: Record<string, number>;
   /** From the click's scheduled arrival to the order's answer (token + order), ms. */
   click: LatencySummary;
+  /** The click's parts, ms: from its scheduled arrival to its first byte sent (the generator's own lag), the token's answer, the order's answer. */
+  phases: { start: LatencySummary; token: LatencySummary; order: LatencySummary };
   /** CPU seconds of the web process over the window. */
   webCpuS: number;
 }
@@ -62,18 +64,26 @@ function call(base: URL, method: string, path: string, headers: Record<string, s
   });
 }
 
-/** One arrival: what the buy button does (token, then the order). */
-async function click(base: URL, activityId: string, s: Shopper): Promise<string> {
+interface PhaseSamples { start: Samples; token: Samples; order: Samples }
+
+/** One arrival: what the buy button does (token, then the order); each part's time goes into `phases`. */
+async function click(base: URL, activityId: string, s: Shopper, at: number, phases: PhaseSamples): Promise<string> {
+  const t0 = performance.now();
+  phases.start.add(t0 - at);
   const t = await call(base, "GET", `/api/activities/${activityId}/token`, { cookie: s.cookie });
+  const t1 = performance.now();
+  phases.token.add(t1 - t0);
   if (t.status !== 200) return `token ${t.status}`;
   const { token } = JSON.parse(t.body) as { token: string };
   const body = JSON.stringify({ quantity: 1, idempotencyKey: crypto.randomUUID(), token });
   const o = await call(base, "POST", `/api/activities/${activityId}/orders`, { cookie: s.cookie, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }, body);
+  phases.order.add(performance.now() - t1);
   return o.status === 202 ? "202" : `order ${o.status}`;
 }
 
 async function crowdWindow(base: URL, activityId: string, shoppers: Shopper[], rate: number, seconds: number, webPid: number | undefined, bots: boolean): Promise<CrowdWindow> {
   const samples = new Samples();
+  const phases: PhaseSamples = { start: new Samples(), token: new Samples(), order: new Samples() };
   const other: Record<string, number> = {};
   let admitted = 0;
   const n = Math.min(shoppers.length, Math.round(rate * seconds));
@@ -85,7 +95,7 @@ async function crowdWindow(base: URL, activityId: string, shoppers: Shopper[], r
     const wait = at - performance.now();
     if (wait > 1) await sleep(wait);
     pending.push(
-      click(base, activityId, shoppers[i]!).then((outcome) => {
+      click(base, activityId, shoppers[i]!, at, phases).then((outcome) => {
         samples.add(performance.now() - at);
         if (outcome === "202") admitted++;
         else other[outcome] = (other[outcome] ?? 0) + 1;
@@ -93,7 +103,10 @@ async function crowdWindow(base: URL, activityId: string, shoppers: Shopper[], r
     );
   }
   await Promise.all(pending);
-  return { bots, clicks: n, admitted, other, click: samples.summary(), webCpuS: Math.round((treeCpuSeconds(webPid) - cpu0) * 100) / 100 };
+  return {
+    bots, clicks: n, admitted, other, click: samples.summary(),
+    phases: { start: phases.start.summary(), token: phases.token.summary(), order: phases.order.summary() },
+    webCpuS: Math.round((treeCpuSeconds(webPid) - cpu0) * 100) / 100 };
 }
 
 export async function runBotScenario(o: {
@@ -157,6 +170,7 @@ export function printBotScenario(r: BotScenarioResult, log: (line: string) => vo
   for (const w of r.windows) {
     const f = (n: number) => `${n.toFixed(1)} ms`.padEnd(9);
     log(`  ${(w.bots ? "with bots" : "quiet").padEnd(13)} ${String(w.clicks).padEnd(7)} ${String(w.admitted).padEnd(9)} ${f(w.click.p50)} ${f(w.click.p95)}${f(w.click.p99)}${f(w.click.max)}${`${w.webCpuS} s`.padEnd(9)}${JSON.stringify(w.other)}`);
+    log(`    p50 / p99 of its parts: start lag ${w.phases.start.p50} / ${w.phases.start.p99} ms, token ${w.phases.token.p50} / ${w.phases.token.p99} ms, order ${w.phases.order.p50} / ${w.phases.order.p99} ms`);
   }
   for (const b of r.bots) {
     log(`  bots answered: flood ${b.flood.requests} ${JSON.stringify(b.flood.statuses)}; sign-ins ${b.signIns.attempts} ${JSON.stringify(b.signIns.statuses)}; forged ${b.forged.requests} ${JSON.stringify(b.forged.statuses)}`);

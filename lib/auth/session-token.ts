@@ -22,6 +22,8 @@ const ACCEPTED_TTL_MS = 60_000;
 /** "Bearer " and the spaces a client may put around the token. */
 const BEARER_SLACK = 16;
 const CLOCK_TOLERANCE_S = 15;
+/** What tokenOf gives for a credential that was sent but cannot be a session token. */
+const REFUSED = "";
 // A compact JWE: five base64url parts (the second, the encrypted key, is empty for "dir").
 const JWE_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -42,7 +44,8 @@ export interface SessionReader {
   read(cookieHeader: string | undefined | null, authorization?: string | null): Promise<SessionClaims | null>;
   /**
    * The same answer without waiting, when it is known: the claims of a cached session, null when no
-   * session token was sent; undefined when the token must be decrypted first (call read).
+   * session token was sent; undefined when one was sent that this cache does not hold (call read:
+   * it decrypts it, or refuses it as no session).
    */
   peek(cookieHeader: string | undefined | null, authorization?: string | null): SessionClaims | null | undefined;
   /** Entries held by the accepted and the rejected caches (both bounded). */
@@ -100,10 +103,12 @@ export function createSessionReader(secret: string, limits: SessionCacheLimits =
 
   // A token longer than any of ours is no token at all: refused before a cache lookup (hashing an
   // 8 KB key for the LRU's map was most of what a flood of long forged tokens cost) or a copy.
-  const tokenOf = (cookieHeader: string | undefined | null, authorization?: string | null) => {
+  // undefined: no credential was sent; "" (REFUSED): one was sent that cannot be a session token.
+  const tokenOf = (cookieHeader: string | undefined | null, authorization?: string | null): string | undefined => {
     const token = cookieHeader ? sessionCookie(cookieHeader) : undefined;
-    if (token) return token.length <= MAX_TOKEN_CHARS ? token : undefined;
-    if (!authorization || authorization.length > MAX_TOKEN_CHARS + BEARER_SLACK || !authorization.startsWith("Bearer ")) return undefined;
+    if (token) return token.length <= MAX_TOKEN_CHARS ? token : REFUSED;
+    if (!authorization) return token;
+    if (authorization.length > MAX_TOKEN_CHARS + BEARER_SLACK || !authorization.startsWith("Bearer ")) return REFUSED;
     return authorization.slice(7).trim();
   };
 
@@ -114,7 +119,8 @@ export function createSessionReader(secret: string, limits: SessionCacheLimits =
     },
     peek(cookieHeader, authorization) {
       const token = tokenOf(cookieHeader, authorization);
-      return token ? accepted.get(token) : null;
+      if (token === undefined) return null;
+      return token ? accepted.get(token) : undefined;
     },
     cacheSizes: () => ({ accepted: accepted.size, rejected: rejected.size }),
   };

@@ -81,9 +81,11 @@ export function createHotHandler(o: {
     res.end(wire.body);
   };
 
-  const reply = (res: http.ServerResponse, r: HttpReply) => {
-    // A 429 is held (a tarpit; lib/rate-limit): a bot's closed loop slows to the delay's pace.
-    const delay = r.status === 429 ? (o.gate?.limits.refusalDelayMs ?? 0) : 0;
+  // A 429, and a 401 to a session token that was sent but is no session (forged, garbled, expired), are
+  // held (a tarpit; lib/rate-limit): a bot's closed loop slows to the delay's pace instead of taking
+  // the core from the crowd. A shopper who sent no token at all is answered at once.
+  const reply = (res: http.ServerResponse, r: HttpReply, refusedToken = false) => {
+    const delay = r.status === 429 || (refusedToken && r.status === 401) ? (o.gate?.limits.refusalDelayMs ?? 0) : 0;
     if (delay) setTimeout(send, delay, res, r);
     else send(res, r);
   };
@@ -163,8 +165,10 @@ export function createHotHandler(o: {
     } catch (e) {
       return failed(req, res, match.route, e);
     }
-    if (r instanceof Promise) r.then((x) => reply(res, x), (e: unknown) => failed(req, res, match.route, e));
-    else reply(res, r);
+    // known === undefined: a token was sent that the cache does not hold, so read decided whether it is a session.
+    const sentToken = known === undefined && match.route !== "time" && match.route !== "progress";
+    if (r instanceof Promise) r.then((x) => reply(res, x, sentToken), (e: unknown) => failed(req, res, match.route, e));
+    else reply(res, r, sentToken);
   };
 }
 

@@ -104,6 +104,24 @@ describe("rate limits on the hot routes", () => {
     expect((await request(web.url, "GET", `/api/activities/${a.id}/progress`)).status).toBe(200);
   });
 
+  // A forged-token flood on a few connections answered at once took a quarter of the sale's core (bench: bots).
+  it("hold a 401 to a credential that is no session (forged, oversized), not to a shopper who sent none", async () => {
+    await web?.close();
+    web = await startWeb({ limits: { noSessionIp: { points: 1000, seconds: 60 }, refusalDelayMs: 400, trustedIps: [] } });
+    const done: string[] = [];
+    const t0 = performance.now();
+    const tagged = (name: string, headers: Record<string, string>) =>
+      request(web.url, "GET", `/api/activities/${a.id}/token`, { headers }).then((r) => (done.push(name), r));
+    const [oversized, forged, none] = await Promise.all([
+      tagged("oversized", { authorization: `Bearer ${"x".repeat(8192)}` }),
+      tagged("forged", { cookie: "next-auth.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.BBBB.CCCC" }),
+      tagged("none", {}),
+    ]);
+    for (const r of [oversized, forged, none]) expect(r.json()).toMatchObject({ code: "UNAUTHENTICATED" });
+    expect(done[0]).toBe("none");
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(390);
+  });
+
   it("are all off with RATE_LIMITS=0 (side-by-side benchmarks)", async () => {
     const off = testLimits({ enabled: false, token: { user: { points: 1, seconds: 60 }, ip: { points: 1, seconds: 60 } } });
     for (let i = 0; i < 5; i++) expect((await off.hit("token", "same-user", "10.0.0.1")).ok).toBe(true);

@@ -32,6 +32,12 @@ describe("session reader of the hot paths", () => {
     const cookie = `next-auth.session-token=${ending}`;
     expect(reader.peek(cookie)).toBeUndefined(); // not decrypted yet
     expect(reader.peek("a=b")).toBeNull(); // no session token at all
+    expect(reader.peek(undefined)).toBeNull();
+    // A credential that cannot be a session (too long, not Bearer, percent-encoded) was still sent: read refuses it.
+    for (const [c, auth] of [[undefined, `Bearer ${"x".repeat(8192)}`], [undefined, "Basic abc"], ["next-auth.session-token=%", undefined], [`next-auth.session-token=${"y".repeat(5000)}`, undefined]] as const) {
+      expect(reader.peek(c, auth)).toBeUndefined();
+      expect(await reader.read(c, auth)).toBeNull();
+    }
     expect(await reader.read(cookie)).toEqual({ userId: "u-end", role: "SHOPPER" });
     expect(reader.peek(cookie)).toEqual({ userId: "u-end", role: "SHOPPER" });
     await new Promise((r) => setTimeout(r, 3_500));

@@ -23,6 +23,13 @@ export function nextCachePrefix(buildId: string | undefined): string {
   return `{next-cache:${buildId?.trim() || "unbuilt"}}:`;
 }
 
+/**
+ * The global on which the web server hands redisCacheHandler to lib/next-cache-handler.mjs, which
+ * Next.js loads as plain JavaScript and so cannot import this file in a process without a TypeScript
+ * loader (production runs the bundle of scripts/build-server.mjs).
+ */
+export const NEXT_CACHE_FACTORY = Symbol.for("flash-sale.redisCacheHandler");
+
 /** How long the first page waits for the connection; until it is up, pages render without the cache. */
 const READY_WAIT_MS = 3000;
 /** A cache read slower than this counts as a miss (the page renders) rather than holding the request. */

@@ -10,7 +10,7 @@ import { ensureLocalSecrets } from "@/scripts/lib/secrets";
 import { readSettings } from "@/scripts/lib/preflight";
 import { parseArgs } from "node:util";
 import { startNginx, type Balancer } from "@/scripts/services/nginx";
-import { ROOT, loadDotEnv, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+import { ROOT, bundledArgs, loadDotEnv, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
 loadDotEnv();
 
@@ -69,10 +69,12 @@ try {
 
   // One instance serves PORT itself; several serve PORT+1… and nginx balances PORT over them.
   const webPorts = webCount === 1 ? [port] : Array.from({ length: webCount }, (_, i) => port + 1 + i);
-  const webs = webPorts.map((p, i) => startProcess(webCount === 1 ? "web" : `web${i + 1}`, ...tsxArgs("scripts/server.ts"), { ...env, PORT: String(p) }));
+  const web = await bundledArgs("scripts/server.ts");
+  const worker = await bundledArgs("scripts/worker.ts");
+  const webs = webPorts.map((p, i) => startProcess(webCount === 1 ? "web" : `web${i + 1}`, ...web, { ...env, PORT: String(p) }));
   children.push(...webs);
   for (let i = 1; i <= workers; i++) {
-    children.push(startProcess(`worker${i}`, ...tsxArgs("scripts/worker.ts"), { ...env, WORKER_NAME: `demo-worker-${i}` }));
+    children.push(startProcess(`worker${i}`, ...worker, { ...env, WORKER_NAME: `demo-worker-${i}` }));
   }
   for (const c of children) c.on("exit", (code) => !stopping && console.error(`[demo] a process exited (${code})`));
   await Promise.all(webs.map((w, i) => waitForHttp(`http://127.0.0.1:${webPorts[i]}/api/time`, 120_000, w)));

@@ -20,6 +20,7 @@ import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
 import { opsHandler } from "@/lib/ops/http";
 import { watchStreams } from "@/lib/ops/metrics";
 import { redis } from "@/lib/redis";
+import { NEXT_CACHE_FACTORY, redisCacheHandler } from "@/lib/next-cache";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
 
 const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers } = readSettings("web");
@@ -45,6 +46,8 @@ if (cluster.isPrimary && workers > 1) {
 
 async function serve() {
   await preflight("web"); // before taking traffic
+  // Next.js's cache handler (lib/next-cache-handler.mjs) takes its Redis part from here: see NEXT_CACHE_FACTORY.
+  Object.assign(globalThis, { [NEXT_CACHE_FACTORY]: redisCacheHandler });
   const app = next({ dev: false, hostname, port });
   const handle = app.getRequestHandler();
   await app.prepare();

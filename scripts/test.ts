@@ -15,7 +15,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { formatStartupError, testRedisCluster, testServices, type Services } from "@/scripts/services/index";
 import { startNginx } from "@/scripts/services/nginx";
-import { ROOT, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+import { ROOT, bundledArgs, run, startProcess, stopProcesses, stopRunning, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 
 const STEPS = ["typecheck", "lint", "unit", "integration", "cluster", "vitest", "e2e", "bench", "chaos", "screenshots"] as const;
 /** Integration files run a second time on a Redis Cluster: the concurrency invariants and slot placement. */
@@ -128,12 +128,10 @@ if (needsServices) {
       // e2e: a second instance of the same build (B, on port+1) and nginx over both (port+2), for
       // playwright/instances.spec.ts: an edit made on A must show on B (Next.js's cache in Redis).
       const webPorts = want("e2e") ? [port, port + 1] : [port];
-      const webs = webPorts.map((p, i) =>
-        startProcess(i === 0 ? "web" : "web-b", ...tsxArgs("scripts/server.ts"), { ...prodEnv, PORT: String(p) }),
-      );
+      const [web, worker] = [await bundledArgs("scripts/server.ts"), await bundledArgs("scripts/worker.ts")];
+      const webs = webPorts.map((p, i) => startProcess(i === 0 ? "web" : "web-b", ...web, { ...prodEnv, PORT: String(p) }));
       children.push(...webs);
-      for (const n of [1, 2])
-        children.push(startProcess(`worker${n}`, ...tsxArgs("scripts/worker.ts"), { ...prodEnv, WORKER_NAME: `e2e-${n}` }));
+      for (const n of [1, 2]) children.push(startProcess(`worker${n}`, ...worker, { ...prodEnv, WORKER_NAME: `e2e-${n}` }));
       // Generous: on a loaded machine (stress --cpu 2 beside it) the production server takes well over a minute to answer.
       await Promise.all(webs.map((w, i) => waitForHttp(`http://127.0.0.1:${webPorts[i]}/api/time`, 240_000, w)));
       if (want("e2e")) {

@@ -1,12 +1,13 @@
 import type { ChildProcess } from "node:child_process";
-import { nodeArgs, startProcess, stopProcesses, waitForHttp } from "@/scripts/lib/procs";
+import { bundledArgs, startProcess, stopProcesses, waitForHttp } from "@/scripts/lib/procs";
 import { killHard } from "@/bench/chaos/services";
 import { within } from "@/bench/chaos/within";
 
 /**
  * The web process (scripts/server.ts) and the order workers (scripts/worker.ts) of a fault run, each
  * by name, so one can be killed with SIGKILL and started again under the same name, as an operator
- * (or systemd) would. Run with node and tsx as a loader: a signal reaches the program itself.
+ * (or systemd) would. Run as production runs them (node on the bundles of scripts/build-server.mjs):
+ * a signal reaches the program itself.
  */
 export class ChaosApps {
   private procs = new Map<string, ChildProcess>();
@@ -24,9 +25,9 @@ export class ChaosApps {
   }
 
   async start(name: string) {
-    const entry = name === "web" ? "scripts/server.ts" : "scripts/worker.ts";
+    const entry = name === "web" ? ("scripts/server.ts" as const) : ("scripts/worker.ts" as const);
     const env = name === "web" ? this.env : { ...this.env, WORKER_NAME: name };
-    const child = startProcess(name, ...nodeArgs(entry), env);
+    const child = startProcess(name, ...(await bundledArgs(entry)), env);
     this.procs.set(name, child);
     // Generous: on a loaded shared machine a Next.js start has taken over two minutes.
     if (name === "web") await waitForHttp(`${this.baseUrl}/api/time`, 300_000, child);

@@ -32,7 +32,7 @@ export interface CrowdWindow {
 }
 
 /** Pairs of windows (without, with the bots): the ratio is their median. */
-export const BOT_PAIRS = 2;
+export const BOT_PAIRS = 3;
 
 /** Fresh shoppers for every click of every window, and the bot account. */
 export const botShoppersNeeded = (rate: number, seconds: number) => Math.round(rate * seconds) * 2 * BOT_PAIRS + 1;

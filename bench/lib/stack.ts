@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { ensureServices } from "@/scripts/services/index";
 import { startNginx, type Balancer } from "@/scripts/services/nginx";
 import { ensureLocalSecrets } from "@/scripts/lib/secrets";
-import { ROOT, run, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
+import { ROOT, bundledArgs, run, stopProcesses, tsxArgs, waitForHttp } from "@/scripts/lib/procs";
 import type { BenchOptions } from "@/bench/lib/options";
 
 export interface Stack {
@@ -27,7 +27,6 @@ export interface Stack {
 }
 
 const log = (line: string) => console.log(`[bench] ${line}`);
-const NODE_TSX = ["--import", "tsx", "--import", "./scripts/register.mjs"];
 
 /**
  * Provisions like the demo (services, migrations, seed, production build), then starts the hot web
@@ -90,7 +89,7 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
     await ensureBuild(o, env);
 
     const webEnv = { ...env };
-    const webArgs = [...NODE_TSX];
+    const webArgs: string[] = [];
     if (o.admissionLua) {
       // Fault injection for the bench's own test (README): the server reads this admission script instead.
       webArgs.push("--import", "./bench/lib/fault-inject.mjs");
@@ -106,8 +105,11 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
     // --lb nginx: `o.web` instances of one process each on ports of their own, nginx on o.port in front;
     // otherwise one server on o.port forking `o.web` processes (WEB_CONCURRENCY).
     const ports = o.lb === "nginx" ? await instancePorts(o.port + 20, o.web) : [o.port];
+    // The web and worker processes run as production runs them: the plain JavaScript bundles (scripts/build-server.mjs).
+    const [webNode, webNodeArgs] = await bundledArgs("scripts/server.ts", webArgs);
+    const [workerNode, workerNodeArgs] = await bundledArgs("scripts/worker.ts");
     const webs = ports.map((port, i) =>
-      startChild(ports.length > 1 ? `web${i + 1}` : "web", process.execPath, [...webArgs, "scripts/server.ts"], {
+      startChild(ports.length > 1 ? `web${i + 1}` : "web", webNode, webNodeArgs, {
         ...webEnv,
         PORT: String(port),
         ...(o.lb === "nginx" ? { WEB_CONCURRENCY: "1" } : {}),
@@ -116,7 +118,7 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
     children.push(...webs);
     const workers: ChildProcess[] = [];
     for (let i = 1; i <= o.workers; i++) {
-      const w = startChild(`worker${i}`, process.execPath, [...NODE_TSX, "scripts/worker.ts"], {
+      const w = startChild(`worker${i}`, workerNode, workerNodeArgs, {
         ...env,
         WORKER_NAME: `bench-worker-${i}`,
       });

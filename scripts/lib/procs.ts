@@ -32,6 +32,22 @@ export function nodeArgs(entry: string, args: string[] = []): [string, string[]]
   return [process.execPath, ["--import", "tsx", ...TSX, entry, ...args]];
 }
 
+/** The long-running entries production runs as plain JavaScript (scripts/build-server.mjs). */
+export type BundledEntry = "scripts/server.ts" | "scripts/worker.ts";
+let bundled: Promise<void> | undefined;
+
+/**
+ * A long-running entry as production runs it: the bundle scripts/build-server.mjs makes of it (built
+ * once per launcher, about a second), on node alone, with no loader hooks in the process. Node
+ * flags (--cpu-prof, --import …) go in `nodeFlags`.
+ */
+export async function bundledArgs(entry: BundledEntry, nodeFlags: string[] = []): Promise<[string, string[]]> {
+  bundled ??= run(process.execPath, [path.join(ROOT, "scripts/build-server.mjs")]);
+  await bundled;
+  const file = path.join(ROOT, ".next-server", `${path.basename(entry, ".ts")}.mjs`);
+  return [process.execPath, ["--enable-source-maps", ...nodeFlags, file]];
+}
+
 /** A TypeScript entry run with tsx and the server-only hook (see scripts/register.mjs). */
 export function tsxArgs(entry: string, args: string[] = []): [string, string[]] {
   return [`${ROOT}/node_modules/.bin/tsx`, [...TSX, entry, ...args]];

@@ -3,7 +3,7 @@
 // Why: tsx's loader hooks answer every import() on a thread of their own, and Next.js import()s its
 // cache handler on every request it serves (≈ 0.4 ms of the web process's main thread each, and
 // bursts of them stalled the sale: bench bots). Packages stay in node_modules (external).
-//   node scripts/build-server.mjs            build both (≈ 1 s)
+//   node scripts/build-server.mjs [--quiet]  build both (≈ 1 s); --quiet: no line unless it fails
 import { build } from "esbuild";
 import path from "node:path";
 
@@ -41,5 +41,5 @@ export async function buildServer() {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const t0 = Date.now();
   await buildServer();
-  console.log(`[build-server] ${ENTRIES.join(", ")} -> ${path.relative(ROOT, SERVER_DIST)}/ (${Date.now() - t0} ms)`);
+  if (!process.argv.includes("--quiet")) console.log(`[build-server] ${ENTRIES.join(", ")} -> ${path.relative(ROOT, SERVER_DIST)}/ (${Date.now() - t0} ms)`);
 }

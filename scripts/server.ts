@@ -1,10 +1,16 @@
 // The web entry: one node:http server that answers the few flash-sale hot paths itself (buy, token,
-// ticket, progress, time) through the shared core and hands every other request to Next.js.
+// ticket, progress, time) through the shared core and passes every other request to Next.js, which
+// runs in a pages process of its own (started here, on a Unix socket, at a lower CPU priority).
 // Why: a Next.js route handler costs ~1 ms of router work per request (≈800 req/s on 2 cores);
 // the hot paths are where the crowd is, so they skip it and run the same lib/flash code directly.
+// And Next.js in the same process made every hot request pay its async hooks, and its bursts of work
+// (sign-ins, renders) held the hot routes' event loop: in a process of its own it holds neither.
 import cluster from "node:cluster";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import http from "node:http";
-import next from "next";
+import os from "node:os";
+import path from "node:path";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { flash } from "@/lib/flash/instance";
@@ -15,6 +21,7 @@ import { gate } from "@/lib/gate";
 import { frontDoor, serverTimeouts } from "@/lib/http/front-door";
 import { apiSecurityHeaders, contentSecurityPolicy, HCAPTCHA_ORIGINS } from "@/lib/http/security-headers";
 import { hashInlineScripts } from "@/lib/http/inline-script-csp";
+import { proxyTo } from "@/lib/http/proxy";
 import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
 import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
 import { opsHandler } from "@/lib/ops/http";
@@ -23,9 +30,13 @@ import { redis } from "@/lib/redis";
 import { NEXT_CACHE_FACTORY, redisCacheHandler } from "@/lib/next-cache";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
 
-const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers } = readSettings("web");
+const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers, WEB_PAGES_NICE: pagesNice } = readSettings("web");
+/** Set in the pages process's environment: the Unix socket it serves Next.js on. */
+const PAGES_SOCKET = "FLASH_PAGES_SOCKET";
 
-if (cluster.isPrimary && workers > 1) {
+if (process.env[PAGES_SOCKET]) {
+  await servePages(process.env[PAGES_SOCKET]);
+} else if (cluster.isPrimary && workers > 1) {
   for (let i = 0; i < workers; i++) cluster.fork();
   cluster.on("exit", (w, code, signal) => {
     if (!shuttingDown) {
@@ -46,30 +57,31 @@ if (cluster.isPrimary && workers > 1) {
 
 async function serve() {
   await preflight("web"); // before taking traffic
-  // Next.js's cache handler (lib/next-cache-handler.mjs) takes its Redis part from here: see NEXT_CACHE_FACTORY.
-  Object.assign(globalThis, { [NEXT_CACHE_FACTORY]: redisCacheHandler });
-  const app = next({ dev: false, hostname, port });
-  const handle = app.getRequestHandler();
-  await app.prepare();
+  const pages = startPages();
   const { core, sessions } = flash();
 
   const e = env();
   const captchaOrigins = e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [];
-  const pagePolicy = (hashes: string[]) => contentSecurityPolicy(captchaOrigins, hashes);
   // Everything but the hot routes: payment notifications (lib/payments/http.ts, read raw for their
-  // signatures), then Next.js, whose HTML leaves with its inline scripts' hashes in the CSP.
+  // signatures), then the pages process (Next.js).
+  const toPages = proxyTo(pages.socket);
   const fallback = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const notify = req.method === "POST" ? NOTIFY_PATH.exec(q === -1 ? url : url.slice(0, q)) : null;
     if (notify) return serveNotification(req, res, notify[1]!);
-    hashInlineScripts(res, pagePolicy);
-    void handle(req, res);
+    toPages(req, res);
   };
   watchStreams(redis());
   const ops = opsHandler({
     metricsToken: e.METRICS_TOKEN,
-    checks: { postgres: () => db().$queryRaw`SELECT 1`, redis: () => redis().ping() },
+    checks: {
+      postgres: () => db().$queryRaw`SELECT 1`,
+      redis: () => redis().ping(),
+      pages: async () => {
+        if (!pages.socket()) throw new Error("the pages process is not up");
+      },
+    },
   });
   const security = {
     https: e.NEXTAUTH_URL?.startsWith("https:") ?? false,
@@ -98,9 +110,96 @@ async function serve() {
   );
 
   server.keepAliveTimeout = 65_000;
+  // Pages first: a server that answers /api/time is ready for a browser too.
+  await pages.ready;
   server.listen(port, hostname, () => {
     console.log(`[web] ${process.pid} listening on http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port}`);
   });
+  const shutdown = () => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    pages.stop();
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  process.on("exit", () => pages.stop());
+}
+
+/**
+ * This web process's pages process: the same program with PAGES_SOCKET set, under `nice` (WEB_PAGES_NICE)
+ * so that on a busy core the hot routes go first. Restarted a second after it dies; until it is up the
+ * proxy answers 503. The first start must succeed: a pages process that cannot start stops this one.
+ */
+function startPages(): { socket: () => string | null; ready: Promise<void>; stop: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "flash-pages-")); // 0700: only this user can reach the socket
+  const socketPath = path.join(dir, "pages.sock");
+  let child: ChildProcess | undefined;
+  let up = false;
+  let stopping = false;
+  let started = false;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const launch = () => {
+    const argv = [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)];
+    const options = { env: { ...process.env, [PAGES_SOCKET]: socketPath }, stdio: ["ignore", "inherit", "inherit", "ipc"] as const };
+    child = pagesNice > 0 ? spawn("nice", ["-n", String(pagesNice), process.execPath, ...argv], { ...options, stdio: [...options.stdio] }) : spawn(process.execPath, argv, { ...options, stdio: [...options.stdio] });
+    child.on("message", (m: { pagesReady?: boolean }) => {
+      if (!m?.pagesReady) return;
+      up = started = true;
+      markReady();
+    });
+    child.on("exit", (code, signal) => {
+      up = false;
+      if (stopping) return;
+      if (!started) {
+        console.error(`[web] the pages process exited before it was ready (${signal ?? code})`);
+        process.exit(1);
+      }
+      console.error(`[web] the pages process exited (${signal ?? code}); starting another`);
+      setTimeout(launch, 1000).unref();
+    });
+  };
+  launch();
+  return {
+    socket: () => (up ? socketPath : null),
+    ready,
+    stop: () => {
+      if (stopping) return;
+      stopping = true;
+      child?.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The pages process: Next.js on a Unix socket; its HTML leaves with its inline scripts' hashes in the CSP. */
+async function servePages(socketPath: string) {
+  // Next.js's cache handler (lib/next-cache-handler.mjs) takes its Redis part from here: see NEXT_CACHE_FACTORY.
+  Object.assign(globalThis, { [NEXT_CACHE_FACTORY]: redisCacheHandler });
+  // Imported here only: loading Next.js patches process-wide globals (timers, fetch, async storage).
+  const { default: next } = await import("next");
+  const app = next({ dev: false, hostname, port });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+  const e = env();
+  const captchaOrigins = e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [];
+  const pagePolicy = (hashes: string[]) => contentSecurityPolicy(captchaOrigins, hashes);
+  // The web process's front door has checked the request (limits, client address, security headers).
+  const server = http.createServer(
+    serverTimeouts({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS }),
+    (req, res) => {
+      hashInlineScripts(res, pagePolicy);
+      void handle(req, res);
+    },
+  );
+  server.keepAliveTimeout = 65_000;
+  try {
+    unlinkSync(socketPath); // left by a pages process that was killed
+  } catch {}
+  server.listen(socketPath, () => process.send?.({ pagesReady: true }));
+  // The web process is gone (even after kill -9, its end of the channel closes): so is this one.
+  process.on("disconnect", () => process.exit(0));
   const shutdown = () => {
     server.close(() => process.exit(0));
     server.closeIdleConnections();

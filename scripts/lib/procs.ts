@@ -42,7 +42,7 @@ let bundled: Promise<void> | undefined;
  * flags (--cpu-prof, --import …) go in `nodeFlags`.
  */
 export async function bundledArgs(entry: BundledEntry, nodeFlags: string[] = []): Promise<[string, string[]]> {
-  bundled ??= run(process.execPath, [path.join(ROOT, "scripts/build-server.mjs")]);
+  bundled ??= run(process.execPath, [path.join(ROOT, "scripts/build-server.mjs"), "--quiet"]);
   await bundled;
   const file = path.join(ROOT, ".next-server", `${path.basename(entry, ".ts")}.mjs`);
   return [process.execPath, ["--enable-source-maps", ...nodeFlags, file]];

@@ -1,0 +1,54 @@
+import "server-only";
+import http from "node:http";
+import { reject } from "@/lib/http/front-door";
+
+// Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, so neither side's are passed on.
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
+
+/**
+ * Passes a request on to the pages process (Next.js, scripts/server.ts) and streams its answer back:
+ * the request's headers as the front door left them (its client address included), the answer's
+ * status and headers as they came (several Set-Cookie lines stay several), the body piped both ways.
+ * Headers already set on `res` (the front door's security headers) stay unless the answer sets its own.
+ * Hand-written rather than a proxy library: one upstream on loopback, no rewriting, ~40 lines.
+ * `socketPath()` names the pages process's Unix socket, or null while it is not up (503).
+ */
+export function proxyTo(socketPath: () => string | null): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  return (req, res) => {
+    const to = socketPath();
+    if (!to) return void reject(res, 503, "UNAVAILABLE", { "retry-after": "1" });
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
+    const up = http.request({ socketPath: to, method: req.method, path: req.url, headers, agent }, (answer) => {
+      if (res.destroyed) return void answer.destroy();
+      // Set one by one, a repeated name as a list: node 20's writeHead(status, list) over headers already
+      // set keeps only the last of a repeated name (two Set-Cookie lines would become one).
+      const head = new Map<string, string | string[]>();
+      const raw = answer.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!.toLowerCase();
+        if (HOP_BY_HOP.has(name)) continue;
+        const had = head.get(name);
+        head.set(name, had === undefined ? raw[i + 1]! : [...(Array.isArray(had) ? had : [had]), raw[i + 1]!]);
+      }
+      for (const [name, value] of head) res.setHeader(name, value);
+      // A 304 must not carry a CSP: it would replace the cached page's, which names its scripts'
+      // hashes (lib/http/inline-script-csp.ts). The front door's default is on `res` already.
+      if (answer.statusCode === 304 && answer.headers["content-security-policy"] === undefined) res.removeHeader("content-security-policy");
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage);
+      answer.pipe(res);
+      // The pages process hung up mid-answer: the client's connection cannot carry a complete one.
+      answer.on("aborted", () => res.destroy());
+    });
+    up.on("error", () => {
+      if (!res.headersSent) reject(res, 502, "UNAVAILABLE", { "retry-after": "1" });
+      else res.destroy();
+    });
+    // The client went away first: stop the work upstream too.
+    res.on("close", () => {
+      if (!res.writableFinished) up.destroy();
+    });
+    req.pipe(up);
+  };
+}

@@ -70,7 +70,7 @@ const settingsShape = {
    * CPU priority (nice, 0-19) of each web process's pages process (Next.js: pages, sign-in, admin):
    * on a busy core the sale's hot routes go first; 0: the same as the hot routes.
    */
-  WEB_PAGES_NICE: int(0, 19, 5),
+  WEB_PAGES_NICE: int(0, 19, 10),
   /** Consumer name of an order worker in the Redis group; default <hostname>-<pid>. */
   WORKER_NAME: z.preprocess(unsetIfEmpty, z.string().regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, . _ -").optional()),
   /** How long a worker's unacknowledged orders wait before another worker takes them over. */

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import autocannon, { type Options, type Result } from "autocannon";
 import type { Shopper } from "@/bench/lib/sessions";
+import { processTree } from "@/bench/lib/probes";
 
 /** What the bots did while the honest crowd bought, and how the web process's memory moved. */
 export interface BotSummary {
@@ -29,10 +30,18 @@ const SIGN_INS = 1_000;
 const FORGED_ADDRESSES = 500;
 const forgedAddress = (i: number) => `198.51.${Math.floor(i / 250) % 2}.${(i % 250) + 1}`;
 
+/** Resident memory (MiB) of the web process and the processes it started (its pages process). */
 export function rssMiB(pid: number | undefined): number {
   if (!pid) return 0;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
+  let kB = 0;
+  for (const p of processTree(pid)) {
+    try {
+      kB += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return Math.round(kB / 1024);
 }
 
 function statuses(r: Result): Record<string, number> {

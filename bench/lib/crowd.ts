@@ -176,5 +176,5 @@ export function printBotScenario(r: BotScenarioResult, log: (line: string) => vo
     log(`  bots answered: flood ${b.flood.requests} ${JSON.stringify(b.flood.statuses)}; sign-ins ${b.signIns.attempts} ${JSON.stringify(b.signIns.statuses)}; forged ${b.forged.requests} ${JSON.stringify(b.forged.statuses)}`);
   }
   log(`  honest click p99 with bots / without: ${r.p99Ratio}× (median of the pairs; target ≤ 1.2×)`);
-  log(`  web RSS: ${r.webRssMiB.before} MiB before, ${r.webRssMiB.after} MiB after the bots, ${r.webRssMiB.settled} MiB 5 s later`);
+  log(`  web RSS (with its pages process): ${r.webRssMiB.before} MiB before, ${r.webRssMiB.after} MiB after the bots, ${r.webRssMiB.settled} MiB 5 s later`);
 }

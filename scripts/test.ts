@@ -107,6 +107,10 @@ if (needsServices) {
     NEXTAUTH_URL: `http://localhost:${port}`,
     NEXT_TELEMETRY_DISABLED: "1",
     BASE_URL: `http://localhost:${port}`,
+    // The suites check behaviour, and must pass beside a CPU hog started from the same shell: in the
+    // same session (one scheduler autogroup) a niced pages process would hand the hog its CPU and
+    // the browser tests would time out. The pages' lower priority is measured by the bench (bots).
+    WEB_PAGES_NICE: process.env.WEB_PAGES_NICE ?? "0",
   };
   try {
     step("migrate test database");

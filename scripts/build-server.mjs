@@ -8,8 +8,8 @@ import { build } from "esbuild";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-export const SERVER_DIST = path.join(ROOT, ".next-server");
-export const ENTRIES = ["scripts/server.ts", "scripts/worker.ts"];
+const SERVER_DIST = path.join(ROOT, ".next-server");
+const ENTRIES = ["scripts/server.ts", "scripts/worker.ts"];
 
 // `server-only` is a guard only Next.js's bundler resolves; in these server processes it is empty.
 const serverOnly = {
@@ -20,7 +20,7 @@ const serverOnly = {
   },
 };
 
-export async function buildServer() {
+async function buildServer() {
   await build({
     absWorkingDir: ROOT,
     entryPoints: ENTRIES.map((e) => path.join(ROOT, e)),
@@ -38,8 +38,6 @@ export async function buildServer() {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const t0 = Date.now();
-  await buildServer();
-  if (!process.argv.includes("--quiet")) console.log(`[build-server] ${ENTRIES.join(", ")} -> ${path.relative(ROOT, SERVER_DIST)}/ (${Date.now() - t0} ms)`);
-}
+const t0 = Date.now();
+await buildServer();
+if (!process.argv.includes("--quiet")) console.log(`[build-server] ${ENTRIES.join(", ")} -> ${path.relative(ROOT, SERVER_DIST)}/ (${Date.now() - t0} ms)`);

@@ -61,7 +61,7 @@ async function serve() {
   const { core, sessions } = flash();
 
   const e = env();
-  const captchaOrigins = e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [];
+  const captchaOrigins = captchaOriginsOf(e);
   // Everything but the hot routes: payment notifications (lib/payments/http.ts, read raw for their
   // signatures), then the pages process (Next.js).
   const toPages = proxyTo(pages.socket);
@@ -104,25 +104,13 @@ async function serve() {
     },
     hot,
   );
-  const server = http.createServer(
-    serverTimeouts({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS }),
-    door,
-  );
-
-  server.keepAliveTimeout = 65_000;
+  const server = createServer(e, door);
   // Pages first: a server that answers /api/time is ready for a browser too.
   await pages.ready;
   server.listen(port, hostname, () => {
     console.log(`[web] ${process.pid} listening on http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port}`);
   });
-  const shutdown = () => {
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-    pages.stop();
-    setTimeout(() => process.exit(0), 5_000).unref();
-  };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
+  stopOnSignals(server, pages.stop);
   process.on("exit", () => pages.stop());
 }
 
@@ -141,9 +129,9 @@ function startPages(): { socket: () => string | null; ready: Promise<void>; stop
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const launch = () => {
-    const argv = [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)];
-    const options = { env: { ...process.env, [PAGES_SOCKET]: socketPath }, stdio: ["ignore", "inherit", "inherit", "ipc"] as const };
-    child = pagesNice > 0 ? spawn("nice", ["-n", String(pagesNice), process.execPath, ...argv], { ...options, stdio: [...options.stdio] }) : spawn(process.execPath, argv, { ...options, stdio: [...options.stdio] });
+    const node = [process.execPath, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)];
+    const [cmd, ...args] = pagesNice > 0 ? ["nice", "-n", String(pagesNice), ...node] : node;
+    child = spawn(cmd!, args, { env: { ...process.env, [PAGES_SOCKET]: socketPath }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     child.on("message", (m: { pagesReady?: boolean }) => {
       if (!m?.pagesReady) return;
       up = started = true;
@@ -183,26 +171,40 @@ async function servePages(socketPath: string) {
   const handle = app.getRequestHandler();
   await app.prepare();
   const e = env();
-  const captchaOrigins = e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [];
+  const captchaOrigins = captchaOriginsOf(e);
   const pagePolicy = (hashes: string[]) => contentSecurityPolicy(captchaOrigins, hashes);
   // The web process's front door has checked the request (limits, client address, security headers).
-  const server = http.createServer(
-    serverTimeouts({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS }),
-    (req, res) => {
-      hashInlineScripts(res, pagePolicy);
-      void handle(req, res);
-    },
-  );
-  server.keepAliveTimeout = 65_000;
+  const server = createServer(e, (req, res) => {
+    hashInlineScripts(res, pagePolicy);
+    void handle(req, res);
+  });
   try {
     unlinkSync(socketPath); // left by a pages process that was killed
   } catch {}
   server.listen(socketPath, () => process.send?.({ pagesReady: true }));
   // The web process is gone (even after kill -9, its end of the channel closes): so is this one.
   process.on("disconnect", () => process.exit(0));
+  stopOnSignals(server);
+}
+
+// Declarations, not consts: the top of this module awaits serve() before it reaches them.
+function captchaOriginsOf(e: ReturnType<typeof env>): readonly string[] {
+  return e.CAPTCHA_PROVIDER === "hcaptcha" ? HCAPTCHA_ORIGINS : [];
+}
+
+/** Both processes' servers: Node's header and request deadlines, keep-alive longer than a balancer's. */
+function createServer(e: ReturnType<typeof env>, handler: http.RequestListener): http.Server {
+  const server = http.createServer(serverTimeouts({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS }), handler);
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+/** On SIGINT or SIGTERM: stop taking connections, let requests in flight finish (5 s at most), exit. */
+function stopOnSignals(server: http.Server, beforeExit?: () => void) {
   const shutdown = () => {
     server.close(() => process.exit(0));
     server.closeIdleConnections();
+    beforeExit?.();
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on("SIGINT", shutdown);

@@ -17,6 +17,9 @@ export const isFlashRoute = (method: string, pathname: string) => matchFlashRout
 
 type Match = NonNullable<ReturnType<typeof matchFlashRoute>>;
 
+/** The routes every visitor gets, with or without a session (time, shared progress): no session is read. */
+const isPublicRoute = (m: Match) => m.route === "time" || m.route === "progress";
+
 /** A reply as node:http writes it: status, a flat [name, value, …] header list, the body. */
 interface Wire {
   status: number;
@@ -138,7 +141,7 @@ export function createHotHandler(o: {
   function answer(match: Match, req: http.IncomingMessage, known: Claims | undefined): HttpReply | Promise<HttpReply> {
     const d = door(req);
     // An address that sent too many requests without a session is refused before its token is read.
-    const wait = match.route === "time" || match.route === "progress" ? 0 : (o.gate?.limits.addressBlockedHere(d.ip) ?? 0);
+    const wait = isPublicRoute(match) ? 0 : (o.gate?.limits.addressBlockedHere(d.ip) ?? 0);
     if (wait) return rateLimited(wait);
     if (match.route === "time") return timeReply();
     if (match.route === "progress") return progressReply(core, match.activityId);
@@ -153,7 +156,8 @@ export function createHotHandler(o: {
       if (o.ops?.(req, res, pathname)) return;
       return o.fallback(req, res);
     }
-    const known = match.route === "time" || match.route === "progress" ? undefined : sessions.peek(req.headers.cookie, req.headers.authorization);
+    const open = isPublicRoute(match);
+    const known = open ? undefined : sessions.peek(req.headers.cookie, req.headers.authorization);
     if (match.route === "buy") {
       // The sold-out crowd: a known session and a refusal from the cached sale state, answered now.
       const early = known === undefined ? null : refuseBuyEarly(core, known, match.activityId);
@@ -166,7 +170,7 @@ export function createHotHandler(o: {
       return failed(req, res, match.route, e);
     }
     // known === undefined: a token was sent that the cache does not hold, so read decided whether it is a session.
-    const sentToken = known === undefined && match.route !== "time" && match.route !== "progress";
+    const sentToken = known === undefined && !open;
     if (r instanceof Promise) r.then((x) => reply(res, x, sentToken), (e: unknown) => failed(req, res, match.route, e));
     else reply(res, r, sentToken);
   };

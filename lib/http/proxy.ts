@@ -24,15 +24,9 @@ export function proxyTo(socketPath: () => string | null): (req: http.IncomingMes
       if (res.destroyed) return void answer.destroy();
       // Set one by one, a repeated name as a list: node 20's writeHead(status, list) over headers already
       // set keeps only the last of a repeated name (two Set-Cookie lines would become one).
-      const head = new Map<string, string | string[]>();
-      const raw = answer.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) {
-        const name = raw[i]!.toLowerCase();
-        if (HOP_BY_HOP.has(name)) continue;
-        const had = head.get(name);
-        head.set(name, had === undefined ? raw[i + 1]! : [...(Array.isArray(had) ? had : [had]), raw[i + 1]!]);
+      for (const [name, values] of Object.entries(answer.headersDistinct)) {
+        if (!HOP_BY_HOP.has(name) && values) res.setHeader(name, values.length === 1 ? values[0]! : values);
       }
-      for (const [name, value] of head) res.setHeader(name, value);
       // A 304 must not carry a CSP: it would replace the cached page's, which names its scripts'
       // hashes (lib/http/inline-script-csp.ts). The front door's default is on `res` already.
       if (answer.statusCode === 304 && answer.headers["content-security-policy"] === undefined) res.removeHeader("content-security-policy");

@@ -30,6 +30,8 @@ export interface RateLimitConfig {
 }
 
 const OK: Verdict = { ok: true };
+// Keys a hot-route limiter remembers as counted in this process (per generation): past it, every request waits for Redis.
+const MAX_FIRST_HITS = 200_000;
 const LOCKOUT_BASE_S = 60;
 const LOCKOUT_MAX_S = 24 * 3600;
 // Addresses remembered as locked or blocked in this process: an attacker with many cannot grow it past this.
@@ -75,8 +77,41 @@ async function combine(consumes: Promise<unknown>[]): Promise<Verdict> {
   return worst;
 }
 
+/**
+ * Which keys this process has counted in the last window or two. A key's first request here is
+ * answered on that alone while Redis counts it in the background; the ones after it wait for Redis.
+ * Hand-written: the library has no "first request in this process" question, and its memory limiter
+ * keeps a timer per key. Two generations of one window each, so a key is forgotten only after its
+ * Redis window (started no later than its first request here) has ended.
+ */
+class FirstHits {
+  private current = new Set<string>();
+  private previous = new Set<string>();
+  private rotateAt: number;
+
+  constructor(private windowMs: number) {
+    this.rotateAt = Date.now() + windowMs;
+  }
+
+  /** True for a key not counted here lately (and remembers it); false for a repeat, or when full. */
+  claim(key: string, now = Date.now()): boolean {
+    if (now >= this.rotateAt) {
+      this.previous = now >= this.rotateAt + this.windowMs ? new Set() : this.current;
+      this.current = new Set();
+      this.rotateAt = now + this.windowMs;
+    }
+    if (this.current.has(key) || this.previous.has(key) || this.current.size >= MAX_FIRST_HITS) return false;
+    this.current.add(key);
+    return true;
+  }
+}
+
+type Counted = { limiter: RateLimiterRedis; first: FirstHits };
+
 export class RateLimits {
-  private hot: Record<HotRoute, { user: RateLimiterRedis; ip: RateLimiterRedis }>;
+  private hot: Record<HotRoute, { user: Counted; ip: Counted }>;
+  /** Consumes counted in the background and not yet answered by Redis (see hit). */
+  private background = new Set<Promise<unknown>>();
   private signInAccount: RateLimiterRedis;
   private signInIp: RateLimiterRedis;
   private lockouts: RateLimiterRedis;
@@ -93,9 +128,10 @@ export class RateLimits {
   /** `namespace` prefixes every Redis key (tests use their own). */
   constructor(redis: RedisClient, private config: RateLimitConfig, namespace = RATE_LIMIT_PREFIX) {
     const limiter = (name: string, spec: RateSpec, memoryBlock?: boolean) => storeLimiter(redis, `${namespace}:${name}`, spec, memoryBlock);
+    const counted = (name: string, spec: RateSpec): Counted => ({ limiter: limiter(name, spec), first: new FirstHits(spec.seconds * 1000) });
     const pair = (route: HotRoute) => ({
-      user: limiter(`${route}:u`, config[route].user),
-      ip: limiter(`${route}:ip`, config[route].ip),
+      user: counted(`${route}:u`, config[route].user),
+      ip: counted(`${route}:ip`, config[route].ip),
     });
     this.hot = { token: pair("token"), orders: pair("orders"), tickets: pair("tickets") };
     // Sign-in counters are read before each attempt and a lockout is shorter than the window, so they
@@ -124,15 +160,48 @@ export class RateLimits {
     return !!ip && !this.trusted.has(ip);
   }
 
-  /** One request of a signed-in user to a hot route: counts against the user and the client address. */
+  /**
+   * One request of a signed-in user to a hot route: counts against the user and the client address.
+   * A key's first request in this process within its window is let through at once while Redis
+   * counts it in the background (a shopper's one token and one click cost no round trip, which with
+   * an fsync'd Redis is most of the click's time); from its second on, the verdict waits for Redis's
+   * count, shared by every process. A background count that finds the key over its limit blocks it
+   * here, so a user spread over K processes gets at most K requests past the limit per window.
+   */
   hit(route: HotRoute, userId: string, ip?: string | null): Promise<Verdict> {
     if (!this.config.enabled) return Promise.resolve(OK);
     const { user, ip: byIp } = this.hot[route];
     const counted = this.ipCounted(ip);
     // Already over a limit in this process: answered without consuming anything anywhere.
-    const blockedMs = Math.max(memoryBlockMs(user, userId), counted ? memoryBlockMs(byIp, ip) : 0);
+    const blockedMs = Math.max(memoryBlockMs(user.limiter, userId), counted ? memoryBlockMs(byIp.limiter, ip) : 0);
     if (blockedMs > 0) return Promise.resolve({ ok: false, retryAfterS: Math.ceil(blockedMs / 1000) });
-    return combine([user.consume(userId), ...(counted ? [byIp.consume(ip)] : [])]);
+    const now = Date.now();
+    const waits: Promise<unknown>[] = [];
+    this.count(user, userId, now, waits);
+    if (counted) this.count(byIp, ip, now, waits);
+    return waits.length ? combine(waits) : Promise.resolve(OK);
+  }
+
+  private count({ limiter, first }: Counted, key: string, now: number, waits: Promise<unknown>[]) {
+    const consumed = limiter.consume(key);
+    if (!first.claim(key, now)) {
+      waits.push(consumed);
+      return;
+    }
+    // Over the limit, the library has blocked the key in memory; anything else is the limiter failing.
+    const settled = consumed.then(
+      () => undefined,
+      (e: unknown) => {
+        if (!(e instanceof RateLimiterRes)) logger.error({ err: errorText(e) }, "rate limiter failed");
+      },
+    );
+    this.background.add(settled);
+    void settled.then(() => this.background.delete(settled));
+  }
+
+  /** Resolves when every count sent in the background has been answered (tests). */
+  async settled(): Promise<void> {
+    while (this.background.size) await Promise.all(this.background);
   }
 
   /** Before a password is checked: is this account or address locked out? Costs no point. */

@@ -35,7 +35,13 @@ export interface SalePhase {
   soldOutEdge?: PollLevel;
   watchers: WatchSummary;
   /** Milliseconds from the sale's start. */
-  timeline: { soldOutMs: number | null; allAnsweredMs: number | null; lastOrderCreatedMs: number | null };
+  timeline: {
+    soldOutMs: number | null;
+    allAnsweredMs: number | null;
+    lastOrderCreatedMs: number | null;
+    /** When the crowd got its first, median and last admission (202), after the start. */
+    admittedMs?: { first: number; median: number; last: number };
+  };
   persistence: Persistence | null;
   /** split only: the workers were paused during the load; from their resumption to the last answer. */
   drain?: { backlog: number; seconds: number; perSec: number };
@@ -219,6 +225,7 @@ export async function runSale(
       soldOutMs: Number.isFinite(soldOutAt) ? soldOutAt - a.startMs : null,
       allAnsweredMs: answeredAt !== null ? answeredAt - a.startMs : null,
       lastOrderCreatedMs: last._max.createdAt ? last._max.createdAt.getTime() - a.startMs : null,
+      ...admissionTimes(buy.tickets, a.startMs),
     },
     persistence: sampler.persistence(c.batchSize, c.workers),
     ...(botSummary ? { bots: botSummary } : {}),
@@ -345,4 +352,10 @@ async function channelRequests(activityId: string, channels: string[], shoppers:
     if (ch === "app") return { path: `/api/activities/${activityId}/orders`, headers: { authorization: bearer(s) } };
     return { path: `/api/partner/activities/${activityId}/orders`, headers: { authorization: bearer(s), [API_KEY_HEADER]: keys.get(ch)! } };
   };
+}
+
+function admissionTimes(tickets: { admittedAt: number }[], startMs: number) {
+  if (!tickets.length) return {};
+  const at = tickets.map((t) => t.admittedAt - startMs).sort((x, y) => x - y);
+  return { admittedMs: { first: at[0]!, median: at[Math.floor(at.length / 2)]!, last: at[at.length - 1]! } };
 }

@@ -53,7 +53,7 @@ export function printSale(p: SalePhase) {
         `${n(e.originRequestsPerSec, 1)} req/s reached the origin (web ${e.origin.cpu.web}% of a core, edge ${e.edgeCpu ?? "-"}%), p99 ${e.latency.p99} ms, errors ${e.errors + e.non2xx}`,
     );
   console.log(
-    `  timeline      sold out ${n(p.timeline.soldOutMs)} ms after the start · every ticket answered (orders committed) ${n(p.timeline.allAnsweredMs)} ms · last order row created ${n(p.timeline.lastOrderCreatedMs)} ms`,
+    `  timeline      sold out ${n(p.timeline.soldOutMs)} ms after the start · every ticket answered (orders committed) ${n(p.timeline.allAnsweredMs)} ms · last order row created ${n(p.timeline.lastOrderCreatedMs)} ms${p.timeline.admittedMs ? ` · admissions answered from ${n(p.timeline.admittedMs.first)} ms (median ${n(p.timeline.admittedMs.median)}, last ${n(p.timeline.admittedMs.last)})` : ""}`,
   );
   const ps = p.persistence;
   if (ps) {

@@ -132,7 +132,9 @@ function startPages(): { socket: () => string | null; ready: Promise<void>; stop
     const node = [process.execPath, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)];
     const [cmd, ...args] = pagesNice > 0 ? ["nice", "-n", String(pagesNice), ...node] : node;
     child = spawn(cmd!, args, { env: { ...process.env, [PAGES_SOCKET]: socketPath }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    child.on("message", (m: { pagesReady?: boolean }) => {
+    child.on("message", (m: PagesMessage) => {
+      // Sign-in runs in the pages process; its lockouts are refused here, before Next.js (lib/auth/sign-in.ts).
+      if (m?.signInLocked) return gate().limits.signInLockedElsewhere(m.signInLocked.ip, m.signInLocked.ms);
       if (!m?.pagesReady) return;
       up = started = true;
       markReady();
@@ -165,6 +167,8 @@ function startPages(): { socket: () => string | null; ready: Promise<void>; stop
 async function servePages(socketPath: string) {
   // Next.js's cache handler (lib/next-cache-handler.mjs) takes its Redis part from here: see NEXT_CACHE_FACTORY.
   Object.assign(globalThis, { [NEXT_CACHE_FACTORY]: redisCacheHandler });
+  // The gate lives on globalThis, so Next.js's sign-in route uses this one: its lockouts go to the web process.
+  gate().limits.onSignInLock = (ip, ms) => process.send?.({ signInLocked: { ip, ms } } satisfies PagesMessage);
   // Imported here only: loading Next.js patches process-wide globals (timers, fetch, async storage).
   const { default: next } = await import("next");
   const app = next({ dev: false, hostname, port });
@@ -186,6 +190,9 @@ async function servePages(socketPath: string) {
   process.on("disconnect", () => process.exit(0));
   stopOnSignals(server);
 }
+
+/** What a pages process tells its web process over the IPC channel. */
+type PagesMessage = { pagesReady?: boolean; signInLocked?: { ip: string; ms: number } };
 
 // Declarations, not consts: the top of this module awaits serve() before it reaches them.
 function captchaOriginsOf(e: ReturnType<typeof env>): readonly string[] {

@@ -121,6 +121,12 @@ export class RateLimits {
   private trusted: Set<string>;
   /** Addresses this process saw locked out of sign-in, until when (ms): answered before Next.js. */
   private lockedIps = new Map<string, number>();
+  /**
+   * Told of every address this process finds locked out of sign-in. Sign-in runs in the pages
+   * process (Next.js), the early refusal in the web process's front door: scripts/server.ts passes
+   * the lockout on to it (signInLockedElsewhere).
+   */
+  onSignInLock?: (ip: string, ms: number) => void;
   /** Addresses over the no-session limit, until when (ms): answered before any session is decoded. */
   private noSessionBlocks = new Map<string, number>();
   private noSession: RateLimiterMemory;
@@ -216,8 +222,18 @@ export class RateLimits {
       addr && addr.consumedPoints > this.config.signInIp.points ? addr : null,
     ].filter((r): r is RateLimiterRes => r !== null);
     if (!over.length) return OK;
-    if (addr && over.includes(addr) && ip) remember(this.lockedIps, ip, addr.msBeforeNext);
+    if (addr && over.includes(addr) && ip) this.lockSignIn(ip, addr.msBeforeNext);
     return retryAfter(over.reduce((a, b) => (a.msBeforeNext > b.msBeforeNext ? a : b)));
+  }
+
+  private lockSignIn(ip: string, ms: number) {
+    remember(this.lockedIps, ip, ms);
+    this.onSignInLock?.(ip, ms);
+  }
+
+  /** An address another process (this web process's pages process) found locked out of sign-in for `ms`. */
+  signInLockedElsewhere(ip: string, ms: number): void {
+    if (this.config.enabled && typeof ip === "string" && ip && Number.isFinite(ms) && ms > 0) remember(this.lockedIps, ip, Math.min(ms, LOCKOUT_MAX_S * 1000));
   }
 
   /** Seconds this address is still locked out of sign-in, as far as this process knows (no Redis call); 0 if not. */
@@ -251,7 +267,7 @@ export class RateLimits {
       combine([this.signInAccount.consume(email)]),
       this.ipCounted(ip) ? combine([this.signInIp.consume(ip)]) : OK,
     ]);
-    if (!ipVerdict.ok && ip) remember(this.lockedIps, ip, ipVerdict.retryAfterS * 1000);
+    if (!ipVerdict.ok && ip) this.lockSignIn(ip, ipVerdict.retryAfterS * 1000);
     if (acctVerdict.ok) return;
     const acct = await this.signInAccount.get(email);
     if (acct && acct.consumedPoints === this.config.signInAccount.points + 1) {

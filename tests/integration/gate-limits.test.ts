@@ -209,6 +209,28 @@ describe("sign-in lockout and backoff", () => {
     expect(url.searchParams.get("error")).toMatch(/^RATE_LIMITED:\d+$/);
     expect(refuseLockedSignIn(l, "http://shop.test")("GET", "/api/auth/csrf", ip)).toBeNull();
   });
+
+  // Sign-in runs in the pages process, the early refusal in the web process (scripts/server.ts passes it on):
+  // without this the front door never learnt of a lockout and a guessing script kept Next.js busy (bench: bots).
+  it("tells another process of an address it locks, and that process then refuses it at its front door", async () => {
+    const pages = limits();
+    const web = limits();
+    const told: { ip: string; ms: number }[] = [];
+    pages.onSignInLock = (ip, ms) => told.push({ ip, ms });
+    const ip = `10.5.${Math.floor(Math.random() * 200)}.8`;
+    for (let i = 0; i < 9; i++) await signInWithLimits(pages, `nobody-${tag()}@flash.test`, "guess", ip);
+    expect(told).toEqual([{ ip, ms: expect.any(Number) }]);
+    expect(told[0]!.ms).toBeGreaterThan(0);
+
+    expect(web.signInLockedHere(ip)).toBe(0);
+    web.signInLockedElsewhere(told[0]!.ip, told[0]!.ms);
+    expect(web.signInLockedHere(ip)).toBeGreaterThan(0);
+    expect(refuseLockedSignIn(web, "http://shop.test")("POST", "/api/auth/callback/credentials", ip)?.status).toBe(429);
+    // A garbled message changes nothing.
+    web.signInLockedElsewhere("10.5.0.1", Number.NaN);
+    web.signInLockedElsewhere("10.5.0.2", -5);
+    expect(web.signInLockedHere("10.5.0.1") + web.signInLockedHere("10.5.0.2")).toBe(0);
+  });
 });
 
 describe("admin writes and redirects", () => {

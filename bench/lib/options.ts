@@ -139,7 +139,7 @@ const HELP = `npm run bench -- [options]
   --reuse-build          use the build in --dist-dir as it is
   --admission-lua FILE   fault injection: run this admission script instead of lib/flash/admission.lua
   --out FILE             results JSON (default bench/results/<time>.json)
-  --cpu-prof             write a V8 CPU profile of the web process(es) to <data-dir>/profiles
+  --cpu-prof             write V8 CPU profiles of the web process(es) and the workers to <data-dir>/profiles
   --keep-services        leave PostgreSQL and Redis running for the next run
   --no-reference         skip the in-run reference server (bench/reference/server.ts); no ratios then
   --reference-seconds S  seconds the reference is driven per route (default 5, CI 1)

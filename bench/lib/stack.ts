@@ -96,18 +96,20 @@ export async function startStack(o: BenchOptions, seedShoppers: number): Promise
       webEnv.BENCH_ADMISSION_LUA = o.admissionLua;
       log(`FAULT INJECTION: admission script replaced by ${o.admissionLua}`);
     }
+    const profArgs: string[] = [];
     if (o.cpuProf) {
       const dir = path.join(o.dataDir, "profiles");
       mkdirSync(dir, { recursive: true });
-      webArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
-      log(`CPU profiles of the web process go to ${dir}`);
+      profArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
+      webArgs.push(...profArgs);
+      log(`CPU profiles of the web and worker processes go to ${dir}`);
     }
     // --lb nginx: `o.web` instances of one process each on ports of their own, nginx on o.port in front;
     // otherwise one server on o.port forking `o.web` processes (WEB_CONCURRENCY).
     const ports = o.lb === "nginx" ? await instancePorts(o.port + 20, o.web) : [o.port];
     // The web and worker processes run as production runs them: the plain JavaScript bundles (scripts/build-server.mjs).
     const [webNode, webNodeArgs] = await bundledArgs("scripts/server.ts", webArgs);
-    const [workerNode, workerNodeArgs] = await bundledArgs("scripts/worker.ts");
+    const [workerNode, workerNodeArgs] = await bundledArgs("scripts/worker.ts", profArgs);
     const webs = ports.map((port, i) =>
       startChild(ports.length > 1 ? `web${i + 1}` : "web", webNode, webNodeArgs, {
         ...webEnv,

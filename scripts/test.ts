@@ -45,13 +45,26 @@ const report = (name: string) => {
 };
 
 const counts: { suite: string; passed: number; failed: number; skipped: number }[] = [];
+/** Each failed test by name with its first error line, repeated under the summary: CI shows only the end of the output. */
+const failures: string[] = [];
+const firstLine = (s: string | undefined) =>
+  (s ?? "")
+    .replace(/\x1b\[[0-9;]*m/g, "")
+    .split("\n")
+    .find((l) => l.trim())
+    ?.trim()
+    .slice(0, 300) ?? "";
 const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
 const step = (name: string) => console.log(`\n━━ ${name} ━━`);
 let failed = false;
-const fail = (e: unknown) => {
+const fail = (e: unknown, listed = true) => {
   failed = true;
-  console.error(`[test] ${e instanceof Error ? e.message : String(e)}`);
+  const message = e instanceof Error ? e.message : String(e);
+  console.error(`[test] ${message}`);
+  if (listed) failures.push(firstLine(message));
 };
+/** A runner's non-zero exit: its report, read next, names what failed (a missing report is listed then). */
+const runnerFailed = (e: unknown) => fail(e, false);
 /** A check without test cases (typecheck, lint, bench invariants) counts as one test. */
 const check = (suite: string, p: Promise<unknown>) =>
   p.then(
@@ -65,7 +78,7 @@ const vitest = (project: "unit" | "integration", env: NodeJS.ProcessEnv, suite: 
   const out = report(`vitest-${suite}.json`);
   const argv = ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`];
   return run(bin("vitest"), [...argv, ...files], { ...env, NODE_ENV: "test" })
-    .catch(fail)
+    .catch(runnerFailed)
     .then(() => countVitest(suite, out));
 };
 
@@ -111,6 +124,9 @@ if (needsServices) {
     // same session (one scheduler autogroup) a niced pages process would hand the hog its CPU and
     // the browser tests would time out. The pages' lower priority is measured by the bench (bots).
     WEB_PAGES_NICE: process.env.WEB_PAGES_NICE ?? "0",
+    // The same for the password-hashing thread: at nice 19 beside the hog one bcrypt check took ~4 s,
+    // and the sign-in lockout tests (13 checks) ran into their 60 s timeout.
+    PASSWORD_HASH_NICE: process.env.PASSWORD_HASH_NICE ?? "0",
   };
   try {
     step("migrate test database");
@@ -151,13 +167,13 @@ if (needsServices) {
           BASE_URL_B: `http://localhost:${port + 1}`,
           BASE_URL_LB: balancer.url,
         };
-        await run(bin("playwright"), ["test", "-c", "playwright", ...specs], e2eEnv).catch(fail);
+        await run(bin("playwright"), ["test", "-c", "playwright", ...specs], e2eEnv).catch(runnerFailed);
         countPlaywright(out, "e2e");
       }
       if (want("screenshots")) {
         step("screenshots (playwright, zh-CN, docs/screenshots/)");
         const out = report("screenshots.json");
-        await run(bin("playwright"), ["test", "-c", "playwright/screenshots.config.ts"], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(fail);
+        await run(bin("playwright"), ["test", "-c", "playwright/screenshots.config.ts"], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out }).catch(runnerFailed);
         countPlaywright(out, "screenshots");
       }
       await stopProcesses(children.splice(0));
@@ -173,7 +189,7 @@ if (needsServices) {
       step("fault suite, CI part (kill -9 a worker, Redis restarted, Redis empty, Redis rewound, cancel with a backlog; PGlite)");
       const out = report("chaos.json");
       const argv = ["--ci", "--postgres", "pglite", "--port", String(port), "--dist-dir", ".next", "--out", out];
-      await run(...tsxArgs("bench/chaos/run.ts", argv), { ...env, NODE_ENV: "production" }).catch(fail);
+      await run(...tsxArgs("bench/chaos/run.ts", argv), { ...env, NODE_ENV: "production" }).catch(runnerFailed);
       countChaos(out);
     }
   } catch (e) {
@@ -190,6 +206,10 @@ const empty = counts.filter((c) => c.passed + c.failed === 0);
 for (const c of empty) console.error(`  ${c.suite}: ran no test — that is a failure`);
 if (total.s > 0) console.error(`  ${total.s} skipped tests — nothing may be skipped`);
 if (counts.length === 0) console.error(`  no suite ran (steps: ${STEPS.join(", ")})`);
+if (failures.length) {
+  console.error(`\n━━ what failed (${failures.length}) ━━`);
+  for (const f of failures) console.error(`  ✗ ${f}`);
+}
 console.log(`${total.p} passed, ${total.f} failed`);
 process.exit(failed || total.f > 0 || total.s > 0 || empty.length > 0 || counts.length === 0 ? 1 : 0);
 
@@ -210,11 +230,22 @@ async function clusterPass(env: NodeJS.ProcessEnv) {
 function countVitest(suite: string, file: string) {
   const c = { suite, passed: 0, failed: 0, skipped: 0 };
   try {
-    const r = JSON.parse(readFileSync(file, "utf8")) as { testResults: { assertionResults: { status: string }[] }[] };
-    for (const a of r.testResults.flatMap((f) => f.assertionResults)) {
-      if (a.status === "passed") c.passed++;
-      else if (a.status === "failed") c.failed++;
-      else c.skipped++;
+    type Assertion = { status: string; fullName: string; failureMessages?: string[] };
+    const r = JSON.parse(readFileSync(file, "utf8")) as { testResults: { name: string; message?: string; assertionResults: Assertion[] }[] };
+    for (const f of r.testResults) {
+      const where = path.relative(ROOT, f.name);
+      // A file that failed to load (or a hook that threw) has no failed assertion, only a message.
+      if (f.message && !f.assertionResults.some((a) => a.status === "failed")) failures.push(`${suite}: ${where}: ${firstLine(f.message)}`);
+      for (const a of f.assertionResults) {
+        if (a.status === "passed") c.passed++;
+        else if (a.status === "failed") {
+          c.failed++;
+          failures.push(`${suite}: ${where} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+        } else {
+          c.skipped++;
+          failures.push(`${suite}: ${where} › ${a.fullName}: ${a.status}`);
+        }
+      }
     }
   } catch (e) {
     fail(`${suite}: no vitest report (${e instanceof Error ? e.message : String(e)})`);
@@ -227,10 +258,13 @@ function countVitest(suite: string, file: string) {
 function countChaos(file: string) {
   const c = { suite: "chaos", passed: 0, failed: 0, skipped: 0 };
   try {
-    const r = JSON.parse(readFileSync(file, "utf8")) as { runs: { violations: number; notFinal: number; error?: string }[] };
+    const r = JSON.parse(readFileSync(file, "utf8")) as { runs: { violations: number; notFinal: number; error?: string; scenario?: string }[] };
     for (const x of r.runs) {
       if (x.violations === 0 && x.notFinal === 0 && !x.error) c.passed++;
-      else c.failed++;
+      else {
+        c.failed++;
+        failures.push(`chaos: ${x.scenario ?? "a scenario"}: ${x.violations} violations, ${x.notFinal} not final${x.error ? `, ${firstLine(x.error)}` : ""}`);
+      }
     }
   } catch (e) {
     fail(`chaos: no results (${e instanceof Error ? e.message : String(e)})`);
@@ -241,8 +275,19 @@ function countChaos(file: string) {
 
 function countPlaywright(file: string, suite: string) {
   try {
-    const r = JSON.parse(readFileSync(file, "utf8")) as { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
+    type Spec = { title: string; file: string; ok: boolean; tests: { results: { error?: { message?: string } }[] }[] };
+    type Suite = { specs?: Spec[]; suites?: Suite[] };
+    const r = JSON.parse(readFileSync(file, "utf8")) as Suite & { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
     counts.push({ suite, passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped });
+    const walk = (s: Suite): void => {
+      for (const spec of s.specs ?? []) {
+        if (spec.ok) continue;
+        const error = spec.tests.flatMap((t) => t.results).find((x) => x.error)?.error?.message;
+        failures.push(`${suite}: ${spec.file} › ${spec.title}: ${firstLine(error)}`);
+      }
+      (s.suites ?? []).forEach(walk);
+    };
+    walk(r);
   } catch (e) {
     fail(`${suite}: no playwright report (${e instanceof Error ? e.message : String(e)})`);
     counts.push({ suite, passed: 0, failed: 1, skipped: 0 });

@@ -71,6 +71,11 @@ const settingsShape = {
    * on a busy core the sale's hot routes go first; 0: the same as the hot routes.
    */
   WEB_PAGES_NICE: int(0, 19, 10),
+  /**
+   * CPU priority (nice, 0-19) of the password-hashing thread (bcrypt, lib/auth/password.ts): a burst of
+   * sign-ins gets only the CPU the sale leaves idle; 0: the same as the rest of its process.
+   */
+  PASSWORD_HASH_NICE: int(0, 19, 19),
   /** Consumer name of an order worker in the Redis group; default <hostname>-<pid>. */
   WORKER_NAME: z.preprocess(unsetIfEmpty, z.string().regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, . _ -").optional()),
   /** How long a worker's unacknowledged orders wait before another worker takes them over. */

@@ -2,6 +2,7 @@ import "server-only";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { parseSettings } from "@/lib/env";
 
 const COST = 10;
 /** Password checks waiting for the hashing thread; past this a sign-in is told to retry (memory stays bounded). */
@@ -14,14 +15,15 @@ export class PasswordChecksBusy extends Error {
   }
 }
 
-// Hashing runs on one worker thread of its own at the lowest CPU priority. Linux keeps a nice value
-// per thread, so setPriority(0, 19) there lowers that thread alone: a burst of sign-ins gets only the
-// CPU the sale leaves idle. bcrypt's async API hashed on libuv's pool at the web process's priority,
-// and on a 2-core machine 16 parallel wrong sign-ins took the sale's core (honest p99 ×70, bench bots).
+// Hashing runs on one worker thread of its own at the lowest CPU priority (PASSWORD_HASH_NICE,
+// default 19). Linux keeps a nice value per thread, so setPriority(0, nice) there lowers that thread
+// alone: a burst of sign-ins gets only the CPU the sale leaves idle. bcrypt's async API hashed on
+// libuv's pool at the web process's priority, and on a 2-core machine 16 parallel wrong sign-ins took
+// the sale's core (honest p99 ×70, bench bots).
 // The thread runs plain CommonJS (eval), so Next.js's bundler never has to know about it.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-try { require("node:os").setPriority(0, 19); } catch {}
+try { require("node:os").setPriority(0, workerData.nice); } catch {}
 const bcrypt = require(workerData.bcrypt);
 parentPort.on("message", (m) => {
   try {
@@ -58,7 +60,8 @@ export class PasswordThread {
     if (this.worker) return this.worker;
     // Resolved from the project root: the web process runs there (npm start), bundled or not.
     const bcrypt = createRequire(path.join(process.cwd(), "package.json")).resolve("bcrypt");
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcrypt } });
+    const nice = parseSettings().PASSWORD_HASH_NICE;
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcrypt, nice } });
     worker.unref(); // an idle hashing thread never keeps the process alive (ref'd while a check waits)
     worker.on("message", (m: { id: number; result?: string | boolean; error?: string }) => {
       const w = this.waiting.get(m.id);

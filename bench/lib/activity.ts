@@ -53,6 +53,10 @@ export async function createBenchActivity(
       humanCheck: opts.humanCheck ? "REQUIRED" : "OFF",
       // The same synthetic shoppers buy in every run and leave their orders unpaid: not non-payers.
       refuseNonPayers: false,
+      // Unpaid bench orders never expire within a session of runs: expiring them returned stock to retired
+      // sales while later runs measured (the sweeper's work, and a sale touched again re-entered the
+      // workers' reconciliation window with its keys dropped: a rebuild from PostgreSQL, see below).
+      paymentWindowSec: 30 * 86_400,
       prequeueMinutes: opts.prequeueMinutes ?? 0,
     },
   });
@@ -71,7 +75,8 @@ export async function createBenchActivity(
  *
  * A retired sale is also moved out of the workers' reconciliation, which checks every sale over for
  * less than FLASH_KEYS_TTL_SEC (its keys should still be there: lib/flash/reconcile.ts): its times go
- * back beyond that window. Without it every later run's workers found the dropped keys missing and
+ * back beyond that window, and its unpaid orders do not expire meanwhile (paymentWindowSec above), which
+ * would touch it again. Without it every later run's workers found the dropped keys missing and
  * rebuilt each such sale from PostgreSQL, all its orders read, beside the measured sale (after a
  * morning of runs: 27-35 rebuilds a run; admit with one worker fell from 1,478-2,101 to 677-1,062 orders/s).
  */

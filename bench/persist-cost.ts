@@ -4,7 +4,8 @@
 //   npm run bench:persist -- [--postgres native|pglite] [--sizes 1,10,50,200] [--orders 2000]
 //
 // A batch's fixed cost (the transaction, its round trips) is what makes small batches dear; it is why
-// one worker writes a sale at a time (docs/architecture.md, "The order worker"). Prints figures only.
+// a worker lingers for a fuller batch (WORKER_BATCH_LINGER_MS; docs/architecture.md, "The order
+// worker"). Prints figures only.
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { parseArgs } from "node:util";

@@ -82,7 +82,8 @@ async function writeOrders(tx: Tx, terms: ActivityTerms, batch: QueuedOrder[]): 
   // - stock: the units of the rows inserted, taken only if the sale still has them (PAYMENT mode takes
   //   stock at payment, not here); buyers: each user's units, only within the per-user limit. Either
   //   one short, and the caller's transaction is rolled back (Refused).
-  const rows = await tx.$queryRaw<{ status: string | null; epoch: number | null; units: number; stock_ok: boolean; users: number; added: number; inserted: [string, string][] | null }[]>`
+  const spends = spendsQuota(terms.deductionMode);
+  const rows = await tx.$queryRaw<{ status: string | null; epoch: number | null; stock_ok: boolean; users: number; added: number; inserted: [string, string][] | null }[]>`
     WITH sale AS (
       SELECT status::text AS status, redis_epoch AS epoch FROM activities WHERE id = ${terms.id} FOR UPDATE
     ), ins AS (
@@ -103,7 +104,7 @@ async function writeOrders(tx: Tx, terms: ActivityTerms, batch: QueuedOrder[]): 
       UPDATE activities a SET stock = a.stock - u.n, updated_at = now(),
              sold_out_at = CASE WHEN a.stock = u.n THEN now() ELSE a.sold_out_at END
       FROM units u
-      WHERE a.id = ${terms.id} AND u.n > 0 AND NOT ${spendsQuota(terms.deductionMode)}::boolean AND a.stock >= u.n
+      WHERE a.id = ${terms.id} AND u.n > 0 AND NOT ${spends}::boolean AND a.stock >= u.n
       RETURNING 1
     ), per_user AS (
       SELECT user_id, sum(quantity)::int AS units FROM ins GROUP BY user_id
@@ -114,8 +115,8 @@ async function writeOrders(tx: Tx, terms: ActivityTerms, batch: QueuedOrder[]): 
       WHERE activity_buyers.units + EXCLUDED.units <= ${terms.perUserLimit}
       RETURNING 1
     )
-    SELECT (SELECT status FROM sale) AS status, (SELECT epoch FROM sale) AS epoch, u.n AS units,
-           (u.n = 0 OR ${spendsQuota(terms.deductionMode)}::boolean OR EXISTS (SELECT 1 FROM stock)) AS stock_ok,
+    SELECT (SELECT status FROM sale) AS status, (SELECT epoch FROM sale) AS epoch,
+           (u.n = 0 OR ${spends}::boolean OR EXISTS (SELECT 1 FROM stock)) AS stock_ok,
            (SELECT count(*)::int FROM per_user) AS users, (SELECT count(*)::int FROM buyers) AS added,
            (SELECT json_agg(json_build_array(ticket_id, id)) FROM ins) AS inserted
     FROM units u`;
@@ -124,6 +125,7 @@ async function writeOrders(tx: Tx, terms: ActivityTerms, batch: QueuedOrder[]): 
   if (!r.stock_ok) throw new Refused("SOLD_OUT");
   if (r.added !== r.users) throw new Refused("LIMIT_REACHED");
 
+  // The same rule the statement applied, for the tickets it left out.
   const sale = { status: r.status, epoch: r.epoch };
   const refusal = (o: QueuedOrder): RejectionCode | null =>
     sale.status === "CANCELLED" ? "CANCELLED" : epochOf(o.ticketId) !== sale.epoch ? "LOST_IN_FAILOVER" : null;

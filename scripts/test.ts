@@ -19,7 +19,7 @@ import { ROOT, bundledArgs, run, startProcess, stopProcesses, stopRunning, tsxAr
 
 const STEPS = ["typecheck", "lint", "unit", "integration", "cluster", "vitest", "e2e", "bench", "chaos", "screenshots"] as const;
 /** Integration files run a second time on a Redis Cluster: the concurrency invariants and slot placement. */
-const CLUSTER_FILES = ["flash-admission", "flash-segments", "worker-crash", "redis-cluster", "redis-client", "instances-sync", "next-cache", "fair-entry", "waitlist", "channels"];
+const CLUSTER_FILES = ["flash-admission", "flash-segments", "worker-crash", "worker-reads", "redis-cluster", "redis-client", "instances-sync", "next-cache", "fair-entry", "waitlist", "channels"];
 const args = process.argv.slice(2);
 const steps = args.filter((a) => (STEPS as readonly string[]).includes(a));
 const filters = args.filter((a) => !(STEPS as readonly string[]).includes(a));

@@ -11,30 +11,40 @@
 local meta, users, stats = KEYS[1], KEYS[2], KEYS[3]
 local counter = counter_for(redis.call('HGET', meta, M_MODE))
 local changed = 0
+-- Counts summed over the batch and written once at the end (one HINCRBY each, not one per ticket).
+local confirmed, confirmedUnits, rejected, rejectedUnits, returned = 0, 0, 0, 0, 0
 for i = 4, #KEYS do
   local base = (i - 4) * 3
   local outcome, detail, payBy = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local t = redis.call('HMGET', KEYS[i], T_STATE, T_USER, T_QTY)
   if t[1] == ST_QUEUED then
     changed = changed + 1
+    local qty = tonumber(t[3])
     if outcome == ST_CONFIRMED then
       redis.call('HSET', KEYS[i], T_STATE, ST_CONFIRMED, T_ORDER, detail, T_PAY_BY, payBy)
-      redis.call('HINCRBY', stats, S_CONFIRMED, 1)
-      redis.call('HINCRBY', stats, S_CONFIRMED_UNITS, tonumber(t[3]))
+      confirmed = confirmed + 1
+      confirmedUnits = confirmedUnits + qty
     else
       if outcome == FINAL_DUPLICATE then
         redis.call('HSET', KEYS[i], T_STATE, ST_CONFIRMED, T_ORDER, detail, T_PAY_BY, payBy)
-        redis.call('HINCRBY', stats, S_CONFIRMED, 1)
+        confirmed = confirmed + 1
       else
         redis.call('HSET', KEYS[i], T_STATE, ST_REJECTED, T_CODE, detail)
-        redis.call('HINCRBY', stats, S_REJECTED, 1)
-        redis.call('HINCRBY', stats, S_REJECTED_UNITS, tonumber(t[3]))
+        rejected = rejected + 1
+        rejectedUnits = rejectedUnits + qty
       end
-      redis.call('HINCRBY', meta, counter, tonumber(t[3]))
-      redis.call('HINCRBY', users, t[2], -tonumber(t[3]))
-      redis.call('HDEL', meta, M_SOLD_OUT_AT)
+      returned = returned + qty
+      redis.call('HINCRBY', users, t[2], -qty)
     end
   end
+end
+if confirmed > 0 then redis.call('HINCRBY', stats, S_CONFIRMED, confirmed) end
+if confirmedUnits > 0 then redis.call('HINCRBY', stats, S_CONFIRMED_UNITS, confirmedUnits) end
+if rejected > 0 then redis.call('HINCRBY', stats, S_REJECTED, rejected) end
+if rejectedUnits > 0 then redis.call('HINCRBY', stats, S_REJECTED_UNITS, rejectedUnits) end
+if returned > 0 then
+  redis.call('HINCRBY', meta, counter, returned)
+  redis.call('HDEL', meta, M_SOLD_OUT_AT)
 end
 if changed > 0 then redis.call('HINCRBY', meta, M_SERVED, changed) end
 return changed

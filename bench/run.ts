@@ -119,10 +119,17 @@ try {
 }
 process.exit(exitCode);
 
+/** How many shoppers the paths phase uses: --shoppers, at most 20,000 (1,000 in CI). */
+function pathShoppers(o: BenchOptions): number {
+  return Math.min(o.shoppers, o.ci ? 1000 : 20_000);
+}
+
 async function main(o: BenchOptions): Promise<number> {
   const sized = o.scenarios.includes("admit") || o.scenarios.includes("split") ? o.admitShoppers : 0;
   const botCrowd = o.scenarios.includes("bots") ? botShoppersNeeded(o.crowdRate, o.crowdSeconds) : 0;
-  const seedShoppers = Math.max(o.scenarios.includes("flash") ? o.shoppers : 0, sized, o.signInSample + botCrowd, 2);
+  // The paths phase alone (--scenarios paths) still needs its crowd: without it, it would measure the sign-in sample.
+  const paths = o.scenarios.includes("paths") ? pathShoppers(o) : 0;
+  const seedShoppers = Math.max(o.scenarios.includes("flash") ? o.shoppers : 0, sized, paths, o.signInSample + botCrowd, 2);
   log(`${o.ci ? "CI mode" : "full run"}: ${JSON.stringify({ ...o, dataDir: path.relative(ROOT, o.dataDir) })}`);
   stack = await startStack(o, seedShoppers);
   redis = connectRedis(stack.redisUrl, { connectionName: "bench", maxRetriesPerRequest: 2 });
@@ -293,7 +300,7 @@ async function main(o: BenchOptions): Promise<number> {
         baseUrl: stack.baseUrl,
         redis,
         procs,
-        shoppers: common.shoppers.slice(0, o.ci ? 1000 : 20_000),
+        shoppers: common.shoppers.slice(0, pathShoppers(o)),
         connections: o.connections,
         seconds: o.pathSeconds,
         log,

@@ -73,10 +73,18 @@ try {
   const worker = await bundledArgs("scripts/worker.ts");
   const webs = webPorts.map((p, i) => startProcess(webCount === 1 ? "web" : `web${i + 1}`, ...web, { ...env, PORT: String(p) }));
   children.push(...webs);
-  for (let i = 1; i <= workers; i++) {
-    children.push(startProcess(`worker${i}`, ...worker, { ...env, WORKER_NAME: `demo-worker-${i}` }));
-  }
-  for (const c of children) c.on("exit", (code) => !stopping && console.error(`[demo] a process exited (${code})`));
+  for (const c of webs) c.on("exit", (code) => !stopping && console.error(`[demo] a process exited (${code})`));
+  // A worker that dies comes back a second later under the same name, so it first finishes the batch it held.
+  const startWorker = (i: number) => {
+    const c = startProcess(`worker${i}`, ...worker, { ...env, WORKER_NAME: `demo-worker-${i}` });
+    children.push(c);
+    c.on("exit", (code, signal) => {
+      if (stopping) return;
+      console.error(`[demo] worker${i} exited (${code ?? signal}); restarting it in 1 s`);
+      setTimeout(() => !stopping && startWorker(i), 1_000);
+    });
+  };
+  for (let i = 1; i <= workers; i++) startWorker(i);
   await Promise.all(webs.map((w, i) => waitForHttp(`http://127.0.0.1:${webPorts[i]}/api/time`, 120_000, w)));
   if (webCount > 1) balancer = await startNginx({ port, upstreams: webPorts, dir: path.join(dataDir, "nginx") });
   console.log(`

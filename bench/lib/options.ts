@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { defaultWorkers } from "@/lib/env";
 import { MAX_SEGMENTS } from "@/lib/flash/store/layout";
 
 export type Scenario = "flash" | "soldout" | "payment" | "admit" | "split" | "paths" | "polling" | "bots";
@@ -121,7 +122,7 @@ const HELP = `npm run bench -- [options]
                          (default none: one server, node:cluster over WEB_CONCURRENCY processes)
   --redis single|cluster the Redis the bench starts: one redis-server (default) or a local 3-master Redis
                          Cluster (data under <data-dir>/cluster); REDIS_URL, when set, wins
-  --workers N            order workers (default 2)
+  --workers N            order workers (default: as npm run demo, 1 on ≤ 2 cores, else 2)
   --batch N              WORKER_BATCH_SIZE (default 200)
   --postgres KIND        pglite (default, like the demo) or native (initdb/pg_ctl)
   --sign-in N            shoppers signed in through next-auth's credentials flow (default 20)
@@ -254,7 +255,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     web: int("web", values.web, 1, 1, Math.max(1, os.cpus().length * 2)),
     lb,
     redis,
-    workers: int("workers", values.workers, 2, 0, 32),
+    workers: int("workers", values.workers, defaultWorkers(), 0, 32),
     batchSize: int("batch", values.batch, 200, 1, 5000),
     postgres,
     signInSample: int("sign-in", values["sign-in"], ci ? 3 : 20, 1, 1000),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultWebConcurrency, parseEnv, parseSettings } from "@/lib/env";
+import { defaultWebConcurrency, defaultWorkers, parseEnv, parseSettings } from "@/lib/env";
 import { parseRedisTarget } from "@/lib/redis-connect";
 
 const good = {
@@ -18,13 +18,17 @@ describe("environment", () => {
       HOST: "0.0.0.0",
       WEB_CONCURRENCY: defaultWebConcurrency(),
       WORKER_CLAIM_IDLE_MS: 15_000,
-      WORKERS: 2,
+      WORKERS: defaultWorkers(),
       SEED_SHOPPERS: 20,
     });
   });
   it("web processes by default: every core but one (the workers', Redis's and PostgreSQL's), at least one", () => {
     expect([1, 2, 4, 8, 128].map((cores) => defaultWebConcurrency(cores))).toEqual([1, 1, 3, 7, 64]);
     expect(parseSettings({ WEB_CONCURRENCY: "3" }).WEB_CONCURRENCY).toBe(3);
+  });
+  it("order workers by default: one on two cores or fewer (batches twice the size, no lock waits), two above", () => {
+    expect([1, 2, 3, 4, 64].map((cores) => defaultWorkers(cores))).toEqual([1, 1, 2, 2, 2]);
+    expect(parseSettings({ WORKERS: "3" }).WORKERS).toBe(3);
   });
   it("payments: sandbox by default; Stripe with its keys; the over-admission factor as a number", () => {
     expect(parseEnv(good)).toMatchObject({

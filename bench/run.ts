@@ -18,6 +18,7 @@ import { resumeWorkers, runSale, type SalePhase } from "@/bench/lib/phases";
 import { botShoppersNeeded, printBotScenario, runBotScenario, type BotScenarioResult } from "@/bench/lib/crowd";
 import { runPaymentPhase, type PaymentPhase } from "@/bench/lib/payments";
 import { pinGenerator, type Pinning } from "@/bench/lib/pin";
+import { probeSpeed, speedDrift, type SpeedSample } from "@/bench/lib/speed";
 import { pollLevel, type PollLevel } from "@/bench/lib/polling";
 import {
   CostMeter,
@@ -217,6 +218,7 @@ async function main(o: BenchOptions): Promise<number> {
   const payments: PaymentPhase[] = [];
   const pathRuns: PathsPhase[] = [];
   const referenceRuns: ReferenceRun[] = [];
+  const speeds: SpeedSample[] = [];
   for (let run = 1; run <= o.runs; run++) {
     // Fresh cookies every run, so the server's session cache starts cold as it would for a new crowd.
     const t1 = Date.now();
@@ -226,18 +228,27 @@ async function main(o: BenchOptions): Promise<number> {
       `run ${run}/${o.runs}: minted ${minted.length} session cookies with next-auth's encode() in ${Date.now() - t1} ms`,
     );
     const phases: SalePhase[] = [];
+    const readSpeed = async (before: string, side: SpeedSample["side"]) => {
+      try {
+        speeds.push({ run, before, side, nsPerOp: await probeSpeed(pinning?.serverCores ?? null) });
+      } catch (e) {
+        log(`speed probe before ${before} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
     // The reference is driven next to the figures it divides, so a change of the machine's other load
     // between them moves the ratio less: hello and sold-out after the flash sale, the Lua after the rest.
     const refFigures: ReferenceRun["figures"] = {};
     const referencePass = async (routes: ReferencePath[]) => {
       if (!reference || !routes.length) return;
       if (o.waitQuiet > 0) await quiet(o, procs, redisPid);
+      await readSpeed(`reference: ${routes.join(", ")}`, "reference");
       log(`reference: ${routes.join(", ")}, ${o.referenceSeconds} s each`);
       const r = await runReference(reference, { connections: o.connections, seconds: o.referenceSeconds, routes });
       printReference(r);
       Object.assign(refFigures, r.figures);
     };
     const sale = async (kind: "flash" | "admit" | "split" | "prequeue" | "channels", s: Parameters<typeof runSale>[2]) => {
+      await readSpeed(kind, "ours");
       const p = await runSale(common, kind, s);
       if (p.soldOut && s.soldOutSeconds) {
         // What the same crowd costs when it learns "sold out" from the shared progress at an edge
@@ -296,6 +307,7 @@ async function main(o: BenchOptions): Promise<number> {
     await retireBenchActivities(phases.map((p) => p.activity.id));
     if (o.scenarios.includes("paths")) {
       if (o.waitQuiet > 0) await quiet(o, procs, redisPid);
+      await readSpeed("paths", "ours");
       const p = await runPaths({
         baseUrl: stack.baseUrl,
         redis,
@@ -341,6 +353,12 @@ async function main(o: BenchOptions): Promise<number> {
   if (rows.length) printHeadline(rows);
   const ratioRows = ratios(runs, pathRuns, referenceRuns);
   printRatios(ratioRows);
+  const drift = speedDrift(speeds);
+  if (drift.length)
+    console.log(
+      `\nServer core speed (bench/speed-probe.mjs, CPU ns per op before each phase; lower is faster), our phases ÷ the reference passes:\n` +
+        drift.map((d) => `  run ${d.run}: ${d.ours} ÷ ${d.reference} ns = ${d.ratio.toFixed(2)}${Math.abs(d.ratio - 1) > 0.15 ? "  ← the core's speed moved between the two sides of this run's ratios" : ""}`).join("\n"),
+    );
   const checks = [
     ...[...warmups, ...runs.flat()].flatMap((p) =>
       p.checks.map((c) => ({ ...c, phase: p.kind as string, activity: p.activity.id })),
@@ -368,6 +386,7 @@ async function main(o: BenchOptions): Promise<number> {
     paths: pathRuns,
     reference: referenceRuns,
     ratios: ratioRows,
+    speed: speeds,
     polling,
     bots: botScenario,
     violations,

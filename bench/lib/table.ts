@@ -3,6 +3,7 @@ import type { SalePhase } from "@/bench/lib/phases";
 import type { PathName, PathsPhase } from "@/bench/lib/paths";
 import type { ReferenceRun } from "@/bench/lib/reference";
 import { median, round } from "@/bench/lib/stats";
+import { speedDrift, type SpeedSample } from "@/bench/lib/speed";
 
 /** What the report reads of a results file (bench/run.ts writes it). */
 export interface BenchResult {
@@ -25,6 +26,8 @@ export interface BenchResult {
   paths: PathsPhase[];
   reference: ReferenceRun[];
   ratios: RatioRow[];
+  /** The server core's speed before each phase (bench/lib/speed.ts); absent in results before 2026-12-02. */
+  speed?: SpeedSample[];
   violations: unknown[];
 }
 
@@ -285,6 +288,14 @@ export function renderReport(r: BenchResult): string {
       `${webLayout(r.settings)}, workers ${r.settings.workers}, ${r.settings.connections} connections; load generator ${r.pinned}. ` +
       `Run ${r.startedAt}: \`${r.command}\`.`,
   );
+  const drift = speedDrift(r.speed ?? []);
+  if (drift.length)
+    lines.push(
+      "",
+      `Server core speed before our phases ÷ before the reference passes (\`bench/speed-probe.mjs\`: CPU time of a fixed ` +
+        `mix of JSON, HMAC and allocation; 1.00 = the same speed, 2.00 = our side ran at half speed): ` +
+        `${drift.map((d) => `run ${d.run} ${d.ratio.toFixed(2)}`).join(", ")}. A run far from 1.00 moved its ratios with the machine.`,
+    );
   return lines.join("\n");
 }
 

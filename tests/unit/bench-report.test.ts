@@ -6,6 +6,7 @@ import type { PathsPhase } from "@/bench/lib/paths";
 import type { SalePhase } from "@/bench/lib/phases";
 import type { ReferenceFigure, ReferenceRun } from "@/bench/lib/reference";
 import { BEGIN, END, ratios, renderReport, writeReport, type BenchResult } from "@/bench/lib/table";
+import { speedDrift } from "@/bench/lib/speed";
 
 const ref = (hello: number, admit: number): ReferenceRun => {
   const f = (p: ReferenceFigure["path"], rps: number, us: number): ReferenceFigure => ({
@@ -100,5 +101,30 @@ describe("bench report: ratios to the in-run reference", () => {
     const text = readFileSync(file, "utf8");
     expect(text).not.toContain("old table");
     expect(text).toContain(`${BEGIN}\n${table}\n${END}\nafter\n`);
+  });
+
+  it("shows, per run, whether the server core ran at the same speed on both sides of the ratios", () => {
+    const speed = [
+      { run: 1, before: "flash", side: "ours" as const, nsPerOp: 2600 },
+      { run: 1, before: "reference: hello, soldout", side: "reference" as const, nsPerOp: 2650 },
+      { run: 1, before: "admit", side: "ours" as const, nsPerOp: 2700 },
+      { run: 2, before: "flash", side: "ours" as const, nsPerOp: 5200 },
+      { run: 2, before: "reference: hello, soldout", side: "reference" as const, nsPerOp: 2600 },
+      // A run whose reference was never driven has no ratio, so no drift either.
+      { run: 3, before: "flash", side: "ours" as const, nsPerOp: 2600 },
+    ];
+    expect(speedDrift(speed)).toEqual([
+      { run: 1, ours: 2650, reference: 2650, ratio: 1 },
+      { run: 2, ours: 5200, reference: 2600, ratio: 2 },
+    ]);
+    const result = {
+      startedAt: "2026-12-01T12:00:00.000Z", command: "npm run bench -- --report", mode: "full",
+      settings: { connections: 200, web: 1, workers: 1, pin: true },
+      machine: { cpuModel: "Test CPU", cores: 2, memoryGiB: 4, node: "v20", redis: "7", postgres: "PostgreSQL 18", loadAverageAtStart: [1, 1, 1] },
+      database: "pglite", pinned: "pinned to core 1",
+      runs: [[flash(9000)]], paths: [], reference: [ref(10_000, 10_000)],
+      ratios: ratios([[flash(9000)]], [], [ref(10_000, 10_000)]), speed, violations: [],
+    } satisfies BenchResult;
+    expect(renderReport(result)).toContain("run 1 1.00, run 2 2.00.");
   });
 });

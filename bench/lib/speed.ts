@@ -1,0 +1,46 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import which from "which";
+import { ROOT } from "@/scripts/lib/procs";
+
+/** One reading of the server core's speed (bench/speed-probe.mjs), taken just before a measured phase. */
+export interface SpeedSample {
+  run: number;
+  /** The phase it preceded: a sale, the paths, or a reference pass ("reference: hello, soldout"). */
+  before: string;
+  side: "ours" | "reference";
+  /** CPU nanoseconds per probe operation; lower is faster. */
+  nsPerOp: number;
+}
+
+/**
+ * Absolute figures move by 2× between machines of this kind and within one machine over minutes (a
+ * shared physical core): the same web code took 80 µs per request in one run and 157–160 µs in the
+ * next two. Each figure of ours is divided by a reference measured seconds to a minute later, so a
+ * change of the core's speed in between moves the ratio. This reads the speed on the server cores
+ * (the CPU time of a fixed mix of JSON, HMAC and allocation, best of 6 rounds) before every phase
+ * and every reference pass, so the report can show whether both sides of a ratio ran on the same core.
+ */
+export function probeSpeed(serverCores: string | null): Promise<number> {
+  const probe = path.join(ROOT, "bench", "speed-probe.mjs");
+  const taskset = serverCores ? which.sync("taskset", { nothrow: true }) : null;
+  const [file, args] = taskset ? [taskset, ["-c", serverCores!, process.execPath, probe]] : [process.execPath, [probe]];
+  return new Promise((resolve, reject) =>
+    execFile(file, args, { cwd: ROOT, timeout: 30_000 }, (e, stdout) => {
+      if (e) return reject(e);
+      resolve((JSON.parse(stdout) as { nsPerOp: number }).nsPerOp);
+    }),
+  );
+}
+
+/** Per run: the mean probe before our phases ÷ the mean before the reference passes (1: same speed). */
+export function speedDrift(samples: SpeedSample[]): { run: number; ours: number; reference: number; ratio: number }[] {
+  const runs = [...new Set(samples.map((s) => s.run))].sort((a, b) => a - b);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return runs.flatMap((run) => {
+    const ours = samples.filter((s) => s.run === run && s.side === "ours").map((s) => s.nsPerOp);
+    const ref = samples.filter((s) => s.run === run && s.side === "reference").map((s) => s.nsPerOp);
+    if (!ours.length || !ref.length) return [];
+    return [{ run, ours: Math.round(mean(ours)), reference: Math.round(mean(ref)), ratio: Math.round((mean(ours) / mean(ref)) * 100) / 100 }];
+  });
+}

@@ -230,7 +230,7 @@ async function main(o: BenchOptions): Promise<number> {
     const phases: SalePhase[] = [];
     const readSpeed = async (before: string, side: SpeedSample["side"]) => {
       try {
-        speeds.push({ run, before, side, nsPerOp: await probeSpeed(pinning?.serverCores ?? null) });
+        speeds.push({ run, before, side, nsPerOp: await probeSpeed(pinning) });
       } catch (e) {
         log(`speed probe before ${before} failed: ${e instanceof Error ? e.message : String(e)}`);
       }

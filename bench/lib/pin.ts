@@ -14,6 +14,8 @@ export interface Pinning {
   serverCores: string;
   /** Pins these processes and every descendant (all threads) to the server cores. */
   servers(...pids: (number | undefined)[]): void;
+  /** The command line that runs `file args` on the server cores from its start. */
+  onServerCores(file: string, args: string[]): [string, string[]];
 }
 
 /** The pinning, or the reason there is none (no taskset, or a single core). */
@@ -31,6 +33,7 @@ export function pinGenerator(log: (line: string) => void): Pinning | string {
   return {
     generatorCores,
     serverCores,
+    onServerCores: (file, args) => [taskset, ["-c", serverCores, file, ...args]],
     servers(...pids) {
       for (const root of pids) {
         if (!root) continue;

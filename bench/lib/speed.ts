@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
-import which from "which";
+import type { Pinning } from "@/bench/lib/pin";
 import { ROOT } from "@/scripts/lib/procs";
 
 /** One reading of the server core's speed (bench/speed-probe.mjs), taken just before a measured phase. */
@@ -21,10 +21,9 @@ export interface SpeedSample {
  * (the CPU time of a fixed mix of JSON, HMAC and allocation, best of 6 rounds) before every phase
  * and every reference pass, so the report can show whether both sides of a ratio ran on the same core.
  */
-export function probeSpeed(serverCores: string | null): Promise<number> {
-  const probe = path.join(ROOT, "bench", "speed-probe.mjs");
-  const taskset = serverCores ? which.sync("taskset", { nothrow: true }) : null;
-  const [file, args] = taskset ? [taskset, ["-c", serverCores!, process.execPath, probe]] : [process.execPath, [probe]];
+export function probeSpeed(pinning: Pinning | undefined): Promise<number> {
+  const command: [string, string[]] = [process.execPath, [path.join(ROOT, "bench", "speed-probe.mjs")]];
+  const [file, args] = pinning ? pinning.onServerCores(...command) : command;
   return new Promise((resolve, reject) =>
     execFile(file, args, { cwd: ROOT, timeout: 30_000 }, (e, stdout) => {
       if (e) return reject(e);

@@ -10,7 +10,6 @@
 -- Returns the number of tickets that changed state.
 local meta, users, stats = KEYS[1], KEYS[2], KEYS[3]
 local counter = counter_for(redis.call('HGET', meta, M_MODE))
-local changed = 0
 -- Counts summed over the batch and written once at the end (one HINCRBY each, not one per ticket).
 local confirmed, confirmedUnits, rejected, rejectedUnits, returned = 0, 0, 0, 0, 0
 for i = 4, #KEYS do
@@ -18,7 +17,6 @@ for i = 4, #KEYS do
   local outcome, detail, payBy = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local t = redis.call('HMGET', KEYS[i], T_STATE, T_USER, T_QTY)
   if t[1] == ST_QUEUED then
-    changed = changed + 1
     local qty = tonumber(t[3])
     if outcome == ST_CONFIRMED then
       redis.call('HSET', KEYS[i], T_STATE, ST_CONFIRMED, T_ORDER, detail, T_PAY_BY, payBy)
@@ -46,5 +44,7 @@ if returned > 0 then
   redis.call('HINCRBY', meta, counter, returned)
   redis.call('HDEL', meta, M_SOLD_OUT_AT)
 end
+-- Every ticket that changed state was either confirmed or rejected.
+local changed = confirmed + rejected
 if changed > 0 then redis.call('HINCRBY', meta, M_SERVED, changed) end
 return changed

@@ -121,7 +121,7 @@ export class OrderWorker {
     }
     if (groups.length > 1) {
       this.idleSteps = worked ? 0 : this.idleSteps + 1;
-      if (!worked) await sleep(Math.min(20 * 2 ** Math.min(this.idleSteps - 1, 3), 100));
+      if (!worked) await sleep(Math.min(10 * 2 ** this.idleSteps, 100)); // 20, 40, 80, then 100 ms
     }
   }
 
@@ -131,7 +131,9 @@ export class OrderWorker {
     const bySlot = new Map<number, string[]>();
     for (const id of ids) {
       const slot = calculateSlot(activityKeys(id).stream);
-      bySlot.set(slot, [...(bySlot.get(slot) ?? []), id]);
+      const group = bySlot.get(slot);
+      if (group) group.push(id);
+      else bySlot.set(slot, [id]);
     }
     return [...bySlot.values()];
   }

@@ -209,6 +209,12 @@ export class OrderWorker {
           "XAUTOCLAIM", key, WORKER_GROUP, this.o.consumer, this.claimIdleMs, cursor, "COUNT", this.o.batchSize,
         )) as [string, RawEntry[], string[]?];
       } catch (e) {
+        // A sale whose keys are gone (retired, or dropped on purpose) has nothing to take over: as the read does,
+        // leave it out until the active list is read again, without a warning each pass.
+        if (String(e).includes("NOGROUP")) {
+          this.noGroup.add(activityId);
+          return void this.log.debug({ activityId }, "no consumer group to take entries over from");
+        }
         // The next pass (within a few seconds) tries again.
         this.log.warn({ activityId, err: errorText(e) }, "taking over stale entries failed");
         return;

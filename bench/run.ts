@@ -238,14 +238,21 @@ async function main(o: BenchOptions): Promise<number> {
     // The reference is driven next to the figures it divides, so a change of the machine's other load
     // between them moves the ratio less: hello and sold-out after the flash sale, the Lua after the rest.
     const refFigures: ReferenceRun["figures"] = {};
+    let crowdCookies = true;
     const referencePass = async (routes: ReferencePath[]) => {
       if (!reference || !routes.length) return;
       if (o.waitQuiet > 0) await quiet(o, procs, redisPid);
       await readSpeed(`reference: ${routes.join(", ")}`, "reference");
       log(`reference: ${routes.join(", ")}, ${o.referenceSeconds} s each`);
-      const r = await runReference(reference, { connections: o.connections, seconds: o.referenceSeconds, routes });
+      const r = await runReference(reference, {
+        connections: o.connections,
+        seconds: o.referenceSeconds,
+        routes,
+        cookies: common.shoppers.map((s) => s.cookie),
+      });
       printReference(r);
       Object.assign(refFigures, r.figures);
+      crowdCookies &&= r.crowdCookies === true;
     };
     const sale = async (kind: "flash" | "admit" | "split" | "prequeue" | "channels", s: Parameters<typeof runSale>[2]) => {
       await readSpeed(kind, "ours");
@@ -323,7 +330,7 @@ async function main(o: BenchOptions): Promise<number> {
     }
     await referencePass(REFERENCE_PATHS.filter((route) => !refFigures[route]));
     if (reference)
-      referenceRuns.push({ connections: o.connections, secondsPerPath: o.referenceSeconds, figures: refFigures });
+      referenceRuns.push({ connections: o.connections, secondsPerPath: o.referenceSeconds, crowdCookies, figures: refFigures });
   }
 
   let botScenario: BotScenarioResult | undefined;

@@ -30,6 +30,11 @@ export interface ReferenceFigure {
 export interface ReferenceRun {
   connections: number;
   secondsPerPath: number;
+  /**
+   * The POST routes were sent the crowd's own session cookies, one shopper after another as the crowd
+   * sends them (absent in results before 2026-12-02: no cookie).
+   */
+  crowdCookies?: boolean;
   figures: Partial<Record<ReferencePath, ReferenceFigure>>;
 }
 
@@ -106,11 +111,16 @@ export async function dropScratch(redis: RedisClient, activityId: string): Promi
  */
 export async function runReference(
   ref: Reference,
-  o: { connections: number; seconds: number; routes?: ReferencePath[] },
+  o: { connections: number; seconds: number; routes?: ReferencePath[]; cookies?: string[] },
 ): Promise<ReferenceRun> {
   const figures: ReferenceRun["figures"] = {};
   // The same body shape (and about the same size) as the buy button's POST.
   const token = randomBytes(48).toString("base64url");
+  // And the same headers: each POST carries the next shopper's session cookie, as the crowd's clicks do.
+  // The reference reads none of it, but the load generator and node:http handle its bytes (a 500-byte
+  // cookie costs autocannon about a fifth more per request), so ours and the reference's requests match.
+  const cookies = o.cookies?.length ? o.cookies : null;
+  let shopper = 0;
   for (const path of o.routes ?? REFERENCE_PATHS) {
     const post = path !== "hello";
     const expected = { hello: 200, soldout: 410, admit: 202 }[path];
@@ -137,7 +147,9 @@ export async function runReference(
                 return post
                   ? {
                       ...req,
-                      headers: { "content-type": "application/json" },
+                      headers: cookies
+                        ? { cookie: cookies[shopper++ % cookies.length]!, "content-type": "application/json" }
+                        : { "content-type": "application/json" },
                       body: JSON.stringify({ quantity: 1, idempotencyKey: randomUUID(), token }),
                     }
                   : req;
@@ -169,5 +181,5 @@ export async function runReference(
       generatorMicrosPerRequest: responses ? round((self.user + self.system) / responses, 1) : 0,
     };
   }
-  return { connections: o.connections, secondsPerPath: o.seconds, figures };
+  return { connections: o.connections, secondsPerPath: o.seconds, crowdCookies: cookies !== null, figures };
 }

@@ -195,7 +195,7 @@ export function renderReport(r: BenchResult): string {
   const lines: string[] = [];
   const runs = r.runs.length;
   lines.push(
-    `Ratios to the reference server of the same run (\`bench/reference/server.ts\`: bare \`node:http\` + ioredis, the project's admission Lua on a scratch activity), same load generator and connections; median of ${runs} run(s).`,
+    `Ratios to the reference server of the same run (\`bench/reference/server.ts\`: bare \`node:http\` + ioredis, the project's admission Lua on a scratch activity), same load generator and connections${r.reference.length && r.reference.every((x) => x.crowdCookies) ? ", its POST routes sent the crowd's own requests (session cookie and buy body)" : ""}; median of ${runs} run(s).`,
     "",
     "| Figure | ours ÷ reference | target | ours | reference |",
     "| --- | ---: | --- | ---: | ---: |",
@@ -203,6 +203,17 @@ export function renderReport(r: BenchResult): string {
   for (const row of r.ratios)
     lines.push(
       `| ${row.figure} vs ${row.reference.what} | **${row.median.toFixed(2)}×** | ${verdict(row)} | ${n(row.ours.median)} ${row.ours.unit} | ${n(row.reference.median)} ${row.reference.unit} |`,
+    );
+
+  const bound = soldOutBound(r.reference);
+  const oursGenerator = med(r.runs.map((x) => x.find((p) => p.kind === "flash")?.soldOut?.cost.cpu.generator));
+  if (bound)
+    lines.push(
+      "",
+      `What bounds the sold-out rows: the reference's own precomputed sold-out, sent the crowd's requests (a session cookie and ` +
+        `the buy body), reaches **${bound.ofHello.toFixed(2)}×** its hello route, with the load generator at ${n(bound.generatorPct)}% ` +
+        `of its core (${n(bound.helloGeneratorPct)}% on hello; ${n(oursGenerator)}% in our sold-out phase). Where the generator is ` +
+        `the limit, no origin goes beyond that ratio here.`,
     );
 
   const figure = (name: PathName) => r.paths.map((p) => p.figures.find((f) => f.path === name));
@@ -300,6 +311,22 @@ export function renderReport(r: BenchResult): string {
         `${drift.map((d) => `run ${d.run} ${d.ratio.toFixed(2)}`).join(", ")}. A run far from 1.00 moved its ratios with the machine.`,
     );
   return lines.join("\n");
+}
+
+/**
+ * The reference's precomputed sold-out over its hello route, medians over the runs whose sold-out pass
+ * carried the crowd's cookies, with the load generator's share of its core on each: the ceiling of the
+ * sold-out-vs-hello row on this generator. Null when no run has both.
+ */
+export function soldOutBound(reference: ReferenceRun[]): { ofHello: number; generatorPct: number; helloGeneratorPct: number } | null {
+  const runs = reference.filter((r) => r.crowdCookies && r.figures.soldout?.requestsPerSec && r.figures.hello?.requestsPerSec);
+  if (!runs.length) return null;
+  const load = (f: ReferenceRun["figures"]["hello"]) => ((f?.generatorMicrosPerRequest ?? 0) * (f?.requestsPerSec ?? 0)) / 1e4;
+  return {
+    ofHello: median(runs.map((r) => r.figures.soldout!.requestsPerSec / r.figures.hello!.requestsPerSec)),
+    generatorPct: median(runs.map((r) => load(r.figures.soldout))),
+    helloGeneratorPct: median(runs.map((r) => load(r.figures.hello))),
+  };
 }
 
 /** How the run served the crowd: web processes or instances behind nginx, one Redis or a cluster (older results: neither). */

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { PathsPhase } from "@/bench/lib/paths";
 import type { SalePhase } from "@/bench/lib/phases";
 import type { ReferenceFigure, ReferenceRun } from "@/bench/lib/reference";
-import { BEGIN, END, ratios, renderReport, writeReport, type BenchResult } from "@/bench/lib/table";
+import { BEGIN, END, ratios, renderReport, soldOutBound, writeReport, type BenchResult } from "@/bench/lib/table";
 import { speedDrift } from "@/bench/lib/speed";
 
 const ref = (hello: number, admit: number): ReferenceRun => {
@@ -126,5 +126,19 @@ describe("bench report: ratios to the in-run reference", () => {
       ratios: ratios([[flash(9000)]], [], [ref(10_000, 10_000)]), speed, violations: [],
     } satisfies BenchResult;
     expect(renderReport(result)).toContain("run 1 1.00, run 2 2.00.");
+  });
+
+  it("gives the reference's own sold-out over its hello route as the bound, only from passes sent the crowd's cookies", () => {
+    const withCookies = (hello: number, soldOut: number, generatorUs: number): ReferenceRun => {
+      const r = ref(hello, 5000);
+      r.figures.soldout = { ...r.figures.soldout!, requestsPerSec: soldOut, generatorMicrosPerRequest: generatorUs };
+      return { ...r, crowdCookies: true };
+    };
+    // Older results (no cookie on the reference's POSTs) give no bound: their sold-out pass was a lighter request.
+    expect(soldOutBound([ref(10_000, 5000)])).toBeNull();
+    const bound = soldOutBound([withCookies(20_000, 13_000, 75), withCookies(16_000, 11_200, 80), ref(10_000, 5000)])!;
+    expect(bound.ofHello).toBeCloseTo(0.675, 3); // median of 0.65 and 0.70; the cookie-less run is left out
+    expect(bound.generatorPct).toBeCloseTo(93.55, 2); // 13,000 × 75 µs = 97.5 %, 11,200 × 80 µs = 89.6 %
+    expect(bound.helloGeneratorPct).toBeCloseTo(18, 5); // 20,000 and 16,000 req/s × 10 µs
   });
 });

@@ -7,11 +7,7 @@ import { WORKER_GROUP, activityKeys } from "@/lib/flash/store/layout";
  * group again from the stream's start, and the workers answer every ticket in order.
  */
 export async function holdQueue(activityId: string): Promise<{ release(): Promise<void> }> {
-  const url = process.env.REDIS_URL;
-  if (!url || !["127.0.0.1", "localhost", "::1", "[::1]"].includes(new URL(url).hostname)) {
-    throw new Error("REDIS_URL must be a local Redis: run the e2e suite through npm test");
-  }
-  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  const redis = localRedis();
   const stream = activityKeys(activityId).stream;
   await redis.xgroup("DESTROY", stream, WORKER_GROUP);
   return {
@@ -20,4 +16,13 @@ export async function holdQueue(activityId: string): Promise<{ release(): Promis
       redis.disconnect();
     },
   };
+}
+
+/** The suite's own Redis (REDIS_URL, set by npm test), refused unless it is on this machine. */
+export function localRedis(): Redis {
+  const url = process.env.REDIS_URL;
+  if (!url || !["127.0.0.1", "localhost", "::1", "[::1]"].includes(new URL(url).hostname)) {
+    throw new Error("REDIS_URL must be a local Redis: run the e2e suite through npm test");
+  }
+  return new Redis(url, { maxRetriesPerRequest: 2 });
 }

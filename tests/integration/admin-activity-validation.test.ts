@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 const h = vi.hoisted(() => ({ user: null as null | { id: string; role: "ADMIN" } }));
 vi.mock("@/lib/auth/session", () => ({ currentUser: async () => h.user }));
 vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
+// next/server's after() needs a Next.js request too; the second revalidation it schedules is not this test's.
+vi.mock("next/server", async (original) => ({ ...(await original<typeof import("next/server")>()), after: () => undefined }));
 
 import { db } from "@/lib/db";
 import { redis } from "@/lib/redis";

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 const h = vi.hoisted(() => ({
   user: null as null | { id: string; role: "ADMIN" | "SHOPPER"; email?: string },
   revalidated: [] as string[],
+  // Work handed to next/server's after(): run by the test when it wants (the second revalidation waits 5 s).
+  later: [] as (() => unknown)[],
 }));
 vi.mock("@/lib/auth/session", () => ({
   currentUser: async () => h.user,
@@ -17,6 +19,10 @@ vi.mock("@/lib/auth/session", () => ({
   requireShopper: async () => h.user,
 }));
 vi.mock("next/cache", () => ({ revalidatePath: (p: string) => void h.revalidated.push(p) }));
+vi.mock("next/server", async (original) => ({
+  ...(await original<typeof import("next/server")>()),
+  after: (task: () => unknown) => void h.later.push(task),
+}));
 const uploadDir = await vi.hoisted(async () => {
   const { mkdtempSync } = await import("node:fs");
   const dir = mkdtempSync(`${process.env.TMPDIR ?? "/tmp"}/admin-uploads-`);
@@ -37,6 +43,7 @@ import * as exportRoute from "@/app/api/admin/orders/export/route";
 import * as uploadsRoute from "@/app/api/admin/uploads/route";
 import * as uploadedRoute from "@/app/uploads/[name]/route";
 import { SIMPLE_CONTROLS } from "@/lib/admin/schemas";
+import { REBUILD_RACE_MS } from "@/lib/admin/revalidate";
 import { createActivity, createUsers } from "../support/flash";
 import { createAdmin, retire } from "../support/admin-fixtures";
 
@@ -187,6 +194,18 @@ describe("admin actions and API routes refuse anyone but an admin, on the server
       ok: true,
     });
     expect(h.revalidated).toContain("/zh-CN");
+    // Once more after the answer: a page rebuild begun before the change may have stored the old page meanwhile.
+    const first = [...h.revalidated];
+    expect(h.later).toHaveLength(1);
+    vi.useFakeTimers();
+    try {
+      const done = h.later.pop()!();
+      await vi.advanceTimersByTimeAsync(REBUILD_RACE_MS);
+      await done;
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(h.revalidated).toEqual([...first, ...first]);
     const res = await controlsRoute.POST(
       new Request("http://localhost/", { method: "POST", body: JSON.stringify({ action: "resume" }) }),
       { params: Promise.resolve({ id: activity.id }) },

@@ -4,7 +4,7 @@ import type { BuyResult, SalePhase } from "@/bench/lib/phases";
 import type { PathsPhase } from "@/bench/lib/paths";
 import type { PollLevel } from "@/bench/lib/polling";
 import type { ReferenceRun } from "@/bench/lib/reference";
-import type { RatioRow } from "@/bench/lib/table";
+import { generatorPercent, type RatioRow } from "@/bench/lib/table";
 import type { OriginCost } from "@/bench/lib/probes";
 import { median, round, type LatencySummary } from "@/bench/lib/stats";
 
@@ -156,7 +156,7 @@ export function printReference(r: ReferenceRun) {
   );
   for (const f of Object.values(r.figures).filter((x) => x !== undefined))
     console.log(
-      `  ${f.path.padEnd(8)} ${n(f.requestsPerSec).padStart(7)} req/s · ${n(f.cpuMicrosPerRequest, 1).padStart(5)} µs of CPU per request (${f.cpuPercent}% of a core) · load generator ${n((f.generatorMicrosPerRequest * f.requestsPerSec) / 1e4)}% of a core · p99 ${f.latency.p99} ms · errors ${f.errors}`,
+      `  ${f.path.padEnd(8)} ${n(f.requestsPerSec).padStart(7)} req/s · ${n(f.cpuMicrosPerRequest, 1).padStart(5)} µs of CPU per request (${f.cpuPercent}% of a core) · load generator ${n(generatorPercent(f))}% of a core · p99 ${f.latency.p99} ms · errors ${f.errors}`,
     );
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import type { SalePhase } from "@/bench/lib/phases";
 import type { PathName, PathsPhase } from "@/bench/lib/paths";
-import type { ReferenceRun } from "@/bench/lib/reference";
+import type { ReferenceFigure, ReferenceRun } from "@/bench/lib/reference";
 import { median, round } from "@/bench/lib/stats";
 import { speedDrift, type SpeedSample } from "@/bench/lib/speed";
 
@@ -205,8 +205,9 @@ export function renderReport(r: BenchResult): string {
       `| ${row.figure} vs ${row.reference.what} | **${row.median.toFixed(2)}×** | ${verdict(row)} | ${n(row.ours.median)} ${row.ours.unit} | ${n(row.reference.median)} ${row.reference.unit} |`,
     );
 
+  const soldOut = r.runs.map((x) => x.find((p) => p.kind === "flash")?.soldOut);
   const bound = soldOutBound(r.reference);
-  const oursGenerator = med(r.runs.map((x) => x.find((p) => p.kind === "flash")?.soldOut?.cost.cpu.generator));
+  const oursGenerator = med(soldOut.map((x) => x?.cost.cpu.generator));
   if (bound)
     lines.push(
       "",
@@ -217,7 +218,6 @@ export function renderReport(r: BenchResult): string {
     );
 
   const figure = (name: PathName) => r.paths.map((p) => p.figures.find((f) => f.path === name));
-  const soldOut = r.runs.map((x) => x.find((p) => p.kind === "flash")?.soldOut);
   const hello = med(r.reference.map((x) => x.figures.hello?.cpuMicrosPerRequest));
   lines.push("", "Web CPU per request of each path, measured alone from the web process's CPU time (/proc):", "");
   lines.push(
@@ -313,6 +313,10 @@ export function renderReport(r: BenchResult): string {
   return lines.join("\n");
 }
 
+/** The load generator's share of its core while it drove a reference route (100: a whole core). */
+export const generatorPercent = (f: Pick<ReferenceFigure, "generatorMicrosPerRequest" | "requestsPerSec">) =>
+  (f.generatorMicrosPerRequest * f.requestsPerSec) / 1e4;
+
 /**
  * The reference's precomputed sold-out over its hello route, medians over the runs whose sold-out pass
  * carried the crowd's cookies, with the load generator's share of its core on each: the ceiling of the
@@ -321,11 +325,10 @@ export function renderReport(r: BenchResult): string {
 export function soldOutBound(reference: ReferenceRun[]): { ofHello: number; generatorPct: number; helloGeneratorPct: number } | null {
   const runs = reference.filter((r) => r.crowdCookies && r.figures.soldout?.requestsPerSec && r.figures.hello?.requestsPerSec);
   if (!runs.length) return null;
-  const load = (f: ReferenceRun["figures"]["hello"]) => ((f?.generatorMicrosPerRequest ?? 0) * (f?.requestsPerSec ?? 0)) / 1e4;
   return {
     ofHello: median(runs.map((r) => r.figures.soldout!.requestsPerSec / r.figures.hello!.requestsPerSec)),
-    generatorPct: median(runs.map((r) => load(r.figures.soldout))),
-    helloGeneratorPct: median(runs.map((r) => load(r.figures.hello))),
+    generatorPct: median(runs.map((r) => generatorPercent(r.figures.soldout!))),
+    helloGeneratorPct: median(runs.map((r) => generatorPercent(r.figures.hello!))),
   };
 }
 

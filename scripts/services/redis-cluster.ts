@@ -42,13 +42,18 @@ export const clusterUrlOf = (ports: number[]) => `redis+cluster://${ports.map((p
 const isClusterOk = (port: number) =>
   withRedis(redisUrl(port), async (c) => /cluster_state:ok/.test(await c.cluster("INFO")), 1000).catch(() => false);
 
-/** A master, or a replica whose link to its master is up (first sync done); false if it does not answer. */
-const isSynced = (port: number) =>
+/**
+ * A replica whose link to its master is up (first sync done), or a master whose cluster table lists its
+ * `replicas` replicas (learnt by gossip, which can lag the sync on a loaded machine); false if it does not answer.
+ */
+const isSynced = (port: number, replicas: number) =>
   withRedis(
     redisUrl(port),
     async (c) => {
       const info = await c.info("replication");
-      return /role:master/.test(info) || /master_link_status:up/.test(info);
+      if (!/role:master/.test(info)) return /master_link_status:up/.test(info);
+      const id = (await c.call("CLUSTER", "MYID")) as string;
+      return ((await c.call("CLUSTER", "REPLICAS", id)) as string[]).length >= replicas;
     },
     1000,
   ).catch(() => false);
@@ -136,9 +141,10 @@ export async function startRedisCluster(o: StartOptions & { shape?: ClusterShape
       if (!(await waitFor(allOk, 30_000, 100)))
         throw new StartupError("redis cluster: cluster_state did not become ok within 30 s");
       // A replica is a copy only once its first sync is done: until then a failover would promote an empty node.
-      const allSynced = async () => (await Promise.all(states.map((s) => isSynced(s.port)))).every(Boolean);
+      const allSynced = async () =>
+        (await Promise.all(states.map((s) => isSynced(s.port, shape.replicas)))).every(Boolean);
       if (shape.replicas > 0 && !(await waitFor(allSynced, 60_000, 100)))
-        throw new StartupError("redis cluster: the replicas' first sync did not finish within 60 s");
+        throw new StartupError("redis cluster: the replicas' first sync (or their masters learning of them) did not finish within 60 s");
     } catch (err) {
       await handle.stop();
       throw err instanceof StartupError ? err : new StartupError(`redis cluster: ${String(err)}`);

@@ -249,6 +249,7 @@ async function main(o: BenchOptions): Promise<number> {
         seconds: o.referenceSeconds,
         routes,
         cookies: common.shoppers.map((s) => s.cookie),
+        redis,
       });
       printReference(r);
       Object.assign(refFigures, r.figures);

@@ -17,13 +17,15 @@ const { values: v } = parseArgs({
     "target-ms": { type: "string", default: "500" },
     pops: { type: "string", default: "50" },
     shards: { type: "string", default: "3" },
-    // µs of web CPU per request, measured by `npm run bench -- --scenarios paths` (README block).
-    "cost-progress": { type: "string", default: "35" },
-    "cost-token": { type: "string", default: "46" },
-    "cost-admit": { type: "string", default: "93" },
-    "cost-soldout": { type: "string", default: "38" },
-    // µs of Redis CPU per admission script and per state read (INFO commandstats usec_per_call, this box).
-    "cost-redis-admit": { type: "string", default: "25" },
+    // µs of web CPU per request, measured by `npm run bench -- --scenarios paths` (README block, 2026-12-02 11:09).
+    "cost-progress": { type: "string", default: "59" },
+    "cost-token": { type: "string", default: "72" },
+    "cost-admit": { type: "string", default: "134" },
+    "cost-soldout": { type: "string", default: "70" },
+    // µs of Redis CPU per admission: the whole redis-server process over the bench's reference admit pass
+    // (printed by `npm run bench`, 2026-12-02 13:25; the script's own execution was 49 of the 68).
+    "cost-redis-admit": { type: "string", default: "68" },
+    // Per state read (one HMGET): an estimate, not measured; 50 POPs' reads a second make it negligible.
     "cost-redis-read": { type: "string", default: "5" },
     // Orders one PostgreSQL primary writes per second in 200-row batches (the bench's persisted rate).
     "pg-orders-per-s": { type: "string", default: "1600" },
@@ -31,7 +33,10 @@ const { values: v } = parseArgs({
 });
 const num = (k: keyof typeof v) => {
   const n = Number(v[k]);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${k}: expected a positive number, got ${v[k]}`);
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`capacity: --${k}: expected a positive number, got ${v[k]}`);
+    process.exit(2);
+  }
   return n;
 };
 
@@ -66,8 +71,11 @@ interface Run {
   machines: number;
   p99WaitMs: number;
   drainedMs: number;
+  /** When the last unit was admitted: the web layer has sent every admission and the sale's shard has run them. */
   soldOutMs: number;
   peakRedisShardUtil: number;
+  /** Ticks in which the sale's shard had more work than one core does (it is single-threaded): the rest waited. */
+  redisSaturatedMs: number;
 }
 
 /**
@@ -83,7 +91,10 @@ function simulate(machines: number): Run {
   const waits: { n: number; ms: number }[] = [];
   let stockLeft = model.stock;
   let soldOutMs = -1;
-  let redisBusyUs = 0;
+  // The sale's shard is one Redis process, one core: work past a tick's worth waits for the next tick.
+  const shardUsPerTick = TICK_MS * 1000;
+  let redisBacklogUs = 0;
+  let redisSaturatedMs = 0;
   let peakShard = 0;
   const arr = arrivals(model.clicks);
   let t = 0;
@@ -91,7 +102,7 @@ function simulate(machines: number): Run {
     const i = t / TICK_MS;
     if (i < arr.length) queue.push({ n: arr[i]!, at: t });
     let budget = capacityUsPerTick - originPollsPerTick * model.us.progress;
-    redisBusyUs = originPollsPerTick * model.redisUs.read;
+    redisBacklogUs += originPollsPerTick * model.redisUs.read;
     while (queue.length && budget > 0) {
       const head = queue[0]!;
       const admitting = Math.min(head.n, stockLeft);
@@ -103,15 +114,18 @@ function simulate(machines: number): Run {
       const admitted = admitting * share;
       budget -= costAll * share;
       stockLeft -= admitted;
-      redisBusyUs += admitted * model.redisUs.admit;
-      if (stockLeft <= 1e-9 && soldOutMs < 0) soldOutMs = t + TICK_MS;
+      redisBacklogUs += admitted * model.redisUs.admit;
       waits.push({ n: done, ms: t + TICK_MS - head.at });
       head.n -= done;
       if (share < 1) break; // the tick's CPU is spent
       queue.shift();
     }
-    // One sale lives on one shard (its hash tag): its admissions all land there.
-    peakShard = Math.max(peakShard, redisBusyUs / (TICK_MS * 1000));
+    // One sale's admissions all run on its own slot's shard (split stock spreads only the counter).
+    const ran = Math.min(redisBacklogUs, shardUsPerTick);
+    redisBacklogUs -= ran;
+    if (redisBacklogUs > 0) redisSaturatedMs += TICK_MS;
+    peakShard = Math.max(peakShard, ran / shardUsPerTick);
+    if (stockLeft <= 1e-9 && redisBacklogUs <= 1e-6 && soldOutMs < 0) soldOutMs = t + TICK_MS;
   }
   waits.sort((a, b) => a.ms - b.ms);
   const total = waits.reduce((s, w) => s + w.n, 0);
@@ -124,7 +138,7 @@ function simulate(machines: number): Run {
       break;
     }
   }
-  return { machines, p99WaitMs: p99, drainedMs: t, soldOutMs, peakRedisShardUtil: peakShard };
+  return { machines, p99WaitMs: p99, drainedMs: t, soldOutMs, peakRedisShardUtil: peakShard, redisSaturatedMs };
 }
 
 // Polling, steady state: what the CDN absorbs, and what the origin would see without it.
@@ -158,7 +172,7 @@ Flash crowd (first second, behind the CDN: buys are never cached)
   web machines needed          ${best.machines} (${best.machines * model.cores} cores) for a p99 queueing wait ≤ ${model.targetMs} ms
   p99 wait / all answered      ${fmt(best.p99WaitMs)} ms / ${fmt(best.drainedMs)} ms after the start
   sold out at                  ${fmt(best.soldOutMs)} ms
-  Redis, the sale's shard      peak ${fmt(best.peakRedisShardUtil * 100, 1)} % of one core (one sale = one hash tag = one shard; ${model.shards} shards hold other sales)
+  Redis, the sale's shard      peak ${fmt(best.peakRedisShardUtil * 100, 1)} % of one core${best.redisSaturatedMs ? `, saturated for ${fmt(best.redisSaturatedMs)} ms (admissions waited there)` : ""} (one sale's admissions run on its own slot's shard; ${model.shards} shards hold other sales)
   PostgreSQL                   ${fmt(model.stock)} orders persisted in ~${fmt(pgSeconds, 1)} s by the workers (batches of 200), off the request path
 `);
 const smaller = best.machines > 1 ? simulate(best.machines - 1) : null;

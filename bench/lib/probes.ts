@@ -72,13 +72,16 @@ export function machineCpuSeconds(): { busy: number; total: number } {
 /** Commands and CPU of Redis from INFO: the one server's, or the sum over a cluster's masters. */
 export async function redisCounters(
   r: RedisClient,
-): Promise<{ commands: number; perCommand: Record<string, number>; cpu: number }> {
+): Promise<{ commands: number; perCommand: Record<string, number>; usecPerCommand: Record<string, number>; cpu: number }> {
   const num = (text: string, key: string) => Number(new RegExp(`^${key}:([\\d.]+)`, "m").exec(text)?.[1] ?? 0);
-  const total = { commands: 0, perCommand: {} as Record<string, number>, cpu: 0 };
+  const total = { commands: 0, perCommand: {} as Record<string, number>, usecPerCommand: {} as Record<string, number>, cpu: 0 };
   for (const server of eachServer(r)) {
     const [stats, cmd, cpu] = await Promise.all([server.info("stats"), server.info("commandstats"), server.info("cpu")]);
-    for (const m of cmd.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    for (const m of cmd.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
       total.perCommand[m[1]!] = (total.perCommand[m[1]!] ?? 0) + Number(m[2]);
+      // usec: time spent executing the command (a script's includes the commands it ran), not reading or writing sockets.
+      total.usecPerCommand[m[1]!] = (total.usecPerCommand[m[1]!] ?? 0) + Number(m[3]);
+    }
     total.commands += num(stats, "total_commands_processed");
     total.cpu += num(cpu, "used_cpu_sys") + num(cpu, "used_cpu_user");
   }

@@ -4,7 +4,9 @@ import autocannon, { type Result } from "autocannon";
 import { serverFor, type RedisClient } from "@/lib/redis-connect";
 import { META, FLAG_OFF, activityKeys } from "@/lib/flash/store";
 import { ROOT, waitForHttp } from "@/scripts/lib/procs";
-import { treeCpuSeconds } from "@/bench/lib/probes";
+import { redisCounters, treeCpuSeconds } from "@/bench/lib/probes";
+
+type RedisCounters = Awaited<ReturnType<typeof redisCounters>>;
 import { REFERENCE_EPOCH } from "@/bench/lib/reference-epoch";
 import { round } from "@/bench/lib/stats";
 
@@ -25,6 +27,13 @@ export interface ReferenceFigure {
   cpuMicrosPerRequest: number;
   /** The load generator's (this process's) CPU per request, for comparison with ours. */
   generatorMicrosPerRequest: number;
+  /**
+   * Redis's CPU per request (all of it: sockets, parsing, the script), and the admission script's own
+   * execution time per call (INFO commandstats usec of EVALSHA), when the run passed its Redis client.
+   * Absent in results before 2026-12-02 15:00.
+   */
+  redisMicrosPerRequest?: number;
+  scriptMicrosPerCall?: number;
 }
 
 export interface ReferenceRun {
@@ -109,9 +118,20 @@ export async function dropScratch(redis: RedisClient, activityId: string): Promi
  * Drives each route of the reference with the storefront's load-generator settings (connections,
  * keep-alive, closed loop) for `seconds`, metering the reference process's CPU from /proc.
  */
+/** Redis's CPU per request over a pass, and EVALSHA's execution time per call (none on a route without scripts). */
+function redisShare(a: RedisCounters, b: RedisCounters, responses: number) {
+  const calls = (b.perCommand.evalsha ?? 0) - (a.perCommand.evalsha ?? 0);
+  const usec = (b.usecPerCommand.evalsha ?? 0) - (a.usecPerCommand.evalsha ?? 0);
+  return {
+    redisMicrosPerRequest: round(((b.cpu - a.cpu) * 1e6) / responses, 1),
+    // A few scripts of the bench's own stack (idle workers, pollers) run beside the pass: only a route whose every request runs one is read.
+    ...(calls >= responses ? { scriptMicrosPerCall: round(usec / calls, 1) } : {}),
+  };
+}
+
 export async function runReference(
   ref: Reference,
-  o: { connections: number; seconds: number; routes?: ReferencePath[]; cookies?: string[] },
+  o: { connections: number; seconds: number; routes?: ReferencePath[]; cookies?: string[]; redis?: RedisClient },
 ): Promise<ReferenceRun> {
   const figures: ReferenceRun["figures"] = {};
   // The same body shape (and about the same size) as the buy button's POST.
@@ -128,6 +148,7 @@ export async function runReference(
     let responses = 0;
     let first = 0;
     let last = 0;
+    const redis0 = o.redis ? await redisCounters(o.redis) : null;
     const cpu0 = treeCpuSeconds(ref.child.pid);
     const self0 = process.cpuUsage();
     const result = await new Promise<Result>((resolve, reject) => {
@@ -169,6 +190,7 @@ export async function runReference(
     const seconds = last > first ? (last - first) / 1000 : result.duration;
     const cpu = treeCpuSeconds(ref.child.pid) - cpu0;
     const self = process.cpuUsage(self0);
+    const redis1 = o.redis ? await redisCounters(o.redis) : null;
     figures[path] = {
       path,
       seconds: round(seconds, 3),
@@ -179,6 +201,7 @@ export async function runReference(
       cpuPercent: round((cpu / seconds) * 100, 1),
       cpuMicrosPerRequest: responses ? round((cpu * 1e6) / responses, 1) : 0,
       generatorMicrosPerRequest: responses ? round((self.user + self.system) / responses, 1) : 0,
+      ...(redis0 && redis1 && responses ? redisShare(redis0, redis1, responses) : {}),
     };
   }
   return { connections: o.connections, secondsPerPath: o.seconds, crowdCookies: cookies !== null, figures };

@@ -3,7 +3,7 @@ import type { Check } from "@/bench/lib/invariants";
 import type { BuyResult, SalePhase } from "@/bench/lib/phases";
 import type { PathsPhase } from "@/bench/lib/paths";
 import type { PollLevel } from "@/bench/lib/polling";
-import type { ReferenceRun } from "@/bench/lib/reference";
+import type { ReferenceFigure, ReferenceRun } from "@/bench/lib/reference";
 import { generatorPercent, type RatioRow } from "@/bench/lib/table";
 import type { OriginCost } from "@/bench/lib/probes";
 import { median, round, type LatencySummary } from "@/bench/lib/stats";
@@ -156,9 +156,15 @@ export function printReference(r: ReferenceRun) {
   );
   for (const f of Object.values(r.figures).filter((x) => x !== undefined))
     console.log(
-      `  ${f.path.padEnd(8)} ${n(f.requestsPerSec).padStart(7)} req/s · ${n(f.cpuMicrosPerRequest, 1).padStart(5)} µs of CPU per request (${f.cpuPercent}% of a core) · load generator ${n(generatorPercent(f))}% of a core · p99 ${f.latency.p99} ms · errors ${f.errors}`,
+      `  ${f.path.padEnd(8)} ${n(f.requestsPerSec).padStart(7)} req/s · ${n(f.cpuMicrosPerRequest, 1).padStart(5)} µs of CPU per request (${f.cpuPercent}% of a core) · load generator ${n(generatorPercent(f))}% of a core · p99 ${f.latency.p99} ms · errors ${f.errors}${redisPart(f)}`,
     );
 }
+
+/** What the pass cost Redis, when measured: its CPU per request, and the script's own time per call. */
+const redisPart = (f: ReferenceFigure) =>
+  f.redisMicrosPerRequest === undefined
+    ? ""
+    : ` · Redis ${n(f.redisMicrosPerRequest, 1)} µs of CPU per request${f.scriptMicrosPerCall === undefined ? "" : ` (the script itself ${n(f.scriptMicrosPerCall, 1)} µs a call)`}`;
 
 export function printRatios(rows: RatioRow[]) {
   if (!rows.length) return;

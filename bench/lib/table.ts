@@ -255,7 +255,7 @@ export function renderReport(r: BenchResult): string {
   const flash = sale("flash");
   const admit = sale("admit");
   const edge = flash.map((p) => p?.soldOutEdge);
-  const ref = (k: "hello" | "soldout" | "admit", f: "requestsPerSec" | "cpuMicrosPerRequest") =>
+  const ref = (k: "hello" | "soldout" | "admit", f: "requestsPerSec" | "cpuMicrosPerRequest" | "redisMicrosPerRequest" | "scriptMicrosPerCall") =>
     med(r.reference.map((x) => x.figures[k]?.[f]));
   lines.push("", "Absolute figures of the same run(s) (they move with the machine; compare within a run):", "");
   lines.push("| Figure | result |", "| --- | --- |");
@@ -264,6 +264,12 @@ export function renderReport(r: BenchResult): string {
     "reference: hello / precomputed sold-out / admission Lua",
     `${n(ref("hello", "requestsPerSec"))} / ${n(ref("soldout", "requestsPerSec"))} / ${n(ref("admit", "requestsPerSec"))} req/s; ${n(ref("hello", "cpuMicrosPerRequest"))} / ${n(ref("soldout", "cpuMicrosPerRequest"))} / ${n(ref("admit", "cpuMicrosPerRequest"))} µs of CPU per request`,
   );
+  // Redis's side of one admission (docs/capacity.md reads it): results since 2026-12-02 15:00 have it.
+  if (r.reference.some((x) => x.figures.admit?.scriptMicrosPerCall !== undefined))
+    row(
+      "reference: admission Lua, Redis's share",
+      `${n(ref("admit", "redisMicrosPerRequest"))} µs of Redis CPU per admission, of which the script's own execution ${n(ref("admit", "scriptMicrosPerCall"), 1)} µs (INFO commandstats); the rest is Redis reading and answering the connection`,
+    );
   if (flash.some(Boolean)) {
     const f = flash[0]!;
     const persisted = flash.map((p) => p?.timeline.allAnsweredMs);

@@ -95,6 +95,14 @@ describe("bench report: ratios to the in-run reference", () => {
     expect(table).toContain("**0.90×** | ≥ 0.9 ✓");
     expect(table).toMatch(/Machine: 2 × Test CPU.*other processes 13% of a core.*`npm run bench -- --report`/);
 
+    // Results without Redis's share of the reference's admissions (before 2026-12-02 15:00) print no such row.
+    expect(table).not.toContain("Redis's share");
+    const measured = ref(10_000, 10_000);
+    measured.figures.admit = { ...measured.figures.admit!, redisMicrosPerRequest: 61, scriptMicrosPerCall: 27.5 };
+    expect(renderReport({ ...result, reference: [measured] })).toContain(
+      "| reference: admission Lua, Redis's share | 61 µs of Redis CPU per admission, of which the script's own execution 27.5 µs",
+    );
+
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-report-")), "README.md");
     writeFileSync(file, `# T\n\nbefore\n${BEGIN}\nold table\n${END}\nafter\n`);
     expect(writeReport(table, [file, `${file}.missing`])).toEqual([file]);

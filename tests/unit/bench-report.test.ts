@@ -93,6 +93,7 @@ describe("bench report: ratios to the in-run reference", () => {
     const table = renderReport(result);
     expect(table.indexOf("ours ÷ reference")).toBeLessThan(table.indexOf("Absolute figures"));
     expect(table).toContain("**0.90×** | ≥ 0.9 ✓");
+    expect(table).toContain("every order persisted 400 ms after the start (target ≤ 1,000 ms: met in 1 of 1 run(s) ✓)");
     expect(table).toMatch(/Machine: 2 × Test CPU.*other processes 13% of a core.*`npm run bench -- --report`/);
 
     // Results without Redis's share of the reference's admissions (before 2026-12-02 15:00) print no such row.

@@ -82,6 +82,11 @@ export interface BenchOptions {
   report: boolean;
   /** Render the table from this results file instead of running. */
   reportFrom?: string;
+  /**
+   * A run whose server core changed speed by more than this share between our phases and its reference
+   * passes (bench/lib/speed.ts) is run again, at most --runs times in all; null: never.
+   */
+  maxDrift: number | null;
 }
 
 const HELP = `npm run bench -- [options]
@@ -149,9 +154,20 @@ const HELP = `npm run bench -- [options]
   --report               after the run, write the performance table (ratios first) into the marked block
                          of README.md and bench/README.md
   --report-from FILE     write that table from a results JSON, without running
+  --max-drift X|off      run a run again when the server core's speed moved by more than X (0.1 = 10 %) between
+                         our phases and its reference passes; at most --runs reruns, then the run is kept and
+                         marked (default 0.15 with --report and a reference, otherwise off)
   --wait-quiet S         before each sale, wait up to S seconds until other processes on the machine
                          use < 20% of a core (for shared machines; default 0: don't wait)
 `;
+
+function maxDriftOf(raw: string | undefined, reporting: boolean): number | null {
+  if (raw === undefined) return reporting ? 0.15 : null;
+  if (raw === "off") return null;
+  const x = Number(raw);
+  if (!(x > 0 && x < 1)) throw new OptionError(`--max-drift: expected a share between 0 and 1 (0.1 = 10 %) or off, got "${raw}"`);
+  return x;
+}
 
 export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const { values } = parseArgs({
@@ -198,6 +214,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
       "path-seconds": { type: "string" },
       pin: { type: "boolean" },
       report: { type: "boolean" },
+      "max-drift": { type: "string" },
       "report-from": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -286,6 +303,7 @@ export function parseOptions(argv: string[], root: string, env: NodeJS.ProcessEn
     pin: values.pin ?? false,
     report: values.report ?? false,
     reportFrom: values["report-from"] ? path.resolve(values["report-from"]) : undefined,
+    maxDrift: maxDriftOf(values["max-drift"], Boolean(values.report) && !values["no-reference"]),
   };
   if (values.gate !== undefined && values.gate !== "on" && values.gate !== "off") throw new OptionError("--gate: expected on or off");
   if (opts.quantity > opts.limit) throw new OptionError("--quantity cannot exceed --limit");

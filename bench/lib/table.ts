@@ -28,6 +28,8 @@ export interface BenchResult {
   ratios: RatioRow[];
   /** The server core's speed before each phase (bench/lib/speed.ts); absent in results before 2026-12-02. */
   speed?: SpeedSample[];
+  /** Runs taken again because the core's speed moved beyond --max-drift (their ratios left out); absent before 2026-12-02 15:00. */
+  reruns?: { run: number; drift: number }[];
   violations: unknown[];
 }
 
@@ -308,13 +310,26 @@ export function renderReport(r: BenchResult): string {
       `${webLayout(r.settings)}, workers ${r.settings.workers}, ${r.settings.connections} connections; load generator ${r.pinned}. ` +
       `Run ${r.startedAt}: \`${r.command}\`.`,
   );
-  const drift = speedDrift(r.speed ?? []);
+  const reruns = r.reruns ?? [];
+  const drift = speedDrift(r.speed ?? []).filter((d) => !reruns.some((x) => x.run === d.run));
+  const limit = typeof r.settings.maxDrift === "number" ? r.settings.maxDrift : null;
+  const beyond = limit === null ? [] : drift.filter((d) => Math.abs(d.ratio - 1) > limit);
   if (drift.length)
     lines.push(
       "",
       `Server core speed before our phases ÷ before the reference passes (\`bench/speed-probe.mjs\`: CPU time of a fixed ` +
         `mix of JSON, HMAC and allocation; 1.00 = the same speed, 2.00 = our side ran at half speed): ` +
-        `${drift.map((d) => `run ${d.run} ${d.ratio.toFixed(2)}`).join(", ")}. A run far from 1.00 moved its ratios with the machine.`,
+        `${drift.map((d) => `run ${d.run} ${d.ratio.toFixed(2)}`).join(", ")}. A run far from 1.00 moved its ratios with the machine.` +
+        (reruns.length
+          ? ` Taken again, their ratios left out (speed moved beyond ±${limit ?? "?"}; their invariant checks count): ${reruns.map((x) => `run ${x.run} ${x.drift.toFixed(2)}`).join(", ")}.`
+          : "") +
+        (limit === null
+          ? ""
+          : beyond.length
+            ? ` Kept although beyond ±${limit} (the reruns, as many as --runs, were used up): ${beyond.map((d) => `run ${d.run}`).join(", ")}.`
+            : reruns.length
+              ? ""
+              : ` No run moved beyond ±${limit}.`),
     );
   return lines.join("\n");
 }

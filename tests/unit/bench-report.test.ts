@@ -7,6 +7,7 @@ import type { SalePhase } from "@/bench/lib/phases";
 import type { ReferenceFigure, ReferenceRun } from "@/bench/lib/reference";
 import { BEGIN, END, ratios, renderReport, soldOutBound, writeReport, type BenchResult } from "@/bench/lib/table";
 import { speedDrift } from "@/bench/lib/speed";
+import { OptionError, parseOptions } from "@/bench/lib/options";
 
 const ref = (hello: number, admit: number): ReferenceRun => {
   const f = (p: ReferenceFigure["path"], rps: number, us: number): ReferenceFigure => ({
@@ -135,6 +136,16 @@ describe("bench report: ratios to the in-run reference", () => {
       ratios: ratios([[flash(9000)]], [], [ref(10_000, 10_000)]), speed, violations: [],
     } satisfies BenchResult;
     expect(renderReport(result)).toContain("run 1 1.00, run 2 2.00.");
+
+    // With --max-drift: a run taken again is listed apart (its ratios are not in the medians), and a
+    // run kept beyond the limit (the reruns used up) is named.
+    const limited = { ...result, settings: { ...result.settings, maxDrift: 0.1 } };
+    const rerun = renderReport({ ...limited, reruns: [{ run: 2, drift: 2 }] });
+    expect(rerun).toContain("run 1 1.00. A run far from 1.00");
+    expect(rerun).toContain("Taken again, their ratios left out (speed moved beyond ±0.1; their invariant checks count): run 2 2.00.");
+    expect(rerun).not.toContain("Kept although");
+    expect(renderReport(limited)).toContain("Kept although beyond ±0.1 (the reruns, as many as --runs, were used up): run 2.");
+    expect(renderReport({ ...limited, speed: speed.filter((x) => x.run === 1) })).toContain("run 1 1.00. A run far from 1.00 moved its ratios with the machine. No run moved beyond ±0.1.");
   });
 
   it("gives the reference's own sold-out over its hello route as the bound, only from passes sent the crowd's cookies", () => {
@@ -149,5 +160,19 @@ describe("bench report: ratios to the in-run reference", () => {
     expect(bound.ofHello).toBeCloseTo(0.675, 3); // median of 0.65 and 0.70; the cookie-less run is left out
     expect(bound.generatorPct).toBeCloseTo(93.55, 2); // 13,000 × 75 µs = 97.5 %, 11,200 × 80 µs = 89.6 %
     expect(bound.helloGeneratorPct).toBeCloseTo(18, 5); // 20,000 and 16,000 req/s × 10 µs
+  });
+});
+
+describe("bench options: --max-drift", () => {
+  const parse = (...args: string[]) => parseOptions(args, process.cwd(), {} as NodeJS.ProcessEnv);
+  it("reruns an unsteady run by default only when writing the report against a reference", () => {
+    expect(parse().maxDrift).toBeNull();
+    expect(parse("--report").maxDrift).toBe(0.15);
+    expect(parse("--report", "--no-reference").maxDrift).toBeNull();
+    expect(parse("--report", "--max-drift", "off").maxDrift).toBeNull();
+    expect(parse("--max-drift", "0.05").maxDrift).toBe(0.05);
+  });
+  it("refuses a limit that is not a share between 0 and 1", () => {
+    for (const bad of ["0", "1", "-0.1", "ten"]) expect(() => parse(`--max-drift=${bad}`)).toThrow(OptionError);
   });
 });

@@ -29,6 +29,7 @@ import { watchStreams } from "@/lib/ops/metrics";
 import { redis } from "@/lib/redis";
 import { NEXT_CACHE_FACTORY, redisCacheHandler } from "@/lib/next-cache";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
+import { pagesDirPrefix, sweepPagesDirs } from "@/scripts/lib/pages-dirs";
 
 const { PORT: port, HOST: hostname, WEB_CONCURRENCY: workers, WEB_PAGES_NICE: pagesNice } = readSettings("web");
 /** Set in the pages process's environment: the Unix socket it serves Next.js on. */
@@ -120,7 +121,9 @@ async function serve() {
  * proxy answers 503. The first start must succeed: a pages process that cannot start stops this one.
  */
 function startPages(): { socket: () => string | null; ready: Promise<void>; stop: () => void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "flash-pages-")); // 0700: only this user can reach the socket
+  sweepPagesDirs();
+  // 0700: only this user can reach the socket. The pid in the name lets a later start remove it if this process is killed.
+  const dir = mkdtempSync(path.join(os.tmpdir(), pagesDirPrefix(process.pid)));
   const socketPath = path.join(dir, "pages.sock");
   let child: ChildProcess | undefined;
   let up = false;

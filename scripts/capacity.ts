@@ -17,14 +17,14 @@ const { values: v } = parseArgs({
     "target-ms": { type: "string", default: "500" },
     pops: { type: "string", default: "50" },
     shards: { type: "string", default: "3" },
-    // µs of web CPU per request, measured by `npm run bench -- --scenarios paths` (README block, 2026-12-02 11:09).
-    "cost-progress": { type: "string", default: "59" },
-    "cost-token": { type: "string", default: "72" },
-    "cost-admit": { type: "string", default: "134" },
-    "cost-soldout": { type: "string", default: "70" },
+    // µs of web CPU per request, measured by `npm run bench -- --scenarios paths` (README block, 2026-12-02 13:57).
+    "cost-progress": { type: "string", default: "66" },
+    "cost-token": { type: "string", default: "96" },
+    "cost-admit": { type: "string", default: "133" },
+    "cost-soldout": { type: "string", default: "76" },
     // µs of Redis CPU per admission: the whole redis-server process over the bench's reference admit pass
-    // (printed by `npm run bench`, 2026-12-02 13:25; the script's own execution was 49 of the 68).
-    "cost-redis-admit": { type: "string", default: "68" },
+    // (the README block's "Redis's share" row, same run; the script's own execution was 42 of the 58).
+    "cost-redis-admit": { type: "string", default: "58" },
     // Per state read (one HMGET): an estimate, not measured; 50 POPs' reads a second make it negligible.
     "cost-redis-read": { type: "string", default: "5" },
     // Orders one PostgreSQL primary writes per second in 200-row batches (the bench's persisted rate).

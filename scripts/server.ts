@@ -25,7 +25,7 @@ import { proxyTo } from "@/lib/http/proxy";
 import { MAX_IMAGE_BYTES } from "@/lib/admin/uploads";
 import { NOTIFY_PATH, serveNotification } from "@/lib/payments/http";
 import { opsHandler } from "@/lib/ops/http";
-import { watchStreams } from "@/lib/ops/metrics";
+import { observePagesAnswer, watchStreams } from "@/lib/ops/metrics";
 import { redis } from "@/lib/redis";
 import { NEXT_CACHE_FACTORY, redisCacheHandler } from "@/lib/next-cache";
 import { preflight, readSettings } from "@/scripts/lib/preflight";
@@ -65,7 +65,7 @@ async function serve() {
   const captchaOrigins = captchaOriginsOf(e);
   // Everything but the hot routes: payment notifications (lib/payments/http.ts, read raw for their
   // signatures), then the pages process (Next.js).
-  const toPages = proxyTo(pages.socket);
+  const toPages = proxyTo(pages.socket, observePagesAnswer);
   const fallback = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");

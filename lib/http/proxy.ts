@@ -12,12 +12,22 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
  * Headers already set on `res` (the front door's security headers) stay unless the answer sets its own.
  * Hand-written rather than a proxy library: one upstream on loopback, no rewriting, ~40 lines.
  * `socketPath()` names the pages process's Unix socket, or null while it is not up (503).
+ * `answered(status, seconds)`, when given, hears of every answer as it begins (the metrics), the
+ * proxy's own 502 and 503 included.
  */
-export function proxyTo(socketPath: () => string | null): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+export function proxyTo(
+  socketPath: () => string | null,
+  answered?: (status: number, seconds: number) => void,
+): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   return (req, res) => {
+    const t0 = performance.now();
+    const done = (status: number) => answered?.(status, (performance.now() - t0) / 1000);
     const to = socketPath();
-    if (!to) return void reject(res, 503, "UNAVAILABLE", { "retry-after": "1" });
+    if (!to) {
+      done(503);
+      return void reject(res, 503, "UNAVAILABLE", { "retry-after": "1" });
+    }
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
     const up = http.request({ socketPath: to, method: req.method, path: req.url, headers, agent }, (answer) => {
@@ -31,13 +41,16 @@ export function proxyTo(socketPath: () => string | null): (req: http.IncomingMes
       // hashes (lib/http/inline-script-csp.ts). The front door's default is on `res` already.
       if (answer.statusCode === 304 && answer.headers["content-security-policy"] === undefined) res.removeHeader("content-security-policy");
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage);
+      done(answer.statusCode ?? 502);
       answer.pipe(res);
       // The pages process hung up mid-answer: the client's connection cannot carry a complete one.
       answer.on("aborted", () => res.destroy());
     });
     up.on("error", () => {
-      if (!res.headersSent) reject(res, 502, "UNAVAILABLE", { "retry-after": "1" });
-      else res.destroy();
+      if (!res.headersSent) {
+        done(502);
+        reject(res, 502, "UNAVAILABLE", { "retry-after": "1" });
+      } else res.destroy();
     });
     // The client went away first: stop the work upstream too.
     res.on("close", () => {

@@ -56,8 +56,20 @@ function build() {
     labelNames: ["kind"],
     registers,
   });
+  const pagesAnswers = new Counter({
+    name: "pages_requests_total",
+    help: "Requests the web process passed to its pages process (Next.js: pages, sign-in, admin), by the answer's status class (2xx…5xx); 502 and 503 keep their code (the pages process down, or answering so)",
+    labelNames: ["status"],
+    registers,
+  });
+  const pagesSeconds = new Histogram({
+    name: "pages_answer_seconds",
+    help: "Time until the pages process's answer began (its status and headers), seconds",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
   return {
-    registry, admission, refusals, batchSize, batchErrors, deadLetters, rebuilds, drift,
+    registry, admission, refusals, batchSize, batchErrors, deadLetters, rebuilds, drift, pagesAnswers, pagesSeconds,
     refusalByCode: new Map<string, Counter.Internal>(),
   };
 }
@@ -95,6 +107,14 @@ export function countRebuild(reason: string): void {
 
 export function countDrift(kind: string, n = 1): void {
   m.drift.labels(kind).inc(n);
+}
+
+/** One answer of the pages process (lib/http/proxy.ts): its status (by class, so the label set stays small) and time. */
+export function observePagesAnswer(status: number, seconds: number): void {
+  // The proxy's own refusals (the pages process down or gone) keep their code: they are the ones to alert on.
+  const label = status === 502 || status === 503 ? String(status) : `${Math.floor(status / 100)}xx`;
+  m.pagesAnswers.labels(label).inc();
+  m.pagesSeconds.observe(seconds);
 }
 
 /**

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proxyTo } from "@/lib/http/proxy";
+import { metricsRegistry, observePagesAnswer } from "@/lib/ops/metrics";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "proxy-test-"));
 const socketPath = path.join(dir, "pages.sock");
@@ -14,6 +15,8 @@ let web: http.Server;
 let base = "";
 let upstreamUp = true;
 const seen: { method?: string; url?: string; headers?: http.IncomingHttpHeaders; body?: string }[] = [];
+// What the proxy reported of each answer (scripts/server.ts gives it to the metrics).
+const answers: { status: number; seconds: number }[] = [];
 
 beforeAll(async () => {
   pages = http.createServer((req, res) => {
@@ -36,7 +39,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => pages.listen(socketPath, r));
-  const toPages = proxyTo(() => (upstreamUp ? socketPath : null));
+  const toPages = proxyTo(() => (upstreamUp ? socketPath : null), (status, seconds) => answers.push({ status, seconds }));
   web = http.createServer((req, res) => {
     // As the front door does: the client address for the layers behind, and a default CSP.
     req.headers["x-client-ip"] = "203.0.113.9";
@@ -72,6 +75,8 @@ describe("the pass-through to the pages process", () => {
     // The front door's headers stay where the answer sets none.
     expect(r.headers.get("x-frame-options")).toBe("DENY");
     expect(r.headers.get("content-security-policy")).toBe("default-src 'self'");
+    expect(answers.at(-1)?.status).toBe(201);
+    expect(answers.at(-1)?.seconds).toBeGreaterThanOrEqual(0);
   });
 
   it("keeps every Set-Cookie line and lets the page's own CSP replace the default", async () => {
@@ -101,6 +106,14 @@ describe("the pass-through to the pages process", () => {
     const gone = await fetch(`${base}/`);
     expect(gone.status).toBe(502);
     expect(await gone.json()).toEqual({ code: "UNAVAILABLE" });
+    expect(answers.slice(-2).map((a) => a.status)).toEqual([503, 502]);
     await new Promise<void>((r) => pages.listen(socketPath, r));
+  });
+
+  it("counts the answers in /metrics by status class, the proxy's own 502 and 503 by code", async () => {
+    for (const [status, seconds] of [[200, 0.003], [304, 0.001], [404, 0.002], [500, 0.2], [503, 0], [503, 0]] as const) observePagesAnswer(status, seconds);
+    const text = await metricsRegistry.metrics();
+    for (const line of ['pages_requests_total{status="2xx"} 1', 'pages_requests_total{status="3xx"} 1', 'pages_requests_total{status="4xx"} 1', 'pages_requests_total{status="5xx"} 1', 'pages_requests_total{status="503"} 2', "pages_answer_seconds_count 6", 'pages_answer_seconds_bucket{le="0.005"} 5'])
+      expect(text).toContain(line);
   });
 });

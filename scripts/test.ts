@@ -117,6 +117,8 @@ if (needsServices) {
     REDIS_URL: services.redisUrl,
     NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? randomBytes(32).toString("base64url"),
     FLASH_TOKEN_SECRET: process.env.FLASH_TOKEN_SECRET ?? randomBytes(32).toString("base64url"),
+    // /metrics is off without it; the e2e suite scrapes the production server's (playwright/ops.spec.ts).
+    METRICS_TOKEN: process.env.METRICS_TOKEN ?? randomBytes(24).toString("base64url"),
     NEXTAUTH_URL: `http://localhost:${port}`,
     NEXT_TELEMETRY_DISABLED: "1",
     BASE_URL: `http://localhost:${port}`,

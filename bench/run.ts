@@ -12,7 +12,7 @@ import { connectRedis, type RedisClient } from "@/lib/redis-connect";
 import { ROOT, stopProcesses, waitForHttp } from "@/scripts/lib/procs";
 import { formatStartupError } from "@/scripts/services/index";
 import { createBenchActivity, retireBenchActivities } from "@/bench/lib/activity";
-import { parseOptions, OptionError, type BenchOptions } from "@/bench/lib/options";
+import { DEFAULT_MAX_DRIFT, parseOptions, OptionError, type BenchOptions } from "@/bench/lib/options";
 import { runPaths, type PathsPhase } from "@/bench/lib/paths";
 import { resumeWorkers, runSale, type SalePhase } from "@/bench/lib/phases";
 import { botShoppersNeeded, printBotScenario, runBotScenario, type BotScenarioResult } from "@/bench/lib/crowd";
@@ -383,7 +383,7 @@ async function main(o: BenchOptions): Promise<number> {
   if (drift.length)
     console.log(
       `\nServer core speed (bench/speed-probe.mjs, CPU ns per op before each phase; lower is faster), our phases ÷ the reference passes:\n` +
-        drift.map((d) => `  run ${d.run}: ${d.ours} ÷ ${d.reference} ns = ${d.ratio.toFixed(2)}${reruns.some((x) => x.run === d.run) ? "  ← taken again: its ratios are left out" : Math.abs(d.ratio - 1) > (o.maxDrift ?? 0.15) ? "  ← the core's speed moved between the two sides of this run's ratios" : ""}`).join("\n"),
+        drift.map((d) => `  run ${d.run}: ${d.ours} ÷ ${d.reference} ns = ${d.ratio.toFixed(2)}${reruns.some((x) => x.run === d.run) ? "  ← taken again: its ratios are left out" : Math.abs(d.ratio - 1) > (o.maxDrift ?? DEFAULT_MAX_DRIFT) ? "  ← the core's speed moved between the two sides of this run's ratios" : ""}`).join("\n"),
     );
   const checks = [
     ...[...warmups, ...runs.flat(), ...droppedRuns.flat()].flatMap((p) =>

@@ -161,8 +161,11 @@ const HELP = `npm run bench -- [options]
                          use < 20% of a core (for shared machines; default 0: don't wait)
 `;
 
+/** --max-drift's default with --report; also where the console marks a run that moved, when no limit is set. */
+export const DEFAULT_MAX_DRIFT = 0.15;
+
 function maxDriftOf(raw: string | undefined, reporting: boolean): number | null {
-  if (raw === undefined) return reporting ? 0.15 : null;
+  if (raw === undefined) return reporting ? DEFAULT_MAX_DRIFT : null;
   if (raw === "off") return null;
   const x = Number(raw);
   if (!(x > 0 && x < 1)) throw new OptionError(`--max-drift: expected a share between 0 and 1 (0.1 = 10 %) or off, got "${raw}"`);

@@ -69,12 +69,18 @@ export function machineCpuSeconds(): { busy: number; total: number } {
   return { busy: (total - idle) / TICKS, total: total / TICKS };
 }
 
+/** Commands and CPU of Redis, from INFO. */
+export interface RedisCounters {
+  commands: number;
+  perCommand: Record<string, number>;
+  usecPerCommand: Record<string, number>;
+  cpu: number;
+}
+
 /** Commands and CPU of Redis from INFO: the one server's, or the sum over a cluster's masters. */
-export async function redisCounters(
-  r: RedisClient,
-): Promise<{ commands: number; perCommand: Record<string, number>; usecPerCommand: Record<string, number>; cpu: number }> {
+export async function redisCounters(r: RedisClient): Promise<RedisCounters> {
   const num = (text: string, key: string) => Number(new RegExp(`^${key}:([\\d.]+)`, "m").exec(text)?.[1] ?? 0);
-  const total = { commands: 0, perCommand: {} as Record<string, number>, usecPerCommand: {} as Record<string, number>, cpu: 0 };
+  const total: RedisCounters = { commands: 0, perCommand: {}, usecPerCommand: {}, cpu: 0 };
   for (const server of eachServer(r)) {
     const [stats, cmd, cpu] = await Promise.all([server.info("stats"), server.info("commandstats"), server.info("cpu")]);
     for (const m of cmd.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
@@ -121,7 +127,7 @@ export interface OriginCost {
 
 export class CostMeter {
   private t0 = 0;
-  private r0!: Awaited<ReturnType<typeof redisCounters>>;
+  private r0!: RedisCounters;
   private web0 = 0;
   private workers0 = 0;
   private self0 = 0;

@@ -4,9 +4,7 @@ import autocannon, { type Result } from "autocannon";
 import { serverFor, type RedisClient } from "@/lib/redis-connect";
 import { META, FLAG_OFF, activityKeys } from "@/lib/flash/store";
 import { ROOT, waitForHttp } from "@/scripts/lib/procs";
-import { redisCounters, treeCpuSeconds } from "@/bench/lib/probes";
-
-type RedisCounters = Awaited<ReturnType<typeof redisCounters>>;
+import { redisCounters, treeCpuSeconds, type RedisCounters } from "@/bench/lib/probes";
 import { REFERENCE_EPOCH } from "@/bench/lib/reference-epoch";
 import { round } from "@/bench/lib/stats";
 
@@ -114,10 +112,6 @@ export async function dropScratch(redis: RedisClient, activityId: string): Promi
   return dropped;
 }
 
-/**
- * Drives each route of the reference with the storefront's load-generator settings (connections,
- * keep-alive, closed loop) for `seconds`, metering the reference process's CPU from /proc.
- */
 /** Redis's CPU per request over a pass, and EVALSHA's execution time per call (none on a route without scripts). */
 function redisShare(a: RedisCounters, b: RedisCounters, responses: number) {
   const calls = (b.perCommand.evalsha ?? 0) - (a.perCommand.evalsha ?? 0);
@@ -129,6 +123,10 @@ function redisShare(a: RedisCounters, b: RedisCounters, responses: number) {
   };
 }
 
+/**
+ * Drives each route of the reference with the storefront's load-generator settings (connections,
+ * keep-alive, closed loop) for `seconds`, metering the reference process's CPU from /proc.
+ */
 export async function runReference(
   ref: Reference,
   o: { connections: number; seconds: number; routes?: ReferencePath[]; cookies?: string[]; redis?: RedisClient },

@@ -40,8 +40,9 @@ export function proxyTo(
       // A 304 must not carry a CSP: it would replace the cached page's, which names its scripts'
       // hashes (lib/http/inline-script-csp.ts). The front door's default is on `res` already.
       if (answer.statusCode === 304 && answer.headers["content-security-policy"] === undefined) res.removeHeader("content-security-policy");
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage);
-      done(answer.statusCode ?? 502);
+      const status = answer.statusCode ?? 502;
+      res.writeHead(status, answer.statusMessage);
+      done(status);
       answer.pipe(res);
       // The pages process hung up mid-answer: the client's connection cannot carry a complete one.
       answer.on("aborted", () => res.destroy());

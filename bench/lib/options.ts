@@ -150,7 +150,9 @@ const HELP = `npm run bench -- [options]
   --no-reference         skip the in-run reference server (bench/reference/server.ts); no ratios then
   --reference-seconds S  seconds the reference is driven per route (default 5, CI 1)
   --path-seconds S       seconds each hot path is driven in the paths scenario (default 5, CI 1)
-  --pin                  load generator on the last core, servers on the others (taskset, util-linux)
+  --pin                  load generator on the last core, servers on the others (taskset, util-linux); the
+                         paths scenario then also admits orders with the workers and PostgreSQL moved to
+                         the generator's core
   --report               after the run, write the performance table (ratios first) into the marked block
                          of README.md and bench/README.md
   --report-from FILE     write that table from a results JSON, without running

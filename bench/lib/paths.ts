@@ -9,8 +9,11 @@ import { CounterSampler } from "@/bench/lib/sampler";
 import type { Shopper } from "@/bench/lib/sessions";
 import { Counter, Samples, round, type LatencySummary } from "@/bench/lib/stats";
 
-/** The storefront's hot paths, each measured alone (the sold-out path is the soldout scenario's). */
-export type PathName = "token" | "orderAdmitted" | "orderRefused" | "progress" | "ticket";
+/**
+ * The storefront's hot paths, each measured alone (the sold-out path is the soldout scenario's).
+ * orderAdmittedApart: admitted orders again, with the workers and PostgreSQL moved to a core of their own.
+ */
+export type PathName = "token" | "orderAdmitted" | "orderAdmittedApart" | "orderRefused" | "progress" | "ticket";
 
 export interface PathFigure {
   path: PathName;
@@ -45,6 +48,10 @@ interface Step {
  * so nothing sells out): every shopper GETs a token, POSTs one order (admitted), POSTs again with a
  * fresh key (refused in Lua: LIMIT_REACHED), then the crowd GETs the shared progress and the ticket
  * holders their own ticket, each for `seconds`. The workers persist alongside, as in a sale.
+ *
+ * With `apart`, the token holders are split in two: the first half's orders are admitted with every
+ * server on the same core(s), then, once the workers have caught up, the second half's with the
+ * persistence tier (workers, PostgreSQL) moved off them by `apart.move()` (and back after).
  */
 export async function runPaths(c: {
   baseUrl: string;
@@ -54,6 +61,7 @@ export async function runPaths(c: {
   connections: number;
   seconds: number;
   log: (line: string) => void;
+  apart?: { move(): void; back(): void };
 }): Promise<PathsPhase> {
   const shoppers = c.shoppers.length;
   const a = await createBenchActivity("paths", { stock: 2 * shoppers, limit: 1, leadMs: 1000 });
@@ -78,6 +86,36 @@ export async function runPaths(c: {
     body: JSON.stringify({ quantity: 1, idempotencyKey, token: tokens.get(shopper) }),
   });
 
+  // Admitted orders from the token holders in [from, to) of the list (the half of each pass with `apart`).
+  const admitted = (from: number, to: number): Step => {
+    const holders = [...tokens.keys()];
+    let i = Math.floor(from * holders.length);
+    const end = Math.floor(to * holders.length);
+    return {
+      next: () => {
+        if (i >= end) return null;
+        const shopper = holders[i++]!;
+        const idempotencyKey = randomUUID();
+        return { ...order(shopper, idempotencyKey), meta: { shopper, idempotencyKey } };
+      },
+      answer: (status, body, meta) => {
+        const r = json(body);
+        if (status !== 202 || typeof r.ticketId !== "string") return false;
+        const m = meta as { shopper: number; idempotencyKey: string };
+        tickets.push({
+          shopper: m.shopper,
+          ticketId: r.ticketId,
+          sequence: Number(r.sequence),
+          idempotencyKey: m.idempotencyKey,
+          token: tokens.get(m.shopper)!,
+          admittedAt: Date.now(),
+        });
+        return true;
+      },
+    };
+  };
+  const apart = c.apart;
+
   const steps: [PathName, () => Step][] = [
     [
       "token",
@@ -96,35 +134,8 @@ export async function runPaths(c: {
         },
       }),
     ],
-    [
-      "orderAdmitted",
-      () => {
-        const holders = [...tokens.keys()];
-        let i = 0;
-        return {
-          next: () => {
-            if (i >= holders.length) return null;
-            const shopper = holders[i++]!;
-            const idempotencyKey = randomUUID();
-            return { ...order(shopper, idempotencyKey), meta: { shopper, idempotencyKey } };
-          },
-          answer: (status, body, meta) => {
-            const r = json(body);
-            if (status !== 202 || typeof r.ticketId !== "string") return false;
-            const m = meta as { shopper: number; idempotencyKey: string };
-            tickets.push({
-              shopper: m.shopper,
-              ticketId: r.ticketId,
-              sequence: Number(r.sequence),
-              idempotencyKey: m.idempotencyKey,
-              token: tokens.get(m.shopper)!,
-              admittedAt: Date.now(),
-            });
-            return true;
-          },
-        };
-      },
-    ],
+    ["orderAdmitted", () => admitted(0, apart ? 0.5 : 1)],
+    ...(apart ? [["orderAdmittedApart", () => admitted(0.5, 1)] as [PathName, () => Step]] : []),
     [
       "orderRefused",
       () => ({
@@ -154,6 +165,19 @@ export async function runPaths(c: {
 
   const figures: PathFigure[] = [];
   for (const [name, make] of steps) {
+    if (name === "orderAdmittedApart" && apart) {
+      // The first pass's backlog is persisted first, so this pass's workers persist only its own orders.
+      await waitForDrain(c.redis, a.id, 180_000);
+      apart.move();
+      c.log(`paths: ${name} (workers and PostgreSQL on a core of their own) for up to ${c.seconds} s`);
+      try {
+        figures.push(await drive(c, name, make()));
+        await waitForDrain(c.redis, a.id, 180_000);
+      } finally {
+        apart.back();
+      }
+      continue;
+    }
     c.log(`paths: ${name} for up to ${c.seconds} s`);
     figures.push(await drive(c, name, make()));
   }

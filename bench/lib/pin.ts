@@ -14,6 +14,11 @@ export interface Pinning {
   serverCores: string;
   /** Pins these processes and every descendant (all threads) to the server cores. */
   servers(...pids: (number | undefined)[]): void;
+  /**
+   * Pins these processes and every descendant to the load generator's cores instead: the persistence
+   * tier (workers, PostgreSQL) off the web process's core, as a deployment gives it machines of its own.
+   */
+  beside(...pids: (number | undefined)[]): void;
   /** The command line that runs `file args` on the server cores from its start. */
   onServerCores(file: string, args: string[]): [string, string[]];
 }
@@ -30,21 +35,23 @@ export function pinGenerator(log: (line: string) => void): Pinning | string {
     execFileSync(taskset, ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
   pin(generatorCores, process.pid);
   log(`--pin: load generator (pid ${process.pid}) on core ${generatorCores}, servers on cores ${serverCores}`);
+  const pinTrees = (cpus: string, pids: (number | undefined)[]) => {
+    for (const root of pids) {
+      if (!root) continue;
+      for (const pid of processTree(root)) {
+        try {
+          pin(cpus, pid);
+        } catch (e) {
+          log(`--pin: could not pin pid ${pid}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }
+  };
   return {
     generatorCores,
     serverCores,
     onServerCores: (file, args) => [taskset, ["-c", serverCores, file, ...args]],
-    servers(...pids) {
-      for (const root of pids) {
-        if (!root) continue;
-        for (const pid of processTree(root)) {
-          try {
-            pin(serverCores, pid);
-          } catch (e) {
-            log(`--pin: could not pin pid ${pid}: ${e instanceof Error ? e.message : String(e)}`);
-          }
-        }
-      }
-    },
+    servers: (...pids) => pinTrees(serverCores, pids),
+    beside: (...pids) => pinTrees(generatorCores, pids),
   };
 }

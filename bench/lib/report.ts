@@ -142,10 +142,10 @@ export function printPaths(p: PathsPhase) {
   console.log(
     `\nHot paths one at a time: ${n(p.activity.shoppers)} shoppers on a ${n(p.activity.stock)}-unit sale (workers persisting)`,
   );
-  console.log("  path           req/s  web µs/req  web CPU%  p99 ms  answers");
+  console.log("  path                req/s  web µs/req  web CPU%  p99 ms  answers");
   for (const f of p.figures)
     console.log(
-      `  ${f.path.padEnd(13)} ${n(f.requestsPerSec).padStart(6)}  ${n(f.webMicrosPerRequest).padStart(10)}  ${String(f.cost.cpu.web).padStart(8)}  ${String(f.latency.p99).padStart(6)}  ${JSON.stringify(f.answers)}${f.unexpected || f.socketErrors ? ` ✗ unexpected ${f.unexpected}, socket ${f.socketErrors}` : ""}`,
+      `  ${f.path.padEnd(18)} ${n(f.requestsPerSec).padStart(6)}  ${n(f.webMicrosPerRequest).padStart(10)}  ${String(f.cost.cpu.web).padStart(8)}  ${String(f.latency.p99).padStart(6)}  ${JSON.stringify(f.answers)}${f.unexpected || f.socketErrors ? ` ✗ unexpected ${f.unexpected}, socket ${f.socketErrors}` : ""}`,
     );
   printChecks(p.checks);
 }

@@ -64,8 +64,25 @@ describe("bench report: ratios to the in-run reference", () => {
     expect(soldOut.median).toBe(0.9);
     expect(soldOut.target).toBe(0.9);
     // Only run 1 has a paths phase: its ratio uses run 1's reference.
-    const admitted = rows.find((r) => r.figure.startsWith("Admitted order, web CPU"))!;
+    const admitted = rows.find((r) => r.figure === "Admitted order, web CPU per request")!;
     expect(admitted.runs).toEqual([1.5]);
+  });
+
+  it("reads the admitted-orders target with the workers on a core of their own when that pass was run", () => {
+    const shared = (p: PathsPhase) => p.figures.find((f) => f.path === "orderAdmitted")!;
+    const both = paths(4000, 90);
+    both.figures.push({ ...shared(both), path: "orderAdmittedApart", requestsPerSec: 7000, webMicrosPerRequest: 72 });
+    const rows = ratios([[flash(9000)]], [both], [ref(10_000, 10_000)]);
+    const apart = rows.find((r) => r.figure.includes("on a core of their own"))!;
+    const onWebCore = rows.find((r) => r.figure.includes("on the web process's core"))!;
+    expect([apart.median, apart.target]).toEqual([0.7, 0.6]);
+    expect([onWebCore.median, onWebCore.target]).toEqual([0.4, null]);
+    const webCpu = rows.filter((r) => r.figure.startsWith("Admitted order ("));
+    expect(webCpu.map((r) => [r.median, r.target])).toEqual([[1.2, 1.5], [1.5, null]]);
+    // An older (or unpinned) result has the shared pass only: the target stays on it.
+    const old = ratios([[flash(9000)]], [paths(4000, 90)], [ref(10_000, 10_000)]);
+    expect(old.some((r) => r.figure.includes("on a core of their own"))).toBe(false);
+    expect(old.find((r) => r.figure.includes("on the web process's core"))!.target).toBe(0.6);
   });
 
   it("renders ratios before absolute figures and rewrites only the marked block", () => {

@@ -111,12 +111,11 @@ export async function runBuyers(o: {
       ctx.key = randomUUID();
       stamp(ctx);
       const via = o.via?.(ctx.shopper);
-      return {
-        ...req,
-        ...(via ? { path: via.path } : {}),
-        headers: { ...(via ? via.headers : { cookie: o.shoppers[ctx.shopper]!.cookie }), "content-type": "application/json" } as Record<string, string>,
-        body: JSON.stringify({ quantity: o.quantity, idempotencyKey: ctx.key, token: ctx.token }),
-      };
+      // `req` is autocannon's fresh copy for this request: set on it rather than copied (generator time).
+      if (via) req.path = via.path;
+      req.headers = via ? { ...via.headers, "content-type": "application/json" } : { cookie: o.shoppers[ctx.shopper]!.cookie, "content-type": "application/json" };
+      req.body = JSON.stringify({ quantity: o.quantity, idempotencyKey: ctx.key, token: ctx.token });
+      return req;
     },
     onResponse: (status: number, body: string, ctx: Ctx) => {
       const now = performance.now();

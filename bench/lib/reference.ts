@@ -163,15 +163,13 @@ export async function runReference(
               path: `/${path}`,
               setupRequest: (req) => {
                 if (!first) first = performance.now();
-                return post
-                  ? {
-                      ...req,
-                      headers: cookies
-                        ? { cookie: cookies[shopper++ % cookies.length]!, "content-type": "application/json" }
-                        : { "content-type": "application/json" },
-                      body: JSON.stringify({ quantity: 1, idempotencyKey: randomUUID(), token }),
-                    }
-                  : req;
+                if (!post) return req;
+                // As the crowd's requests are made (bench/lib/buyers.ts): set on autocannon's copy.
+                req.headers = cookies
+                  ? { cookie: cookies[shopper++ % cookies.length]!, "content-type": "application/json" }
+                  : { "content-type": "application/json" };
+                req.body = JSON.stringify({ quantity: 1, idempotencyKey: randomUUID(), token });
+                return req;
               },
               onResponse: (status) => {
                 responses++;

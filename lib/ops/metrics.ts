@@ -8,8 +8,8 @@ import { errorText, log } from "@/lib/log";
  * Prometheus metrics of this process (prom-client), served on /metrics of the web process and of
  * a worker's health listener (lib/ops/http.ts). One registry per process, kept on globalThis so a
  * module evaluated twice (the Next.js bundle and the hot server) never registers a name twice.
- * Recording on the admission path is O(1): a histogram observe and a counter child looked up in a
- * map filled once per refusal code.
+ * Recording on the admission path is O(1): a histogram observe, and a refusal added to a plain map
+ * that the refusal counter takes in when it is read (a scrape).
  */
 function build() {
   const registry = new Registry();
@@ -22,11 +22,18 @@ function build() {
     buckets: seconds,
     registers,
   });
+  // Refusals are tallied in a plain map and added to the counter when it is read: prom-client's labelled
+  // inc() hashes its labels on every call, and the sold-out crowd is thousands of refusals a second.
+  const pendingRefusals = new Map<string, number>();
   const refusals = new Counter({
     name: "flash_refusals_total",
     help: "Buys refused, by code (in process or by the admission script)",
     labelNames: ["code"],
     registers,
+    collect() {
+      for (const [code, n] of pendingRefusals) this.inc({ code }, n);
+      pendingRefusals.clear();
+    },
   });
   const batchSize = new Histogram({
     name: "worker_batch_size",
@@ -69,8 +76,7 @@ function build() {
     registers,
   });
   return {
-    registry, admission, refusals, batchSize, batchErrors, deadLetters, rebuilds, drift, pagesAnswers, pagesSeconds,
-    refusalByCode: new Map<string, Counter.Internal>(),
+    registry, admission, refusals, pendingRefusals, batchSize, batchErrors, deadLetters, rebuilds, drift, pagesAnswers, pagesSeconds,
   };
 }
 
@@ -84,9 +90,7 @@ export function observeAdmission(ms: number): void {
 }
 
 export function countRefusal(code: string): void {
-  let child = m.refusalByCode.get(code);
-  if (!child) m.refusalByCode.set(code, (child = m.refusals.labels(code)));
-  child.inc();
+  m.pendingRefusals.set(code, (m.pendingRefusals.get(code) ?? 0) + 1);
 }
 
 export function observeBatch(size: number): void {

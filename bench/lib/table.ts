@@ -125,7 +125,7 @@ export function ratios(runs: SalePhase[][], paths: PathsPhase[], reference: Refe
   );
   // The admitted-order targets are read where a deployment runs them: the persistence tier (which the
   // reference does not have) on a core of its own, the web process and Redis on theirs, as the reference
-  // and its Redis. Results before 2026-12-02 16:00, or unpinned, have no such pass: the targets stay on
+  // and its Redis. Results before 2026-12-02 15:15, or unpinned, have no such pass: the targets stay on
   // the shared-core rows.
   const apart = paths.some((p) => p.figures.some((f) => f.path === "orderAdmittedApart"));
   add(

@@ -242,6 +242,15 @@ export function renderReport(r: BenchResult): string {
         `of its core (${n(bound.helloGeneratorPct)}% on hello; ${n(oursGenerator)}% in our sold-out phase). Where the generator is ` +
         `the limit, no origin goes beyond that ratio here.`,
     );
+  const ceiling = generatorCeiling(r.runs, r.reference);
+  if (ceiling)
+    lines.push(
+      "",
+      `What the generator paid for our sold-out answers: **${n(ceiling.oursMicros)} µs** per request in our sold-out phase (the crowd's ` +
+        `requests, our answers and everything else the bench process did meanwhile), against ${n(ceiling.helloMicros)} µs on the ` +
+        `reference's hello route. At equal shares of its core that caps our sold-out answers at **${ceiling.ofHello.toFixed(2)}×** the ` +
+        `hello route (runs ${ceiling.runs.map((x) => x.toFixed(2)).join(", ")}), whatever the server does.`,
+    );
 
   const figure = (name: PathName) => r.paths.map((p) => p.figures.find((f) => f.path === name));
   const hello = med(r.reference.map((x) => x.figures.hello?.cpuMicrosPerRequest));
@@ -374,6 +383,32 @@ export function soldOutBound(reference: ReferenceRun[]): { ofHello: number; gene
     ofHello: median(runs.map((r) => r.figures.soldout!.requestsPerSec / r.figures.hello!.requestsPerSec)),
     generatorPct: median(runs.map((r) => generatorPercent(r.figures.soldout!))),
     helloGeneratorPct: median(runs.map((r) => generatorPercent(r.figures.hello!))),
+  };
+}
+
+/**
+ * The load generator's CPU per request in our sold-out phase against the reference's hello route, per
+ * run (from /proc and process.cpuUsage of the bench process): hello ÷ ours is the most our sold-out
+ * answers can reach of the hello route where the generator is the limit. Null for older results.
+ */
+export function generatorCeiling(
+  runs: SalePhase[][], reference: ReferenceRun[],
+): { oursMicros: number; helloMicros: number; ofHello: number; runs: number[] } | null {
+  const pairs: [number, number][] = [];
+  reference.forEach((ref, i) => {
+    const soldOut = runs[i]?.find((p) => p.kind === "flash")?.soldOut;
+    const hello = ref.figures.hello?.generatorMicrosPerRequest;
+    const generator = soldOut?.cost.cpu.generator;
+    if (!soldOut?.orders.perSec || !hello || !generator) return;
+    pairs.push([(generator / 100) * 1e6 / soldOut.orders.perSec, hello]);
+  });
+  if (!pairs.length) return null;
+  const per = pairs.map(([ours, hello]) => hello / ours);
+  return {
+    oursMicros: median(pairs.map(([ours]) => ours)),
+    helloMicros: median(pairs.map(([, hello]) => hello)),
+    ofHello: median(per),
+    runs: per,
   };
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { PathsPhase } from "@/bench/lib/paths";
 import type { SalePhase } from "@/bench/lib/phases";
 import type { ReferenceFigure, ReferenceRun } from "@/bench/lib/reference";
-import { BEGIN, END, ratios, renderReport, soldOutBound, writeReport, type BenchResult } from "@/bench/lib/table";
+import { BEGIN, END, generatorCeiling, ratios, renderReport, soldOutBound, writeReport, type BenchResult } from "@/bench/lib/table";
 import { speedDrift } from "@/bench/lib/speed";
 import { OptionError, parseOptions } from "@/bench/lib/options";
 
@@ -120,6 +120,15 @@ describe("bench report: ratios to the in-run reference", () => {
     measured.figures.admit = { ...measured.figures.admit!, redisMicrosPerRequest: 61, scriptMicrosPerCall: 27.5 };
     expect(renderReport({ ...result, reference: [measured] })).toContain(
       "| reference: admission Lua, Redis's share | 61 µs of Redis CPU per admission, of which the script's own execution 27.5 µs",
+    );
+
+    // What the generator paid per sold-out answer caps the row where it is the limit (results since 2026-12-02 16:45).
+    expect(table).not.toContain("What the generator paid");
+    const paid = flash(9000);
+    Object.assign(paid.soldOut!.cost.cpu, { generator: 90 }); // 90 % of a core at 9,000 answers/s: 100 µs each
+    expect(generatorCeiling([[paid]], [ref(10_000, 10_000)])).toEqual({ oursMicros: 100, helloMicros: 10, ofHello: 0.1, runs: [0.1] });
+    expect(renderReport({ ...result, runs: [[paid]] })).toContain(
+      "**100 µs** per request in our sold-out phase (the crowd's requests, our answers and everything else the bench process did meanwhile), against 10 µs on the reference's hello route. At equal shares of its core that caps our sold-out answers at **0.10×** the hello route (runs 0.10)",
     );
 
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-report-")), "README.md");

@@ -322,6 +322,7 @@ async function main(o: BenchOptions): Promise<number> {
     if (o.scenarios.includes("paths")) {
       if (o.waitQuiet > 0) await quiet(o, procs, redisPid);
       await readSpeed("paths", "ours");
+      const pin = pinning;
       const p = await runPaths({
         baseUrl: stack.baseUrl,
         redis,
@@ -332,9 +333,9 @@ async function main(o: BenchOptions): Promise<number> {
         log,
         // Pinned: admitted orders once more with the persistence tier on the generator's core (the only
         // other core on a 2-core box), where a deployment's workers and database have cores of their own.
-        apart: pinning && {
-          move: () => pinning!.beside(...procs.workers, procs.database),
-          back: () => pinning!.servers(...procs.workers, procs.database),
+        apart: pin && {
+          move: () => pin.beside(...procs.workers, procs.database),
+          back: () => pin.servers(...procs.workers, procs.database),
         },
       });
       printPaths(p);

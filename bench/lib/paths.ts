@@ -165,21 +165,19 @@ export async function runPaths(c: {
 
   const figures: PathFigure[] = [];
   for (const [name, make] of steps) {
-    if (name === "orderAdmittedApart" && apart) {
-      // The first pass's backlog is persisted first, so this pass's workers persist only its own orders.
+    const moved = name === "orderAdmittedApart" ? apart : undefined;
+    // The first pass's backlog is persisted first, so the moved workers persist only their own pass's orders.
+    if (moved) {
       await waitForDrain(c.redis, a.id, 180_000);
-      apart.move();
-      c.log(`paths: ${name} (workers and PostgreSQL on a core of their own) for up to ${c.seconds} s`);
-      try {
-        figures.push(await drive(c, name, make()));
-        await waitForDrain(c.redis, a.id, 180_000);
-      } finally {
-        apart.back();
-      }
-      continue;
+      moved.move();
     }
-    c.log(`paths: ${name} for up to ${c.seconds} s`);
-    figures.push(await drive(c, name, make()));
+    c.log(`paths: ${name}${moved ? " (workers and PostgreSQL on a core of their own)" : ""} for up to ${c.seconds} s`);
+    try {
+      figures.push(await drive(c, name, make()));
+      if (moved) await waitForDrain(c.redis, a.id, 180_000);
+    } finally {
+      moved?.back();
+    }
   }
 
   const drain = await waitForDrain(c.redis, a.id, 180_000);

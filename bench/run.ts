@@ -18,7 +18,7 @@ import { resumeWorkers, runSale, type SalePhase } from "@/bench/lib/phases";
 import { botShoppersNeeded, printBotScenario, runBotScenario, type BotScenarioResult } from "@/bench/lib/crowd";
 import { runPaymentPhase, type PaymentPhase } from "@/bench/lib/payments";
 import { pinGenerator, type Pinning } from "@/bench/lib/pin";
-import { probeSpeed, speedDrift, type SpeedSample } from "@/bench/lib/speed";
+import { movedBeyond, probeSpeed, speedDrift, type SpeedSample } from "@/bench/lib/speed";
 import { pollLevel, type PollLevel } from "@/bench/lib/polling";
 import {
   CostMeter,
@@ -346,7 +346,7 @@ async function main(o: BenchOptions): Promise<number> {
     if (reference)
       referenceRuns.push({ connections: o.connections, secondsPerPath: o.referenceSeconds, crowdCookies, figures: refFigures });
     const drift = speedDrift(speeds.filter((x) => x.run === run))[0]?.ratio;
-    if (o.maxDrift !== null && drift !== undefined && Math.abs(drift - 1) > o.maxDrift && reruns.length < o.runs) {
+    if (o.maxDrift !== null && drift !== undefined && movedBeyond(drift, o.maxDrift) && reruns.length < o.runs) {
       reruns.push({ run, drift });
       droppedRuns.push(...runs.splice(mark.runs));
       droppedPaths.push(...pathRuns.splice(mark.paths));
@@ -390,7 +390,7 @@ async function main(o: BenchOptions): Promise<number> {
   if (drift.length)
     console.log(
       `\nServer core speed (bench/speed-probe.mjs, CPU ns per op before each phase; lower is faster), our phases ÷ the reference passes:\n` +
-        drift.map((d) => `  run ${d.run}: ${d.ours} ÷ ${d.reference} ns = ${d.ratio.toFixed(2)}${reruns.some((x) => x.run === d.run) ? "  ← taken again: its ratios are left out" : Math.abs(d.ratio - 1) > (o.maxDrift ?? DEFAULT_MAX_DRIFT) ? "  ← the core's speed moved between the two sides of this run's ratios" : ""}`).join("\n"),
+        drift.map((d) => `  run ${d.run}: ${d.ours} ÷ ${d.reference} ns = ${d.ratio.toFixed(2)}${reruns.some((x) => x.run === d.run) ? "  ← taken again: its ratios are left out" : movedBeyond(d.ratio, o.maxDrift ?? DEFAULT_MAX_DRIFT) ? "  ← the core's speed moved between the two sides of this run's ratios" : ""}`).join("\n"),
     );
   const checks = [
     ...[...warmups, ...runs.flat(), ...droppedRuns.flat()].flatMap((p) =>

@@ -32,6 +32,9 @@ export function probeSpeed(pinning: Pinning | undefined): Promise<number> {
   );
 }
 
+/** A run's drift (speedDrift's ratio) beyond `limit`: the core's speed moved between the two sides of its ratios. */
+export const movedBeyond = (ratio: number, limit: number): boolean => Math.abs(ratio - 1) > limit;
+
 /** Per run: the mean probe before our phases ÷ the mean before the reference passes (1: same speed). */
 export function speedDrift(samples: SpeedSample[]): { run: number; ours: number; reference: number; ratio: number }[] {
   const runs = [...new Set(samples.map((s) => s.run))].sort((a, b) => a - b);

@@ -3,7 +3,7 @@ import type { SalePhase } from "@/bench/lib/phases";
 import type { PathName, PathsPhase } from "@/bench/lib/paths";
 import type { ReferenceFigure, ReferenceRun } from "@/bench/lib/reference";
 import { median, round } from "@/bench/lib/stats";
-import { speedDrift, type SpeedSample } from "@/bench/lib/speed";
+import { movedBeyond, speedDrift, type SpeedSample } from "@/bench/lib/speed";
 
 /** What the report reads of a results file (bench/run.ts writes it). */
 export interface BenchResult {
@@ -346,7 +346,6 @@ export function renderReport(r: BenchResult): string {
   const reruns = r.reruns ?? [];
   const drift = speedDrift(r.speed ?? []).filter((d) => !reruns.some((x) => x.run === d.run));
   const limit = typeof r.settings.maxDrift === "number" ? r.settings.maxDrift : null;
-  const beyond = limit === null ? [] : drift.filter((d) => Math.abs(d.ratio - 1) > limit);
   if (drift.length)
     lines.push(
       "",
@@ -356,15 +355,17 @@ export function renderReport(r: BenchResult): string {
         (reruns.length
           ? ` Taken again, their ratios left out (speed moved beyond ±${limit ?? "?"}; their invariant checks count): ${reruns.map((x) => `run ${x.run} ${x.drift.toFixed(2)}`).join(", ")}.`
           : "") +
-        (limit === null
-          ? ""
-          : beyond.length
-            ? ` Kept although beyond ±${limit} (the reruns, as many as --runs, were used up): ${beyond.map((d) => `run ${d.run}`).join(", ")}.`
-            : reruns.length
-              ? ""
-              : ` No run moved beyond ±${limit}.`),
+        keptBeyond(drift, reruns.length > 0, limit),
     );
   return lines.join("\n");
+}
+
+/** The runs kept although their drift is beyond the limit (the reruns were used up), or that none moved. */
+function keptBeyond(drift: { run: number; ratio: number }[], rerun: boolean, limit: number | null): string {
+  if (limit === null) return "";
+  const beyond = drift.filter((d) => movedBeyond(d.ratio, limit));
+  if (beyond.length) return ` Kept although beyond ±${limit} (the reruns, as many as --runs, were used up): ${beyond.map((d) => `run ${d.run}`).join(", ")}.`;
+  return rerun ? "" : ` No run moved beyond ±${limit}.`;
 }
 
 /** The load generator's share of its core while it drove a reference route (100: a whole core). */

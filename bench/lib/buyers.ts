@@ -52,6 +52,21 @@ interface Ctx {
 }
 
 /**
+ * The buy button's POST (components/flash/buy-panel.tsx) as the bench sends it: the shopper's session
+ * cookie (undefined: no cookie header) and the JSON body. The crowd, the paths phase and the reference
+ * server's passes all build it here, so their requests are the same bytes. The headers are a new object
+ * each time: autocannon adds Content-Length to the one it is given.
+ */
+export function buyRequest(
+  cookie: string | undefined, quantity: number, idempotencyKey: string, token: string | undefined,
+): { headers: Record<string, string>; body: string } {
+  return {
+    headers: cookie === undefined ? { "content-type": "application/json" } : { cookie, "content-type": "application/json" },
+    body: JSON.stringify({ quantity, idempotencyKey, token }),
+  };
+}
+
+/**
  * The storefront button's path for every shopper, once: GET the buy token, then POST the order with
  * a fresh idempotency key (components/flash/buy-panel.tsx), over `connections` keep-alive connections.
  * `postOnly` replays clicks of shoppers who already hold a token (the sold-out crowd hammering "Buy").
@@ -111,10 +126,14 @@ export async function runBuyers(o: {
       ctx.key = randomUUID();
       stamp(ctx);
       const via = o.via?.(ctx.shopper);
+      const buy = buyRequest(via ? undefined : o.shoppers[ctx.shopper]!.cookie, o.quantity, ctx.key, ctx.token);
       // `req` is autocannon's fresh copy for this request: set on it rather than copied (generator time).
-      if (via) req.path = via.path;
-      req.headers = via ? { ...via.headers, "content-type": "application/json" } : { cookie: o.shoppers[ctx.shopper]!.cookie, "content-type": "application/json" };
-      req.body = JSON.stringify({ quantity: o.quantity, idempotencyKey: ctx.key, token: ctx.token });
+      if (via) {
+        req.path = via.path;
+        Object.assign(buy.headers, via.headers);
+      }
+      req.headers = buy.headers;
+      req.body = buy.body;
       return req;
     },
     onResponse: (status: number, body: string, ctx: Ctx) => {

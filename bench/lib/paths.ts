@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import autocannon, { type RequestParams, type Result } from "autocannon";
 import type { RedisClient } from "@/lib/redis-connect";
 import { createBenchActivity } from "@/bench/lib/activity";
-import type { HeldTicket } from "@/bench/lib/buyers";
+import { buyRequest, type HeldTicket } from "@/bench/lib/buyers";
 import { checkBenchInvariants, waitForDrain, type Check } from "@/bench/lib/invariants";
 import { CostMeter, type OriginCost, type ProcessSet } from "@/bench/lib/probes";
 import { CounterSampler } from "@/bench/lib/sampler";
@@ -82,8 +82,7 @@ export async function runPaths(c: {
   const order = (shopper: number, idempotencyKey = randomUUID()) => ({
     method: "POST",
     path: `${base}/orders`,
-    headers: { cookie: c.shoppers[shopper]!.cookie, "content-type": "application/json" },
-    body: JSON.stringify({ quantity: 1, idempotencyKey, token: tokens.get(shopper) }),
+    ...buyRequest(c.shoppers[shopper]!.cookie, 1, idempotencyKey, tokens.get(shopper)),
   });
 
   // Admitted orders from the token holders in [from, to) of the list (the half of each pass with `apart`).

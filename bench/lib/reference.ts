@@ -4,6 +4,7 @@ import autocannon, { type Result } from "autocannon";
 import { serverFor, type RedisClient } from "@/lib/redis-connect";
 import { META, FLAG_OFF, activityKeys } from "@/lib/flash/store";
 import { ROOT, waitForHttp } from "@/scripts/lib/procs";
+import { buyRequest } from "@/bench/lib/buyers";
 import { redisCounters, treeCpuSeconds, type RedisCounters } from "@/bench/lib/probes";
 import { REFERENCE_EPOCH } from "@/bench/lib/reference-epoch";
 import { round } from "@/bench/lib/stats";
@@ -164,11 +165,10 @@ export async function runReference(
               setupRequest: (req) => {
                 if (!first) first = performance.now();
                 if (!post) return req;
-                // As the crowd's requests are made (bench/lib/buyers.ts): set on autocannon's copy.
-                req.headers = cookies
-                  ? { cookie: cookies[shopper++ % cookies.length]!, "content-type": "application/json" }
-                  : { "content-type": "application/json" };
-                req.body = JSON.stringify({ quantity: 1, idempotencyKey: randomUUID(), token });
+                // The crowd's request (bench/lib/buyers.ts), set on autocannon's copy as the crowd's is.
+                const buy = buyRequest(cookies ? cookies[shopper++ % cookies.length] : undefined, 1, randomUUID(), token);
+                req.headers = buy.headers;
+                req.body = buy.body;
                 return req;
               },
               onResponse: (status) => {
